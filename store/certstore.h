@@ -308,6 +308,10 @@ void cs_store_set_key_checker(cs_store *store, cs_key_checker fn, void *ctx);
 typedef struct cs_status_report {
 	cs_status status;
 	char detail[512];   /* e.g. "chain ends at CN=Test Root, which is not in Root" */
+	/* The key half on its own (Valid / Missing private key / Private key
+	 * mismatch), so a chain problem does not hide a key problem.  Valid for
+	 * certificates that need no key (CAs, roots, anything outside My). */
+	cs_status key_status;
 	cs_cert_list chain; /* leaf first, as far as it could be built */
 } cs_status_report;
 
