@@ -233,7 +233,7 @@ cs_rv cli_json_print(json_object *obj, cs_err *err)
 	const char *text;
 	cs_rv rv;
 
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
 	rv = cli_write_stdout(text, strlen(text), err);
 	if (rv == CS_OK)

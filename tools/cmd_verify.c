@@ -46,10 +46,13 @@ static void print_chain(const cs_status_report *report)
 {
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];
-		const char *store = c->store == CS_STORE_NONE ? "-" : cs_store_id_name(c->store);
 
 		printf("%*s%s\n", (int)(2 * i), "", c->subject);
-		printf("%*s  %s  [%s]\n", (int)(2 * i), "", c->sha1, store);
+		if (c->store == CS_STORE_NONE)
+			printf("%*s  %s\n", (int)(2 * i), "", c->sha1);
+		else
+			printf("%*s  %s  in %s\n", (int)(2 * i), "", c->sha1,
+			       cs_store_id_name(c->store));
 	}
 }
 
