@@ -70,6 +70,20 @@ void csp_raise_err(const csp_ctx *ctx, const cs_err *err)
 	csp_raise(ctx, reason, "%s", err->msg[0] != '\0' ? err->msg : cs_rv_name(err->rv));
 }
 
+void csp_trace(const char *fmt, ...)
+{
+	va_list ap;
+	const char *env = getenv("CERTSTORE_PROVIDER_TRACE");
+
+	if (env == NULL || *env == '\0')
+		return;
+	va_start(ap, fmt);
+	fputs("certstore-provider: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 /* ---- the store, opened on first use -------------------------------------- */
 
 const char *csp_store_dir(const csp_ctx *ctx)
@@ -89,6 +103,7 @@ cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err)
 		ctx->store = NULL;
 	if (ctx->store == NULL) {
 		rv = cs_store_open(ctx->store_dir, CS_OPEN_READONLY, &ctx->store, err);
+		csp_trace("open store %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
 		ctx->store_pid = getpid();
 	}
 	if (rv != CS_OK) {

@@ -62,6 +62,10 @@ void csp_store_release(csp_ctx *ctx);
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);
 
+/* With CERTSTORE_PROVIDER_TRACE set, one line on stderr per store query or
+ * token event, so tests can see what an operation cost (and what it did not). */
+void csp_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---- certstore: URIs (uri.c) ------------------------------------------- */
 
 typedef enum {

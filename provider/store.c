@@ -203,6 +203,15 @@ static void keep_subject(cs_cert_list *list, const X509_NAME *subject)
 	list->n = kept;
 }
 
+static const char *describe(const csp_loader *l)
+{
+	static const char *const sel[] = {"list", "thumbprint", "friendly-name", "usage"};
+
+	if (l->uri.sel == CSP_SEL_NONE && l->subject != NULL)
+		return "subject";
+	return sel[l->uri.sel];
+}
+
 static cs_rv run_query(csp_loader *l, cs_err *err)
 {
 	cs_store *st = NULL;
@@ -213,6 +222,7 @@ static cs_rv run_query(csp_loader *l, cs_err *err)
 		return rv;
 	rv = by_selector(l, st, &l->certs, err);
 	csp_store_release(l->prov);
+	csp_trace("query %s: %s -> %zu", where(l), describe(l), rv == CS_OK ? l->certs.n : 0);
 	if (rv == CS_OK && l->subject != NULL && l->uri.sel != CSP_SEL_NONE)
 		keep_subject(&l->certs, l->subject);
 	return rv;
