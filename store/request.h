@@ -75,6 +75,52 @@ cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **ou
 /* The summary the enrollment wizard shows before it makes a key (for --dry-run). */
 cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err);
 
+/* ---- pending requests (the Request store) ------------------------------- */
+
+/* A request waiting for its certificate, with the key made for it. */
+typedef struct cs_pending {
+	int64_t id;
+	int64_t created;
+	char *subject;
+	cs_bytes csr_der;
+	char *key_uri;    /* the key in the token */
+	char key_id[41];  /* SHA-1 of the public key (upper-case hex), as CKA_ID */
+	char *key_spec;   /* "rsa:2048", ... */
+	char *friendly_name;
+	bool exportable;
+	char *ca_profile;    /* NULL for a delayed (file) request */
+	char *ca_request_id; /* the CA's own ID once it has one */
+	char *usages;        /* comma-separated usages to assign once issued */
+} cs_pending;
+
+typedef struct cs_pending_list {
+	cs_pending **items;
+	size_t n;
+} cs_pending_list;
+
+void cs_pending_free(cs_pending *p);
+void cs_pending_list_clear(cs_pending_list *l);
+
+/* SHA-1 of the public key's subjectPublicKey bits (RFC 5280 4.2.1.2 (1)), upper-case hex. */
+cs_rv cs_pubkey_id_hex(EVP_PKEY *pub, char out[41], cs_err *err);
+
+/*
+ * Records a pending request built from req (subject, key id and DER are taken
+ * from it) with its key.  Sets p->id.  Audit-logged as "request".
+ */
+cs_rv cs_pending_add(cs_store *store, X509_REQ *req, cs_pending *p, cs_err *err);
+cs_rv cs_pending_list_get(cs_store *store, cs_pending_list *out, cs_err *err);
+/* By its ID as `certstore requests` shows it; CS_ERR_NOT_FOUND when none. */
+cs_rv cs_pending_get(cs_store *store, int64_t id, cs_pending **out, cs_err *err);
+/* The pending request whose key has this id; CS_ERR_NOT_FOUND when none. */
+cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending **out,
+				cs_err *err);
+/* Records the CA's request ID (a CA that answered "pending"). */
+cs_rv cs_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
+				   cs_err *err);
+/* Removes the row (the key is the caller's business). Audit-logged with reason. */
+cs_rv cs_pending_remove(cs_store *store, int64_t id, const char *reason, cs_err *err);
+
 #ifdef __cplusplus
 }
 #endif
