@@ -33,6 +33,7 @@ run_cs verify "$LEAF"
 tap_is "$RC" 14 "leaf, root not in Root: exit 14"
 tap_like "$OUT" "^Untrusted root$" "leaf, root not in Root: Untrusted root (before Missing private key)"
 tap_like "$ERR" "^certstore: .*$LEAF.*Untrusted root" "leaf, root not in Root: the error names the certificate"
+tap_like "$OUT" "^also: Missing private key$" "leaf, root not in Root: the missing key is named too"
 
 # --- the root in Root ---------------------------------------------------------
 cs import "$PKI/root.crt" --store Root >/dev/null || tap_bail "cannot import the root"
