@@ -66,8 +66,9 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, cs_rv *rv, cs
 		*rv = CS_OK;
 		return CLI_OPT_STOP;
 	case ':':
+		/* The option is the last argument, whether long or short. */
 		*rv = cli_usage_error(cmd, err, "option '%s' needs an argument",
-				      refused_option(argv));
+				      argv[optind - 1]);
 		return CLI_OPT_STOP;
 	case '?':
 		*rv = cli_usage_error(cmd, err, "unknown option '%s'", refused_option(argv));
@@ -214,6 +215,7 @@ json_object *cli_json_status(const cs_status_report *report)
 
 	cli_json_add_string(obj, "status", cs_status_name(report->status));
 	cli_json_add_string(obj, "detail", report->detail);
+	cli_json_add_string(obj, "key_status", cs_status_name(report->key_status));
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];
 		json_object *elem = json_object_new_object();

@@ -42,7 +42,7 @@ static void print_text(const cs_audit_list *log)
 		char when[21];
 
 		cli_format_time(e->time, when);
-		printf("%s  uid=%-5lld  %-10s  %s\n", when, (long long)e->uid, e->action,
+		printf("%s  uid=%-5lld  %-17s  %s\n", when, (long long)e->uid, e->action,
 		       e->detail ? e->detail : "");
 	}
 }

@@ -134,6 +134,9 @@ static void print_status(const cs_status_report *report)
 	print_field("Status", cs_status_name(report->status));
 	if (report->detail[0])
 		print_field("Status detail", report->detail);
+	/* A chain problem outranks a key problem; still say both. */
+	if (report->key_status != CS_STATUS_VALID && report->key_status != report->status)
+		print_field("Also", cs_status_name(report->key_status));
 	printf("Chain:\n");
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];

@@ -66,6 +66,9 @@ static cs_rv print_report(const cs_cert *cert, const cs_status_report *report, b
 		printf("%s\n", cs_status_name(report->status));
 		if (report->detail[0])
 			printf("  %s\n", report->detail);
+		/* A chain problem outranks a key problem; still say both. */
+		if (report->key_status != CS_STATUS_VALID && report->key_status != report->status)
+			printf("also: %s\n", cs_status_name(report->key_status));
 		return CS_OK;
 	}
 	obj = cli_json_status(report);
