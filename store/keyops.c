@@ -286,6 +286,7 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 		break;
 	case CKR_ENCRYPTED_DATA_INVALID:
 	case CKR_ENCRYPTED_DATA_LEN_RANGE:
+	case CKR_GENERAL_ERROR: /* SoftHSM2's answer to bad padding */
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "decryption failed");
 		break;
 	case CKR_MECHANISM_PARAM_INVALID:

@@ -389,8 +389,7 @@ static EVP_PKEY *ec_public(const unsigned char *params, size_t plen, const unsig
 	return pkey;
 }
 
-/* The public key from the attributes of one object (public or private). */
-static cs_rv public_of(cs_session *s, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt, EVP_PKEY **out,
+cs_rv cs_public_of_object(cs_session *s, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt, EVP_PKEY **out,
 		       cs_err *err)
 {
 	unsigned char *a = NULL, *b = NULL;
@@ -435,12 +434,12 @@ cs_rv cs_public_from_objects(cs_session *s, CK_OBJECT_HANDLE priv, EVP_PKEY **ou
 		memcpy(ref.id, id, idlen);
 		ref.id_len = idlen;
 		if (cs_find_object(s, CKO_PUBLIC_KEY, &ref, "", &pubh, NULL) == CS_OK) {
-			rv = public_of(s, pubh, kt, out, err);
+			rv = cs_public_of_object(s, pubh, kt, out, err);
 			if (rv != CS_OK || *out != NULL)
 				goto out;
 		}
 	}
-	rv = public_of(s, priv, kt, out, err);
+	rv = cs_public_of_object(s, priv, kt, out, err);
 	if (rv == CS_OK && *out == NULL)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
 				"token '%s' holds no public key for this private key",

@@ -22,7 +22,7 @@ static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
 
 /* Sets CKA_ID on the new pair from its public key.  The id is only known
  * once the token has made the key, hence after the fact. */
-static cs_rv set_ids(cs_session *s, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
+static cs_rv set_ids(cs_session *s, CK_KEY_TYPE kt, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
 		     unsigned char id[20], EVP_PKEY **pub_out, cs_err *err)
 {
 	CK_ATTRIBUTE a = ATTR_BUF(CKA_ID, id, 20);
@@ -30,7 +30,10 @@ static cs_rv set_ids(cs_session *s, CK_OBJECT_HANDLE pub, CK_OBJECT_HANDLE priv,
 	cs_rv rv;
 	CK_RV crv;
 
-	rv = cs_public_from_objects(s, priv, &pk, err);
+	rv = cs_public_of_object(s, pub, kt, &pk, err);
+	if (rv == CS_OK && pk == NULL)
+		rv = cs_err_set(err, CS_ERR_TOKEN, "token '%s' made a key without a public key",
+				s->tok->label);
 	if (rv == CS_OK)
 		rv = cs_key_id_from_public(pk, id, err);
 	if (rv != CS_OK)
@@ -61,7 +64,7 @@ cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label,
 	unsigned char *ecp = NULL;
 	size_t ecp_len = 0;
 	const char *lbl = label ? label : "";
-	CK_ATTRIBUTE pubt[8], privt[10];
+	CK_ATTRIBUTE pubt[12], privt[14];
 	CK_ULONG npub = 0, npriv = 0;
 	CK_MECHANISM mech = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
 	CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
@@ -77,6 +80,10 @@ cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label,
 	pubt[npub++] = ATTR(CKA_PRIVATE, ck_false);
 	pubt[npub++] = ATTR(CKA_VERIFY, ck_true);
 	pubt[npub++] = ATTR_BUF(CKA_LABEL, lbl, strlen(lbl));
+	pubt[npub++] = ATTR(CKA_WRAP, ck_false);
+	/* SoftHSM2 defaults unwrap/wrap (and derive) to true: a key does only
+	 * what we name. */
+	privt[npriv++] = ATTR(CKA_UNWRAP, ck_false);
 	privt[npriv++] = ATTR(CKA_TOKEN, ck_true);
 	privt[npriv++] = ATTR(CKA_PRIVATE, ck_true);
 	privt[npriv++] = ATTR(CKA_SENSITIVE, ck_true);
@@ -93,6 +100,9 @@ cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label,
 		if (rv != CS_OK)
 			return rv;
 		pubt[npub++] = ATTR_BUF(CKA_EC_PARAMS, ecp, ecp_len);
+		/* SoftHSM2 would default CKA_DECRYPT to true even for EC. */
+		privt[npriv++] = ATTR(CKA_DECRYPT, ck_false);
+		privt[npriv++] = ATTR(CKA_DERIVE, ck_false);
 		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
 	}
 	rv = cs_session_get(tok, &s, err);
@@ -104,7 +114,7 @@ cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label,
 				cs_key_spec_name(spec), tok->label);
 		goto out;
 	}
-	rv = set_ids(&s, hpub, hpriv, id, pub_out, err);
+	rv = set_ids(&s, spec->type == CS_KEY_RSA ? CKK_RSA : CKK_EC, hpub, hpriv, id, pub_out, err);
 	if (rv == CS_OK && uri_out != NULL)
 		rv = cs_key_uri_make(tok, id, sizeof(id), uri_out, err);
 	if (rv != CS_OK) {
@@ -239,7 +249,7 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 	CK_BBOOL extractable = exportable ? CK_TRUE : CK_FALSE;
 	CK_OBJECT_CLASS c_priv = CKO_PRIVATE_KEY, c_pub = CKO_PUBLIC_KEY;
 	CK_KEY_TYPE kt;
-	CK_ATTRIBUTE pt[16], ut[10];
+	CK_ATTRIBUTE pt[24], ut[12];
 	CK_ULONG np = 0, nu = 0;
 	CK_OBJECT_HANDLE hpriv = CK_INVALID_HANDLE, hpub = CK_INVALID_HANDLE;
 	cs_key_ref ref = {0};
@@ -321,6 +331,8 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 	pt[np++] = ATTR(CKA_SIGN, ck_true);
 	pt[np++] = ATTR_BUF(CKA_LABEL, lbl, strlen(lbl));
 	pt[np++] = ATTR_BUF(CKA_ID, id, sizeof(id));
+	pt[np++] = ATTR(CKA_UNWRAP, ck_false);
+	ut[nu++] = ATTR(CKA_WRAP, ck_false);
 	ut[nu++] = ATTR(CKA_CLASS, c_pub);
 	ut[nu++] = ATTR(CKA_KEY_TYPE, kt);
 	ut[nu++] = ATTR(CKA_TOKEN, ck_true);
@@ -341,6 +353,8 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 		ut[nu++] = ATTR_BUF(CKA_MODULUS, k.v[RSA_N], k.len[RSA_N]);
 		ut[nu++] = ATTR_BUF(CKA_PUBLIC_EXPONENT, k.v[RSA_E], k.len[RSA_E]);
 	} else {
+		pt[np++] = ATTR(CKA_DECRYPT, ck_false);
+		pt[np++] = ATTR(CKA_DERIVE, ck_false);
 		pt[np++] = ATTR_BUF(CKA_EC_PARAMS, k.ec_params, k.ec_params_len);
 		pt[np++] = ATTR_BUF(CKA_VALUE, k.v[EC_D], k.len[EC_D]);
 		ut[nu++] = ATTR_BUF(CKA_EC_PARAMS, k.ec_params, k.ec_params_len);

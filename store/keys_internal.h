@@ -119,6 +119,11 @@ bool cs_p11_hash(int nid, CK_MECHANISM_TYPE *hash, CK_RSA_PKCS_MGF_TYPE *mgf);
 /* DER of the OID of an EC curve, as CKA_EC_PARAMS wants it (malloc'd). */
 cs_rv cs_ec_params_der(int curve_nid, unsigned char **der, size_t *len, cs_err *err);
 
+/* The public key in the attributes of one object of type kt (a public key
+ * object, or an RSA private key).  Attributes missing: *out NULL, CS_OK. */
+cs_rv cs_public_of_object(cs_session *s, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt, EVP_PKEY **out,
+			  cs_err *err);
+
 /* Loads (and initialises) a module by path or p11-kit name. */
 cs_rv cs_module_load(const char *module, CK_FUNCTION_LIST **out, cs_err *err);
 void cs_module_unload(CK_FUNCTION_LIST *p11);
