@@ -70,7 +70,8 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 		goto oom;
 	if (NCONF_load(conf, path, &eline) <= 0) {
 		if (eline > 0)
-			rv = cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
+			rv =
+			    cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
 		else
 			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it (%s)", path,
 					access(path, F_OK) == 0 ? "permission denied"
@@ -167,8 +168,8 @@ cs_rv cs_pin_read(const cs_token_config *cfg, char **pin_out, cs_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rv = cs_err_set(err, CS_ERR_STORE, "pin file %s: %s", path,
-					strerror(errno));
+			rv =
+			    cs_err_set(err, CS_ERR_STORE, "pin file %s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)

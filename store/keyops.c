@@ -20,8 +20,8 @@ static cs_rv give(const unsigned char *res, size_t len, unsigned char *out, size
 		  cs_err *err)
 {
 	if (*outlen < len)
-		return cs_err_set(err, CS_ERR_INTERNAL, "output buffer too small (%zu bytes needed)",
-				  len);
+		return cs_err_set(err, CS_ERR_INTERNAL,
+				  "output buffer too small (%zu bytes needed)", len);
 	memcpy(out, res, len);
 	*outlen = len;
 	return CS_OK;
@@ -67,7 +67,8 @@ static cs_rv ecdsa_der(const unsigned char *rs, size_t len, unsigned char *out, 
 		       cs_err *err)
 {
 	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(rs, (int)(len / 2), NULL), *s = BN_bin2bn(rs + len / 2, (int)(len / 2), NULL);
+	BIGNUM *r = BN_bin2bn(rs, (int)(len / 2), NULL),
+	       *s = BN_bin2bn(rs + len / 2, (int)(len / 2), NULL);
 	unsigned char *der = NULL;
 	int n = -1;
 	cs_rv rv;
@@ -96,9 +97,8 @@ static size_t sign_size(const cs_key_info *k, cs_sign_alg alg)
 	return k->size;
 }
 
-cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech,
-		  const unsigned char *in, size_t inlen, unsigned char *out, size_t *outlen,
-		  cs_err *err)
+cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, const unsigned char *in,
+		  size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
 {
 	cs_session s = {0};
 	cs_key_ref ref;
@@ -148,9 +148,11 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech,
 		long salt = mech->salt_len;
 		size_t bits = key.size * 8; /* near enough: moduli are whole bytes */
 
-		if (md == NULL || (size_t)hlen != inlen || !cs_p11_hash(mech->md, &pss.hashAlg, NULL) ||
+		if (md == NULL || (size_t)hlen != inlen ||
+		    !cs_p11_hash(mech->md, &pss.hashAlg, NULL) ||
 		    !cs_p11_hash(mgf_nid, NULL, &pss.mgf)) {
-			rv = cs_err_set(err, CS_ERR_USAGE, "RSA-PSS needs a SHA-1/SHA-2 digest as input");
+			rv = cs_err_set(err, CS_ERR_USAGE,
+					"RSA-PSS needs a SHA-1/SHA-2 digest as input");
 			goto out;
 		}
 		if (salt == -1)
@@ -158,7 +160,8 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech,
 		else if (salt == -2)
 			salt = (long)((bits - 1 + 7) / 8) - hlen - 2;
 		if (salt < 0) {
-			rv = cs_err_set(err, CS_ERR_USAGE, "bad RSA-PSS salt length %d", mech->salt_len);
+			rv = cs_err_set(err, CS_ERR_USAGE, "bad RSA-PSS salt length %d",
+					mech->salt_len);
 			goto out;
 		}
 		pss.sLen = (CK_ULONG)salt;
@@ -172,7 +175,8 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech,
 		m.mechanism = CKM_ECDSA;
 		break;
 	default:
-		rv = cs_err_set(err, CS_ERR_USAGE, "unknown signature mechanism %d", (int)mech->alg);
+		rv =
+		    cs_err_set(err, CS_ERR_USAGE, "unknown signature mechanism %d", (int)mech->alg);
 		goto out;
 	}
 	siglen = 2 * key.size + 16;
@@ -237,7 +241,8 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 	if (rv != CS_OK)
 		goto out;
 	if (key.type != CKK_RSA) {
-		rv = cs_err_set(err, CS_ERR_USAGE, "key %s is not an RSA key: it cannot decrypt", uri);
+		rv = cs_err_set(err, CS_ERR_USAGE, "key %s is not an RSA key: it cannot decrypt",
+				uri);
 		goto out;
 	}
 	if (out == NULL) {
@@ -259,7 +264,8 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 		m.pParameter = &oaep;
 		m.ulParameterLen = sizeof(oaep);
 	} else if (mech->alg != CS_DECRYPT_RSA_PKCS1) {
-		rv = cs_err_set(err, CS_ERR_USAGE, "unknown decryption mechanism %d", (int)mech->alg);
+		rv = cs_err_set(err, CS_ERR_USAGE, "unknown decryption mechanism %d",
+				(int)mech->alg);
 		goto out;
 	}
 	res = malloc(key.size);
@@ -292,12 +298,13 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 	case CKR_MECHANISM_PARAM_INVALID:
 	case CKR_ARGUMENTS_BAD:
 	case CKR_MECHANISM_INVALID:
-		rv = cs_err_set(err, CS_ERR_TOKEN, "token '%s' cannot decrypt %s with %s%s", tok->label,
+		rv = cs_err_set(err, CS_ERR_TOKEN, "token '%s' cannot decrypt %s with %s%s",
+				tok->label,
 				mech->alg == CS_DECRYPT_RSA_OAEP ? "RSA-OAEP" : "RSA PKCS#1 v1.5",
 				mech->alg == CS_DECRYPT_RSA_OAEP ? "hash " : "these parameters",
 				mech->alg == CS_DECRYPT_RSA_OAEP
-					? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
-					: "");
+				    ? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
+				    : "");
 		break;
 	default:
 		rv = cs_p11_err(err, crv, "decrypting with key %s", uri);
@@ -357,9 +364,9 @@ cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err 
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	/* A key we made from our own random bytes: unwrapping needs its value. */
 	CK_ATTRIBUTE t[] = {
-		{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &no, sizeof(no)},	{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_WRAP, &yes, sizeof(yes)},	{CKA_VALUE, kek, sizeof(kek)},
+	    {CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+	    {CKA_TOKEN, &no, sizeof(no)},   {CKA_PRIVATE, &yes, sizeof(yes)},
+	    {CKA_WRAP, &yes, sizeof(yes)},  {CKA_VALUE, kek, sizeof(kek)},
 	};
 	CK_MECHANISM m = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
@@ -393,15 +400,16 @@ cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err 
 	if (crv == CKR_OK && (wrapped = malloc(wlen)) != NULL)
 		crv = tok->p11->C_WrapKey(s.h, &m, wk, key.handle, wrapped, &wlen);
 	if (crv == CKR_KEY_UNEXTRACTABLE || crv == CKR_KEY_NOT_WRAPPABLE) {
-		rv = cs_err_set(err, CS_ERR_REFUSED,
-				"the private key %s is not exportable (token '%s' refuses to release it)",
-				uri, tok->label);
+		rv = cs_err_set(
+		    err, CS_ERR_REFUSED,
+		    "the private key %s is not exportable (token '%s' refuses to release it)", uri,
+		    tok->label);
 		goto out;
 	}
 	if (crv != CKR_OK || wrapped == NULL) {
 		rv = wrapped == NULL && crv == CKR_OK
-			     ? cs_err_set(err, CS_ERR_INTERNAL, "out of memory")
-			     : cs_p11_err(err, crv, "wrapping key %s", uri);
+			 ? cs_err_set(err, CS_ERR_INTERNAL, "out of memory")
+			 : cs_p11_err(err, crv, "wrapping key %s", uri);
 		goto out;
 	}
 	rv = unwrap(kek, wrapped, wlen, &plain, &plen, err);
@@ -411,8 +419,8 @@ cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err 
 	p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)plen);
 	*priv_out = p8 ? EVP_PKCS82PKEY(p8) : NULL;
 	if (*priv_out == NULL) {
-		rv = cs_err_set(err, CS_ERR_TOKEN, "the token exported key %s in a form not understood",
-				uri);
+		rv = cs_err_set(err, CS_ERR_TOKEN,
+				"the token exported key %s in a form not understood", uri);
 		cs_err_add_openssl(err);
 	}
 out:

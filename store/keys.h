@@ -67,9 +67,9 @@ extern "C" {
  */
 typedef struct cs_token_config {
 	char *store_dir;    /* absolute or as given; owner of the pin file is checked against it */
-	char *module;       /* never NULL */
+	char *module;	    /* never NULL */
 	char *token_uri;    /* never NULL */
-	char *pin_file;     /* resolved path, NULL when none */
+	char *pin_file;	    /* resolved path, NULL when none */
 	char *softhsm_conf; /* resolved path, NULL when none */
 } cs_token_config;
 
@@ -265,7 +265,7 @@ typedef enum {
 
 typedef struct cs_sign_mech {
 	cs_sign_alg alg;
-	int md;       /* NID of the digest in `in` (NID_sha256, ...) */
+	int md;	      /* NID of the digest in `in` (NID_sha256, ...) */
 	int mgf1_md;  /* PSS only */
 	int salt_len; /* PSS only */
 } cs_sign_mech;
@@ -276,19 +276,18 @@ typedef struct cs_sign_mech {
  * holds the size of out and receives the length written (too small:
  * CS_ERR_INTERNAL).  A mechanism the key or token cannot do is CS_ERR_TOKEN.
  */
-cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech,
-		  const unsigned char *in, size_t inlen, unsigned char *out, size_t *outlen,
-		  cs_err *err);
+cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, const unsigned char *in,
+		  size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
 
 typedef enum {
 	CS_DECRYPT_RSA_PKCS1 = 1, /* RSAES-PKCS1-v1_5 (CKM_RSA_PKCS) */
-	CS_DECRYPT_RSA_OAEP,      /* RSAES-OAEP (CKM_RSA_PKCS_OAEP) */
+	CS_DECRYPT_RSA_OAEP,	  /* RSAES-OAEP (CKM_RSA_PKCS_OAEP) */
 } cs_decrypt_alg;
 
 typedef struct cs_decrypt_mech {
 	cs_decrypt_alg alg;
-	int md;      /* OAEP hash; NID_undef = SHA-1 */
-	int mgf1_md; /* NID_undef = md */
+	int md;			    /* OAEP hash; NID_undef = SHA-1 */
+	int mgf1_md;		    /* NID_undef = md */
 	const unsigned char *label; /* OAEP label, may be NULL */
 	size_t label_len;
 } cs_decrypt_mech;

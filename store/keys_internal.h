@@ -20,7 +20,7 @@
 typedef struct cs_key_info {
 	CK_OBJECT_HANDLE handle;
 	CK_KEY_TYPE type; /* CKK_RSA or CKK_EC */
-	size_t size;      /* RSA: modulus bytes; EC: group order bytes */
+	size_t size;	  /* RSA: modulus bytes; EC: group order bytes */
 } cs_key_info;
 
 /* One cached private key, by CKA_ID. */

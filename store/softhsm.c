@@ -157,7 +157,8 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 	struct stat st;
 
 	if (stat(store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return cs_err_set(err, CS_ERR_STORE, "store directory %s does not exist", store_dir);
+		return cs_err_set(err, CS_ERR_STORE, "store directory %s does not exist",
+				  store_dir);
 	if (asprintf(&tokdir, "%s/token", store_dir) < 0)
 		tokdir = NULL;
 	if (asprintf(&tokens, "%s/token/tokens", store_dir) < 0)

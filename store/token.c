@@ -334,7 +334,8 @@ static cs_rv login(cs_token *t, CK_SESSION_HANDLE s, cs_err *err)
 				  t->label);
 	case CKR_PIN_EXPIRED:
 		return cs_err_set(err, CS_ERR_AUTH,
-				  "the user PIN of token '%s' has expired; set a new one", t->label);
+				  "the user PIN of token '%s' has expired; set a new one",
+				  t->label);
 	default:
 		rv = cs_p11_err(err, crv, "logging in to token '%s'", t->label);
 		if (crv == CKR_PIN_LEN_RANGE || crv == CKR_PIN_INVALID) {

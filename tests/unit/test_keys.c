@@ -293,8 +293,8 @@ static void test_rsa_signs_pkcs1_digestinfo_raw_and_pss(void **state)
 	EVP_PKEY *pub = NULL;
 	cs_sign_mech pss_max = {CS_SIGN_RSA_PSS, NID_sha256, NID_sha256, -2};
 	cs_sign_mech raw = {CS_SIGN_RSA_PKCS1, NID_undef, 0, 0};
-	unsigned char di[51] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-				0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+	unsigned char di[51] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+				0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
 	unsigned char sig[256], sig2[256];
 	size_t l1 = sizeof(sig), l2 = sizeof(sig2);
 
@@ -370,7 +370,8 @@ static void import_export(fixture *f, const char *alg, const char *param)
 	char *uri = NULL, *found = NULL;
 	cs_err err = {0};
 	BIGNUM *a = NULL, *b = NULL;
-	const char *secret = strcmp(alg, "RSA") == 0 ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+	const char *secret =
+	    strcmp(alg, "RSA") == 0 ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
 
 	assert_non_null(priv);
 	if (cs_key_import(f->tok, priv, "imported", true, &uri, &err) != CS_OK)
@@ -382,7 +383,8 @@ static void import_export(fixture *f, const char *alg, const char *param)
 	assert_string_equal(found, uri);
 	/* Importing it again: duplicate, pointing at the key already there. */
 	free(found);
-	assert_int_equal(cs_key_import(f->tok, priv, "again", true, &found, &err), CS_ERR_DUPLICATE);
+	assert_int_equal(cs_key_import(f->tok, priv, "again", true, &found, &err),
+			 CS_ERR_DUPLICATE);
 	assert_string_equal(found, uri);
 	free(found);
 	if (cs_key_export(f->tok, uri, &back, &err) != CS_OK)
@@ -497,7 +499,8 @@ static void test_delete_removes_private_and_public_objects(void **state)
 	assert_int_equal(cs_key_check(f->tok, uri, pub, &st, NULL), CS_OK);
 	assert_int_equal(st, CS_STATUS_MISSING_KEY);
 	len = sizeof(sig);
-	assert_int_equal(cs_key_sign(f->tok, uri, &ecdsa, dig, 32, sig, &len, &err), CS_ERR_NOT_FOUND);
+	assert_int_equal(cs_key_sign(f->tok, uri, &ecdsa, dig, 32, sig, &len, &err),
+			 CS_ERR_NOT_FOUND);
 	assert_int_equal(cs_key_delete(f->tok, uri, &err), CS_ERR_NOT_FOUND);
 	free(uri);
 	EVP_PKEY_free(pub);
@@ -562,8 +565,9 @@ static void write_conf(fixture *f, const char *module, const char *token)
 	snprintf(path, sizeof(path), "%s/certstore.conf", f->dir);
 	fp = fopen(path, "w");
 	assert_non_null(fp);
-	fprintf(fp, "[token]\nmodule = %s\ntoken = %s\npin-file = pin\n"
-		    "softhsm-conf = token/softhsm2.conf\n",
+	fprintf(fp,
+		"[token]\nmodule = %s\ntoken = %s\npin-file = pin\n"
+		"softhsm-conf = token/softhsm2.conf\n",
 		module, token);
 	fclose(fp);
 }
@@ -732,26 +736,26 @@ static void test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt(void 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_spec_parses_the_documented_forms),
-		T(test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id),
-		T(test_generate_ec_p256_signs_ecdsa),
-		T(test_generate_ec_p384_signs_ecdsa),
-		T(test_ecdsa_raw_is_r_and_s_of_order_size),
-		T(test_rsa_signs_pkcs1_digestinfo_raw_and_pss),
-		T(test_rsa_decrypts_pkcs1_and_oaep),
-		T(test_import_and_export_rsa),
-		T(test_import_and_export_ec),
-		T(test_export_of_non_exportable_key_is_refused_by_the_token),
-		T(test_import_of_ed25519_is_refused_and_leaves_nothing),
-		T(test_find_by_public_and_check_mismatch),
-		T(test_delete_removes_private_and_public_objects),
-		T(test_wrong_pin_is_auth_error_without_the_pin),
-		T(test_pin_file_readable_by_group_is_refused),
-		T(test_missing_module_names_the_module),
-		T(test_absent_token_names_the_uri),
-		T(test_fork_child_signs_with_a_key_loaded_by_the_parent),
-		T(test_eight_threads_sign_at_once),
-		T(test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt),
+	    cmocka_unit_test(test_key_spec_parses_the_documented_forms),
+	    T(test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id),
+	    T(test_generate_ec_p256_signs_ecdsa),
+	    T(test_generate_ec_p384_signs_ecdsa),
+	    T(test_ecdsa_raw_is_r_and_s_of_order_size),
+	    T(test_rsa_signs_pkcs1_digestinfo_raw_and_pss),
+	    T(test_rsa_decrypts_pkcs1_and_oaep),
+	    T(test_import_and_export_rsa),
+	    T(test_import_and_export_ec),
+	    T(test_export_of_non_exportable_key_is_refused_by_the_token),
+	    T(test_import_of_ed25519_is_refused_and_leaves_nothing),
+	    T(test_find_by_public_and_check_mismatch),
+	    T(test_delete_removes_private_and_public_objects),
+	    T(test_wrong_pin_is_auth_error_without_the_pin),
+	    T(test_pin_file_readable_by_group_is_refused),
+	    T(test_missing_module_names_the_module),
+	    T(test_absent_token_names_the_uri),
+	    T(test_fork_child_signs_with_a_key_loaded_by_the_parent),
+	    T(test_eight_threads_sign_at_once),
+	    T(test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
