@@ -1,0 +1,240 @@
+/*
+ * db.c - SQLite: open, schema, migrations, transactions.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Each entry takes the schema from version i to i+1; append, never edit. */
+static const char *const migrations[] = {
+	/* 0 → 1: certificates and the audit log */
+	"CREATE TABLE certs ("
+	" id INTEGER PRIMARY KEY,"
+	" store TEXT NOT NULL,"
+	" der BLOB NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" subject_der BLOB NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" issuer_der BLOB NOT NULL,"
+	" serial TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" friendly_name TEXT,"
+	" key_uri TEXT,"
+	" exportable INTEGER NOT NULL DEFAULT 0,"
+	" archived INTEGER NOT NULL DEFAULT 0,"
+	" added INTEGER NOT NULL,"
+	" UNIQUE (store, sha1));"
+	"CREATE INDEX certs_by_subject ON certs (subject_der);"
+	"CREATE INDEX certs_by_issuer ON certs (issuer_der, serial);"
+	"CREATE INDEX certs_by_sha1 ON certs (sha1);"
+	"CREATE INDEX certs_by_sha256 ON certs (sha256);"
+	"CREATE INDEX certs_by_friendly_name ON certs (friendly_name);"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" time INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" action TEXT NOT NULL,"
+	" detail TEXT NOT NULL);",
+	/* 1 → 2: pending requests (the Request store) and CAs kept in the store */
+	"CREATE TABLE requests ("
+	" id INTEGER PRIMARY KEY,"
+	" created INTEGER NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" csr_der BLOB NOT NULL,"
+	" key_uri TEXT,"
+	" key_id TEXT NOT NULL,"
+	" key_spec TEXT NOT NULL,"
+	" friendly_name TEXT,"
+	" exportable INTEGER NOT NULL DEFAULT 0,"
+	" ca_profile TEXT,"
+	" ca_request_id TEXT,"
+	" usages TEXT);"
+	"CREATE INDEX requests_by_key_id ON requests (key_id);"
+	"CREATE TABLE local_cas ("
+	" name TEXT PRIMARY KEY,"
+	" der BLOB NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" key_uri TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE issued ("
+	" id INTEGER PRIMARY KEY,"
+	" ca TEXT NOT NULL REFERENCES local_cas (name),"
+	" serial TEXT NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" UNIQUE (ca, serial));",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static cs_rv db_fail(cs_store *store, cs_err *err, const char *what)
+{
+	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s: %s", store->dir, what,
+			  store->db ? sqlite3_errmsg(store->db) : "cannot open");
+}
+
+static cs_rv exec(cs_store *store, const char *sql, cs_err *err)
+{
+	char *msg = NULL;
+	cs_rv rv = CS_OK;
+
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		rv = cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
+				msg ? msg : "SQL failed");
+	sqlite3_free(msg);
+	return rv;
+}
+
+static cs_rv user_version(cs_store *store, int *out, cs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cs_rv rv = CS_OK;
+
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rv = db_fail(store, err, "cannot read the schema version");
+	else
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static cs_rv migrate(cs_store *store, cs_err *err)
+{
+	char sql[64];
+	int version;
+	cs_rv rv;
+
+	rv = cs_db_begin(store, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = user_version(store, &version, err);
+	if (rv != CS_OK)
+		goto out;
+	if (version > SCHEMA_VERSION) {
+		rv = cs_err_set(err, CS_ERR_STORE,
+				"%s/store.db: schema version %d is newer than this certstore "
+				"understands (%d); upgrade certstore",
+				store->dir, version, SCHEMA_VERSION);
+		goto out;
+	}
+	for (; version < SCHEMA_VERSION; version++) {
+		rv = exec(store, migrations[version], err);
+		if (rv != CS_OK)
+			goto out;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	rv = exec(store, sql, err);
+out:
+	if (rv == CS_OK)
+		return cs_db_commit(store, err);
+	cs_db_rollback(store);
+	return rv;
+}
+
+/* Make the file ourselves so it is born 0600; SQLite gives -wal/-shm the same mode. */
+static cs_rv create_db_file(const char *path, cs_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return cs_err_set(err, CS_ERR_STORE, "%s: cannot create: %s", path,
+				  strerror(errno));
+	close(fd);
+	return CS_OK;
+}
+
+static cs_rv needs_migration(cs_store *store, bool *out, cs_err *err)
+{
+	int version = 0;
+	cs_rv rv = user_version(store, &version, err);
+
+	*out = version != SCHEMA_VERSION;
+	return rv;
+}
+
+cs_rv cs_db_open(cs_store *store, bool create, bool readonly, cs_err *err)
+{
+	char *path = NULL;
+	bool migrate_needed = false;
+	int flags;
+	cs_rv rv;
+
+	if (asprintf(&path, "%s/store.db", store->dir) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	if (access(path, F_OK) != 0) {
+		if (!create) {
+			rv = cs_err_set(err, CS_ERR_NOT_FOUND,
+					"no store in %s (create one with `certstore init`)",
+					store->dir);
+			goto out;
+		}
+		rv = create_db_file(path, err);
+		if (rv != CS_OK)
+			goto out;
+	}
+	flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
+		rv = db_fail(store, err, "cannot open");
+		goto out;
+	}
+	sqlite3_busy_timeout(store->db, 30000);
+	sqlite3_extended_result_codes(store->db, 1);
+	if (!readonly) {
+		rv = exec(store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);
+		if (rv != CS_OK)
+			goto out;
+	}
+	rv = exec(store, "PRAGMA foreign_keys = ON;", err);
+	if (rv == CS_OK)
+		rv = needs_migration(store, &migrate_needed, err);
+	if (rv == CS_OK && migrate_needed) {
+		if (readonly)
+			rv = cs_err_set(err, CS_ERR_STORE,
+					"%s: the store needs a schema upgrade; run any certstore "
+					"command as its owner first",
+					path);
+		else
+			rv = migrate(store, err);
+	}
+out:
+	free(path);
+	return rv;
+}
+
+void cs_db_close(cs_store *store)
+{
+	if (store->db != NULL)
+		sqlite3_close_v2(store->db);
+	store->db = NULL;
+}
+
+cs_rv cs_db_begin(cs_store *store, cs_err *err)
+{
+	return exec(store, "BEGIN IMMEDIATE", err);
+}
+
+cs_rv cs_db_commit(cs_store *store, cs_err *err)
+{
+	cs_rv rv = exec(store, "COMMIT", err);
+
+	if (rv != CS_OK)
+		cs_db_rollback(store);
+	return rv;
+}
+
+void cs_db_rollback(cs_store *store)
+{
+	if (!sqlite3_get_autocommit(store->db))
+		(void)sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,65 @@
+/*
+ * db.h - the SQL layer.  Only db.c and db_certs.c know SQL; the rest of the
+ * library asks in these terms.
+ */
+#ifndef CS_DB_H
+#define CS_DB_H
+
+#include "internal.h"
+#include "request.h"
+#include "localca.h"
+
+/* Opens (creating when asked) <dir>/store.db and brings the schema up to date. */
+cs_rv cs_db_open(cs_store *store, bool create, bool readonly, cs_err *err);
+void cs_db_close(cs_store *store);
+
+/* A write transaction: BEGIN IMMEDIATE, so writers queue on the busy timeout
+ * instead of failing half-way. */
+cs_rv cs_db_begin(cs_store *store, cs_err *err);
+cs_rv cs_db_commit(cs_store *store, cs_err *err);
+void cs_db_rollback(cs_store *store);
+
+/* What to select; unset fields (NULL / CS_STORE_NONE / 0) do not restrict. */
+typedef struct cs_db_query {
+	cs_store_id store;
+	bool include_archived;
+	int64_t id;
+	const char *sha1;        /* exact */
+	const char *sha256;      /* exact */
+	const char *hex_prefix;  /* prefix of sha1 or sha256 */
+	const char *friendly_name;
+	const unsigned char *subject_der;
+	size_t subject_der_len;
+} cs_db_query;
+
+cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err);
+cs_rv cs_db_certs_count(cs_store *store, const cs_db_query *q, int64_t *out, cs_err *err);
+/* Inserts cert (its store field says where) and sets cert->id and cert->added. */
+cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err);
+cs_rv cs_db_cert_delete(cs_store *store, int64_t id, cs_err *err);
+cs_rv cs_db_cert_set_store(cs_store *store, int64_t id, cs_store_id to, cs_err *err);
+cs_rv cs_db_cert_set_text(cs_store *store, int64_t id, const char *column, const char *value,
+			  cs_err *err);
+cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value,
+			  cs_err *err);
+
+cs_rv cs_db_audit_insert(cs_store *store, const char *action, const char *detail, cs_err *err);
+cs_rv cs_db_audit_select(cs_store *store, const char *action_prefix, cs_audit_list *out,
+			 cs_err *err);
+
+/* Pending requests (db_requests.c). select: id 0 and key_id NULL = all. */
+cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err);
+cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_pending_list *out,
+			   cs_err *err);
+cs_rv cs_db_pending_delete(cs_store *store, int64_t id, cs_err *err);
+cs_rv cs_db_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
+				      cs_err *err);
+
+/* Local CAs (db_localca.c). */
+cs_rv cs_db_local_ca_insert(cs_store *store, const cs_local_ca *ca, cs_err *err);
+cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out, cs_err *err);
+cs_rv cs_db_local_ca_names(cs_store *store, char ***out, cs_err *err);
+cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cert *cert,
+				   cs_err *err);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * find.c - turning what an admin types (thumbprint, prefix, friendly name)
+ * into certificates.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {0};
+
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	return cs_db_certs_select(store, &q, out, err);
+}
+
+cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs_err *err)
+{
+	cs_db_query q = {0};
+
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	return cs_db_certs_count(store, &q, out, err);
+}
+
+cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *sha1,
+				  cs_cert **out, cs_err *err)
+{
+	cs_db_query q = {.store = sid, .include_archived = true, .sha1 = sha1};
+	cs_cert_list list = {0};
+	cs_rv rv;
+
+	*out = NULL;
+	rv = cs_db_certs_select(store, &q, &list, err);
+	if (rv != CS_OK)
+		return rv;
+	if (list.n == 0) {
+		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate with thumbprint %s in %s",
+				sha1, cs_store_id_name(sid));
+	} else {
+		*out = list.items[0];
+		list.items[0] = NULL;
+		list.n = 1;
+	}
+	cs_cert_list_clear(&list);
+	return rv;
+}
+
+cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
+			       cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {0};
+	unsigned char *der = NULL;
+	int len;
+	cs_rv rv;
+
+	len = i2d_X509_NAME(name, &der);
+	if (len <= 0)
+		return cs_err_set(err, CS_ERR_BAD_INPUT, "subject name cannot be encoded");
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	q.subject_der = der;
+	q.subject_der_len = (size_t)len;
+	rv = cs_db_certs_select(store, &q, out, err);
+	OPENSSL_free(der);
+	return rv;
+}
+
+/* Every certificate an ID could mean: by thumbprint first, else by friendly name. */
+static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opts *opts,
+			      cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {0};
+	char hex[80];
+	size_t n;
+	cs_rv rv;
+
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	if (cs_thumbprint_normalise(id, hex, sizeof(hex))) {
+		n = strlen(hex);
+		if (n == 40)
+			q.sha1 = hex;
+		else if (n == 64)
+			q.sha256 = hex;
+		else if (n >= 8 && n < 64)
+			q.hex_prefix = hex;
+		if (q.sha1 || q.sha256 || q.hex_prefix) {
+			rv = cs_db_certs_select(store, &q, out, err);
+			if (rv != CS_OK || out->n > 0)
+				return rv;
+		}
+		q.sha1 = q.sha256 = q.hex_prefix = NULL;
+	}
+	q.friendly_name = id;
+	return cs_db_certs_select(store, &q, out, err);
+}
+
+cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts,
+			cs_cert **out, cs_cert_list *out_all, cs_err *err)
+{
+	cs_cert_list all = {0};
+	const char *where;
+	cs_rv rv;
+
+	*out = NULL;
+	if (id == NULL || *id == '\0')
+		return cs_err_set(err, CS_ERR_USAGE, "an empty certificate ID matches nothing");
+	rv = find_all_matches(store, id, opts, &all, err);
+	if (rv != CS_OK)
+		return rv;
+	where = opts != NULL && opts->store != CS_STORE_NONE ? cs_store_id_name(opts->store)
+							      : "any store";
+	if (all.n == 0) {
+		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
+				"no certificate matches '%s' in %s (give a SHA-1 or SHA-256 "
+				"thumbprint, 8+ hex digits of one, or a friendly name)",
+				id, where);
+	} else if (all.n > 1) {
+		rv = cs_err_set(err, CS_ERR_AMBIGUOUS,
+				"'%s' matches %zu certificates in %s; give more of the thumbprint "
+				"or --store",
+				id, all.n, where);
+		if (out_all != NULL) {
+			*out_all = all;
+			return rv;
+		}
+	} else {
+		*out = all.items[0];
+		all.items[0] = NULL;
+	}
+	cs_cert_list_clear(&all);
+	return rv;
+}

@@ -1,0 +1,217 @@
+/*
+ * import.c - certificates in: where each one goes, and all of them or none.
+ */
+#include "db.h"
+#include "request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cs_import_result_clear(cs_import_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->n; i++)
+		free(res->items[i].subject);
+	free(res->items);
+	memset(res, 0, sizeof(*res));
+}
+
+/*
+ * Trust is only added when the admin names Root: a self-signed CA arriving in
+ * a bundle is skipped, never silently trusted.
+ */
+static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts,
+			       cs_store_id *where)
+{
+	if (opts != NULL && opts->store != CS_STORE_NONE) {
+		*where = opts->store;
+		return CS_IMPORT_ADDED;
+	}
+	if (cs_cert_is_ca(cert) && cs_cert_is_self_signed(cert)) {
+		*where = CS_STORE_ROOT;
+		return CS_IMPORT_SKIPPED_ROOT;
+	}
+	*where = cs_cert_is_ca(cert) ? CS_STORE_CA : CS_STORE_MY;
+	return CS_IMPORT_ADDED;
+}
+
+static bool friendly_name_applies(const cs_cert_list *certs, const cs_cert *cert)
+{
+	return certs->n == 1 || !cs_cert_is_ca(cert);
+}
+
+static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_id where,
+		    const cs_cert *cert, cs_err *err)
+{
+	cs_import_item *grown = realloc(res->items, (res->n + 1) * sizeof(*grown));
+	cs_import_item *item;
+
+	if (grown == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	res->items = grown;
+	item = &res->items[res->n++];
+	item->outcome = outcome;
+	item->store = where;
+	memcpy(item->sha1, cert->sha1, sizeof(item->sha1));
+	item->subject = strdup(cert->subject);
+	item->request_id = 0;
+	if (outcome == CS_IMPORT_ADDED)
+		res->added++;
+	else if (outcome == CS_IMPORT_DUPLICATE)
+		res->duplicates++;
+	else
+		res->skipped_roots++;
+	return CS_OK;
+}
+
+static cs_rv is_present(cs_store *store, cs_store_id where, const cs_cert *cert, bool *out,
+			cs_err *err)
+{
+	cs_db_query q = {.store = where, .include_archived = true, .sha1 = cert->sha1};
+	int64_t n = 0;
+	cs_rv rv = cs_db_certs_count(store, &q, &n, err);
+
+	*out = n > 0;
+	return rv;
+}
+
+/* certreq -accept: the certificate takes over the pending request's key. */
+static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts *opts,
+			    int64_t *request_id, cs_err *err)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
+	cs_pending *p = NULL;
+	char key_id[41];
+	cs_rv rv;
+
+	*request_id = 0;
+	if (pub == NULL || cs_pubkey_id_hex(pub, key_id, NULL) != CS_OK)
+		return CS_OK;
+	rv = cs_pending_find_by_key_id(store, key_id, &p, NULL);
+	if (rv == CS_ERR_NOT_FOUND)
+		return CS_OK;
+	if (rv != CS_OK)
+		return cs_pending_find_by_key_id(store, key_id, &p, err);
+	free(cert->key_uri);
+	cert->key_uri = cs_strdup_or_null(p->key_uri);
+	cert->exportable = p->exportable;
+	if ((opts == NULL || opts->friendly_name == NULL) && p->friendly_name != NULL) {
+		free(cert->friendly_name);
+		cert->friendly_name = strdup(p->friendly_name);
+	}
+	*request_id = p->id;
+	cs_pending_free(p);
+	return CS_OK;
+}
+
+static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request_id,
+			   cs_err *err)
+{
+	char detail[768];
+	cs_rv rv = cs_db_pending_delete(store, request_id, err);
+
+	if (rv != CS_OK)
+		return rv;
+	snprintf(detail, sizeof(detail), "pending %lld answered by %s %s", (long long)request_id,
+		 cert->sha1, cert->subject);
+	return cs_db_audit_insert(store, "accept", detail, err);
+}
+
+static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
+		     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+{
+	cs_import_outcome outcome;
+	cs_store_id where;
+	char detail[768];
+	int64_t request_id = 0;
+	bool present;
+	cs_rv rv;
+
+	outcome = place(cert, opts, &where);
+	if (outcome == CS_IMPORT_ADDED) {
+		rv = is_present(store, where, cert, &present, err);
+		if (rv != CS_OK)
+			return rv;
+		if (present)
+			outcome = CS_IMPORT_DUPLICATE;
+	}
+	if (outcome == CS_IMPORT_ADDED) {
+		cert->store = where;
+		if (opts != NULL && opts->friendly_name != NULL &&
+		    friendly_name_applies(certs, cert)) {
+			free(cert->friendly_name);
+			cert->friendly_name = strdup(opts->friendly_name);
+		}
+		if (where == CS_STORE_MY && !cs_cert_is_ca(cert)) {
+			rv = accept_pending(store, cert, opts, &request_id, err);
+			if (rv != CS_OK)
+				return rv;
+		}
+		rv = cs_db_cert_insert(store, cert, err);
+		if (rv == CS_OK && request_id != 0)
+			rv = finish_accept(store, cert, request_id, err);
+		if (rv != CS_OK)
+			return rv;
+		snprintf(detail, sizeof(detail), "%s %s %s", cs_store_id_name(where), cert->sha1,
+			 cert->subject);
+		rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv != CS_OK)
+			return rv;
+	}
+	rv = record(res, outcome, where, cert, err);
+	if (rv == CS_OK && request_id != 0) {
+		res->items[res->n - 1].request_id = request_id;
+		res->accepted++;
+	}
+	return rv;
+}
+
+cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+		      cs_import_result *res, cs_err *err)
+{
+	size_t i;
+	cs_rv rv;
+
+	memset(res, 0, sizeof(*res));
+	if (certs->n == 0)
+		return cs_err_set(err, CS_ERR_BAD_INPUT, "nothing to import");
+	rv = cs_db_begin(store, err);
+	if (rv != CS_OK)
+		return rv;
+	for (i = 0; i < certs->n && rv == CS_OK; i++)
+		rv = add_one(store, certs, certs->items[i], opts, res, err);
+	if (rv == CS_OK)
+		rv = cs_db_commit(store, err);
+	else
+		cs_db_rollback(store);
+	if (rv != CS_OK)
+		cs_import_result_clear(res);
+	return rv;
+}
+
+cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,
+		     cs_import_result *res, cs_err *err)
+{
+	cs_bytes data = {0};
+	cs_cert_list certs = {0};
+	cs_rv rv;
+
+	memset(res, 0, sizeof(*res));
+	rv = cs_read_file(path, &data, err);
+	if (rv != CS_OK)
+		goto out;
+	rv = cs_parse_certs(data.data, data.len, NULL, &certs, err);
+	if (rv != CS_OK) {
+		cs_err_prefix(err, "%s", path);
+		goto out;
+	}
+	rv = cs_import_certs(store, &certs, opts, res, err);
+out:
+	cs_cert_list_clear(&certs);
+	cs_bytes_clear(&data);
+	return rv;
+}

@@ -1,0 +1,27 @@
+/*
+ * internal.h - what the files of libcertstore share and nobody else sees.
+ */
+#ifndef CS_INTERNAL_H
+#define CS_INTERNAL_H
+
+#include "certstore.h"
+
+#include <sqlite3.h>
+
+struct cs_store {
+	char *dir;
+	sqlite3 *db;
+	int flags;
+	cs_key_checker key_checker;
+	void *key_checker_ctx;
+};
+
+/* Upper-case hex of len bytes into out (2*len+1 bytes). */
+void cs_hex_upper(const unsigned char *in, size_t len, char *out);
+/* Normalises a user-typed thumbprint: drops spaces and colons, upper-cases.
+ * Returns false when anything but hex digits remains. out holds 65+1 bytes. */
+bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz);
+
+char *cs_strdup_or_null(const char *s);
+
+#endif

@@ -1,0 +1,287 @@
+/*
+ * test_status.c - the one function that names a certificate's status.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static tu_cert root, inter, leaf, expired, future;
+
+static int setup(void **state)
+{
+	(void)state;
+	root = tu_make("Status Root", NULL, 1, -10, 3650);
+	inter = tu_make("Status Intermediate", &root, 1, -10, 3000);
+	leaf = tu_make("status.example", &inter, 0, -1, 30);
+	expired = tu_make("expired.example", &inter, 0, -60, -30);
+	future = tu_make("future.example", &inter, 0, 30, 60);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_free(&future);
+	tu_free(&expired);
+	tu_free(&leaf);
+	tu_free(&inter);
+	tu_free(&root);
+	return 0;
+}
+
+static void put(cs_store *s, X509 *x, cs_store_id where)
+{
+	cs_cert_list l = {0};
+	cs_import_opts o = {.store = where};
+	cs_import_result res;
+	cs_err err = {0};
+
+	cs_cert_list_push(&l, tu_cs_cert(x), NULL);
+	if (cs_import_certs(s, &l, &o, &res, &err) != CS_OK)
+		fail_msg("import: %s", err.msg);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&l);
+}
+
+static cs_status status_of(cs_store *s, X509 *x, cs_status_report *r)
+{
+	cs_cert *probe = tu_cs_cert(x), *c = NULL;
+	cs_err err = {0};
+
+	assert_int_equal(cs_store_find_one(s, probe->sha1, NULL, &c, NULL, &err), CS_OK);
+	cs_cert_free(probe);
+	if (cs_status_compute(s, c, 0, r, &err) != CS_OK)
+		fail_msg("status: %s", err.msg);
+	cs_cert_free(c);
+	return r->status;
+}
+
+/* A chain in CA/My whose root is in Root, and every key linked (as a URI). */
+static cs_store *full_store(char **dir)
+{
+	cs_store *s = tu_store(dir);
+
+	put(s, root.x509, CS_STORE_ROOT);
+	put(s, inter.x509, CS_STORE_CA);
+	return s;
+}
+
+static void link_key(cs_store *s, X509 *x)
+{
+	cs_cert *probe = tu_cs_cert(x), *c = NULL;
+
+	assert_int_equal(cs_store_find_one(s, probe->sha1, NULL, &c, NULL, NULL), CS_OK);
+	assert_int_equal(cs_store_set_key(s, c, "pkcs11:token=t;id=%01", false, NULL), CS_OK);
+	cs_cert_free(c);
+	cs_cert_free(probe);
+}
+
+static void test_status_valid_with_root_and_key(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, leaf.x509, CS_STORE_MY);
+	link_key(s, leaf.x509);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_VALID);
+	assert_int_equal(r.chain.n, 3);
+	assert_string_equal(r.chain.items[2]->subject, "CN=Status Root");
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_untrusted_root_when_chain_stops_at_intermediate(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, inter.x509, CS_STORE_CA);
+	put(s, leaf.x509, CS_STORE_MY);
+	link_key(s, leaf.x509);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_UNTRUSTED_ROOT);
+	assert_non_null(strstr(r.detail, "Status Intermediate"));
+	cs_status_report_clear(&r);
+	put(s, root.x509, CS_STORE_ROOT);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_VALID);
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_expired_and_not_yet_valid(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, expired.x509, CS_STORE_MY);
+	put(s, future.x509, CS_STORE_MY);
+	assert_int_equal(status_of(s, expired.x509, &r), CS_STATUS_EXPIRED);
+	assert_non_null(strstr(r.detail, "expired.example"));
+	cs_status_report_clear(&r);
+	assert_int_equal(status_of(s, future.x509, &r), CS_STATUS_NOT_YET_VALID);
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_honours_clock_override(void **state)
+{
+	char *dir, when[32];
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, leaf.x509, CS_STORE_MY);
+	link_key(s, leaf.x509);
+	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) + 90LL * 86400);
+	setenv("CERTSTORE_NOW", when, 1);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_EXPIRED);
+	unsetenv("CERTSTORE_NOW");
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_disallowed_when_root_moved_to_disallowed(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, root.x509, CS_STORE_DISALLOWED);
+	put(s, inter.x509, CS_STORE_CA);
+	put(s, leaf.x509, CS_STORE_MY);
+	link_key(s, leaf.x509);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_DISALLOWED);
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_disallowed_wins_over_root(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, leaf.x509, CS_STORE_MY);
+	link_key(s, leaf.x509);
+	put(s, leaf.x509, CS_STORE_DISALLOWED);
+	/* find_one would be ambiguous across stores; ask for My's copy */
+	{
+		cs_cert *probe = tu_cs_cert(leaf.x509), *c = NULL;
+
+		assert_int_equal(cs_store_find_by_thumbprint(s, CS_STORE_MY, probe->sha1, &c, NULL),
+				 CS_OK);
+		assert_int_equal(cs_status_compute(s, c, 0, &r, NULL), CS_OK);
+		assert_int_equal(r.status, CS_STATUS_DISALLOWED);
+		cs_cert_free(c);
+		cs_cert_free(probe);
+	}
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_missing_private_key_for_end_entity_in_my(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, leaf.x509, CS_STORE_MY);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_MISSING_KEY);
+	assert_int_equal(r.key_status, CS_STATUS_MISSING_KEY);
+	cs_status_report_clear(&r);
+	/* a CA certificate needs no key of ours */
+	assert_int_equal(status_of(s, inter.x509, &r), CS_STATUS_VALID);
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static cs_status always_mismatch(void *ctx, const cs_cert *cert)
+{
+	(void)ctx;
+	(void)cert;
+	return CS_STATUS_KEY_MISMATCH;
+}
+
+static void test_status_asks_the_key_checker(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	put(s, leaf.x509, CS_STORE_MY);
+	cs_store_set_key_checker(s, always_mismatch, NULL);
+	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_KEY_MISMATCH);
+	assert_string_equal(cs_status_name(r.status), "Private key mismatch");
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_root_in_root_is_valid(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	cs_status_report r;
+
+	(void)state;
+	assert_int_equal(status_of(s, root.x509, &r), CS_STATUS_VALID);
+	assert_int_equal(r.chain.n, 1);
+	cs_status_report_clear(&r);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_status_bad_signature_named(void **state)
+{
+	char *dir;
+	cs_store *s = full_store(&dir);
+	tu_cert impostor = tu_make("Status Intermediate", NULL, 1, -1, 30);
+	tu_cert forged = tu_make("forged.example", &impostor, 0, -1, 30);
+	cs_status_report r;
+
+	(void)state;
+	/* issued by a key that is not the stored intermediate's */
+	put(s, forged.x509, CS_STORE_MY);
+	link_key(s, forged.x509);
+	assert_int_not_equal(status_of(s, forged.x509, &r), CS_STATUS_VALID);
+	cs_status_report_clear(&r);
+	tu_free(&forged);
+	tu_free(&impostor);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_valid_with_root_and_key),
+		cmocka_unit_test(test_status_untrusted_root_when_chain_stops_at_intermediate),
+		cmocka_unit_test(test_status_expired_and_not_yet_valid),
+		cmocka_unit_test(test_status_honours_clock_override),
+		cmocka_unit_test(test_status_disallowed_when_root_moved_to_disallowed),
+		cmocka_unit_test(test_status_disallowed_wins_over_root),
+		cmocka_unit_test(test_status_missing_private_key_for_end_entity_in_my),
+		cmocka_unit_test(test_status_asks_the_key_checker),
+		cmocka_unit_test(test_status_root_in_root_is_valid),
+		cmocka_unit_test(test_status_bad_signature_named),
+	};
+
+	return cmocka_run_group_tests_name("status", tests, setup, teardown);
+}

@@ -1,0 +1,137 @@
+/*
+ * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b] [--chain] [-o FILE]`
+ */
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct export_args {
+	const char *id;
+	const char *store_name;
+	const char *format_name;
+	const char *output;
+	bool chain;
+	bool help;
+} export_args;
+
+static const struct option longopts[] = {
+	{"store", required_argument, NULL, 's'},
+	{"format", required_argument, NULL, 'f'},
+	{"chain", no_argument, NULL, 'c'},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, export_args *args,
+			cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		if (c == 's')
+			args->store_name = optarg;
+		else if (c == 'f')
+			args->format_name = optarg;
+		else if (c == 'c')
+			args->chain = true;
+		else if (c == 'o')
+			args->output = optarg;
+	}
+	if (c == CLI_OPT_STOP) {
+		args->help = rv == CS_OK;
+		return rv;
+	}
+	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
+	if (rv == CS_OK)
+		args->id = argv[optind];
+	return rv;
+}
+
+/* True when data is not text a terminal can show (DER, or PKCS#7 in DER). */
+static bool is_binary(const cs_bytes *data)
+{
+	for (size_t i = 0; i < data->len; i++) {
+		unsigned char b = data->data[i];
+
+		if (b >= 0x7f || (b < 0x20 && b != '\n' && b != '\r' && b != '\t'))
+			return true;
+	}
+	return false;
+}
+
+static cs_rv write_output(const export_args *args, const cs_bytes *data, cs_err *err)
+{
+	if (args->output != NULL)
+		return cs_write_file_atomic(args->output, data->data, data->len, 0644, err);
+	if (is_binary(data) && isatty(STDOUT_FILENO))
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "export: refusing to write binary %s to a terminal; "
+				  "use -o FILE or redirect standard output",
+				  args->format_name ? args->format_name : "data");
+	return cli_write_stdout(data->data, data->len, err);
+}
+
+static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id sid,
+			 cs_export_format fmt, cs_err *err)
+{
+	cs_cert *cert = NULL;
+	cs_bytes data = {0};
+	cs_rv rv;
+
+	rv = cli_find_cert(store, args->id, sid, &cert, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
+	if (rv == CS_OK)
+		rv = write_output(args, &data, err);
+	cs_bytes_clear(&data);
+	cs_cert_free(cert);
+	return rv;
+}
+
+static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			cs_err *err)
+{
+	export_args args = {0};
+	cs_export_format fmt = CS_EXPORT_PEM;
+	cs_store_id sid;
+	cs_store *store = NULL;
+	cs_rv rv;
+
+	rv = parse_args(cmd, argc, argv, &args, err);
+	if (rv != CS_OK || args.help)
+		return rv;
+	rv = cli_parse_store_name(args.store_name, &sid, err);
+	if (rv == CS_OK && args.format_name != NULL)
+		rv = cs_export_format_parse(args.format_name, &fmt, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+	if (rv == CS_OK)
+		rv = export_cert(store, &args, sid, fmt, err);
+	cs_store_close(store);
+	return rv;
+}
+
+const cli_command cmd_export = {
+	.name = "export",
+	.summary = "write a certificate (and its chain) as PEM, DER or PKCS#7",
+	.usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b] [--chain]\n"
+		 "                        [-o FILE]\n"
+		 "\n"
+		 "Writes the certificate named by ID to FILE, or to standard output\n"
+		 "(binary formats are not written to a terminal).  ID is as for 'show'.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE    look only in STORE\n"
+		 "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c)\n"
+		 "  -c, --chain          add the chain as far as the store can build it\n"
+		 "                       (leaf first; pem and p7b only)\n"
+		 "  -o, --output FILE    write FILE (mode 0644, replaced atomically)\n"
+		 "  -h, --help           this help\n",
+	.shortopts = "s:f:co:h",
+	.longopts = longopts,
+	.run = run_export,
+};

@@ -1,0 +1,270 @@
+/*
+ * cmd_import.c - `certstore import FILE... [--store S] [--friendly-name N] [--json]`
+ *
+ * Every file is read and parsed before the store is touched, so a bad file
+ * fails the whole command with nothing changed; the certificates of all the
+ * files then go to the store in one cs_import_certs call (one transaction).
+ */
+#include <stdlib.h>
+
+#include "cli.h"
+
+typedef struct import_args {
+	const char *store_name;
+	const char *friendly_name;
+	bool json;
+	bool help; /* --help was printed: nothing else to do */
+	char **files;
+	int n_files;
+} import_args;
+
+/* The parsed certificates of every file, and which file each came from. */
+typedef struct parsed_input {
+	cs_cert_list certs;
+	int *file_of; /* file_of[i]: index into args->files of certs.items[i] */
+} parsed_input;
+
+static const struct option longopts[] = {
+	{"store", required_argument, NULL, 's'},
+	{"friendly-name", required_argument, NULL, 'n'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_args *args,
+			cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		if (c == 's')
+			args->store_name = optarg;
+		else if (c == 'n')
+			args->friendly_name = optarg;
+		else if (c == 'j')
+			args->json = true;
+	}
+	if (c == CLI_OPT_STOP) {
+		args->help = rv == CS_OK;
+		return rv;
+	}
+	rv = cli_expect_operands(cmd, argc, argv, 1, -1, err);
+	args->files = argv + optind;
+	args->n_files = argc - optind;
+	return rv;
+}
+
+/* Moves a copy of every certificate in file_certs into in (sharing the X509). */
+static cs_rv append_certs(parsed_input *in, const cs_cert_list *file_certs, int file,
+			  cs_err *err)
+{
+	int *file_of;
+	cs_rv rv;
+
+	file_of = realloc(in->file_of, (in->certs.n + file_certs->n) * sizeof(*file_of));
+	if (file_of == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	in->file_of = file_of;
+	for (size_t i = 0; i < file_certs->n; i++) {
+		cs_cert *copy = NULL;
+
+		rv = cs_cert_from_x509(file_certs->items[i]->x509, &copy, err);
+		if (rv == CS_OK)
+			rv = cs_cert_list_push(&in->certs, copy, err);
+		if (rv != CS_OK)
+			return rv;
+		in->file_of[in->certs.n - 1] = file;
+	}
+	return CS_OK;
+}
+
+static cs_rv parse_one_file(parsed_input *in, const char *path, int file, cs_err *err)
+{
+	cs_bytes data = {0};
+	cs_cert_list certs = {0};
+	cs_rv rv;
+
+	rv = cs_read_file(path, &data, err);
+	if (rv != CS_OK)
+		goto out;
+	rv = cs_parse_certs(data.data, data.len, NULL, &certs, err);
+	if (rv != CS_OK) {
+		cs_err_prefix(err, "%s", path);
+		goto out;
+	}
+	rv = append_certs(in, &certs, file, err);
+out:
+	cs_cert_list_clear(&certs);
+	cs_bytes_clear(&data);
+	return rv;
+}
+
+static cs_rv parse_all_files(const import_args *args, parsed_input *in, cs_err *err)
+{
+	for (int i = 0; i < args->n_files; i++) {
+		cs_rv rv = parse_one_file(in, args->files[i], i, err);
+
+		if (rv != CS_OK)
+			return rv;
+	}
+	return CS_OK;
+}
+
+static const char *outcome_name(cs_import_outcome outcome)
+{
+	switch (outcome) {
+	case CS_IMPORT_ADDED:
+		return "added";
+	case CS_IMPORT_DUPLICATE:
+		return "duplicate";
+	case CS_IMPORT_SKIPPED_ROOT:
+		return "skipped-root";
+	}
+	return "unknown";
+}
+
+/* The file an import item came from: items follow the order of the certificates. */
+static const char *item_file(const import_args *args, const parsed_input *in,
+			     const cs_import_result *res, size_t i)
+{
+	if (res->n != in->certs.n)
+		return args->n_files == 1 ? args->files[0] : "FILE";
+	return args->files[in->file_of[i]];
+}
+
+static void print_item(const cs_import_item *item, const char *file)
+{
+	const char *store = cs_store_id_name(item->store);
+
+	switch (item->outcome) {
+	case CS_IMPORT_ADDED:
+		printf("added to %s: %s (%s)\n", store, item->subject, item->sha1);
+		break;
+	case CS_IMPORT_DUPLICATE:
+		printf("duplicate, already in %s: %s (%s)\n", store, item->subject, item->sha1);
+		break;
+	case CS_IMPORT_SKIPPED_ROOT:
+		printf("skipped self-signed root %s (%s): to trust it, run "
+		       "`certstore import %s --store Root`\n",
+		       item->subject, item->sha1, file);
+		break;
+	}
+}
+
+static cs_rv print_result_json(const import_args *args, const parsed_input *in,
+			       const cs_import_result *res, cs_err *err)
+{
+	json_object *obj = json_object_new_object();
+	json_object *items = json_object_new_array();
+
+	cli_json_add_int(obj, "added", (int64_t)res->added);
+	cli_json_add_int(obj, "duplicates", (int64_t)res->duplicates);
+	cli_json_add_int(obj, "skipped_roots", (int64_t)res->skipped_roots);
+	for (size_t i = 0; i < res->n; i++) {
+		json_object *item = json_object_new_object();
+
+		cli_json_add_string(item, "outcome", outcome_name(res->items[i].outcome));
+		cli_json_add_string(item, "store", cs_store_id_name(res->items[i].store));
+		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
+		cli_json_add_string(item, "subject", res->items[i].subject);
+		cli_json_add_string(item, "file", item_file(args, in, res, i));
+		json_object_array_add(items, item);
+	}
+	json_object_object_add(obj, "items", items);
+	return cli_json_print(obj, err);
+}
+
+/* Nothing added is a failure: only duplicates (7), or roots refused (6). */
+static cs_rv import_verdict(const cs_import_result *res, cs_err *err)
+{
+	if (res->added > 0)
+		return CS_OK;
+	if (res->skipped_roots > 0)
+		return cs_err_set(err, CS_ERR_TRUST_REFUSED,
+				  "nothing imported: %zu self-signed root(s) skipped; "
+				  "trust is only added with --store Root",
+				  res->skipped_roots);
+	return cs_err_set(err, CS_ERR_DUPLICATE,
+			  "nothing imported: all %zu certificate(s) already in the store",
+			  res->duplicates);
+}
+
+static cs_rv report(const import_args *args, const parsed_input *in,
+		    const cs_import_result *res, cs_err *err)
+{
+	cs_rv rv = CS_OK;
+
+	if (args->json)
+		rv = print_result_json(args, in, res, err);
+	else
+		for (size_t i = 0; i < res->n; i++)
+			print_item(&res->items[i], item_file(args, in, res, i));
+	if (rv != CS_OK)
+		return rv;
+	return import_verdict(res, err);
+}
+
+static cs_rv run_import(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			cs_err *err)
+{
+	import_args args = {0};
+	parsed_input in = {0};
+	cs_import_opts opts = {0};
+	cs_import_result res = {0};
+	cs_store *store = NULL;
+	cs_rv rv;
+
+	rv = parse_args(cmd, argc, argv, &args, err);
+	if (rv != CS_OK || args.help)
+		return rv;
+	rv = cli_parse_store_name(args.store_name, &opts.store, err);
+	if (rv != CS_OK)
+		goto out;
+	opts.friendly_name = args.friendly_name;
+	rv = parse_all_files(&args, &in, err);
+	if (rv != CS_OK)
+		goto out;
+	rv = cli_open_store(ctx, CS_OPEN_CREATE, &store, err);
+	if (rv != CS_OK)
+		goto out;
+	rv = cs_import_certs(store, &in.certs, &opts, &res, err);
+	if (rv == CS_OK)
+		rv = report(&args, &in, &res, err);
+out:
+	cs_import_result_clear(&res);
+	cs_store_close(store);
+	cs_cert_list_clear(&in.certs);
+	free(in.file_of);
+	return rv;
+}
+
+const cli_command cmd_import = {
+	.name = "import",
+	.summary = "add certificates from files (DER, PEM, Base64 .cer, PKCS#7 .p7b)",
+	.usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
+		 "\n"
+		 "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
+		 "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
+		 "either every certificate is added or none is.\n"
+		 "\n"
+		 "Without --store, end-entity certificates go to My and CA certificates to\n"
+		 "CA; a self-signed root is skipped, because trusting it is the admin's\n"
+		 "decision: name it with --store Root.  Certificates already in their store\n"
+		 "are reported as duplicates and not added again.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
+		 "                             Disallowed, Request, or an alias)\n"
+		 "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
+		 "  -j, --json                 print the result as JSON\n"
+		 "  -h, --help                 this help\n"
+		 "\n"
+		 "Exit status: 0 when something was added; 7 when every certificate was\n"
+		 "already there; 6 when nothing was added because roots were skipped;\n"
+		 "5 when a file is unreadable or malformed (nothing is imported then).\n",
+	.shortopts = "s:n:jh",
+	.longopts = longopts,
+	.run = run_import,
+};

@@ -1,0 +1,97 @@
+/*
+ * cmd_set.c - `certstore set ID --friendly-name NAME [--store S]`
+ */
+#include "cli.h"
+
+typedef struct set_args {
+	const char *id;
+	const char *store_name;
+	const char *friendly_name;
+	bool help;
+} set_args;
+
+static const struct option longopts[] = {
+	{"store", required_argument, NULL, 's'},
+	{"friendly-name", required_argument, NULL, 'n'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args,
+			cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		if (c == 's')
+			args->store_name = optarg;
+		else if (c == 'n')
+			args->friendly_name = optarg;
+	}
+	if (c == CLI_OPT_STOP) {
+		args->help = rv == CS_OK;
+		return rv;
+	}
+	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
+	if (rv != CS_OK)
+		return rv;
+	if (args->friendly_name == NULL)
+		return cli_usage_error(cmd, err, "nothing to set: give --friendly-name NAME");
+	args->id = argv[optind];
+	return CS_OK;
+}
+
+static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id sid,
+			    cs_err *err)
+{
+	cs_cert *cert = NULL;
+	cs_rv rv;
+
+	rv = cli_find_cert(store, args->id, sid, &cert, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cs_store_set_friendly_name(store, cert, args->friendly_name, err);
+	if (rv == CS_OK)
+		printf("friendly name of %s (%s) set to \"%s\"\n", cert->subject, cert->sha1,
+		       args->friendly_name);
+	cs_cert_free(cert);
+	return rv;
+}
+
+static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+		     cs_err *err)
+{
+	set_args args = {0};
+	cs_store_id sid;
+	cs_store *store = NULL;
+	cs_rv rv;
+
+	rv = parse_args(cmd, argc, argv, &args, err);
+	if (rv != CS_OK || args.help)
+		return rv;
+	rv = cli_parse_store_name(args.store_name, &sid, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cli_open_store(ctx, 0, &store, err);
+	if (rv == CS_OK)
+		rv = set_properties(store, &args, sid, err);
+	cs_store_close(store);
+	return rv;
+}
+
+const cli_command cmd_set = {
+	.name = "set",
+	.summary = "change a certificate's properties (friendly name)",
+	.usage = "Usage: certstore set ID --friendly-name NAME [--store STORE]\n"
+		 "\n"
+		 "Changes a property of the certificate named by ID (as for 'show').\n"
+		 "\n"
+		 "Options:\n"
+		 "  -n, --friendly-name NAME  the new friendly name\n"
+		 "  -s, --store STORE         look for ID only in STORE\n"
+		 "  -h, --help                this help\n",
+	.shortopts = "s:n:h",
+	.longopts = longopts,
+	.run = run_set,
+};

@@ -1,0 +1,240 @@
+/*
+ * cmd_show.c - `certstore show ID [--store S] [--json]`
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/x509v3.h>
+
+#include "cli.h"
+
+typedef struct show_args {
+	const char *id;
+	const char *store_name;
+	bool json;
+	bool help;
+} show_args;
+
+/* The X.509 extensions worth showing, with their JSON keys. */
+static const struct {
+	int nid;
+	const char *label;
+	const char *json_key;
+} shown_extensions[] = {
+	{NID_subject_alt_name, "Subject alt names", "subject_alt_names"},
+	{NID_key_usage, "Key usage", "key_usage"},
+	{NID_ext_key_usage, "Extended key usage", "extended_key_usage"},
+	{NID_basic_constraints, "Basic constraints", "basic_constraints"},
+};
+
+#define N_SHOWN_EXTENSIONS (sizeof(shown_extensions) / sizeof(shown_extensions[0]))
+
+static const struct option longopts[] = {
+	{"store", required_argument, NULL, 's'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args,
+			cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		if (c == 's')
+			args->store_name = optarg;
+		else if (c == 'j')
+			args->json = true;
+	}
+	if (c == CLI_OPT_STOP) {
+		args->help = rv == CS_OK;
+		return rv;
+	}
+	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
+	if (rv == CS_OK)
+		args->id = argv[optind];
+	return rv;
+}
+
+/*
+ * The extension as OpenSSL prints it on one line ("DNS:a.example, IP
+ * Address:127.0.0.1"); NULL when absent.  The caller frees it.
+ */
+static char *extension_text(X509 *x509, int nid)
+{
+	int pos = X509_get_ext_by_NID(x509, nid, -1);
+	BIO *bio = NULL;
+	char *text = NULL;
+	char *mem;
+	long len;
+
+	if (pos < 0)
+		return NULL;
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || X509V3_EXT_print(bio, X509_get_ext(x509, pos), 0, 0) != 1)
+		goto out;
+	len = BIO_get_mem_data(bio, &mem);
+	text = strndup(mem, (size_t)len);
+	/* Multi-valued extensions may span lines; one line reads better. */
+	for (char *p = text; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+out:
+	BIO_free(bio);
+	return text;
+}
+
+/* "a, b, c" as a JSON array of strings. */
+static json_object *split_list(const char *text)
+{
+	json_object *arr = json_object_new_array();
+	char *copy = strdup(text);
+	char *save = NULL;
+
+	if (copy == NULL)
+		return arr;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		if (*tok)
+			json_object_array_add(arr, json_object_new_string(tok));
+	}
+	free(copy);
+	return arr;
+}
+
+static void print_field(const char *label, const char *value)
+{
+	printf("%-20s %s\n", label, value && *value ? value : "(none)");
+}
+
+static void print_time_field(const char *label, int64_t t)
+{
+	char buf[21];
+
+	cli_format_time(t, buf);
+	print_field(label, buf);
+}
+
+static void print_extensions(const cs_cert *cert)
+{
+	for (size_t i = 0; i < N_SHOWN_EXTENSIONS; i++) {
+		char *text = extension_text(cert->x509, shown_extensions[i].nid);
+
+		print_field(shown_extensions[i].label, text);
+		free(text);
+	}
+}
+
+static void print_status(const cs_status_report *report)
+{
+	print_field("Status", cs_status_name(report->status));
+	if (report->detail[0])
+		print_field("Status detail", report->detail);
+	printf("Chain:\n");
+	for (size_t i = 0; i < report->chain.n; i++) {
+		const cs_cert *c = report->chain.items[i];
+
+		printf("  %zu  %s  %s\n", i, c->sha1, c->subject);
+	}
+}
+
+static void print_text(const cs_cert *cert, const cs_status_report *report)
+{
+	print_field("Subject", cert->subject);
+	print_field("Issuer", cert->issuer);
+	print_field("Serial", cert->serial);
+	print_time_field("Not before", cert->not_before);
+	print_time_field("Not after", cert->not_after);
+	print_extensions(cert);
+	print_field("SHA-1 thumbprint", cert->sha1);
+	print_field("SHA-256 thumbprint", cert->sha256);
+	print_field("Store", cs_store_id_name(cert->store));
+	print_field("Friendly name", cert->friendly_name);
+	print_field("Key reference", cert->key_uri);
+	print_field("Exportable", cert->exportable ? "yes" : "no");
+	print_field("Archived", cert->archived ? "yes" : "no");
+	print_time_field("Added", cert->added);
+	print_status(report);
+}
+
+static cs_rv print_json(const cs_cert *cert, const cs_status_report *report, cs_err *err)
+{
+	json_object *obj = cli_json_cert(cert);
+
+	for (size_t i = 0; i < N_SHOWN_EXTENSIONS; i++) {
+		char *text = extension_text(cert->x509, shown_extensions[i].nid);
+
+		json_object_object_add(obj, shown_extensions[i].json_key,
+				       text ? split_list(text) : NULL);
+		free(text);
+	}
+	json_object_object_add(obj, "status", cli_json_status(report));
+	return cli_json_print(obj, err);
+}
+
+static cs_rv show_cert(cs_store *store, const show_args *args, cs_store_id sid, cs_err *err)
+{
+	cs_cert *cert = NULL;
+	cs_status_report report = {0};
+	cs_rv rv;
+
+	rv = cli_find_cert(store, args->id, sid, &cert, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cs_status_compute(store, cert, 0, &report, err);
+	if (rv == CS_OK && args->json)
+		rv = print_json(cert, &report, err);
+	else if (rv == CS_OK)
+		print_text(cert, &report);
+	cs_status_report_clear(&report);
+	cs_cert_free(cert);
+	return rv;
+}
+
+static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+		      cs_err *err)
+{
+	show_args args = {0};
+	cs_store_id sid;
+	cs_store *store = NULL;
+	cs_rv rv;
+
+	rv = parse_args(cmd, argc, argv, &args, err);
+	if (rv != CS_OK || args.help)
+		return rv;
+	rv = cli_parse_store_name(args.store_name, &sid, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+	if (rv == CS_OK)
+		rv = show_cert(store, &args, sid, err);
+	cs_store_close(store);
+	return rv;
+}
+
+const cli_command cmd_show = {
+	.name = "show",
+	.summary = "show one certificate, its properties and its status",
+	.usage = "Usage: certstore show ID [--store STORE] [--json]\n"
+		 "\n"
+		 "Shows the certificate named by ID: subject, issuer, serial, validity,\n"
+		 "subject alternative names, key usage, extended key usage, basic\n"
+		 "constraints, SHA-1 and SHA-256 thumbprints, its store properties, and\n"
+		 "its status with the chain that decided it.\n"
+		 "\n"
+		 "ID is a SHA-1 or SHA-256 thumbprint (spaces and colons ignored), a unique\n"
+		 "prefix of at least 8 hex digits, or a friendly name.  When ID matches\n"
+		 "several certificates they are listed and the command fails (exit 4).\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  look only in STORE\n"
+		 "  -j, --json         print a JSON object\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "s:jh",
+	.longopts = longopts,
+	.run = run_show,
+};
