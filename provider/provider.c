@@ -18,6 +18,7 @@
 #include <openssl/params.h>
 
 #include "config.h"
+#include "keys.h"
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -114,6 +115,20 @@ cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err)
 	return CS_OK;
 }
 
+cs_rv csp_token_get(csp_ctx *ctx, cs_token **out, cs_err *err)
+{
+	cs_rv rv = CS_OK;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->token == NULL) {
+		rv = cs_token_open_store(csp_store_dir(ctx), &ctx->token, err);
+		csp_trace("open token of %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
+	}
+	*out = ctx->token;
+	pthread_mutex_unlock(&ctx->lock);
+	return rv;
+}
+
 void csp_store_release(csp_ctx *ctx)
 {
 	pthread_mutex_unlock(&ctx->lock);
@@ -157,6 +172,25 @@ static const OSSL_ALGORITHM csp_stores[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* The names libssl and X.509 use for these key types, so our keys are
+ * recognised as RSA and EC keys.  Only our keys can be of our KEYMGMT (it
+ * neither generates nor imports), and OpenSSL tries the key's own provider
+ * for its operations, so nothing else reaches the operations below. */
+#define RSA_NAMES "RSA:rsaEncryption:1.2.840.113549.1.1.1"
+#define EC_NAMES "EC:id-ecPublicKey:1.2.840.10045.2.1"
+
+static const OSSL_ALGORITHM csp_keymgmt[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_keymgmt_functions, "certstore RSA key in the token"},
+	{EC_NAMES, CSP_PROPS, csp_ec_keymgmt_functions, "certstore EC key in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM csp_signature[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_signature_functions, "RSA signature in the token"},
+	{"ECDSA", CSP_PROPS, csp_ecdsa_signature_functions, "ECDSA in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
 						 int *no_cache)
 {
@@ -164,6 +198,10 @@ static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id
 	switch (operation_id) {
 	case OSSL_OP_STORE:
 		return csp_stores;
+	case OSSL_OP_KEYMGMT:
+		return csp_keymgmt;
+	case OSSL_OP_SIGNATURE:
+		return csp_signature;
 	default:
 		return NULL;
 	}

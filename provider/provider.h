@@ -18,6 +18,7 @@
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
+#include <openssl/evp.h>
 
 #include "certstore.h"
 
@@ -43,6 +44,7 @@ typedef struct csp_ctx {
 	pthread_mutex_t lock;
 	cs_store *store; /* opened on first use */
 	pid_t store_pid; /* a connection is never used across fork() */
+	struct cs_token *token; /* opened by the first private-key operation */
 } csp_ctx;
 
 /* Puts reason and the formatted message on OpenSSL's error stack. */
@@ -58,6 +60,10 @@ void csp_raise_err(const csp_ctx *ctx, const cs_err *err);
  */
 cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err);
 void csp_store_release(csp_ctx *ctx);
+
+/* The store's key token, opened on first use (thread-safe once open; keys.h
+ * handles fork).  Not owned by the caller. */
+cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
 
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);
@@ -90,7 +96,48 @@ typedef struct csp_uri {
 cs_rv csp_uri_parse(const char *uri, csp_uri *out, cs_err *err);
 void csp_uri_clear(csp_uri *uri);
 
+/* ---- keys (key.c) ------------------------------------------------------- */
+
+/*
+ * A store key: the private half stays in the token, named by uri; the public
+ * half comes from the certificate, so nothing opens the token until a
+ * private-key operation.  The STORE and DECODER resolve a key (reporting
+ * errors with their context) and hand it to KEYMGMT's load as a csp_keyref,
+ * valid during the object callback only: load makes its own copy.
+ */
+typedef struct csp_key {
+	csp_ctx *prov;
+	int type; /* EVP_PKEY_RSA or EVP_PKEY_EC */
+	char sha1[41];
+	char *uri;
+	EVP_PKEY *pub; /* a default-provider public key */
+} csp_key;
+
+#define CSP_KEYREF_MAGIC "CSKEYRF1"
+typedef struct csp_keyref {
+	char magic[8];
+	const csp_key *key;
+} csp_keyref;
+
+/* The key of the certificate with that SHA-1 thumbprint (upper-case hex), in
+ * any store.  No key reference: CS_ERR_KEY naming the certificate. */
+cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_err *err);
+csp_key *csp_key_dup(const csp_key *key);
+void csp_key_free(csp_key *key);
+/* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */
+int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg);
+/* "RSA" or "EC": the data type a keyref is handed out with. */
+const char *csp_key_type_name(int type);
+/* The key type of a certificate's public key, 0 if not one we serve. */
+int csp_cert_key_type(const cs_cert *cert);
+
 /* Dispatch tables of the operations, one file each. */
 extern const OSSL_DISPATCH csp_store_functions[];
+extern const OSSL_DISPATCH csp_rsa_keymgmt_functions[];
+extern const OSSL_DISPATCH csp_ec_keymgmt_functions[];
+extern const OSSL_DISPATCH csp_rsa_signature_functions[];
+extern const OSSL_DISPATCH csp_ecdsa_signature_functions[];
+extern const OSSL_DISPATCH csp_rsa_asym_cipher_functions[];
+extern const OSSL_DISPATCH csp_decoder_functions[];
 
 #endif

@@ -32,6 +32,7 @@ typedef struct csp_loader {
 	bool eof;
 	cs_cert_list certs;
 	size_t next;
+	bool cert_done; /* certs.items[next] was handed out, its key may follow */
 } csp_loader;
 
 static void *csp_store_open(void *provctx, const char *uri)
@@ -242,10 +243,55 @@ static int emit_cert(const cs_cert *cert, OSSL_CALLBACK *object_cb, void *object
 	return object_cb(params, object_cbarg);
 }
 
-/* Only certificates so far: another expected type gets an empty stream. */
-static bool wants_certs(const csp_loader *l)
+static bool wants(const csp_loader *l, int type)
 {
-	return l->expect == 0 || l->expect == OSSL_STORE_INFO_CERT;
+	return l->expect == 0 || l->expect == type;
+}
+
+/* A My certificate's private key follows it, by reference; issuer lookups
+ * (a subject search) want certificates only. */
+static bool has_key_to_give(const csp_loader *l, const cs_cert *cert)
+{
+	return wants(l, OSSL_STORE_INFO_PKEY) && l->subject == NULL && cert->key_uri != NULL &&
+	       cert->store == CS_STORE_MY && csp_cert_key_type(cert) != 0;
+}
+
+static int emit_key(csp_loader *l, const cs_cert *cert, OSSL_CALLBACK *object_cb,
+		    void *object_cbarg)
+{
+	csp_key *key = NULL;
+	cs_err err = {0};
+	int ok;
+
+	if (csp_key_from_thumbprint(l->prov, cert->sha1, &key, &err) != CS_OK) {
+		csp_raise_err(l->prov, &err);
+		l->failed = true;
+		return 0;
+	}
+	ok = csp_key_emit(key, object_cb, object_cbarg);
+	csp_key_free(key);
+	return ok;
+}
+
+/* The next object: a certificate, then its key if it has one to give. */
+static int load_next(csp_loader *l, OSSL_CALLBACK *object_cb, void *object_cbarg)
+{
+	const cs_cert *cert;
+
+	while (l->next < l->certs.n) {
+		cert = l->certs.items[l->next];
+		if (!l->cert_done) {
+			l->cert_done = true;
+			if (wants(l, OSSL_STORE_INFO_CERT))
+				return emit_cert(cert, object_cb, object_cbarg);
+		}
+		l->next++;
+		l->cert_done = false;
+		if (has_key_to_give(l, cert))
+			return emit_key(l, cert, object_cb, object_cbarg);
+	}
+	l->eof = true;
+	return 0;
 }
 
 static int csp_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
@@ -255,7 +301,7 @@ static int csp_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *objec
 	cs_err err = {0};
 
 	/* After an error, end the stream: callers loop until eof. */
-	if (l->failed || !wants_certs(l)) {
+	if (l->failed || !(wants(l, OSSL_STORE_INFO_CERT) || wants(l, OSSL_STORE_INFO_PKEY))) {
 		l->eof = true;
 		return 0;
 	}
@@ -267,11 +313,7 @@ static int csp_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *objec
 			return 0;
 		}
 	}
-	if (l->next >= l->certs.n) {
-		l->eof = true;
-		return 0;
-	}
-	return emit_cert(l->certs.items[l->next++], object_cb, object_cbarg);
+	return load_next(l, object_cb, object_cbarg);
 }
 
 static int csp_store_eof(void *loaderctx)
