@@ -98,8 +98,8 @@ csp_key *csp_key_dup(const csp_key *key)
 	if (copy == NULL)
 		return NULL;
 	*copy = *key;
-	copy->uri = strdup(key->uri);
-	if (copy->uri == NULL || (key->pub != NULL && !EVP_PKEY_up_ref(key->pub))) {
+	copy->uri = key->uri != NULL ? strdup(key->uri) : NULL;
+	if ((key->uri != NULL && copy->uri == NULL) || (key->pub != NULL && !EVP_PKEY_up_ref(key->pub))) {
 		free(copy->uri);
 		free(copy);
 		return NULL;
