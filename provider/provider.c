@@ -191,6 +191,11 @@ static const OSSL_ALGORITHM csp_signature[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+static const OSSL_ALGORITHM csp_asym_cipher[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_asym_cipher_functions, "RSA decryption in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
 						 int *no_cache)
 {
@@ -202,6 +207,8 @@ static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id
 		return csp_keymgmt;
 	case OSSL_OP_SIGNATURE:
 		return csp_signature;
+	case OSSL_OP_ASYM_CIPHER:
+		return csp_asym_cipher;
 	default:
 		return NULL;
 	}

@@ -74,4 +74,25 @@ connect "RSA-2048, TLS 1.2 with RSA-PSS" -tls1_2 -sigalgs rsa_pss_rsae_sha256
 connect "RSA-2048, TLS 1.2 RSA key exchange (decryption in the token)" -tls1_2 -cipher AES128-GCM-SHA256
 stop
 
+# --- the same keys through pkeyutl / dgst -------------------------------------------
+RSA_URI="certstore:My?friendly-name=RSA%20server"
+openssl x509 -in "$PKI/rsa.crt" -pubkey -noout >"$TEST_TMP/rsa.pub"
+openssl x509 -in "$PKI/leaf.crt" -pubkey -noout >"$TEST_TMP/ec.pub"
+echo "a message" >"$TEST_TMP/msg"
+for k in "RSA:$RSA_URI:rsa.pub" "ECDSA:certstore:My?friendly-name=EC%20server:ec.pub"; do
+	name=${k%%:*} rest=${k#*:}
+	uri=${rest%:*} pub=${rest##*:}
+	ossl dgst -sha384 -sign "$uri" -out "$TEST_TMP/sig" "$TEST_TMP/msg" 2>/dev/null
+	tap_ok "$name: dgst -sign in the token verifies with the certificate's key" \
+		openssl dgst -sha384 -verify "$TEST_TMP/$pub" -signature "$TEST_TMP/sig" "$TEST_TMP/msg"
+done
+echo "a secret" >"$TEST_TMP/plain"
+openssl pkeyutl -encrypt -pubin -inkey "$TEST_TMP/rsa.pub" -in "$TEST_TMP/plain" -out "$TEST_TMP/enc1"
+tap_is "$(ossl pkeyutl -decrypt -inkey "$RSA_URI" -in "$TEST_TMP/enc1" 2>&1)" "a secret" \
+	"RSA PKCS#1 v1.5 decryption in the token"
+openssl pkeyutl -encrypt -pubin -inkey "$TEST_TMP/rsa.pub" -pkeyopt rsa_padding_mode:oaep \
+	-in "$TEST_TMP/plain" -out "$TEST_TMP/enc2"
+tap_is "$(ossl pkeyutl -decrypt -inkey "$RSA_URI" -pkeyopt rsa_padding_mode:oaep -in "$TEST_TMP/enc2" 2>&1)" \
+	"a secret" "RSA OAEP (SHA-1) decryption in the token"
+
 tap_done
