@@ -73,6 +73,14 @@ static const char *const migrations[] = {
 	" subject TEXT NOT NULL,"
 	" time INTEGER NOT NULL,"
 	" UNIQUE (ca, serial));",
+	/* 2 → 3: usages, with the previous and a staged certificate each */
+	"CREATE TABLE usages ("
+	" name TEXT PRIMARY KEY,"
+	" sha1 TEXT NOT NULL DEFAULT '',"
+	" previous_sha1 TEXT NOT NULL DEFAULT '',"
+	" staged_sha1 TEXT NOT NULL DEFAULT '',"
+	" staged_at INTEGER NOT NULL DEFAULT 0,"
+	" assigned_at INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

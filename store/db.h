@@ -62,4 +62,10 @@ cs_rv cs_db_local_ca_names(cs_store *store, char ***out, cs_err *err);
 cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cert *cert,
 				   cs_err *err);
 
+/* Usages (db_usages.c).  upsert writes every column of u. */
+#include "usage.h"
+cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, cs_err *err);
+cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err);
+cs_rv cs_db_usage_delete(cs_store *store, const char *name, cs_err *err);
+
 #endif

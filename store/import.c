@@ -170,6 +170,16 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	return rv;
 }
 
+static bool added_to_root(const cs_import_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		if (res->items[i].outcome == CS_IMPORT_ADDED && res->items[i].store == CS_STORE_ROOT)
+			return true;
+	return false;
+}
+
 cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
 		      cs_import_result *res, cs_err *err)
 {
@@ -188,9 +198,11 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 		rv = cs_db_commit(store, err);
 	else
 		cs_db_rollback(store);
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
 		cs_import_result_clear(res);
-	return rv;
+		return rv;
+	}
+	return added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
 }
 
 cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,
