@@ -10,6 +10,7 @@
  * Certificates are passed as DER (OSSL_OBJECT_CERT); OpenSSL decodes them.
  */
 #include "provider.h"
+#include "usage.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -128,40 +129,30 @@ static cs_rv by_thumbprint(csp_loader *l, cs_store *st, const cs_find_opts *opts
 	return cs_cert_list_push(out, cert, err);
 }
 
-/*
- * ?usage=NAME.  Usages belong to another part of the library that is not
- * there yet; until it is, a usage is what `certstore assign` publishes:
- * <store>/usages/NAME/cert.pem, looked up in the store by its thumbprint.
- * TODO: ask libcertstore (cs_usage_get or the like) once it exists.
- */
+/* ?usage=NAME: the certificate the usage points at now, as libcertstore
+ * records it (the published files follow the same row). */
 static cs_rv by_usage(csp_loader *l, cs_store *st, const cs_find_opts *opts,
 		      cs_cert_list *out, cs_err *err)
 {
-	char path[4096];
-	cs_bytes pem = {0};
-	cs_cert_list published = {0};
+	cs_usage u = {0};
 	cs_rv rv;
 
-	snprintf(path, sizeof(path), "%s/usages/%s/cert.pem", cs_store_dir(st), l->uri.value);
-	rv = cs_read_file(path, &pem, err);
-	if (rv != CS_OK) {
+	rv = cs_usage_get(st, l->uri.value, &u, err);
+	if (rv == CS_ERR_NOT_FOUND || (rv == CS_OK && u.sha1[0] == '\0')) {
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
-				"unknown usage '%s': no certificate is assigned to it in %s",
-				l->uri.value, cs_store_dir(st));
+				"unknown usage '%s': no certificate is assigned to it", l->uri.value);
 		goto out;
 	}
-	rv = cs_parse_certs(pem.data, pem.len, NULL, &published, err);
 	if (rv != CS_OK)
 		goto out;
 	free(l->uri.value);
-	l->uri.value = strdup(published.items[0]->sha1);
+	l->uri.value = strdup(u.sha1);
 	if (l->uri.value == NULL)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	else
 		rv = by_thumbprint(l, st, opts, out, err);
 out:
-	cs_cert_list_clear(&published);
-	cs_bytes_clear(&pem);
+	cs_usage_clear(&u);
 	return rv;
 }
 
