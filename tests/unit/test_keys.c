@@ -468,6 +468,19 @@ static void test_find_by_public_and_check_mismatch(void **state)
 	assert_int_equal(st, CS_STATUS_KEY_MISMATCH);
 	assert_int_equal(cs_key_check(f->tok, NULL, p2, &st, NULL), CS_OK);
 	assert_int_equal(st, CS_STATUS_MISSING_KEY);
+	{
+		/* the same answers through the hook status uses */
+		X509 *x = X509_new();
+		cs_cert c = {.x509 = x, .key_uri = u1};
+
+		X509_set_pubkey(x, p1);
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_VALID);
+		X509_set_pubkey(x, p2);
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_KEY_MISMATCH);
+		c.key_uri = NULL;
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_MISSING_KEY);
+		X509_free(x);
+	}
 	free(u1);
 	free(u2);
 	EVP_PKEY_free(p1);
