@@ -638,6 +638,10 @@ static void test_fork_child_signs_with_a_key_loaded_by_the_parent(void **state)
 		/* a fresh session in the child, not the parent's */
 		if (f->tok->pid != getpid())
 			_exit(4);
+		/* tidy, so valgrind can watch the child too */
+		EVP_PKEY_CTX_free(ctx);
+		EVP_PKEY_free(pub);
+		free(uri);
 		cs_token_close(f->tok);
 		_exit(0);
 	}
