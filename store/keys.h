@@ -227,6 +227,15 @@ cs_rv cs_key_find_by_public(cs_token *tok, EVP_PKEY *pub, char **uri_out, cs_err
 cs_rv cs_key_check(cs_token *tok, const char *uri, EVP_PKEY *cert_pub, cs_status *status_out,
 		   cs_err *err);
 
+/*
+ * A cs_key_checker for status: cs_store_set_key_checker(store,
+ * cs_token_key_checker, tok).  A certificate without key_uri, or whose key
+ * cannot be reached in tok (including token errors), is
+ * CS_STATUS_MISSING_KEY; a key whose public key differs from the
+ * certificate's is CS_STATUS_KEY_MISMATCH.
+ */
+cs_status cs_token_key_checker(void *tok, const cs_cert *cert);
+
 /* Destroys the private key at uri and every object sharing its CKA_ID
  * (public key, certificates other tools put there).  Missing: CS_ERR_NOT_FOUND. */
 cs_rv cs_key_delete(cs_token *tok, const char *uri, cs_err *err);

@@ -468,6 +468,19 @@ static void test_find_by_public_and_check_mismatch(void **state)
 	assert_int_equal(st, CS_STATUS_KEY_MISMATCH);
 	assert_int_equal(cs_key_check(f->tok, NULL, p2, &st, NULL), CS_OK);
 	assert_int_equal(st, CS_STATUS_MISSING_KEY);
+	{
+		/* the same answers through the hook status uses */
+		X509 *x = X509_new();
+		cs_cert c = {.x509 = x, .key_uri = u1};
+
+		X509_set_pubkey(x, p1);
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_VALID);
+		X509_set_pubkey(x, p2);
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_KEY_MISMATCH);
+		c.key_uri = NULL;
+		assert_int_equal(cs_token_key_checker(f->tok, &c), CS_STATUS_MISSING_KEY);
+		X509_free(x);
+	}
 	free(u1);
 	free(u2);
 	EVP_PKEY_free(p1);
@@ -625,6 +638,10 @@ static void test_fork_child_signs_with_a_key_loaded_by_the_parent(void **state)
 		/* a fresh session in the child, not the parent's */
 		if (f->tok->pid != getpid())
 			_exit(4);
+		/* tidy, so valgrind can watch the child too */
+		EVP_PKEY_CTX_free(ctx);
+		EVP_PKEY_free(pub);
+		free(uri);
 		cs_token_close(f->tok);
 		_exit(0);
 	}
