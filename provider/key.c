@@ -3,6 +3,7 @@
  * certificate's public key.
  */
 #include "provider.h"
+#include "keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,32 @@ cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_
 	cs_cert_free(cert);
 	cs_cert_list_clear(&all);
 	return rv;
+}
+
+cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err)
+{
+	struct cs_token *tok = NULL;
+	csp_key *key = NULL;
+	EVP_PKEY *pub = NULL;
+	cs_rv rv;
+
+	*out = NULL;
+	rv = csp_token_get(ctx, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_key_public(tok, uri, &pub, err);
+	if (rv != CS_OK)
+		return rv;
+	key = calloc(1, sizeof(*key));
+	if (key == NULL || (key->uri = strdup(uri)) == NULL) {
+		free(key);
+		EVP_PKEY_free(pub);
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	key->prov = ctx;
+	key->type = EVP_PKEY_is_a(pub, "RSA") ? EVP_PKEY_RSA : EVP_PKEY_EC;
+	key->pub = pub;
+	*out = key;
+	return CS_OK;
 }
 
 void csp_key_free(csp_key *key)

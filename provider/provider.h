@@ -79,6 +79,7 @@ typedef enum {
 	CSP_SEL_THUMBPRINT,    /* ?thumbprint=HEX, SHA-1 or SHA-256 */
 	CSP_SEL_FRIENDLY_NAME, /* ?friendly-name=NAME (percent-encoded) */
 	CSP_SEL_USAGE,         /* ?usage=NAME */
+	CSP_SEL_KEY,           /* ?key=PKCS11-URI: a token key with no certificate yet */
 } csp_selector;
 
 typedef struct csp_uri {
@@ -122,6 +123,9 @@ typedef struct csp_keyref {
 /* The key of the certificate with that SHA-1 thumbprint (upper-case hex), in
  * any store.  No key reference: CS_ERR_KEY naming the certificate. */
 cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_err *err);
+/* A key named by its pkcs11: URI alone (a pending request's key, a local
+ * CA's key): the public half is read from the token, so this opens it. */
+cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err);
 csp_key *csp_key_dup(const csp_key *key);
 void csp_key_free(csp_key *key);
 /* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */

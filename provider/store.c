@@ -170,6 +170,8 @@ static cs_rv by_selector(csp_loader *l, cs_store *st, cs_cert_list *out, cs_err 
 		return by_thumbprint(l, st, &opts, out, err);
 	case CSP_SEL_USAGE:
 		return by_usage(l, st, &opts, out, err);
+	case CSP_SEL_KEY:
+		return CS_OK; /* handled in load: no certificate to find */
 	case CSP_SEL_FRIENDLY_NAME:
 		rv = cs_store_find_by_friendly_name(st, l->uri.value, &opts, out, err);
 		if (rv == CS_OK && out->n == 0)
@@ -197,7 +199,7 @@ static void keep_subject(cs_cert_list *list, const X509_NAME *subject)
 
 static const char *describe(const csp_loader *l)
 {
-	static const char *const sel[] = {"list", "thumbprint", "friendly-name", "usage"};
+	static const char *const sel[] = {"list", "thumbprint", "friendly-name", "usage", "key"};
 
 	if (l->uri.sel == CSP_SEL_NONE && l->subject != NULL)
 		return "subject";
@@ -285,11 +287,34 @@ static int load_next(csp_loader *l, OSSL_CALLBACK *object_cb, void *object_cbarg
 	return 0;
 }
 
+/* ?key=URI: the one object is the key itself. */
+static int load_key_by_uri(csp_loader *l, OSSL_CALLBACK *object_cb, void *object_cbarg)
+{
+	csp_key *key = NULL;
+	cs_err err = {0};
+	int ok;
+
+	l->eof = true;
+	if (!wants(l, OSSL_STORE_INFO_PKEY))
+		return 0;
+	if (csp_key_from_uri(l->prov, l->uri.value, &key, &err) != CS_OK) {
+		csp_raise_err(l->prov, &err);
+		l->failed = true;
+		return 0;
+	}
+	ok = csp_key_emit(key, object_cb, object_cbarg);
+	csp_key_free(key);
+	return ok;
+}
+
 static int csp_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
 			  OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
 {
 	csp_loader *l = loaderctx;
 	cs_err err = {0};
+
+	if (l->uri.sel == CSP_SEL_KEY)
+		return l->eof ? 0 : load_key_by_uri(l, object_cb, object_cbarg);
 
 	/* After an error, end the stream: callers loop until eof. */
 	if (l->failed || !(wants(l, OSSL_STORE_INFO_CERT) || wants(l, OSSL_STORE_INFO_PKEY))) {

@@ -114,6 +114,8 @@ static cs_rv parse_selector(const char *q, csp_uri *out, cs_err *err)
 		out->sel = CSP_SEL_FRIENDLY_NAME;
 	else if (klen == 5 && strncasecmp(q, "usage", klen) == 0)
 		out->sel = CSP_SEL_USAGE;
+	else if (klen == 3 && strncasecmp(q, "key", klen) == 0)
+		out->sel = CSP_SEL_KEY;
 	else
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
 				  "unknown selector '%.*s' (use thumbprint=, friendly-name= or "
@@ -129,6 +131,8 @@ static cs_rv parse_selector(const char *q, csp_uri *out, cs_err *err)
 		return normalise_thumbprint(out->value, err);
 	if (out->sel == CSP_SEL_USAGE)
 		return check_usage_name(out->value, err);
+	if (out->sel == CSP_SEL_KEY && strncmp(out->value, "pkcs11:", 7) != 0)
+		return cs_err_set(err, CS_ERR_BAD_INPUT, "key= takes a pkcs11: URI");
 	return CS_OK;
 }
 
