@@ -214,7 +214,8 @@ static const CK_ATTRIBUTE_TYPE purpose_levels[] = {
 };
 
 /* NSS writes its trust object after the certificate: answer with ours when
- * it asks for what Root means (trusted delegator for each purpose it names). */
+ * it asks for what Root means (trusted delegator for each purpose it names;
+ * for client authentication also "must verify", which is what Root gives). */
 static CK_RV create_nss_trust(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
 	CK_OBJECT_HANDLE *found = NULL;
@@ -227,7 +228,12 @@ static CK_RV create_nss_trust(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HA
 
 	for (i = 0; i < sizeof(purpose_levels) / sizeof(purpose_levels[0]); i++) {
 		a = attr_get(tmpl, n, purpose_levels[i]);
-		if (a != NULL && (!attr_ulong(a, &level) || level != CKT_NSS_TRUSTED_DELEGATOR))
+		if (a == NULL)
+			continue;
+		if (!attr_ulong(a, &level))
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		if (level != CKT_NSS_TRUSTED_DELEGATOR &&
+		    !(purpose_levels[i] == CKA_TRUST_CLIENT_AUTH && level == CKT_NSS_MUST_VERIFY_TRUST))
 			return CKR_TEMPLATE_INCONSISTENT;
 	}
 	if ((a = attr_get(tmpl, n, CKA_CERT_SHA1_HASH)) != NULL)

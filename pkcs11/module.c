@@ -88,21 +88,22 @@ static CK_RV leave(CK_RV rv)
 
 /* ---- initialisation ----------------------------------------------------- */
 
-/* "store=DIR" in the reserved argument (p11-kit: x-init-reserved); options
- * are separated by ';'.  Returns a malloc()ed DIR or NULL. */
+/* "store=DIR" in the reserved argument (p11-kit: x-init-reserved, to which
+ * p11-kit's tools may append " verbose=yes").  Options are separated by
+ * blanks or ';', as p11-kit's own modules do, so DIR cannot hold a blank.
+ * Returns a malloc()ed DIR or NULL. */
 static char *reserved_store(const char *reserved)
 {
-	const char *p = reserved, *end;
+	static const char seps[] = " \t\n;";
+	const char *p = reserved;
+	size_t len;
 
 	while (p != NULL && *p != '\0') {
-		while (*p == ' ' || *p == '\t' || *p == ';')
-			p++;
-		end = strchr(p, ';');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (strncmp(p, "store=", 6) == 0 && end > p + 6)
-			return strndup(p + 6, (size_t)(end - p - 6));
-		p = end;
+		p += strspn(p, seps);
+		len = strcspn(p, seps);
+		if (len > 6 && strncmp(p, "store=", 6) == 0)
+			return strndup(p + 6, len - 6);
+		p += len;
 	}
 	return NULL;
 }

@@ -2,8 +2,9 @@
  * trust.c - the trust a store means, in the two forms consumers read:
  *
  *  - CKO_NSS_TRUST objects (NSS, and through it Firefox/Thunderbird):
- *    Trusted Root certificates are trusted delegators for every purpose,
- *    Untrusted ones are not trusted for any;
+ *    Trusted Root certificates are trusted delegators (client
+ *    authentication aside, see below), Untrusted ones are not trusted for
+ *    anything;
  *  - CKO_X_TRUST_ASSERTION objects as p11-kit's trust module makes them:
  *    one "anchored certificate" assertion per purpose for a root, one
  *    "distrusted certificate" assertion (by issuer and serial) per purpose
@@ -82,13 +83,28 @@ static bool is_trust_level(CK_ATTRIBUTE_TYPE type)
 	}
 }
 
+static CK_RV trust_other_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
+
 CK_RV p11_trust_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v)
 {
 	const cs_cert *c = obj->cert;
 
-	if (is_trust_level(type))
-		return p11_value_ulong(v, c->store == CS_STORE_ROOT ? CKT_NSS_TRUSTED_DELEGATOR
-								     : CKT_NSS_NOT_TRUSTED);
+	if (!is_trust_level(type))
+		return trust_other_value(obj, type, v);
+	if (c->store != CS_STORE_ROOT)
+		return p11_value_ulong(v, CKT_NSS_NOT_TRUSTED);
+	/* As Mozilla's own root store does: a root vouches for servers, mail and
+	 * code ("C,C,C" in certutil), while trusting it to issue client
+	 * certificates (NSS's "T") stays a per-application decision. */
+	if (type == CKA_TRUST_CLIENT_AUTH)
+		return p11_value_ulong(v, CKT_NSS_MUST_VERIFY_TRUST);
+	return p11_value_ulong(v, CKT_NSS_TRUSTED_DELEGATOR);
+}
+
+static CK_RV trust_other_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v)
+{
+	const cs_cert *c = obj->cert;
+
 	switch (type) {
 	case CKA_CERT_SHA1_HASH:
 		return p11_value_digest(c, "SHA1", v);
