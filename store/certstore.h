@@ -262,12 +262,14 @@ typedef struct cs_import_item {
 	cs_store_id store; /* where it went / would have gone */
 	char sha1[41];
 	char *subject;
+	int64_t request_id; /* the pending request this certificate answered, or 0 */
 } cs_import_item;
 
 typedef struct cs_import_result {
 	cs_import_item *items;
 	size_t n;
 	size_t added, duplicates, skipped_roots;
+	size_t accepted; /* certificates bound to the key of a pending request */
 } cs_import_result;
 
 void cs_import_result_clear(cs_import_result *res);
@@ -277,6 +279,10 @@ void cs_import_result_clear(cs_import_result *res);
  * in one transaction.  Without opts->store: end-entity → My, CA → CA,
  * self-signed root → skipped (trust is only added when the admin names Root).
  * Duplicates are reported, not added.  Every added certificate is audit-logged.
+ * A certificate for My whose public key is that of a pending request is the
+ * CA's answer (certreq -accept): it takes the request's key reference,
+ * exportable flag and friendly name, and the pending request is removed, in
+ * the same transaction.
  */
 cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
 		      cs_import_result *res, cs_err *err);

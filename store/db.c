@@ -44,6 +44,43 @@ static const char *const migrations[] = {
 	" uid INTEGER NOT NULL,"
 	" action TEXT NOT NULL,"
 	" detail TEXT NOT NULL);",
+	/* 1 → 2: pending requests (the Request store) and CAs kept in the store */
+	"CREATE TABLE requests ("
+	" id INTEGER PRIMARY KEY,"
+	" created INTEGER NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" csr_der BLOB NOT NULL,"
+	" key_uri TEXT,"
+	" key_id TEXT NOT NULL,"
+	" key_spec TEXT NOT NULL,"
+	" friendly_name TEXT,"
+	" exportable INTEGER NOT NULL DEFAULT 0,"
+	" ca_profile TEXT,"
+	" ca_request_id TEXT,"
+	" usages TEXT);"
+	"CREATE INDEX requests_by_key_id ON requests (key_id);"
+	"CREATE TABLE local_cas ("
+	" name TEXT PRIMARY KEY,"
+	" der BLOB NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" key_uri TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE issued ("
+	" id INTEGER PRIMARY KEY,"
+	" ca TEXT NOT NULL REFERENCES local_cas (name),"
+	" serial TEXT NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" UNIQUE (ca, serial));",
+	/* 2 → 3: usages, with the previous and a staged certificate each */
+	"CREATE TABLE usages ("
+	" name TEXT PRIMARY KEY,"
+	" sha1 TEXT NOT NULL DEFAULT '',"
+	" previous_sha1 TEXT NOT NULL DEFAULT '',"
+	" staged_sha1 TEXT NOT NULL DEFAULT '',"
+	" staged_at INTEGER NOT NULL DEFAULT 0,"
+	" assigned_at INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

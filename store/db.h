@@ -6,6 +6,8 @@
 #define CS_DB_H
 
 #include "internal.h"
+#include "request.h"
+#include "localca.h"
 
 /* Opens (creating when asked) <dir>/store.db and brings the schema up to date. */
 cs_rv cs_db_open(cs_store *store, bool create, bool readonly, cs_err *err);
@@ -50,5 +52,26 @@ cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err);
 cs_rv cs_db_audit_insert(cs_store *store, const char *action, const char *detail, cs_err *err);
 cs_rv cs_db_audit_select(cs_store *store, const char *action_prefix, cs_audit_list *out,
 			 cs_err *err);
+
+/* Pending requests (db_requests.c). select: id 0 and key_id NULL = all. */
+cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err);
+cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_pending_list *out,
+			   cs_err *err);
+cs_rv cs_db_pending_delete(cs_store *store, int64_t id, cs_err *err);
+cs_rv cs_db_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
+				      cs_err *err);
+
+/* Local CAs (db_localca.c). */
+cs_rv cs_db_local_ca_insert(cs_store *store, const cs_local_ca *ca, cs_err *err);
+cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out, cs_err *err);
+cs_rv cs_db_local_ca_names(cs_store *store, char ***out, cs_err *err);
+cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cert *cert,
+				   cs_err *err);
+
+/* Usages (db_usages.c).  upsert writes every column of u. */
+#include "usage.h"
+cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, cs_err *err);
+cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err);
+cs_rv cs_db_usage_delete(cs_store *store, const char *name, cs_err *err);
 
 #endif

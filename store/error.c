@@ -26,6 +26,7 @@ void cs_err_prefix(cs_err *err, const char *fmt, ...)
 {
 	char prefix[512];
 	char old[CS_ERR_MSG_MAX];
+	size_t used, n;
 	va_list ap;
 
 	if (err == NULL)
@@ -34,9 +35,13 @@ void cs_err_prefix(cs_err *err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	/* Truncating a long message is fine; losing the prefix is not. */
-	if (snprintf(err->msg, sizeof(err->msg), "%s: ", prefix) < (int)sizeof(err->msg))
-		strncat(err->msg, old, sizeof(err->msg) - strlen(err->msg) - 1);
+	/* Truncating a long message is fine; losing the prefix is not.  (Not
+	 * strncat: gcc -O1 -Werror=stringop-truncation rejects it here.) */
+	snprintf(err->msg, sizeof(err->msg), "%s: ", prefix);
+	used = strlen(err->msg);
+	n = strnlen(old, sizeof(err->msg) - used - 1);
+	memcpy(err->msg + used, old, n);
+	err->msg[used + n] = '\0';
 }
 
 void cs_err_add_openssl(cs_err *err)

@@ -2,6 +2,7 @@
  * import.c - certificates in: where each one goes, and all of them or none.
  */
 #include "db.h"
+#include "request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	item->store = where;
 	memcpy(item->sha1, cert->sha1, sizeof(item->sha1));
 	item->subject = strdup(cert->subject);
+	item->request_id = 0;
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)
@@ -77,12 +79,55 @@ static cs_rv is_present(cs_store *store, cs_store_id where, const cs_cert *cert,
 	return rv;
 }
 
+/* certreq -accept: the certificate takes over the pending request's key. */
+static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts *opts,
+			    int64_t *request_id, cs_err *err)
+{
+	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
+	cs_pending *p = NULL;
+	char key_id[41];
+	cs_rv rv;
+
+	*request_id = 0;
+	if (pub == NULL || cs_pubkey_id_hex(pub, key_id, NULL) != CS_OK)
+		return CS_OK;
+	rv = cs_pending_find_by_key_id(store, key_id, &p, NULL);
+	if (rv == CS_ERR_NOT_FOUND)
+		return CS_OK;
+	if (rv != CS_OK)
+		return cs_pending_find_by_key_id(store, key_id, &p, err);
+	free(cert->key_uri);
+	cert->key_uri = cs_strdup_or_null(p->key_uri);
+	cert->exportable = p->exportable;
+	if ((opts == NULL || opts->friendly_name == NULL) && p->friendly_name != NULL) {
+		free(cert->friendly_name);
+		cert->friendly_name = strdup(p->friendly_name);
+	}
+	*request_id = p->id;
+	cs_pending_free(p);
+	return CS_OK;
+}
+
+static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request_id,
+			   cs_err *err)
+{
+	char detail[768];
+	cs_rv rv = cs_db_pending_delete(store, request_id, err);
+
+	if (rv != CS_OK)
+		return rv;
+	snprintf(detail, sizeof(detail), "pending %lld answered by %s %s", (long long)request_id,
+		 cert->sha1, cert->subject);
+	return cs_db_audit_insert(store, "accept", detail, err);
+}
+
 static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 		     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
 {
 	cs_import_outcome outcome;
 	cs_store_id where;
 	char detail[768];
+	int64_t request_id = 0;
 	bool present;
 	cs_rv rv;
 
@@ -101,7 +146,14 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			free(cert->friendly_name);
 			cert->friendly_name = strdup(opts->friendly_name);
 		}
+		if (where == CS_STORE_MY && !cs_cert_is_ca(cert)) {
+			rv = accept_pending(store, cert, opts, &request_id, err);
+			if (rv != CS_OK)
+				return rv;
+		}
 		rv = cs_db_cert_insert(store, cert, err);
+		if (rv == CS_OK && request_id != 0)
+			rv = finish_accept(store, cert, request_id, err);
 		if (rv != CS_OK)
 			return rv;
 		snprintf(detail, sizeof(detail), "%s %s %s", cs_store_id_name(where), cert->sha1,
@@ -110,7 +162,22 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 		if (rv != CS_OK)
 			return rv;
 	}
-	return record(res, outcome, where, cert, err);
+	rv = record(res, outcome, where, cert, err);
+	if (rv == CS_OK && request_id != 0) {
+		res->items[res->n - 1].request_id = request_id;
+		res->accepted++;
+	}
+	return rv;
+}
+
+static bool added_to_root(const cs_import_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n; i++)
+		if (res->items[i].outcome == CS_IMPORT_ADDED && res->items[i].store == CS_STORE_ROOT)
+			return true;
+	return false;
 }
 
 cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
@@ -131,9 +198,11 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 		rv = cs_db_commit(store, err);
 	else
 		cs_db_rollback(store);
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
 		cs_import_result_clear(res);
-	return rv;
+		return rv;
+	}
+	return added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
 }
 
 cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,

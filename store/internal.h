@@ -24,4 +24,7 @@ bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz);
 
 char *cs_strdup_or_null(const char *s);
 
+/* Republishes what is derived from Root (published/roots*) after a change to it. */
+cs_rv cs_after_root_change(cs_store *store, cs_err *err);
+
 #endif

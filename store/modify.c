@@ -3,6 +3,7 @@
  * one transaction.
  */
 #include "db.h"
+#include "usage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,43 @@
 		return rv_;                                                                \
 	} while (0)
 
-cs_rv cs_store_delete(cs_store *store, const cs_cert *cert, cs_err *err)
+/* Files published from Root follow every change to Root. */
+cs_rv cs_after_root_change(cs_store *store, cs_err *err)
+{
+	cs_rv rv = cs_publish_roots(store, err);
+
+	if (rv != CS_OK)
+		cs_err_prefix(err, "the change is saved, but published/roots is stale (run "
+				   "`certstore check`)");
+	return rv;
+}
+
+static cs_rv delete_row(cs_store *store, const cs_cert *cert, cs_err *err)
 {
 	IN_TRANSACTION(store, err, cs_db_cert_delete(store, cert->id, err), "delete",
 		       "%s %s %s", cs_store_id_name(cert->store), cert->sha1, cert->subject);
 }
 
+cs_rv cs_store_delete(cs_store *store, const cs_cert *cert, cs_err *err)
+{
+	cs_rv rv = delete_row(store, cert, err);
+
+	if (rv == CS_OK && cert->store == CS_STORE_ROOT)
+		rv = cs_after_root_change(store, err);
+	return rv;
+}
+
+static cs_rv move_row(cs_store *store, const cs_cert *cert, cs_store_id to, cs_err *err)
+{
+	IN_TRANSACTION(store, err, cs_db_cert_set_store(store, cert->id, to, err), "move",
+		       "%s %s -> %s %s", cert->sha1, cs_store_id_name(cert->store),
+		       cs_store_id_name(to), cert->subject);
+}
+
 cs_rv cs_store_move(cs_store *store, const cs_cert *cert, cs_store_id to, cs_err *err)
 {
 	cs_cert *existing = NULL;
+	cs_rv rv;
 
 	if (to == cert->store)
 		return cs_err_set(err, CS_ERR_DUPLICATE, "%s is already in %s", cert->sha1,
@@ -42,9 +71,10 @@ cs_rv cs_store_move(cs_store *store, const cs_cert *cert, cs_store_id to, cs_err
 		return cs_err_set(err, CS_ERR_DUPLICATE, "%s is already in %s", cert->sha1,
 				  cs_store_id_name(to));
 	}
-	IN_TRANSACTION(store, err, cs_db_cert_set_store(store, cert->id, to, err), "move",
-		       "%s %s -> %s %s", cert->sha1, cs_store_id_name(cert->store),
-		       cs_store_id_name(to), cert->subject);
+	rv = move_row(store, cert, to, err);
+	if (rv == CS_OK && (cert->store == CS_STORE_ROOT || to == CS_STORE_ROOT))
+		rv = cs_after_root_change(store, err);
+	return rv;
 }
 
 cs_rv cs_store_set_friendly_name(cs_store *store, const cs_cert *cert, const char *name,

@@ -8,11 +8,11 @@
 #include "cli.h"
 
 extern const cli_command cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete, cmd_verify,
-	cmd_log, cmd_move, cmd_set;
+    cmd_log, cmd_move, cmd_set;
 
 static const cli_command *const commands[] = {
-	&cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
-	&cmd_verify, &cmd_move, &cmd_set, &cmd_log,
+    &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
+    &cmd_verify, &cmd_move, &cmd_set,  &cmd_log,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -49,10 +49,10 @@ static const cli_command *find_command(const char *name)
 static int parse_global_options(int argc, char **argv, cli_ctx *ctx, cs_rv *rv, cs_err *err)
 {
 	static const struct option longopts[] = {
-		{"store-dir", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"store-dir", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -94,13 +94,11 @@ static cs_rv run(int argc, char **argv, cs_err *err)
 	if (parse_global_options(argc, argv, &ctx, &rv, err) == CLI_OPT_STOP)
 		return rv;
 	if (optind >= argc)
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "missing subcommand (see 'certstore --help')");
+		return cs_err_set(err, CS_ERR_USAGE, "missing subcommand (see 'certstore --help')");
 	cmd = find_command(argv[optind]);
 	if (cmd == NULL)
 		return cs_err_set(err, CS_ERR_USAGE,
-				  "unknown subcommand '%s' (see 'certstore --help')",
-				  argv[optind]);
+				  "unknown subcommand '%s' (see 'certstore --help')", argv[optind]);
 
 	/* The subcommand sees its own name as argv[0]. */
 	argc -= optind;

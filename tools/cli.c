@@ -22,8 +22,8 @@ static cs_rv vusage_error(const cli_command *cmd, cs_err *err, const char *fmt, 
 	char what[512];
 
 	vsnprintf(what, sizeof(what), fmt, ap);
-	return cs_err_set(err, CS_ERR_USAGE, "%s: %s (see 'certstore %s --help')", cmd->name,
-			  what, cmd->name);
+	return cs_err_set(err, CS_ERR_USAGE, "%s: %s (see 'certstore %s --help')", cmd->name, what,
+			  cmd->name);
 }
 
 cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
@@ -66,8 +66,8 @@ int cli_next_option(const cli_command *cmd, int argc, char **argv, cs_rv *rv, cs
 		*rv = CS_OK;
 		return CLI_OPT_STOP;
 	case ':':
-		*rv = cli_usage_error(cmd, err, "option '%s' needs an argument",
-				      refused_option(argv));
+		/* The option is the last argument, whether long or short. */
+		*rv = cli_usage_error(cmd, err, "option '%s' needs an argument", argv[optind - 1]);
 		return CLI_OPT_STOP;
 	case '?':
 		*rv = cli_usage_error(cmd, err, "unknown option '%s'", refused_option(argv));
@@ -119,8 +119,7 @@ static void print_matches(const cs_cert_list *matches)
 	}
 }
 
-cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **out,
-		    cs_err *err)
+cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **out, cs_err *err)
 {
 	cs_find_opts opts = {.store = sid, .include_archived = true};
 	cs_cert_list matches = {0};
@@ -214,6 +213,7 @@ json_object *cli_json_status(const cs_status_report *report)
 
 	cli_json_add_string(obj, "status", cs_status_name(report->status));
 	cli_json_add_string(obj, "detail", report->detail);
+	cli_json_add_string(obj, "key_status", cs_status_name(report->key_status));
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];
 		json_object *elem = json_object_new_object();
@@ -233,8 +233,9 @@ cs_rv cli_json_print(json_object *obj, cs_err *err)
 	const char *text;
 	cs_rv rv;
 
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-							   JSON_C_TO_STRING_NOSLASHESCAPE);
+	text =
+	    json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
 	rv = cli_write_stdout(text, strlen(text), err);
 	if (rv == CS_OK)
 		rv = cli_write_stdout("\n", 1, err);

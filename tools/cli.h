@@ -26,8 +26,8 @@ typedef struct cli_command cli_command;
 
 struct cli_command {
 	const char *name;
-	const char *summary;  /* one line for `certstore --help` */
-	const char *usage;    /* the full `certstore NAME --help` text */
+	const char *summary; /* one line for `certstore --help` */
+	const char *usage;   /* the full `certstore NAME --help` text */
 	const char *shortopts;
 	const struct option *longopts; /* must include {"help", no_argument, NULL, 'h'} */
 	cs_rv (*run)(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
@@ -52,7 +52,7 @@ void cli_reset_options(void);
 
 /* CS_ERR_USAGE "NAME: <what>" plus a pointer to `certstore NAME --help`. */
 cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Checks the operand count (optind..argc-1) is within [min, max]; max < 0: no limit. */
 cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min, int max,
@@ -72,8 +72,7 @@ cs_rv cli_parse_store_name(const char *name, cs_store_id *out, cs_err *err);
  * every store).  When ID matches several certificates, lists them on stdout
  * (thumbprint, store, subject) and returns CS_ERR_AMBIGUOUS.
  */
-cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **out,
-		    cs_err *err);
+cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **out, cs_err *err);
 
 /* Formats t (seconds since the epoch, UTC): "2024-05-01" or "2024-05-01T12:00:00Z". */
 void cli_format_date(int64_t t, char buf[static 11]);

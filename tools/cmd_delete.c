@@ -10,9 +10,9 @@ typedef struct delete_args {
 } delete_args;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_args *args,
@@ -34,8 +34,7 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_ar
 	return rv;
 }
 
-static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id sid,
-			 cs_err *err)
+static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id sid, cs_err *err)
 {
 	cs_cert *cert = NULL;
 	cs_rv rv;
@@ -73,16 +72,16 @@ static cs_rv run_delete(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_delete = {
-	.name = "delete",
-	.summary = "remove a certificate from its store",
-	.usage = "Usage: certstore delete ID [--store STORE]\n"
-		 "\n"
-		 "Removes the certificate named by ID (as for 'show') from its store.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE  look only in STORE\n"
-		 "  -h, --help         this help\n",
-	.shortopts = "s:h",
-	.longopts = longopts,
-	.run = run_delete,
+    .name = "delete",
+    .summary = "remove a certificate from its store",
+    .usage = "Usage: certstore delete ID [--store STORE]\n"
+	     "\n"
+	     "Removes the certificate named by ID (as for 'show') from its store.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE  look only in STORE\n"
+	     "  -h, --help         this help\n",
+    .shortopts = "s:h",
+    .longopts = longopts,
+    .run = run_delete,
 };

@@ -15,12 +15,9 @@ typedef struct export_args {
 } export_args;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"format", required_argument, NULL, 'f'},
-	{"chain", no_argument, NULL, 'c'},
-	{"output", required_argument, NULL, 'o'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
+    {"chain", no_argument, NULL, 'c'},	     {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, export_args *args,
@@ -116,22 +113,22 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_export = {
-	.name = "export",
-	.summary = "write a certificate (and its chain) as PEM, DER or PKCS#7",
-	.usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b] [--chain]\n"
-		 "                        [-o FILE]\n"
-		 "\n"
-		 "Writes the certificate named by ID to FILE, or to standard output\n"
-		 "(binary formats are not written to a terminal).  ID is as for 'show'.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE    look only in STORE\n"
-		 "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c)\n"
-		 "  -c, --chain          add the chain as far as the store can build it\n"
-		 "                       (leaf first; pem and p7b only)\n"
-		 "  -o, --output FILE    write FILE (mode 0644, replaced atomically)\n"
-		 "  -h, --help           this help\n",
-	.shortopts = "s:f:co:h",
-	.longopts = longopts,
-	.run = run_export,
+    .name = "export",
+    .summary = "write a certificate (and its chain) as PEM, DER or PKCS#7",
+    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b] [--chain]\n"
+	     "                        [-o FILE]\n"
+	     "\n"
+	     "Writes the certificate named by ID to FILE, or to standard output\n"
+	     "(binary formats are not written to a terminal).  ID is as for 'show'.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE    look only in STORE\n"
+	     "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c)\n"
+	     "  -c, --chain          add the chain as far as the store can build it\n"
+	     "                       (leaf first; pem and p7b only)\n"
+	     "  -o, --output FILE    write FILE (mode 0644, replaced atomically)\n"
+	     "  -h, --help           this help\n",
+    .shortopts = "s:f:co:h",
+    .longopts = longopts,
+    .run = run_export,
 };

@@ -25,11 +25,11 @@ typedef struct parsed_input {
 } parsed_input;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"friendly-name", required_argument, NULL, 'n'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"friendly-name", required_argument, NULL, 'n'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_args *args,
@@ -57,8 +57,7 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_ar
 }
 
 /* Moves a copy of every certificate in file_certs into in (sharing the X509). */
-static cs_rv append_certs(parsed_input *in, const cs_cert_list *file_certs, int file,
-			  cs_err *err)
+static cs_rv append_certs(parsed_input *in, const cs_cert_list *file_certs, int file, cs_err *err)
 {
 	int *file_of;
 	cs_rv rv;
@@ -191,8 +190,8 @@ static cs_rv import_verdict(const cs_import_result *res, cs_err *err)
 			  res->duplicates);
 }
 
-static cs_rv report(const import_args *args, const parsed_input *in,
-		    const cs_import_result *res, cs_err *err)
+static cs_rv report(const import_args *args, const parsed_input *in, const cs_import_result *res,
+		    cs_err *err)
 {
 	cs_rv rv = CS_OK;
 
@@ -241,30 +240,30 @@ out:
 }
 
 const cli_command cmd_import = {
-	.name = "import",
-	.summary = "add certificates from files (DER, PEM, Base64 .cer, PKCS#7 .p7b)",
-	.usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
-		 "\n"
-		 "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
-		 "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
-		 "either every certificate is added or none is.\n"
-		 "\n"
-		 "Without --store, end-entity certificates go to My and CA certificates to\n"
-		 "CA; a self-signed root is skipped, because trusting it is the admin's\n"
-		 "decision: name it with --store Root.  Certificates already in their store\n"
-		 "are reported as duplicates and not added again.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
-		 "                             Disallowed, Request, or an alias)\n"
-		 "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
-		 "  -j, --json                 print the result as JSON\n"
-		 "  -h, --help                 this help\n"
-		 "\n"
-		 "Exit status: 0 when something was added; 7 when every certificate was\n"
-		 "already there; 6 when nothing was added because roots were skipped;\n"
-		 "5 when a file is unreadable or malformed (nothing is imported then).\n",
-	.shortopts = "s:n:jh",
-	.longopts = longopts,
-	.run = run_import,
+    .name = "import",
+    .summary = "add certificates from files (DER, PEM, Base64 .cer, PKCS#7 .p7b)",
+    .usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
+	     "\n"
+	     "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
+	     "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
+	     "either every certificate is added or none is.\n"
+	     "\n"
+	     "Without --store, end-entity certificates go to My and CA certificates to\n"
+	     "CA; a self-signed root is skipped, because trusting it is the admin's\n"
+	     "decision: name it with --store Root.  Certificates already in their store\n"
+	     "are reported as duplicates and not added again.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
+	     "                             Disallowed, Request, or an alias)\n"
+	     "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
+	     "  -j, --json                 print the result as JSON\n"
+	     "  -h, --help                 this help\n"
+	     "\n"
+	     "Exit status: 0 when something was added; 7 when every certificate was\n"
+	     "already there; 6 when nothing was added because roots were skipped;\n"
+	     "5 when a file is unreadable or malformed (nothing is imported then).\n",
+    .shortopts = "s:n:jh",
+    .longopts = longopts,
+    .run = run_import,
 };

@@ -21,15 +21,14 @@ typedef struct list_row {
 } list_row;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"all", no_argument, NULL, 'a'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"all", no_argument, NULL, 'a'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, list_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, list_args *args, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -55,8 +54,7 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, list_args
 	return rv;
 }
 
-static cs_rv compute_rows(cs_store *store, const cs_cert_list *certs, list_row *rows,
-			  cs_err *err)
+static cs_rv compute_rows(cs_store *store, const cs_cert_list *certs, list_row *rows, cs_err *err)
 {
 	for (size_t i = 0; i < certs->n; i++) {
 		cs_status_report report = {0};
@@ -105,9 +103,8 @@ static void print_table(const list_row *rows, size_t n)
 
 		cli_format_date(c->not_after, date);
 		printf("%-10s  %-40s  %-*s  %-10s  %-3s  %-*s  %s\n", cs_store_id_name(c->store),
-		       c->sha1, name_w, or_dash(c->friendly_name), date,
-		       c->key_uri ? "yes" : "no", status_w, cs_status_name(rows[i].status),
-		       c->subject);
+		       c->sha1, name_w, or_dash(c->friendly_name), date, c->key_uri ? "yes" : "no",
+		       status_w, cs_status_name(rows[i].status), c->subject);
 	}
 }
 
@@ -178,21 +175,21 @@ static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_list = {
-	.name = "list",
-	.summary = "list certificates with their status",
-	.usage = "Usage: certstore list [STORE] [--all] [--json]\n"
-		 "\n"
-		 "Lists the certificates in STORE (every store when omitted): store,\n"
-		 "thumbprint (SHA-1), friendly name, expiry date, whether a private key is\n"
-		 "attached, status (Valid, Expired, Untrusted root, Missing private key,\n"
-		 "...) and subject.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE  same as the STORE operand\n"
-		 "  -a, --all          include archived certificates\n"
-		 "  -j, --json         print a JSON array of objects\n"
-		 "  -h, --help         this help\n",
-	.shortopts = "s:ajh",
-	.longopts = longopts,
-	.run = run_list,
+    .name = "list",
+    .summary = "list certificates with their status",
+    .usage = "Usage: certstore list [STORE] [--all] [--json]\n"
+	     "\n"
+	     "Lists the certificates in STORE (every store when omitted): store,\n"
+	     "thumbprint (SHA-1), friendly name, expiry date, whether a private key is\n"
+	     "attached, status (Valid, Expired, Untrusted root, Missing private key,\n"
+	     "...) and subject.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE  same as the STORE operand\n"
+	     "  -a, --all          include archived certificates\n"
+	     "  -j, --json         print a JSON array of objects\n"
+	     "  -h, --help         this help\n",
+    .shortopts = "s:ajh",
+    .longopts = longopts,
+    .run = run_list,
 };

@@ -10,14 +10,13 @@ typedef struct log_args {
 } log_args;
 
 static const struct option longopts[] = {
-	{"action", required_argument, NULL, 'a'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"action", required_argument, NULL, 'a'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args *args, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -42,7 +41,7 @@ static void print_text(const cs_audit_list *log)
 		char when[21];
 
 		cli_format_time(e->time, when);
-		printf("%s  uid=%-5lld  %-10s  %s\n", when, (long long)e->uid, e->action,
+		printf("%s  uid=%-5lld  %-17s  %s\n", when, (long long)e->uid, e->action,
 		       e->detail ? e->detail : "");
 	}
 }
@@ -65,8 +64,7 @@ static cs_rv print_json(const cs_audit_list *log, cs_err *err)
 	return cli_json_print(arr, err);
 }
 
-static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		     cs_err *err)
+static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
 {
 	log_args args = {0};
 	cs_audit_list log = {0};
@@ -89,18 +87,18 @@ static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 }
 
 const cli_command cmd_log = {
-	.name = "log",
-	.summary = "show the audit log: who changed what, when",
-	.usage = "Usage: certstore log [--action PREFIX] [--json]\n"
-		 "\n"
-		 "Prints every change made to the store, oldest first: time (UTC), the\n"
-		 "uid that made it, the action and its detail.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
-		 "  -j, --json           print a JSON array of objects\n"
-		 "  -h, --help           this help\n",
-	.shortopts = "a:jh",
-	.longopts = longopts,
-	.run = run_log,
+    .name = "log",
+    .summary = "show the audit log: who changed what, when",
+    .usage = "Usage: certstore log [--action PREFIX] [--json]\n"
+	     "\n"
+	     "Prints every change made to the store, oldest first: time (UTC), the\n"
+	     "uid that made it, the action and its detail.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
+	     "  -j, --json           print a JSON array of objects\n"
+	     "  -h, --help           this help\n",
+    .shortopts = "a:jh",
+    .longopts = longopts,
+    .run = run_log,
 };

@@ -11,14 +11,13 @@ typedef struct move_args {
 } move_args;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"to", required_argument, NULL, 't'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"to", required_argument, NULL, 't'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -83,18 +82,18 @@ static cs_rv run_move(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_move = {
-	.name = "move",
-	.summary = "move a certificate to another store (e.g. a root to Disallowed)",
-	.usage = "Usage: certstore move ID --to STORE [--store STORE]\n"
-		 "\n"
-		 "Moves the certificate named by ID (as for 'show') to another store, for\n"
-		 "example a root that must no longer be trusted to Disallowed.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -t, --to STORE     the destination store\n"
-		 "  -s, --store STORE  look for ID only in STORE\n"
-		 "  -h, --help         this help\n",
-	.shortopts = "s:t:h",
-	.longopts = longopts,
-	.run = run_move,
+    .name = "move",
+    .summary = "move a certificate to another store (e.g. a root to Disallowed)",
+    .usage = "Usage: certstore move ID --to STORE [--store STORE]\n"
+	     "\n"
+	     "Moves the certificate named by ID (as for 'show') to another store, for\n"
+	     "example a root that must no longer be trusted to Disallowed.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -t, --to STORE     the destination store\n"
+	     "  -s, --store STORE  look for ID only in STORE\n"
+	     "  -h, --help         this help\n",
+    .shortopts = "s:t:h",
+    .longopts = longopts,
+    .run = run_move,
 };

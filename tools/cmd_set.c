@@ -11,14 +11,13 @@ typedef struct set_args {
 } set_args;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"friendly-name", required_argument, NULL, 'n'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"friendly-name", required_argument, NULL, 'n'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -42,8 +41,7 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args 
 	return CS_OK;
 }
 
-static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id sid,
-			    cs_err *err)
+static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id sid, cs_err *err)
 {
 	cs_cert *cert = NULL;
 	cs_rv rv;
@@ -59,8 +57,7 @@ static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id s
 	return rv;
 }
 
-static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		     cs_err *err)
+static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
 {
 	set_args args = {0};
 	cs_store_id sid;
@@ -81,17 +78,17 @@ static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 }
 
 const cli_command cmd_set = {
-	.name = "set",
-	.summary = "change a certificate's properties (friendly name)",
-	.usage = "Usage: certstore set ID --friendly-name NAME [--store STORE]\n"
-		 "\n"
-		 "Changes a property of the certificate named by ID (as for 'show').\n"
-		 "\n"
-		 "Options:\n"
-		 "  -n, --friendly-name NAME  the new friendly name\n"
-		 "  -s, --store STORE         look for ID only in STORE\n"
-		 "  -h, --help                this help\n",
-	.shortopts = "s:n:h",
-	.longopts = longopts,
-	.run = run_set,
+    .name = "set",
+    .summary = "change a certificate's properties (friendly name)",
+    .usage = "Usage: certstore set ID --friendly-name NAME [--store STORE]\n"
+	     "\n"
+	     "Changes a property of the certificate named by ID (as for 'show').\n"
+	     "\n"
+	     "Options:\n"
+	     "  -n, --friendly-name NAME  the new friendly name\n"
+	     "  -s, --store STORE         look for ID only in STORE\n"
+	     "  -h, --help                this help\n",
+    .shortopts = "s:n:h",
+    .longopts = longopts,
+    .run = run_set,
 };

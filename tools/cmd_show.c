@@ -22,23 +22,22 @@ static const struct {
 	const char *label;
 	const char *json_key;
 } shown_extensions[] = {
-	{NID_subject_alt_name, "Subject alt names", "subject_alt_names"},
-	{NID_key_usage, "Key usage", "key_usage"},
-	{NID_ext_key_usage, "Extended key usage", "extended_key_usage"},
-	{NID_basic_constraints, "Basic constraints", "basic_constraints"},
+    {NID_subject_alt_name, "Subject alt names", "subject_alt_names"},
+    {NID_key_usage, "Key usage", "key_usage"},
+    {NID_ext_key_usage, "Extended key usage", "extended_key_usage"},
+    {NID_basic_constraints, "Basic constraints", "basic_constraints"},
 };
 
 #define N_SHOWN_EXTENSIONS (sizeof(shown_extensions) / sizeof(shown_extensions[0]))
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -134,6 +133,9 @@ static void print_status(const cs_status_report *report)
 	print_field("Status", cs_status_name(report->status));
 	if (report->detail[0])
 		print_field("Status detail", report->detail);
+	/* A chain problem outranks a key problem; still say both. */
+	if (report->key_status != CS_STATUS_VALID && report->key_status != report->status)
+		print_field("Also", cs_status_name(report->key_status));
 	printf("Chain:\n");
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];
@@ -217,24 +219,24 @@ static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_show = {
-	.name = "show",
-	.summary = "show one certificate, its properties and its status",
-	.usage = "Usage: certstore show ID [--store STORE] [--json]\n"
-		 "\n"
-		 "Shows the certificate named by ID: subject, issuer, serial, validity,\n"
-		 "subject alternative names, key usage, extended key usage, basic\n"
-		 "constraints, SHA-1 and SHA-256 thumbprints, its store properties, and\n"
-		 "its status with the chain that decided it.\n"
-		 "\n"
-		 "ID is a SHA-1 or SHA-256 thumbprint (spaces and colons ignored), a unique\n"
-		 "prefix of at least 8 hex digits, or a friendly name.  When ID matches\n"
-		 "several certificates they are listed and the command fails (exit 4).\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE  look only in STORE\n"
-		 "  -j, --json         print a JSON object\n"
-		 "  -h, --help         this help\n",
-	.shortopts = "s:jh",
-	.longopts = longopts,
-	.run = run_show,
+    .name = "show",
+    .summary = "show one certificate, its properties and its status",
+    .usage = "Usage: certstore show ID [--store STORE] [--json]\n"
+	     "\n"
+	     "Shows the certificate named by ID: subject, issuer, serial, validity,\n"
+	     "subject alternative names, key usage, extended key usage, basic\n"
+	     "constraints, SHA-1 and SHA-256 thumbprints, its store properties, and\n"
+	     "its status with the chain that decided it.\n"
+	     "\n"
+	     "ID is a SHA-1 or SHA-256 thumbprint (spaces and colons ignored), a unique\n"
+	     "prefix of at least 8 hex digits, or a friendly name.  When ID matches\n"
+	     "several certificates they are listed and the command fails (exit 4).\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE  look only in STORE\n"
+	     "  -j, --json         print a JSON object\n"
+	     "  -h, --help         this help\n",
+    .shortopts = "s:jh",
+    .longopts = longopts,
+    .run = run_show,
 };

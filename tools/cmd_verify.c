@@ -14,10 +14,10 @@ typedef struct verify_args {
 } verify_args;
 
 static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"store", required_argument, NULL, 's'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, verify_args *args,
@@ -46,10 +46,13 @@ static void print_chain(const cs_status_report *report)
 {
 	for (size_t i = 0; i < report->chain.n; i++) {
 		const cs_cert *c = report->chain.items[i];
-		const char *store = c->store == CS_STORE_NONE ? "-" : cs_store_id_name(c->store);
 
 		printf("%*s%s\n", (int)(2 * i), "", c->subject);
-		printf("%*s  %s  [%s]\n", (int)(2 * i), "", c->sha1, store);
+		if (c->store == CS_STORE_NONE)
+			printf("%*s  %s\n", (int)(2 * i), "", c->sha1);
+		else
+			printf("%*s  %s  in %s\n", (int)(2 * i), "", c->sha1,
+			       cs_store_id_name(c->store));
 	}
 }
 
@@ -63,6 +66,9 @@ static cs_rv print_report(const cs_cert *cert, const cs_status_report *report, b
 		printf("%s\n", cs_status_name(report->status));
 		if (report->detail[0])
 			printf("  %s\n", report->detail);
+		/* A chain problem outranks a key problem; still say both. */
+		if (report->key_status != CS_STATUS_VALID && report->key_status != report->status)
+			printf("also: %s\n", cs_status_name(report->key_status));
 		return CS_OK;
 	}
 	obj = cli_json_status(report);
@@ -113,22 +119,22 @@ static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_verify = {
-	.name = "verify",
-	.summary = "build a certificate's chain from CA and Root and give the verdict",
-	.usage = "Usage: certstore verify ID [--store STORE] [--json]\n"
-		 "\n"
-		 "Builds the chain of the certificate named by ID (as for 'show') from the\n"
-		 "CA and Root stores, prints it leaf first, and prints the verdict: Valid,\n"
-		 "Expired, Not yet valid, Untrusted root, Missing private key, Private key\n"
-		 "mismatch, Disallowed, Invalid signature or Invalid chain.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -s, --store STORE  look only in STORE\n"
-		 "  -j, --json         print a JSON object\n"
-		 "  -h, --help         this help\n"
-		 "\n"
-		 "Exit status: 0 when Valid, 14 otherwise.\n",
-	.shortopts = "s:jh",
-	.longopts = longopts,
-	.run = run_verify,
+    .name = "verify",
+    .summary = "build a certificate's chain from CA and Root and give the verdict",
+    .usage = "Usage: certstore verify ID [--store STORE] [--json]\n"
+	     "\n"
+	     "Builds the chain of the certificate named by ID (as for 'show') from the\n"
+	     "CA and Root stores, prints it leaf first, and prints the verdict: Valid,\n"
+	     "Expired, Not yet valid, Untrusted root, Missing private key, Private key\n"
+	     "mismatch, Disallowed, Invalid signature or Invalid chain.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -s, --store STORE  look only in STORE\n"
+	     "  -j, --json         print a JSON object\n"
+	     "  -h, --help         this help\n"
+	     "\n"
+	     "Exit status: 0 when Valid, 14 otherwise.\n",
+    .shortopts = "s:jh",
+    .longopts = longopts,
+    .run = run_verify,
 };

@@ -1,0 +1,29 @@
+#!/bin/bash
+# deps.sh - installs the Debian 12 packages certstore needs to build, test and
+# run its demo.  The one list of packages: the demo, the tests and CI call this.
+# Idempotent and quiet: does nothing when everything is installed already.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	libssl-dev openssl libp11-kit-dev p11-kit libcurl4-openssl-dev
+	libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev
+	softhsm2 opensc gnutls-bin libnss3-tools ca-certificates
+	clang libclang-rt-14-dev valgrind xxd
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

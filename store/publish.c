@@ -1,0 +1,209 @@
+/*
+ * publish.c - atomic replacement of published directories.
+ */
+#include "publish.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void cs_remove_tree(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+cs_rv cs_pubdir_begin(const char *parent, const char *name, int dir_mode, cs_pubdir *out,
+		      cs_err *err)
+{
+	struct timespec ts;
+
+	memset(out, 0, sizeof(*out));
+	if (mkdir(parent, 0711) != 0 && errno != EEXIST)
+		return cs_err_set(err, CS_ERR_STORE, "%s: cannot create: %s", parent,
+				  strerror(errno));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	out->parent = strdup(parent);
+	out->name = strdup(name);
+	if (out->parent == NULL || out->name == NULL ||
+	    asprintf(&out->gen_dir, "%s/.%s.gen-%lld%09ld-%ld", parent, name, (long long)ts.tv_sec,
+		     ts.tv_nsec, (long)getpid()) < 0) {
+		out->gen_dir = NULL;
+		cs_pubdir_abort(out);
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	if (mkdir(out->gen_dir, (mode_t)dir_mode) != 0) {
+		cs_err_set(err, CS_ERR_STORE, "%s: cannot create: %s", out->gen_dir,
+			   strerror(errno));
+		cs_pubdir_abort(out);
+		return CS_ERR_STORE;
+	}
+	(void)chmod(out->gen_dir, (mode_t)dir_mode);
+	return CS_OK;
+}
+
+cs_rv cs_pubdir_write(cs_pubdir *pd, const char *file, const void *data, size_t len, int mode,
+		      cs_err *err)
+{
+	char *path = NULL;
+	cs_rv rv;
+
+	if (asprintf(&path, "%s/%s", pd->gen_dir, file) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	rv = cs_write_file_atomic(path, data, len, mode, err);
+	free(path);
+	return rv;
+}
+
+/* The generation NAME points at now (absolute), or NULL. */
+static char *current_target(const char *parent, const char *name)
+{
+	char link[4096], *path = NULL, *out = NULL;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s", parent, name) < 0)
+		return NULL;
+	n = readlink(path, link, sizeof(link) - 1);
+	free(path);
+	if (n <= 0)
+		return NULL;
+	link[n] = '\0';
+	if (asprintf(&out, "%s/%s", parent, link) < 0)
+		return NULL;
+	return out;
+}
+
+cs_rv cs_pubdir_commit(cs_pubdir *pd, cs_err *err)
+{
+	char *tmp_link = NULL, *final = NULL, *old = current_target(pd->parent, pd->name);
+	const char *base = strrchr(pd->gen_dir, '/') + 1;
+	cs_rv rv = CS_OK;
+
+	fsync_dir(pd->gen_dir);
+	if (asprintf(&tmp_link, "%s/.%s.link-%ld", pd->parent, pd->name, (long)getpid()) < 0 ||
+	    asprintf(&final, "%s/%s", pd->parent, pd->name) < 0) {
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	unlink(tmp_link);
+	if (symlink(base, tmp_link) != 0 || rename(tmp_link, final) != 0) {
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot publish: %s", final,
+				strerror(errno));
+		unlink(tmp_link);
+		goto out;
+	}
+	fsync_dir(pd->parent);
+	if (old != NULL && strcmp(old, pd->gen_dir) != 0)
+		cs_remove_tree(old);
+	free(pd->gen_dir);
+	pd->gen_dir = NULL; /* committed: abort must not remove it */
+out:
+	free(old);
+	free(tmp_link);
+	free(final);
+	return rv;
+}
+
+void cs_pubdir_abort(cs_pubdir *pd)
+{
+	if (pd->gen_dir != NULL)
+		cs_remove_tree(pd->gen_dir);
+	free(pd->gen_dir);
+	free(pd->parent);
+	free(pd->name);
+	memset(pd, 0, sizeof(*pd));
+}
+
+cs_rv cs_pubdir_remove(const char *parent, const char *name, cs_err *err)
+{
+	char *old = current_target(parent, name), *final = NULL;
+
+	if (asprintf(&final, "%s/%s", parent, name) < 0) {
+		free(old);
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	if (unlink(final) != 0 && errno != ENOENT) {
+		cs_err_set(err, CS_ERR_STORE, "%s: cannot remove: %s", final, strerror(errno));
+		free(final);
+		free(old);
+		return CS_ERR_STORE;
+	}
+	fsync_dir(parent);
+	if (old != NULL)
+		cs_remove_tree(old);
+	free(final);
+	free(old);
+	return CS_OK;
+}
+
+/* Is generation directory `entry` the target of some link in parent? */
+static bool is_linked(const char *parent, const char *entry)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	char link[4096], path[4096];
+	ssize_t n;
+	bool used = false;
+
+	while (d != NULL && !used && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			used = strcmp(link, entry) == 0;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return used;
+}
+
+size_t cs_pubdir_sweep(const char *parent)
+{
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	char path[4096];
+	size_t removed = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0)
+			continue;
+		if (strstr(e->d_name, ".gen-") == NULL && strstr(e->d_name, ".link-") == NULL)
+			continue;
+		if (strstr(e->d_name, ".gen-") != NULL && is_linked(parent, e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		cs_remove_tree(path);
+		removed++;
+	}
+	if (d != NULL)
+		closedir(d);
+	return removed;
+}

@@ -1,0 +1,106 @@
+/*
+ * usage.h - usages: a name a service asks for ("Default",
+ * "WebServicesInternal") pointing at one certificate, published as files a
+ * TLS server reads, and PEM key references naming HSM keys.
+ *
+ * Conventions are those of certstore.h.
+ */
+#ifndef CERTSTORE_USAGE_H
+#define CERTSTORE_USAGE_H
+
+#include "certstore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- PEM key references -------------------------------------------------- */
+
+#define CS_KEYREF_PEM_NAME "CERTSTORE KEY REFERENCE"
+
+/*
+ * A PEM block naming a store key instead of holding it: programs that only
+ * read key files get the HSM key through the certstore provider's decoder.
+ * The body is Base64 of lines "version=1", "store=DIR", "thumbprint=SHA1"
+ * (the certificate whose key is meant) and "uri=pkcs11:…" (the key as it
+ * was when written; the store's binding wins when they differ).
+ */
+typedef struct cs_keyref {
+	char *store_dir;
+	char thumbprint[41];
+	char *uri;
+} cs_keyref;
+
+cs_rv cs_keyref_pem(const char *store_dir, const cs_cert *cert, char **out, cs_err *err);
+/* Parses the first CERTSTORE KEY REFERENCE block in data; anything else is CS_ERR_BAD_INPUT. */
+cs_rv cs_keyref_parse(const unsigned char *data, size_t len, cs_keyref *out, cs_err *err);
+void cs_keyref_clear(cs_keyref *ref);
+
+/* ---- usages ----------------------------------------------------------------- */
+
+/* True for [A-Za-z0-9._-]+ of at most 64 characters, not "." or "..". */
+bool cs_usage_name_valid(const char *name);
+
+typedef struct cs_usage {
+	char *name;
+	char sha1[41];          /* current certificate, "" when unassigned */
+	char previous_sha1[41]; /* what `assign --previous` restores, "" when none */
+	char staged_sha1[41];   /* a staged roll, "" when none */
+	int64_t staged_at;
+	int64_t assigned_at;
+} cs_usage;
+
+typedef struct cs_usage_list {
+	cs_usage *items;
+	size_t n;
+} cs_usage_list;
+
+void cs_usage_list_clear(cs_usage_list *l);
+cs_rv cs_usage_list_get(cs_store *store, cs_usage_list *out, cs_err *err);
+/* CS_ERR_NOT_FOUND when the usage was never assigned. */
+cs_rv cs_usage_get(cs_store *store, const char *name, cs_usage *out, cs_err *err);
+void cs_usage_clear(cs_usage *u);
+
+/*
+ * Points usage NAME at cert (a certificate in My) and publishes
+ * usages/NAME/{cert,chain,fullchain,key}.pem atomically: a new directory is
+ * written and fsync'd, then a symlink swap makes it current, so a reader
+ * sees all old or all new files.  The previous certificate is remembered.
+ * A certificate that is not Valid is CS_ERR_NOT_VALID naming its status
+ * unless force.  The database row and the published files agree on return;
+ * after a crash, cs_usage_check repairs them.
+ */
+cs_rv cs_usage_assign(cs_store *store, const char *name, const cs_cert *cert, bool force,
+		      cs_err *err);
+/* Removes the assignment and its published directory (the certificate stays). */
+cs_rv cs_usage_unassign(cs_store *store, const char *name, cs_err *err);
+/* Stages cert for usage NAME at time `at`; cs_usage_apply_due makes it current. */
+cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int64_t at,
+		     cs_err *err);
+/* Applies staged assignments whose time has come (cs_now()); *applied counts them. */
+cs_rv cs_usage_apply_due(cs_store *store, size_t *applied, cs_err *err);
+/* Every usage of old_cert moves to new_cert (renewal), atomically per usage. */
+cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert *new_cert,
+			cs_err *err);
+/*
+ * Makes the published directories agree with the database (after a crash):
+ * rewrites any that are missing, stale or half-written, removes leftovers.
+ * *repaired counts the fixes.
+ */
+cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
+
+/* The directory published for NAME: "<store>/usages/NAME" (caller frees). */
+char *cs_usage_dir(cs_store *store, const char *name);
+
+/*
+ * Writes published/roots.pem and the hashed directory published/roots/
+ * (usable as -CApath) from the Root store, atomically.  Called after every
+ * change to Root.
+ */
+cs_rv cs_publish_roots(cs_store *store, cs_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,65 @@
+# common.sh - setup shared by the integration tests (source it from bash).
+#
+# Gives each test a temp dir ($TEST_TMP, removed on exit), a store dir in it
+# ($STORE, not created yet), the binary under test ($CERTSTORE: set by
+# `make check`, else $top_builddir/certstore, else ./certstore), and:
+#
+#   cs ARGS...       runs certstore on $STORE
+#   run_cs ARGS...   the same, capturing $OUT, $ERR and the exit code $RC
+#   store_snapshot   prints everything a change could touch, for before/after diffs
+#   bg PID           registers a background process to stop (by PID) on exit
+
+TESTS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$TESTS_LIB_DIR/tap.sh"
+. "$TESTS_LIB_DIR/pki.sh"
+
+: "${CERTSTORE:=${top_builddir:-.}/certstore}"
+export LC_ALL=C
+unset CERTSTORE_DIR CERTSTORE_NOW
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certstore-test.XXXXXX")
+STORE=$TEST_TMP/store
+TEST_BG_PIDS=()
+
+test_cleanup() {
+	local pid
+	for pid in "${TEST_BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$TEST_TMP"
+}
+trap test_cleanup EXIT
+
+bg() {
+	TEST_BG_PIDS+=("$1")
+}
+
+[ -x "$CERTSTORE" ] || tap_bail "no certstore binary at $CERTSTORE (set \$CERTSTORE)"
+
+cs() {
+	"$CERTSTORE" --store-dir "$STORE" "$@"
+}
+
+run_cs() {
+	OUT=$(cs "$@" 2>"$TEST_TMP/.stderr")
+	RC=$?
+	ERR=$(cat "$TEST_TMP/.stderr")
+}
+
+# Certificates as JSON objects in `list --json` output: one "thumbprint" key each.
+count_listed() {
+	grep -c '"thumbprint"'
+}
+
+# The store's content, independent of the audit log: the schema version and
+# every other table as SQL, plus the files in the store dir.  sqlite3 reads
+# through the WAL, so uncheckpointed changes show too.
+store_snapshot() {
+	local db=$STORE/store.db table
+	echo "files: $(cd "$STORE" && ls -A | grep -v -e '-wal$' -e '-shm$' | tr '\n' ' ')"
+	echo "user_version: $(sqlite3 "$db" 'PRAGMA user_version')"
+	for table in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'audit' ORDER BY name"); do
+		sqlite3 "$db" ".dump $table"
+	done
+}
