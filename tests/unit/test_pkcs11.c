@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <p11-kit/pkcs11.h>
 #include <p11-kit/pkcs11x.h>
@@ -368,6 +370,34 @@ static void test_change_by_another_connection_is_seen_without_restart(void **sta
 	f->C_CloseSession(s);
 }
 
+static void test_child_after_fork_reads_the_store_again(void **state)
+{
+	CK_SESSION_HANDLE s = open_session(SLOT_ROOT, 0);
+	CK_ULONG n;
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	find_cert_by_subject(s, root.x509, &n);
+	assert_int_equal(n, 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_ULONG m = 0;
+		CK_OBJECT_CLASS k = CKO_CERTIFICATE;
+		CK_ATTRIBUTE t = {CKA_CLASS, &k, sizeof(k)};
+		CK_OBJECT_HANDLE h[4];
+
+		/* the parent's session goes on working, on the child's own connection */
+		if (f->C_FindObjectsInit(s, &t, 1) == CKR_OK && f->C_FindObjects(s, h, 4, &m) == CKR_OK)
+			f->C_FindObjectsFinal(s);
+		_exit(m == 1 && f->C_Finalize(NULL) == CKR_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	f->C_CloseSession(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +418,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_and_destroy_in_trusted_root, init, fini),
 		cmocka_unit_test_setup_teardown(
 			test_change_by_another_connection_is_seen_without_restart, init, fini),
+		cmocka_unit_test_setup_teardown(test_child_after_fork_reads_the_store_again, init,
+						fini),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
