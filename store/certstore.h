@@ -241,6 +241,12 @@ cs_rv cs_store_find_by_row(cs_store *store, int64_t id, cs_cert **out, cs_err *e
  */
 cs_rv cs_store_data_version(cs_store *store, int64_t *out, cs_err *err);
 
+/* Certificates whose friendly name equals name exactly (no thumbprint
+ * guessing, unlike cs_store_find_one), restricted to opts->store when set.
+ * Zero matches is CS_OK with an empty list. */
+cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs_find_opts *opts,
+				     cs_cert_list *out, cs_err *err);
+
 /* Number of (non-archived unless opts says) certificates in a store. */
 cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs_err *err);
 
