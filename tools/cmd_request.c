@@ -166,11 +166,17 @@ static cs_rv dry_run(const request_args *a, cs_err *err)
 
 static cs_rv new_request(cs_store *store, cli_keys *keys, const request_args *a, cs_err *err)
 {
+	enroll_profile *profile = NULL;
 	cs_pending *p = NULL;
 	X509_REQ *req = NULL;
-	cs_rv rv;
+	cs_rv rv = CS_OK;
 
-	rv = flow_make_pending(store, keys, &a->spec, a->ca, a->usages, &p, &req, err);
+	/* An unknown profile fails before any key is made. */
+	if (a->ca != NULL)
+		rv = enroll_profile_load(store, a->ca, &profile, err);
+	enroll_profile_free(profile);
+	if (rv == CS_OK)
+		rv = flow_make_pending(store, keys, &a->spec, a->ca, a->usages, &p, &req, err);
 	if (rv == CS_OK && a->out != NULL) {
 		rv = write_request_file(a->out, req, err);
 		if (rv == CS_OK && !a->json)
