@@ -27,7 +27,8 @@ cs_rv cs_config_load(const char *store_dir, CONF **out, cs_err *err)
 		goto out; /* no file: nothing configured */
 	if (NCONF_load(conf, path, &eline) <= 0) {
 		if (eline > 0)
-			rv = cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
+			rv =
+			    cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
 		else
 			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it: %s", path,
 					access(path, R_OK) != 0 ? strerror(errno) : "bad syntax");
@@ -44,7 +45,7 @@ out:
 
 const char *cs_config_get(CONF *conf, const char *section, const char *key)
 {
-	STACK_OF(CONF_VALUE) *sect;
+	STACK_OF(CONF_VALUE) * sect;
 	CONF_VALUE *v;
 	int i;
 

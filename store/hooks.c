@@ -191,7 +191,8 @@ static void audit_hook(cs_store *store, const char *name, const cs_cert *cert, c
 		     res->len > 0 ? "\n" : "", res->output,
 		     res->truncated ? "\n[output truncated at 4 KiB]" : "") < 0)
 		return;
-	/* The assignment is done; a failure to log must not undo it or hide the hook's own outcome. */
+	/* The assignment is done; a failure to log must not undo it or hide the hook's own outcome.
+	 */
 	(void)cs_db_audit_insert(store, "hook", detail, NULL);
 	free(detail);
 }

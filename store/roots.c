@@ -186,11 +186,14 @@ cs_rv cs_publish_roots_check(cs_store *store, cs_fix_list *fixes, cs_err *err)
 	why = rv == CS_OK ? roots_problem(pub, &roots) : NULL;
 	if (why != NULL)
 		rv = cs_publish_roots(store, err);
-	if (why != NULL && rv == CS_OK && asprintf(&fix, "published/roots: rewritten (%s)", why) >= 0)
+	if (why != NULL && rv == CS_OK &&
+	    asprintf(&fix, "published/roots: rewritten (%s)", why) >= 0)
 		push_fix(fixes, fix);
 	swept = rv == CS_OK ? cs_pubdir_sweep(pub) : 0;
-	if (swept > 0 && asprintf(&fix, "published: removed %zu unfinished or superseded "
-					"generation%s", swept, swept == 1 ? "" : "s") >= 0)
+	if (swept > 0 && asprintf(&fix,
+				  "published: removed %zu unfinished or superseded "
+				  "generation%s",
+				  swept, swept == 1 ? "" : "s") >= 0)
 		push_fix(fixes, fix);
 	free(pub);
 	cs_cert_list_clear(&roots);

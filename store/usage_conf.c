@@ -40,7 +40,7 @@ static bool known_key(const char *key)
 /* A misspelt setting ("on_assign") would silently disable a hook: refuse it. */
 static cs_rv check_keys(CONF *conf, const char *section, const char *path, cs_err *err)
 {
-	STACK_OF(CONF_VALUE) *sect;
+	STACK_OF(CONF_VALUE) * sect;
 	int i;
 
 	ERR_set_mark(); /* a missing section queues an error; absence is normal */
