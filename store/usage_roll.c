@@ -28,6 +28,10 @@ cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int
 
 	if (!cs_usage_name_valid(name))
 		return cs_err_set(err, CS_ERR_USAGE, "bad usage name '%s'", name);
+	/* as cs_usage_assign says: staging a certificate apply_due cannot find helps nobody */
+	if (cert->store != CS_STORE_MY)
+		return cs_err_set(err, CS_ERR_USAGE, "%s is in %s; only certificates in My serve usages",
+				  cert->sha1, cs_store_id_name(cert->store));
 	rv = cs_db_begin(store, err);
 	if (rv != CS_OK)
 		return rv;
