@@ -221,6 +221,32 @@ cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *
 cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
 			       cs_cert_list *out, cs_err *err);
 
+/* Certificates with this issuer and serial number (the (issuer, serial)
+ * index), restricted to opts->store when set.  Zero matches is CS_OK with an
+ * empty list. */
+cs_rv cs_store_find_by_issuer_serial(cs_store *store, const X509_NAME *issuer,
+				     const ASN1_INTEGER *serial, const cs_find_opts *opts,
+				     cs_cert_list *out, cs_err *err);
+
+/* The certificate in database row id (cs_cert.id), archived or not; a row that
+ * is gone is CS_ERR_NOT_FOUND. */
+cs_rv cs_store_find_by_row(cs_store *store, int64_t id, cs_cert **out, cs_err *err);
+
+/*
+ * A number that changes whenever another connection (another process, or
+ * another cs_store of this one) commits a change to the database, and stays
+ * the same otherwise: a cheap way for long-running readers to notice that
+ * what they cached is stale.  Only equality between two readings on the same
+ * cs_store means anything.
+ */
+cs_rv cs_store_data_version(cs_store *store, int64_t *out, cs_err *err);
+
+/* Certificates whose friendly name equals name exactly (no thumbprint
+ * guessing, unlike cs_store_find_one), restricted to opts->store when set.
+ * Zero matches is CS_OK with an empty list. */
+cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs_find_opts *opts,
+				     cs_cert_list *out, cs_err *err);
+
 /* Number of (non-archived unless opts says) certificates in a store. */
 cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs_err *err);
 

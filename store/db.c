@@ -246,3 +246,17 @@ void cs_db_rollback(cs_store *store)
 	if (!sqlite3_get_autocommit(store->db))
 		(void)sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cs_rv rv = CS_OK;
+
+	if (sqlite3_prepare_v2(store->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rv = db_fail(store, err, "cannot read the data version");
+	else
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rv;
+}

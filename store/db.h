@@ -30,6 +30,9 @@ typedef struct cs_db_query {
 	const char *friendly_name;
 	const unsigned char *subject_der;
 	size_t subject_der_len;
+	const unsigned char *issuer_der; /* with serial: the (issuer_der, serial) index */
+	size_t issuer_der_len;
+	const char *serial;              /* upper-case hex as cs_cert.serial */
 } cs_db_query;
 
 cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err);
@@ -42,6 +45,9 @@ cs_rv cs_db_cert_set_text(cs_store *store, int64_t id, const char *column, const
 			  cs_err *err);
 cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value,
 			  cs_err *err);
+
+/* SQLite's PRAGMA data_version: changes whenever another connection commits. */
+cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err);
 
 cs_rv cs_db_audit_insert(cs_store *store, const char *action, const char *detail, cs_err *err);
 cs_rv cs_db_audit_select(cs_store *store, const char *action_prefix, cs_audit_list *out,

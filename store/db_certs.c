@@ -45,6 +45,10 @@ static void where_clause(const cs_db_query *q, char *sql, size_t size)
 		ADD("friendly_name = ?");
 	if (q->subject_der != NULL)
 		ADD("subject_der = ?");
+	if (q->issuer_der != NULL)
+		ADD("issuer_der = ?");
+	if (q->serial != NULL)
+		ADD("serial = ?");
 #undef ADD
 }
 
@@ -75,6 +79,11 @@ static int bind_query(sqlite3_stmt *st, const cs_db_query *q)
 	if (q->subject_der != NULL)
 		rc |= sqlite3_bind_blob(st, i++, q->subject_der, (int)q->subject_der_len,
 					SQLITE_STATIC);
+	if (q->issuer_der != NULL)
+		rc |= sqlite3_bind_blob(st, i++, q->issuer_der, (int)q->issuer_der_len,
+					SQLITE_STATIC);
+	if (q->serial != NULL)
+		rc |= sqlite3_bind_text(st, i++, q->serial, -1, SQLITE_STATIC);
 	return rc;
 }
 

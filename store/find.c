@@ -74,6 +74,18 @@ cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_
 	return rv;
 }
 
+cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs_find_opts *opts,
+				     cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {.friendly_name = name};
+
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	return cs_db_certs_select(store, &q, out, err);
+}
+
 /* Every certificate an ID could mean: by thumbprint first, else by friendly name. */
 static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opts *opts,
 			      cs_cert_list *out, cs_err *err)

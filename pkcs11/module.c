@@ -1,0 +1,427 @@
+/*
+ * module.c - the PKCS#11 entry points of certstore-pkcs11.so: argument and
+ * state checks, the module lock, fork detection and the module's own OpenSSL
+ * library context; the work is done in the other files of pkcs11/.
+ *
+ * Threads: one mutex around every call (CKF_OS_LOCKING_OK; application
+ * supplied mutex functions without that flag are refused with CKR_CANT_LOCK).
+ * fork(): a child keeps its sessions and handles (they name rows, not HSM
+ * state) but never touches the parent's SQLite connection; it opens its own.
+ * A child may also call C_Initialize again, as PKCS#11 says it should.
+ * OpenSSL: inside every call the thread's default library context is the
+ * module's own, holding only the default provider, so nothing the module or
+ * libcertstore fetches can reach a provider loaded from openssl.cnf (such as
+ * certstore's own, which would call back into PKCS#11).
+ */
+#include "p11.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/provider.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static bool initialized;
+static pid_t init_pid;
+static OSSL_LIB_CTX *libctx;
+static OSSL_PROVIDER *default_provider;
+static OSSL_LIB_CTX *caller_ctx; /* the caller's default, restored on return */
+
+/* Nobody holds the lock across fork(), so the child's copy is usable. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+static void after_fork(void)
+{
+	p11_store_forget();
+	init_pid = getpid();
+}
+
+static CK_RV enter(void)
+{
+	pthread_mutex_lock(&lock);
+	if (!initialized) {
+		pthread_mutex_unlock(&lock);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	if (getpid() != init_pid)
+		after_fork();
+	caller_ctx = OSSL_LIB_CTX_set0_default(libctx);
+	return CKR_OK;
+}
+
+static CK_RV leave(CK_RV rv)
+{
+	OSSL_LIB_CTX_set0_default(caller_ctx);
+	pthread_mutex_unlock(&lock);
+	return rv;
+}
+
+/* Enters, finds the session, runs BODY with `s` set, leaves. */
+#define WITH_SESSION(h, BODY)                                                              \
+	do {                                                                               \
+		p11_session *s;                                                            \
+		CK_RV rv_ = enter();                                                       \
+		if (rv_ != CKR_OK)                                                         \
+			return rv_;                                                        \
+		s = p11_session_get(h);                                                    \
+		if (s == NULL)                                                             \
+			return leave(CKR_SESSION_HANDLE_INVALID);                          \
+		BODY;                                                                      \
+	} while (0)
+
+/* ---- initialisation ----------------------------------------------------- */
+
+/* "store=DIR" in the reserved argument (p11-kit: x-init-reserved, to which
+ * p11-kit's tools may append " verbose=yes").  Options are separated by
+ * blanks or ';', as p11-kit's own modules do, so DIR cannot hold a blank.
+ * Returns a malloc()ed DIR or NULL. */
+static char *reserved_store(const char *reserved)
+{
+	static const char seps[] = " \t\n;";
+	const char *p = reserved;
+	size_t len;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, seps);
+		len = strcspn(p, seps);
+		if (len > 6 && strncmp(p, "store=", 6) == 0)
+			return strndup(p + 6, len - 6);
+		p += len;
+	}
+	return NULL;
+}
+
+static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir)
+{
+	int given;
+
+	*dir = NULL;
+	if (a == NULL)
+		return CKR_OK;
+	given = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) + (a->LockMutex != NULL) +
+		(a->UnlockMutex != NULL);
+	if (given != 0 && given != 4)
+		return CKR_ARGUMENTS_BAD;
+	if (given == 4 && !(a->flags & CKF_OS_LOCKING_OK))
+		return CKR_CANT_LOCK;
+	*dir = reserved_store(a->pReserved);
+	return CKR_OK;
+}
+
+static void teardown(void)
+{
+	p11_session_close_everything();
+	p11_store_finalize();
+	OSSL_PROVIDER_unload(default_provider);
+	default_provider = NULL;
+	OSSL_LIB_CTX_free(libctx);
+	libctx = NULL;
+	initialized = false;
+}
+
+static CK_RV initialize(const char *reserved_dir)
+{
+	const char *env = getenv("CERTSTORE_DIR");
+	CK_RV rv;
+
+	libctx = OSSL_LIB_CTX_new();
+	if (libctx != NULL)
+		default_provider = OSSL_PROVIDER_load(libctx, "default");
+	if (default_provider == NULL) {
+		OSSL_LIB_CTX_free(libctx);
+		libctx = NULL;
+		return CKR_GENERAL_ERROR;
+	}
+	rv = p11_store_init(reserved_dir != NULL ? reserved_dir : env);
+	if (rv != CKR_OK) {
+		teardown();
+		return rv;
+	}
+	initialized = true;
+	init_pid = getpid();
+	return CKR_OK;
+}
+
+CK_RV C_Initialize(CK_VOID_PTR args)
+{
+	char *dir = NULL;
+	CK_RV rv;
+
+	pthread_once(&atfork_once, register_atfork);
+	rv = check_init_args(args, &dir);
+	if (rv != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&lock);
+	if (initialized && getpid() == init_pid) {
+		rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
+	} else {
+		if (initialized) {
+			/* a child starting over: drop what the parent had */
+			p11_store_forget();
+			teardown();
+		}
+		rv = initialize(dir);
+	}
+	pthread_mutex_unlock(&lock);
+	free(dir);
+	return rv;
+}
+
+CK_RV C_Finalize(CK_VOID_PTR reserved)
+{
+	if (reserved != NULL)
+		return CKR_ARGUMENTS_BAD;
+	pthread_mutex_lock(&lock);
+	if (!initialized) {
+		pthread_mutex_unlock(&lock);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	if (getpid() != init_pid)
+		p11_store_forget();
+	teardown();
+	pthread_mutex_unlock(&lock);
+	return CKR_OK;
+}
+
+CK_RV C_GetInfo(CK_INFO_PTR info)
+{
+	CK_RV rv = enter();
+
+	if (rv != CKR_OK)
+		return rv;
+	if (info == NULL)
+		return leave(CKR_ARGUMENTS_BAD);
+	memset(info, 0, sizeof(*info));
+	info->cryptokiVersion.major = 2;
+	info->cryptokiVersion.minor = 40;
+	p11_pad(info->manufacturerID, sizeof(info->manufacturerID), "certstore");
+	p11_pad(info->libraryDescription, sizeof(info->libraryDescription),
+		"certstore machine store");
+	info->libraryVersion.major = 0;
+	info->libraryVersion.minor = 1;
+	return leave(CKR_OK);
+}
+
+/* ---- slots and tokens --------------------------------------------------- */
+
+CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_slot_list(list, count));
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_slot_info(slot, info));
+}
+
+CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_token_info(slot, info));
+}
+
+CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
+				CK_ULONG_PTR count)
+{
+	CK_RV rv = enter();
+
+	if (rv != CKR_OK)
+		return rv;
+	if (p11_slot_store(slot) == CS_STORE_NONE)
+		return leave(CKR_SLOT_ID_INVALID);
+	if (count == NULL)
+		return leave(CKR_ARGUMENTS_BAD);
+	*count = 0;
+	return leave(CKR_OK);
+}
+
+CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
+				CK_MECHANISM_INFO_PTR info)
+{
+	CK_RV rv = enter();
+
+	if (rv != CKR_OK)
+		return rv;
+	if (p11_slot_store(slot) == CS_STORE_NONE)
+		return leave(CKR_SLOT_ID_INVALID);
+	return leave(CKR_MECHANISM_INVALID);
+}
+
+CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(CKR_FUNCTION_NOT_SUPPORTED);
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+CK_RV C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+			   CK_SESSION_HANDLE_PTR out)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_session_open(slot, flags, out));
+}
+
+CK_RV C_CloseSession(CK_SESSION_HANDLE h)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_session_close(h));
+}
+
+CK_RV C_CloseAllSessions(CK_SLOT_ID slot)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(p11_session_close_slot(slot));
+}
+
+CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
+{
+	WITH_SESSION(h, {
+		if (info == NULL)
+			return leave(CKR_ARGUMENTS_BAD);
+		memset(info, 0, sizeof(*info));
+		info->slotID = s->slot;
+		info->flags = s->flags;
+		info->state = (s->flags & CKF_RW_SESSION) ? CKS_RW_PUBLIC_SESSION
+							 : CKS_RO_PUBLIC_SESSION;
+		return leave(CKR_OK);
+	});
+}
+
+/* The tokens need no login (CKF_LOGIN_REQUIRED is not set); a caller that
+ * logs in anyway is let through rather than failed. */
+CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	WITH_SESSION(h, { return leave(CKR_OK); });
+}
+
+CK_RV C_Logout(CK_SESSION_HANDLE h)
+{
+	WITH_SESSION(h, { return leave(CKR_OK); });
+}
+
+/* ---- objects ------------------------------------------------------------ */
+
+CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
+			    CK_OBJECT_HANDLE_PTR out)
+{
+	WITH_SESSION(h, {
+		if (!(s->flags & CKF_RW_SESSION))
+			return leave(CKR_SESSION_READ_ONLY);
+		return leave(p11_create(p11_slot_store(s->slot), tmpl, n, out));
+	});
+}
+
+CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj)
+{
+	WITH_SESSION(h, {
+		if (!(s->flags & CKF_RW_SESSION))
+			return leave(CKR_SESSION_READ_ONLY);
+		return leave(p11_destroy(p11_slot_store(s->slot), obj));
+	});
+}
+
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
+				 CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	WITH_SESSION(h, {
+		if (!(s->flags & CKF_RW_SESSION))
+			return leave(CKR_SESSION_READ_ONLY);
+		return leave(p11_set_attributes(p11_slot_store(s->slot), obj, tmpl, n));
+	});
+}
+
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle,
+				 CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	WITH_SESSION(h, {
+		p11_object obj;
+		bool present;
+		CK_RV rv;
+
+		if (tmpl == NULL && n > 0)
+			return leave(CKR_ARGUMENTS_BAD);
+		rv = p11_store_refresh(&present);
+		if (rv == CKR_OK)
+			rv = p11_object_load(handle, p11_slot_store(s->slot), &obj);
+		if (rv == CKR_OK)
+			rv = p11_object_get(&obj, tmpl, n);
+		return leave(rv);
+	});
+}
+
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	WITH_SESSION(h, {
+		CK_RV rv;
+
+		if (tmpl == NULL && n > 0)
+			return leave(CKR_ARGUMENTS_BAD);
+		if (s->finding)
+			return leave(CKR_OPERATION_ACTIVE);
+		rv = p11_find(p11_slot_store(s->slot), tmpl, n, &s->found, &s->nfound);
+		s->pos = 0;
+		s->finding = rv == CKR_OK;
+		return leave(rv);
+	});
+}
+
+CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
+			   CK_ULONG_PTR count)
+{
+	WITH_SESSION(h, {
+		CK_ULONG i = 0;
+
+		if (out == NULL || count == NULL)
+			return leave(CKR_ARGUMENTS_BAD);
+		if (!s->finding)
+			return leave(CKR_OPERATION_NOT_INITIALIZED);
+		while (i < max && s->pos < s->nfound)
+			out[i++] = s->found[s->pos++];
+		*count = i;
+		return leave(CKR_OK);
+	});
+}
+
+CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
+{
+	WITH_SESSION(h, {
+		if (!s->finding)
+			return leave(CKR_OPERATION_NOT_INITIALIZED);
+		p11_session_end_find(s);
+		return leave(CKR_OK);
+	});
+}
+
+CK_RV p11_unsupported(void)
+{
+	CK_RV rv = enter();
+
+	return rv != CKR_OK ? rv : leave(CKR_FUNCTION_NOT_SUPPORTED);
+}

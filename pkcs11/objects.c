@@ -1,0 +1,347 @@
+/*
+ * objects.c - store rows as PKCS#11 certificate objects, and the attribute
+ * plumbing every object kind shares (C_GetAttributeValue, template matching).
+ */
+#include "p11.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+void p11_value_clear(p11_value *v)
+{
+	free(v->heap);
+	memset(v, 0, sizeof(*v));
+}
+
+CK_OBJECT_HANDLE p11_handle(int64_t row, unsigned kind)
+{
+	return ((CK_OBJECT_HANDLE)row << P11_KIND_BITS) | kind;
+}
+
+size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max)
+{
+	size_t n = 0, i;
+
+	kinds[n++] = P11_KIND_CERT;
+	if (cert->store == CS_STORE_ROOT || cert->store == CS_STORE_DISALLOWED) {
+		kinds[n++] = P11_KIND_NSS_TRUST;
+		for (i = 0; i < P11_NPURPOSES && n < max; i++)
+			kinds[n++] = P11_KIND_ASSERTION + (unsigned)i;
+	}
+	return n;
+}
+
+/* ---- value helpers ------------------------------------------------------ */
+
+CK_RV p11_value_copy(p11_value *v, const void *p, size_t len)
+{
+	if (len <= sizeof(v->buf)) {
+		memcpy(v->buf, p, len);
+		v->ptr = v->buf;
+	} else {
+		v->heap = malloc(len);
+		if (v->heap == NULL)
+			return CKR_HOST_MEMORY;
+		memcpy(v->heap, p, len);
+		v->ptr = v->heap;
+	}
+	v->len = len;
+	return CKR_OK;
+}
+
+CK_RV p11_value_ulong(p11_value *v, CK_ULONG u)
+{
+	return p11_value_copy(v, &u, sizeof(u));
+}
+
+CK_RV p11_value_bool(p11_value *v, bool b)
+{
+	CK_BBOOL x = b ? CK_TRUE : CK_FALSE;
+
+	return p11_value_copy(v, &x, sizeof(x));
+}
+
+CK_RV p11_value_bytes(p11_value *v, const void *p, size_t len)
+{
+	v->ptr = p;
+	v->len = len;
+	return CKR_OK;
+}
+
+/* Takes an OpenSSL-allocated DER buffer. */
+static CK_RV value_openssl_der(p11_value *v, unsigned char *der, int len)
+{
+	CK_RV rv;
+
+	if (len < 0)
+		return CKR_GENERAL_ERROR;
+	rv = p11_value_copy(v, der, (size_t)len);
+	OPENSSL_free(der);
+	return rv;
+}
+
+static CK_RV value_name(p11_value *v, const X509_NAME *name)
+{
+	const unsigned char *der;
+	size_t len;
+
+	if (!X509_NAME_get0_der(name, &der, &len))
+		return CKR_GENERAL_ERROR;
+	return p11_value_bytes(v, der, len);
+}
+
+CK_RV p11_value_issuer(const cs_cert *c, p11_value *v)
+{
+	return value_name(v, X509_get_issuer_name(c->x509));
+}
+
+CK_RV p11_value_serial(const cs_cert *c, p11_value *v)
+{
+	unsigned char *der = NULL;
+	int len = i2d_ASN1_INTEGER(X509_get0_serialNumber(c->x509), &der);
+
+	return value_openssl_der(v, der, len);
+}
+
+/* The module's library context is the thread default inside every entry
+ * point (module.c), so this fetch never reaches a provider from openssl.cnf. */
+CK_RV p11_value_digest(const cs_cert *c, const char *md_name, p11_value *v)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, md_name, NULL);
+	unsigned int len = 0;
+	int ok;
+
+	if (md == NULL)
+		return CKR_GENERAL_ERROR;
+	ok = EVP_Digest(c->der.data, c->der.len, v->buf, &len, md, NULL);
+	EVP_MD_free(md);
+	if (!ok)
+		return CKR_GENERAL_ERROR;
+	v->ptr = v->buf;
+	v->len = len;
+	return CKR_OK;
+}
+
+static char *subject_cn(const cs_cert *c)
+{
+	const X509_NAME *name = X509_get_subject_name(c->x509);
+	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	unsigned char *utf8 = NULL;
+	char *out;
+
+	if (i < 0)
+		return NULL;
+	if (ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) <
+	    0)
+		return NULL;
+	out = strdup((const char *)utf8);
+	OPENSSL_free(utf8);
+	return out;
+}
+
+CK_RV p11_value_label(const cs_cert *c, p11_value *v)
+{
+	char *cn;
+
+	if (c->friendly_name != NULL && *c->friendly_name != '\0')
+		return p11_value_bytes(v, c->friendly_name, strlen(c->friendly_name));
+	cn = subject_cn(c);
+	if (cn == NULL)
+		return p11_value_bytes(v, c->subject, strlen(c->subject));
+	v->heap = (unsigned char *)cn;
+	return p11_value_bytes(v, cn, strlen(cn));
+}
+
+/* ---- certificate attributes --------------------------------------------- */
+
+static CK_RV value_date(p11_value *v, int64_t when)
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+	char s[32];
+	CK_DATE d;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(s, sizeof(s), "%Y%m%d", &tm) != 8)
+		return CKR_GENERAL_ERROR;
+	memcpy(d.year, s, 4);
+	memcpy(d.month, s + 4, 2);
+	memcpy(d.day, s + 6, 2);
+	return p11_value_copy(v, &d, sizeof(d));
+}
+
+/* CKA_ID: SHA-1 of the subjectPublicKey BIT STRING, as store/keys.h gives
+ * the key objects in the HSM, so certificate and key pair up by CKA_ID. */
+static CK_RV value_key_id(const cs_cert *c, p11_value *v)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, "SHA1", NULL);
+	unsigned int len = 0;
+	int ok;
+
+	if (md == NULL)
+		return CKR_GENERAL_ERROR;
+	ok = X509_pubkey_digest(c->x509, md, v->buf, &len);
+	EVP_MD_free(md);
+	if (!ok)
+		return CKR_GENERAL_ERROR;
+	v->ptr = v->buf;
+	v->len = len;
+	return CKR_OK;
+}
+
+static CK_RV value_check(const cs_cert *c, p11_value *v)
+{
+	unsigned char out[3];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		unsigned int byte;
+
+		if (sscanf(c->sha1 + 2 * i, "%2X", &byte) != 1)
+			return CKR_GENERAL_ERROR;
+		out[i] = (unsigned char)byte;
+	}
+	return p11_value_copy(v, out, sizeof(out));
+}
+
+static CK_ULONG category(const cs_cert *c)
+{
+	if (cs_cert_is_ca(c))
+		return 2; /* authority */
+	return c->store == CS_STORE_MY && c->key_uri != NULL ? 1 /* token user */
+							      : 3 /* other entity */;
+}
+
+static CK_RV cert_value(const cs_cert *c, CK_ATTRIBUTE_TYPE type, p11_value *v)
+{
+	unsigned char *der = NULL;
+	bool root = c->store == CS_STORE_ROOT;
+
+	switch (type) {
+	case CKA_CLASS:
+		return p11_value_ulong(v, CKO_CERTIFICATE);
+	case CKA_TOKEN:
+		return p11_value_bool(v, true);
+	case CKA_PRIVATE:
+	case CKA_COPYABLE:
+		return p11_value_bool(v, false);
+	case CKA_MODIFIABLE:
+	case CKA_DESTROYABLE:
+		return p11_value_bool(v, root);
+	case CKA_LABEL:
+		return p11_value_label(c, v);
+	case CKA_CERTIFICATE_TYPE:
+		return p11_value_ulong(v, CKC_X_509);
+	case CKA_TRUSTED:
+		return p11_value_bool(v, root);
+	case CKA_X_DISTRUSTED:
+		return p11_value_bool(v, c->store == CS_STORE_DISALLOWED);
+	case CKA_CERTIFICATE_CATEGORY:
+		return p11_value_ulong(v, category(c));
+	case CKA_CHECK_VALUE:
+		return value_check(c, v);
+	case CKA_START_DATE:
+		return value_date(v, c->not_before);
+	case CKA_END_DATE:
+		return value_date(v, c->not_after);
+	case CKA_SUBJECT:
+		return value_name(v, X509_get_subject_name(c->x509));
+	case CKA_ISSUER:
+		return p11_value_issuer(c, v);
+	case CKA_SERIAL_NUMBER:
+		return p11_value_serial(c, v);
+	case CKA_VALUE:
+		return p11_value_bytes(v, c->der.data, c->der.len);
+	case CKA_ID:
+		return value_key_id(c, v);
+	case CKA_PUBLIC_KEY_INFO:
+		return value_openssl_der(v, der,
+					 i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der));
+	case CKA_URL:
+	case CKA_HASH_OF_SUBJECT_PUBLIC_KEY:
+	case CKA_HASH_OF_ISSUER_PUBLIC_KEY:
+		return p11_value_bytes(v, "", 0);
+	case CKA_JAVA_MIDP_SECURITY_DOMAIN:
+		return p11_value_ulong(v, 0);
+	default:
+		return CKR_ATTRIBUTE_TYPE_INVALID;
+	}
+}
+
+CK_RV p11_object_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (obj->kind == P11_KIND_CERT)
+		return cert_value(obj->cert, type, v);
+	if (obj->kind == P11_KIND_NSS_TRUST)
+		return p11_trust_value(obj, type, v);
+	if (obj->kind >= P11_KIND_ASSERTION && obj->kind < P11_KIND_ASSERTION + P11_NPURPOSES)
+		return p11_assertion_value(obj, type, v);
+	return CKR_ATTRIBUTE_TYPE_INVALID;
+}
+
+/* ---- C_GetAttributeValue and matching ----------------------------------- */
+
+/*
+ * Per attribute: unknown types get CK_UNAVAILABLE_INFORMATION; a NULL
+ * pValue asks for the length; a short buffer gets the length it needs (so a
+ * caller can retry at once) and CKR_BUFFER_TOO_SMALL.  Every attribute is
+ * processed even after one fails, as PKCS#11 asks.
+ */
+static CK_RV get_one(const p11_object *obj, CK_ATTRIBUTE_PTR a)
+{
+	p11_value v;
+	CK_RV rv = p11_object_value(obj, a->type, &v);
+
+	if (rv != CKR_OK) {
+		a->ulValueLen = CK_UNAVAILABLE_INFORMATION;
+	} else if (a->pValue == NULL) {
+		a->ulValueLen = v.len;
+	} else if (a->ulValueLen < v.len) {
+		a->ulValueLen = v.len;
+		rv = CKR_BUFFER_TOO_SMALL;
+	} else {
+		memcpy(a->pValue, v.ptr, v.len);
+		a->ulValueLen = v.len;
+	}
+	p11_value_clear(&v);
+	return rv;
+}
+
+CK_RV p11_object_get(const p11_object *obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+{
+	CK_RV rv = CKR_OK, one;
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++) {
+		one = get_one(obj, &tmpl[i]);
+		if (one == CKR_HOST_MEMORY || one == CKR_GENERAL_ERROR)
+			return one;
+		if (rv == CKR_OK)
+			rv = one;
+	}
+	return rv;
+}
+
+bool p11_object_match(const p11_object *obj, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	p11_value v;
+	bool same;
+	CK_ULONG i;
+
+	for (i = 0; i < n; i++) {
+		if (p11_object_value(obj, tmpl[i].type, &v) != CKR_OK) {
+			p11_value_clear(&v);
+			return false;
+		}
+		same = v.len == tmpl[i].ulValueLen &&
+		       (v.len == 0 || (tmpl[i].pValue != NULL && memcmp(v.ptr, tmpl[i].pValue, v.len) == 0));
+		p11_value_clear(&v);
+		if (!same)
+			return false;
+	}
+	return true;
+}

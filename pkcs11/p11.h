@@ -1,0 +1,175 @@
+/*
+ * p11.h - what the files of certstore-pkcs11.so share.
+ *
+ * One slot and token per store.  Objects are not kept: a handle names a
+ * database row and what the module derives from it (the certificate itself,
+ * its NSS trust object, its trust assertions), and the row is read again,
+ * through a small cache, when a handle is used.  Everything below runs with
+ * the module lock held (module.c takes it in every entry point).
+ */
+#ifndef CS_P11_H
+#define CS_P11_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/pkcs11x.h>
+
+#include "certstore.h"
+
+/* p11-kit 0.24 moved the (retired) trust-assertion names out of its public
+ * header; its trust module and tools still speak them. */
+#ifndef CKO_X_TRUST_ASSERTION
+#define CKO_X_TRUST_ASSERTION (CKO_X_VENDOR + 100)
+#define CKA_X_ASSERTION_TYPE (CKA_X_VENDOR + 1)
+#define CKA_X_CERTIFICATE_VALUE (CKA_X_VENDOR + 2)
+#define CKA_X_PURPOSE (CKA_X_VENDOR + 3)
+#define CKA_X_PEER (CKA_X_VENDOR + 4)
+typedef CK_ULONG CK_X_ASSERTION_TYPE;
+#define CKT_X_DISTRUSTED_CERTIFICATE 1UL
+#define CKT_X_PINNED_CERTIFICATE 2UL
+#define CKT_X_ANCHORED_CERTIFICATE 3UL
+#endif
+
+/* ---- slots (slots.c) ---------------------------------------------------- */
+
+#define P11_SLOT_FIRST 1
+#define P11_NSLOTS 4
+
+/* The store behind a slot; CS_STORE_NONE for a slot ID that is not ours. */
+cs_store_id p11_slot_store(CK_SLOT_ID slot);
+CK_SLOT_ID p11_store_slot(cs_store_id store);
+CK_RV p11_slot_list(CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
+CK_RV p11_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info);
+CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info);
+/* Copies s into a blank-padded, unterminated PKCS#11 string field. */
+void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s);
+
+/* ---- the store (objects.c) ---------------------------------------------- */
+
+/* Remembers the directory; nothing is opened until first needed. */
+CK_RV p11_store_init(const char *dir);
+void p11_store_finalize(void);
+/* After fork(): forget (without closing) what the parent opened. */
+void p11_store_forget(void);
+/* Opens the store read-only if needed and drops cached rows when another
+ * connection committed since the last call.  A store that does not exist
+ * (yet) is not an error: the tokens are empty.  *present says which. */
+CK_RV p11_store_refresh(bool *present);
+/* The read-only store, or NULL when there is none (yet). */
+cs_store *p11_store_ro(void);
+const char *p11_store_dirname(void);
+/* True when this process may change the store (Trusted Root is writable). */
+bool p11_store_writable(void);
+/* A read-write connection for one change; close it with cs_store_close. */
+CK_RV p11_store_open_rw(cs_store **out);
+/* Turns a library error into the nearest CKR_ (and logs it when
+ * CERTSTORE_PKCS11_DEBUG is set: PKCS#11 has no channel for the words). */
+CK_RV p11_ckr(cs_rv rv, const cs_err *err);
+
+/* ---- objects (objects.c, trust.c) --------------------------------------- */
+
+/* What a handle holds besides the row: handle = row << 4 | kind. */
+typedef enum {
+	P11_KIND_CERT = 0,
+	P11_KIND_NSS_TRUST = 1,
+	P11_KIND_ASSERTION = 2, /* 2 .. 2 + P11_NPURPOSES - 1: one per purpose */
+	P11_KIND_PUBLIC_KEY = 12,
+	P11_KIND_PRIVATE_KEY = 13,
+} p11_kind;
+
+#define P11_KIND_BITS 4
+#define P11_NPURPOSES 8
+
+typedef struct p11_object {
+	CK_OBJECT_HANDLE handle;
+	unsigned kind;
+	const cs_cert *cert; /* owned by the cache */
+} p11_object;
+
+/* A value on its way out: points at data owned by the cert, at buf, or at
+ * heap (freed by p11_value_clear). */
+typedef struct p11_value {
+	const void *ptr;
+	size_t len;
+	unsigned char buf[64];
+	unsigned char *heap;
+} p11_value;
+
+void p11_value_clear(p11_value *v);
+CK_OBJECT_HANDLE p11_handle(int64_t row, unsigned kind);
+/* Finds the row a handle names (cache, else the database) and checks that it
+ * belongs to store and that kind makes sense there: else
+ * CKR_OBJECT_HANDLE_INVALID. */
+CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj);
+/* The kinds a certificate of this store shows as, in handle order. */
+size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max);
+/* Gives the cert to the cache (which owns it from then on) and returns the
+ * cached copy, which may be an older one of the same row. */
+const cs_cert *p11_cache_put(cs_cert *cert);
+
+/* Value of one attribute: CKR_OK, or CKR_ATTRIBUTE_TYPE_INVALID. */
+CK_RV p11_object_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
+/* C_GetAttributeValue over one object. */
+CK_RV p11_object_get(const p11_object *obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+/* True when every attribute of tmpl has exactly this value on obj. */
+bool p11_object_match(const p11_object *obj, const CK_ATTRIBUTE *tmpl, CK_ULONG n);
+
+/* trust.c: NSS trust objects and p11-kit trust assertions. */
+CK_RV p11_trust_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
+CK_RV p11_assertion_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
+/* Index of a purpose OID string (no NUL), or -1. */
+int p11_purpose_index(const void *oid, size_t len);
+
+/* Helpers shared by objects.c and trust.c. */
+CK_RV p11_value_ulong(p11_value *v, CK_ULONG u);
+CK_RV p11_value_bool(p11_value *v, bool b);
+CK_RV p11_value_bytes(p11_value *v, const void *p, size_t len);
+CK_RV p11_value_copy(p11_value *v, const void *p, size_t len);
+/* DER of the issuer / serial number INTEGER / digest of the DER certificate. */
+CK_RV p11_value_issuer(const cs_cert *c, p11_value *v);
+CK_RV p11_value_serial(const cs_cert *c, p11_value *v);
+CK_RV p11_value_digest(const cs_cert *c, const char *md, p11_value *v);
+/* The label every object of a certificate carries. */
+CK_RV p11_value_label(const cs_cert *c, p11_value *v);
+
+/* ---- finding (find.c) --------------------------------------------------- */
+
+/* Every object of store matching tmpl, as a malloc()ed array of handles. */
+CK_RV p11_find(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+	       CK_OBJECT_HANDLE **out, size_t *nout);
+
+/* ---- writes to Trusted Root (create.c) ---------------------------------- */
+
+CK_RV p11_create(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out);
+CK_RV p11_destroy(cs_store_id store, CK_OBJECT_HANDLE h);
+CK_RV p11_set_attributes(cs_store_id store, CK_OBJECT_HANDLE h, const CK_ATTRIBUTE *tmpl,
+			 CK_ULONG n);
+
+/* ---- sessions (sessions.c) ---------------------------------------------- */
+
+typedef struct p11_session {
+	CK_SESSION_HANDLE handle;
+	CK_SLOT_ID slot;
+	CK_FLAGS flags;
+	bool finding;
+	CK_OBJECT_HANDLE *found;
+	size_t nfound, pos;
+} p11_session;
+
+CK_RV p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out);
+CK_RV p11_session_close(CK_SESSION_HANDLE h);
+CK_RV p11_session_close_slot(CK_SLOT_ID slot);
+void p11_session_close_everything(void);
+/* The session, or NULL (CKR_SESSION_HANDLE_INVALID). */
+p11_session *p11_session_get(CK_SESSION_HANDLE h);
+void p11_session_end_find(p11_session *s);
+CK_ULONG p11_session_count(CK_SLOT_ID slot, bool rw_only);
+
+/* ---- entry points (module.c, entry.c) ---------------------------------- */
+
+/* CKR_CRYPTOKI_NOT_INITIALIZED or CKR_FUNCTION_NOT_SUPPORTED. */
+CK_RV p11_unsupported(void);
+
+#endif

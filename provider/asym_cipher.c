@@ -1,0 +1,228 @@
+/*
+ * asym_cipher.c - ASYM_CIPHER: RSA decryption with store keys (PKCS#1 v1.5,
+ * OAEP, and the TLS 1.2 RSA key exchange's premaster secret).
+ */
+#include "provider.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include "keys.h"
+
+#define TLS_PREMASTER_LEN 48
+
+typedef struct dec_ctx {
+	csp_ctx *prov;
+	csp_key *key;
+	int pad;
+	int oaep_md, mgf1_md;
+	unsigned char *label;
+	size_t label_len;
+	unsigned int client_version, alt_version;
+} dec_ctx;
+
+static void *dec_newctx(void *provctx)
+{
+	dec_ctx *c = calloc(1, sizeof(*c));
+
+	if (c != NULL) {
+		c->prov = provctx;
+		c->pad = RSA_PKCS1_PADDING;
+	}
+	return c;
+}
+
+static void dec_freectx(void *ctx)
+{
+	dec_ctx *c = ctx;
+
+	if (c == NULL)
+		return;
+	csp_key_free(c->key);
+	free(c->label);
+	free(c);
+}
+
+static int md_nid(const OSSL_PARAM *p, int *out)
+{
+	const char *s;
+	EVP_MD *md;
+
+	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
+	    (md = EVP_MD_fetch(NULL, s, "provider=default")) == NULL)
+		return 0;
+	*out = EVP_MD_get_type(md);
+	EVP_MD_free(md);
+	return 1;
+}
+
+static int set_pad(dec_ctx *c, const OSSL_PARAM *p)
+{
+	const char *s;
+
+	if (p->data_type != OSSL_PARAM_UTF8_STRING)
+		return OSSL_PARAM_get_int(p, &c->pad);
+	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+		return 0;
+	if (strcasecmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
+		c->pad = RSA_PKCS1_PADDING;
+	else if (strcasecmp(s, OSSL_PKEY_RSA_PAD_MODE_OAEP) == 0)
+		c->pad = RSA_PKCS1_OAEP_PADDING;
+	else
+		return 0;
+	return 1;
+}
+
+static int set_label(dec_ctx *c, const OSSL_PARAM *p)
+{
+	void *label = NULL;
+	size_t len = 0;
+
+	if (!OSSL_PARAM_get_octet_string(p, &label, 0, &len))
+		return 0;
+	free(c->label);
+	c->label = label;
+	c->label_len = len;
+	return 1;
+}
+
+static int dec_set_ctx_params(void *ctx, const OSSL_PARAM params[])
+{
+	dec_ctx *c = ctx;
+	const OSSL_PARAM *p;
+
+	if (params == NULL)
+		return 1;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE)) != NULL &&
+	    !set_pad(c, p))
+		return 0;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL &&
+	    !md_nid(p, &c->oaep_md))
+		return 0;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL &&
+	    !md_nid(p, &c->mgf1_md))
+		return 0;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL)) != NULL &&
+	    !set_label(c, p))
+		return 0;
+	p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION);
+	if (p != NULL && !OSSL_PARAM_get_uint(p, &c->client_version))
+		return 0;
+	p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION);
+	if (p != NULL && !OSSL_PARAM_get_uint(p, &c->alt_version))
+		return 0;
+	return 1;
+}
+
+static const OSSL_PARAM *dec_settable_ctx_params(void *ctx, void *provctx)
+{
+	static const OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, NULL, 0),
+		OSSL_PARAM_octet_string(OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, NULL, 0),
+		OSSL_PARAM_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, NULL),
+		OSSL_PARAM_uint(OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION, NULL),
+		OSSL_PARAM_END,
+	};
+	return params;
+}
+
+static int dec_init(void *ctx, void *keydata, const OSSL_PARAM params[])
+{
+	dec_ctx *c = ctx;
+
+	csp_key_free(c->key);
+	c->key = csp_key_dup(keydata);
+	if (c->key == NULL || c->key->uri == NULL) {
+		csp_raise(c->prov, CS_ERR_KEY, "no private key to decrypt with");
+		return 0;
+	}
+	return dec_set_ctx_params(c, params);
+}
+
+static cs_rv token_decrypt(dec_ctx *c, const unsigned char *in, size_t inlen,
+			   unsigned char *out, size_t *outlen, cs_err *err)
+{
+	cs_decrypt_mech mech = {.alg = CS_DECRYPT_RSA_PKCS1};
+	cs_token *tok;
+	cs_rv rv;
+
+	if (c->pad == RSA_PKCS1_OAEP_PADDING) {
+		mech.alg = CS_DECRYPT_RSA_OAEP;
+		mech.md = c->oaep_md;
+		mech.mgf1_md = c->mgf1_md;
+		mech.label = c->label;
+		mech.label_len = c->label_len;
+	}
+	rv = csp_token_get(c->prov, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_key_decrypt(tok, c->key->uri, &mech, in, inlen, out, outlen, err);
+	return rv;
+}
+
+/*
+ * RFC 5246 7.4.7.1: a bad premaster secret must not be told apart from a
+ * good one, so whatever goes wrong the caller gets 48 bytes: the secret when
+ * padding, length and version are right, random bytes otherwise.
+ */
+static int tls_premaster(dec_ctx *c, unsigned char *out, size_t *outlen, size_t outsize,
+			 const unsigned char *in, size_t inlen)
+{
+	unsigned char fake[TLS_PREMASTER_LEN], buf[1024];
+	size_t len = sizeof(buf);
+	cs_err err = {0};
+	int good;
+
+	if (outsize < TLS_PREMASTER_LEN || RAND_priv_bytes(fake, sizeof(fake)) != 1)
+		return 0;
+	good = token_decrypt(c, in, inlen, buf, &len, &err) == CS_OK && len == TLS_PREMASTER_LEN;
+	good = good && ((buf[0] == (c->client_version >> 8) && buf[1] == (c->client_version & 0xff)) ||
+			(c->alt_version != 0 && buf[0] == (c->alt_version >> 8) &&
+			 buf[1] == (c->alt_version & 0xff)));
+	memcpy(out, good ? buf : fake, TLS_PREMASTER_LEN);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	*outlen = TLS_PREMASTER_LEN;
+	return 1;
+}
+
+static int dec_decrypt(void *ctx, unsigned char *out, size_t *outlen, size_t outsize,
+		       const unsigned char *in, size_t inlen)
+{
+	dec_ctx *c = ctx;
+	cs_err err = {0};
+	size_t len = outsize;
+
+	if (out == NULL) {
+		*outlen = (size_t)EVP_PKEY_get_size(c->key->pub);
+		return *outlen > 0;
+	}
+	if (c->pad == RSA_PKCS1_WITH_TLS_PADDING)
+		return tls_premaster(c, out, outlen, outsize, in, inlen);
+	if (c->pad != RSA_PKCS1_PADDING && c->pad != RSA_PKCS1_OAEP_PADDING) {
+		csp_raise(c->prov, CSP_R_UNSUPPORTED, "RSA padding mode %d is not supported", c->pad);
+		return 0;
+	}
+	if (token_decrypt(c, in, inlen, out, &len, &err) != CS_OK) {
+		csp_raise_err(c->prov, &err);
+		return 0;
+	}
+	*outlen = len;
+	return 1;
+}
+
+const OSSL_DISPATCH csp_rsa_asym_cipher_functions[] = {
+	{OSSL_FUNC_ASYM_CIPHER_NEWCTX, (void (*)(void))dec_newctx},
+	{OSSL_FUNC_ASYM_CIPHER_FREECTX, (void (*)(void))dec_freectx},
+	{OSSL_FUNC_ASYM_CIPHER_DECRYPT_INIT, (void (*)(void))dec_init},
+	{OSSL_FUNC_ASYM_CIPHER_DECRYPT, (void (*)(void))dec_decrypt},
+	{OSSL_FUNC_ASYM_CIPHER_SET_CTX_PARAMS, (void (*)(void))dec_set_ctx_params},
+	{OSSL_FUNC_ASYM_CIPHER_SETTABLE_CTX_PARAMS, (void (*)(void))dec_settable_ctx_params},
+	{0, NULL},
+};

@@ -1,0 +1,306 @@
+/*
+ * provider.c - the certstore OpenSSL provider: entry point, parameters,
+ * the algorithms it offers, errors, and lazy access to the store.
+ *
+ * Only what is certstore's own is offered: the `certstore:` STORE scheme and
+ * (with the key layer) key management and operations for keys that live in
+ * the store's token.  No digests, no ciphers, nothing a process could pick
+ * by accident for its own software keys (see DESIGN.md, "Known traps").
+ */
+#include "provider.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
+#include "config.h"
+#include "keys.h"
+
+/* ---- errors ------------------------------------------------------------- */
+
+static const OSSL_ITEM reason_strings[] = {
+	{CS_ERR_INTERNAL, "internal error"},
+	{CS_ERR_USAGE, "usage"},
+	{CS_ERR_NOT_FOUND, "not found"},
+	{CS_ERR_AMBIGUOUS, "ambiguous"},
+	{CS_ERR_BAD_INPUT, "bad input"},
+	{CS_ERR_TRUST_REFUSED, "trust refused"},
+	{CS_ERR_DUPLICATE, "duplicate"},
+	{CS_ERR_STORE, "store error"},
+	{CS_ERR_TOKEN, "token error"},
+	{CS_ERR_AUTH, "authentication failed"},
+	{CS_ERR_REFUSED, "refused"},
+	{CS_ERR_CA, "CA error"},
+	{CS_ERR_HOOK, "hook failed"},
+	{CS_ERR_NOT_VALID, "not valid"},
+	{CS_ERR_PENDING, "pending"},
+	{CS_ERR_KEY, "key error"},
+	{CSP_R_BAD_URI, "malformed certstore URI"},
+	{CSP_R_UNSUPPORTED, "unsupported"},
+	{CSP_R_BAD_PARAM, "bad parameter"},
+	{0, NULL},
+};
+
+static void vraise(const csp_ctx *ctx, int reason, const char *fmt, va_list ap)
+{
+	if (ctx == NULL || ctx->new_error == NULL || ctx->vset_error == NULL)
+		return;
+	ctx->new_error(ctx->handle);
+	if (ctx->set_error_debug != NULL)
+		ctx->set_error_debug(ctx->handle, NULL, 0, NULL);
+	ctx->vset_error(ctx->handle, (uint32_t)reason, fmt, ap);
+}
+
+void csp_raise(const csp_ctx *ctx, int reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vraise(ctx, reason, fmt, ap);
+	va_end(ap);
+}
+
+void csp_raise_err(const csp_ctx *ctx, const cs_err *err)
+{
+	int reason = err->rv != CS_OK ? (int)err->rv : CS_ERR_INTERNAL;
+
+	csp_raise(ctx, reason, "%s", err->msg[0] != '\0' ? err->msg : cs_rv_name(err->rv));
+}
+
+void csp_trace(const char *fmt, ...)
+{
+	va_list ap;
+	const char *env = getenv("CERTSTORE_PROVIDER_TRACE");
+
+	if (env == NULL || *env == '\0')
+		return;
+	va_start(ap, fmt);
+	fputs("certstore-provider: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- the store, opened on first use -------------------------------------- */
+
+const char *csp_store_dir(const csp_ctx *ctx)
+{
+	return ctx->store_dir != NULL ? ctx->store_dir : cs_store_default_dir();
+}
+
+cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err)
+{
+	cs_rv rv = CS_OK;
+
+	*out = NULL;
+	pthread_mutex_lock(&ctx->lock);
+	/* A SQLite connection must not cross fork(); the child opens its own and
+	 * leaves the parent's alone (closing it could drop the parent's locks). */
+	if (ctx->store != NULL && ctx->store_pid != getpid())
+		ctx->store = NULL;
+	if (ctx->store == NULL) {
+		rv = cs_store_open(ctx->store_dir, CS_OPEN_READONLY, &ctx->store, err);
+		csp_trace("open store %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
+		ctx->store_pid = getpid();
+	}
+	if (rv != CS_OK) {
+		pthread_mutex_unlock(&ctx->lock);
+		return rv;
+	}
+	*out = ctx->store;
+	return CS_OK;
+}
+
+cs_rv csp_token_get(csp_ctx *ctx, cs_token **out, cs_err *err)
+{
+	cs_rv rv = CS_OK;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->token == NULL) {
+		rv = cs_token_open_store(csp_store_dir(ctx), &ctx->token, err);
+		csp_trace("open token of %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
+	}
+	*out = ctx->token;
+	pthread_mutex_unlock(&ctx->lock);
+	return rv;
+}
+
+void csp_store_release(csp_ctx *ctx)
+{
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- provider parameters and algorithms ---------------------------------- */
+
+static const OSSL_PARAM *csp_gettable_params(void *provctx)
+{
+	static const OSSL_PARAM params[] = {
+		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
+		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL, 0),
+		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL, 0),
+		OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
+		OSSL_PARAM_END,
+	};
+	return params;
+}
+
+static int csp_get_params(void *provctx, OSSL_PARAM params[])
+{
+	OSSL_PARAM *p;
+
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);
+	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, "certstore: the machine certificate store"))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION);
+	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, PACKAGE_VERSION))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO);
+	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, PACKAGE_STRING))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS);
+	if (p != NULL && !OSSL_PARAM_set_int(p, 1))
+		return 0;
+	return 1;
+}
+
+static const OSSL_ALGORITHM csp_stores[] = {
+	{"certstore", CSP_PROPS, csp_store_functions, "the certstore machine certificate store"},
+	{NULL, NULL, NULL, NULL},
+};
+
+/* The names libssl and X.509 use for these key types, so our keys are
+ * recognised as RSA and EC keys.  Only our keys can be of our KEYMGMT (it
+ * neither generates nor imports), and OpenSSL tries the key's own provider
+ * for its operations, so nothing else reaches the operations below. */
+#define RSA_NAMES "RSA:rsaEncryption:1.2.840.113549.1.1.1"
+#define EC_NAMES "EC:id-ecPublicKey:1.2.840.10045.2.1"
+
+static const OSSL_ALGORITHM csp_keymgmt[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_keymgmt_functions, "certstore RSA key in the token"},
+	{EC_NAMES, CSP_PROPS, csp_ec_keymgmt_functions, "certstore EC key in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM csp_signature[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_signature_functions, "RSA signature in the token"},
+	{"ECDSA", CSP_PROPS, csp_ecdsa_signature_functions, "ECDSA in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM csp_asym_cipher[] = {
+	{RSA_NAMES, CSP_PROPS, csp_rsa_asym_cipher_functions, "RSA decryption in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
+						 int *no_cache)
+{
+	*no_cache = 0;
+	switch (operation_id) {
+	case OSSL_OP_STORE:
+		return csp_stores;
+	case OSSL_OP_KEYMGMT:
+		return csp_keymgmt;
+	case OSSL_OP_SIGNATURE:
+		return csp_signature;
+	case OSSL_OP_ASYM_CIPHER:
+		return csp_asym_cipher;
+	default:
+		return NULL;
+	}
+}
+
+static const OSSL_ITEM *csp_get_reason_strings(void *provctx)
+{
+	return reason_strings;
+}
+
+static void csp_teardown(void *provctx)
+{
+	csp_ctx *ctx = provctx;
+
+	/* The store is closed; a token is left to process exit (SoftHSM2 can
+	 * crash when finalised late, see keys.h). */
+	if (ctx->store != NULL && ctx->store_pid == getpid())
+		cs_store_close(ctx->store);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->store_dir);
+	free(ctx);
+}
+
+static const OSSL_DISPATCH csp_dispatch[] = {
+	{OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))csp_teardown},
+	{OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))csp_gettable_params},
+	{OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))csp_get_params},
+	{OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))csp_query_operation},
+	{OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))csp_get_reason_strings},
+	{0, NULL},
+};
+
+/* ---- entry point --------------------------------------------------------- */
+
+static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
+				OSSL_FUNC_core_get_params_fn **get_params)
+{
+	for (; in->function_id != 0; in++) {
+		switch (in->function_id) {
+		case OSSL_FUNC_CORE_GET_PARAMS:
+			*get_params = OSSL_FUNC_core_get_params(in);
+			break;
+		case OSSL_FUNC_CORE_NEW_ERROR:
+			ctx->new_error = OSSL_FUNC_core_new_error(in);
+			break;
+		case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
+			ctx->set_error_debug = OSSL_FUNC_core_set_error_debug(in);
+			break;
+		case OSSL_FUNC_CORE_VSET_ERROR:
+			ctx->vset_error = OSSL_FUNC_core_vset_error(in);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The `store` parameter from the provider's configuration section. */
+static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
+{
+	char *dir = NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_ptr("store", &dir, 0),
+		OSSL_PARAM_END,
+	};
+
+	if (get_params == NULL || !get_params(ctx->handle, params))
+		return 1;
+	if (dir != NULL && *dir != '\0' && (ctx->store_dir = strdup(dir)) == NULL)
+		return 0;
+	return 1;
+}
+
+int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+		       const OSSL_DISPATCH **out, void **provctx);
+
+int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+		       const OSSL_DISPATCH **out, void **provctx)
+{
+	OSSL_FUNC_core_get_params_fn *get_params = NULL;
+	csp_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (ctx == NULL)
+		return 0;
+	ctx->handle = handle;
+	take_core_functions(ctx, in, &get_params);
+	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0) {
+		free(ctx->store_dir);
+		free(ctx);
+		return 0;
+	}
+	*out = csp_dispatch;
+	*provctx = ctx;
+	return 1;
+}

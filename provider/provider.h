@@ -1,0 +1,147 @@
+/*
+ * provider.h - what the files of the certstore OpenSSL provider share.
+ *
+ * The provider is thin: every decision lives in libcertstore.  This header
+ * holds the provider context (one per loaded provider instance), the lazy
+ * access to the store, and the one way errors reach OpenSSL's error stack.
+ *
+ * Loading costs nothing: OSSL_provider_init only records parameters.  The
+ * database is opened (read-only) by the first operation that needs it, the
+ * key token by the first private-key operation.
+ */
+#ifndef CSP_PROVIDER_H
+#define CSP_PROVIDER_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/evp.h>
+
+#include "certstore.h"
+
+#define CSP_NAME "certstore"
+#define CSP_PROPS "provider=certstore"
+
+/* Reasons on the error stack.  The cs_rv classes are used as they are
+ * (1..99); the provider's own start at 100. */
+enum {
+	CSP_R_BAD_URI = 100,
+	CSP_R_UNSUPPORTED,
+	CSP_R_BAD_PARAM,
+};
+
+typedef struct csp_ctx {
+	const OSSL_CORE_HANDLE *handle;
+	OSSL_FUNC_core_new_error_fn *new_error;
+	OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
+	OSSL_FUNC_core_vset_error_fn *vset_error;
+	char *store_dir; /* the `store` parameter, NULL: cs_store_default_dir() */
+
+	/* Guards everything below: the SQLite connection is opened NOMUTEX. */
+	pthread_mutex_t lock;
+	cs_store *store; /* opened on first use */
+	pid_t store_pid; /* a connection is never used across fork() */
+	struct cs_token *token; /* opened by the first private-key operation */
+} csp_ctx;
+
+/* Puts reason and the formatted message on OpenSSL's error stack. */
+void csp_raise(const csp_ctx *ctx, int reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The library's error as it is: class as the reason, message as the text. */
+void csp_raise_err(const csp_ctx *ctx, const cs_err *err);
+
+/*
+ * Locks the context and returns the store, opening it read-only first if
+ * needed.  On CS_OK the caller holds the lock and must call
+ * csp_store_release; on failure the lock is not held and err says why.
+ */
+cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err);
+void csp_store_release(csp_ctx *ctx);
+
+/* The store's key token, opened on first use (thread-safe once open; keys.h
+ * handles fork).  Not owned by the caller. */
+cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
+
+/* The directory the store is (or will be) opened from. */
+const char *csp_store_dir(const csp_ctx *ctx);
+
+/* With CERTSTORE_PROVIDER_TRACE set, one line on stderr per store query or
+ * token event, so tests can see what an operation cost (and what it did not). */
+void csp_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- certstore: URIs (uri.c) ------------------------------------------- */
+
+typedef enum {
+	CSP_SEL_NONE = 0,      /* the whole store */
+	CSP_SEL_THUMBPRINT,    /* ?thumbprint=HEX, SHA-1 or SHA-256 */
+	CSP_SEL_FRIENDLY_NAME, /* ?friendly-name=NAME (percent-encoded) */
+	CSP_SEL_USAGE,         /* ?usage=NAME */
+	CSP_SEL_KEY,           /* ?key=PKCS11-URI: a token key with no certificate yet */
+} csp_selector;
+
+typedef struct csp_uri {
+	cs_store_id store; /* CS_STORE_NONE only with a selector: every store */
+	csp_selector sel;
+	char *value; /* decoded selector value; thumbprints upper-case hex */
+} csp_uri;
+
+/*
+ * Parses "certstore:STORE[?SELECTOR=VALUE]": STORE is a store name or alias
+ * (any case, percent-encoded), at most one selector.  Anything malformed is
+ * CS_ERR_BAD_INPUT saying what; an unknown store is cs_store_id_parse's
+ * CS_ERR_NOT_FOUND.  Free with csp_uri_clear.
+ */
+cs_rv csp_uri_parse(const char *uri, csp_uri *out, cs_err *err);
+void csp_uri_clear(csp_uri *uri);
+
+/* ---- keys (key.c) ------------------------------------------------------- */
+
+/*
+ * A store key: the private half stays in the token, named by uri; the public
+ * half comes from the certificate, so nothing opens the token until a
+ * private-key operation.  The STORE and DECODER resolve a key (reporting
+ * errors with their context) and hand it to KEYMGMT's load as a csp_keyref,
+ * valid during the object callback only: load makes its own copy.
+ */
+typedef struct csp_key {
+	csp_ctx *prov;
+	int type; /* EVP_PKEY_RSA or EVP_PKEY_EC */
+	char sha1[41];
+	char *uri;
+	EVP_PKEY *pub; /* a default-provider public key */
+} csp_key;
+
+#define CSP_KEYREF_MAGIC "CSKEYRF1"
+typedef struct csp_keyref {
+	char magic[8];
+	const csp_key *key;
+} csp_keyref;
+
+/* The key of the certificate with that SHA-1 thumbprint (upper-case hex), in
+ * any store.  No key reference: CS_ERR_KEY naming the certificate. */
+cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_err *err);
+/* A key named by its pkcs11: URI alone (a pending request's key, a local
+ * CA's key): the public half is read from the token, so this opens it. */
+cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err);
+csp_key *csp_key_dup(const csp_key *key);
+void csp_key_free(csp_key *key);
+/* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */
+int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg);
+/* "RSA" or "EC": the data type a keyref is handed out with. */
+const char *csp_key_type_name(int type);
+/* The key type of a certificate's public key, 0 if not one we serve. */
+int csp_cert_key_type(const cs_cert *cert);
+
+/* Dispatch tables of the operations, one file each. */
+extern const OSSL_DISPATCH csp_store_functions[];
+extern const OSSL_DISPATCH csp_rsa_keymgmt_functions[];
+extern const OSSL_DISPATCH csp_ec_keymgmt_functions[];
+extern const OSSL_DISPATCH csp_rsa_signature_functions[];
+extern const OSSL_DISPATCH csp_ecdsa_signature_functions[];
+extern const OSSL_DISPATCH csp_rsa_asym_cipher_functions[];
+extern const OSSL_DISPATCH csp_decoder_functions[];
+
+#endif

@@ -1,0 +1,447 @@
+/*
+ * signature.c - SIGNATURE with store keys: RSA (PKCS#1 v1.5, PSS) and ECDSA,
+ * plain (the caller hashed) and digest-sign (we hash, the token signs).
+ *
+ * Only store keys get here: our KEYMGMT imports nothing, so OpenSSL cannot
+ * move a software key to this provider.  Hashing uses the default
+ * provider's digests, fetched explicitly (we offer none ourselves).
+ */
+#include "provider.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "keys.h"
+
+typedef struct sig_ctx {
+	csp_ctx *prov;
+	csp_key *key; /* our copy */
+	int is_rsa;
+	int pad;      /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING */
+	int md;       /* NID, NID_undef: not set */
+	int mgf1_md;  /* NID, NID_undef: md */
+	int saltlen;  /* OpenSSL's RSA_PSS_SALTLEN_* or bytes */
+	EVP_MD_CTX *mdctx; /* digest-sign only */
+} sig_ctx;
+
+static void *sig_newctx(void *provctx, const char *propq, int is_rsa)
+{
+	sig_ctx *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->prov = provctx;
+	c->is_rsa = is_rsa;
+	c->pad = RSA_PKCS1_PADDING;
+	c->saltlen = RSA_PSS_SALTLEN_AUTO;
+	return c;
+}
+
+static void *rsa_newctx(void *provctx, const char *propq)
+{
+	return sig_newctx(provctx, propq, 1);
+}
+
+static void *ecdsa_newctx(void *provctx, const char *propq)
+{
+	return sig_newctx(provctx, propq, 0);
+}
+
+static void sig_freectx(void *ctx)
+{
+	sig_ctx *c = ctx;
+
+	if (c == NULL)
+		return;
+	csp_key_free(c->key);
+	EVP_MD_CTX_free(c->mdctx);
+	free(c);
+}
+
+static void *sig_dupctx(void *ctx)
+{
+	sig_ctx *c = ctx, *d = malloc(sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	*d = *c;
+	d->key = NULL;
+	d->mdctx = NULL;
+	if ((c->key != NULL && (d->key = csp_key_dup(c->key)) == NULL) ||
+	    (c->mdctx != NULL &&
+	     ((d->mdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->mdctx, c->mdctx)))) {
+		sig_freectx(d);
+		return NULL;
+	}
+	return d;
+}
+
+static int md_nid(const char *name)
+{
+	EVP_MD *md = EVP_MD_fetch(NULL, name, "provider=default");
+	int nid = md != NULL ? EVP_MD_get_type(md) : NID_undef;
+
+	EVP_MD_free(md);
+	return nid;
+}
+
+static int set_pad(sig_ctx *c, const OSSL_PARAM *p)
+{
+	const char *s;
+
+	if (p->data_type == OSSL_PARAM_UTF8_STRING) {
+		if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+			return 0;
+		if (strcasecmp(s, OSSL_PKEY_RSA_PAD_MODE_PKCSV15) == 0)
+			c->pad = RSA_PKCS1_PADDING;
+		else if (strcasecmp(s, OSSL_PKEY_RSA_PAD_MODE_PSS) == 0)
+			c->pad = RSA_PKCS1_PSS_PADDING;
+		else
+			return 0;
+		return 1;
+	}
+	return OSSL_PARAM_get_int(p, &c->pad) &&
+	       (c->pad == RSA_PKCS1_PADDING || c->pad == RSA_PKCS1_PSS_PADDING);
+}
+
+static int set_saltlen(sig_ctx *c, const OSSL_PARAM *p)
+{
+	const char *s;
+
+	if (p->data_type != OSSL_PARAM_UTF8_STRING)
+		return OSSL_PARAM_get_int(p, &c->saltlen);
+	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+		return 0;
+	if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST) == 0)
+		c->saltlen = RSA_PSS_SALTLEN_DIGEST;
+	else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_MAX) == 0)
+		c->saltlen = RSA_PSS_SALTLEN_MAX;
+	else if (strcmp(s, OSSL_PKEY_RSA_PSS_SALT_LEN_AUTO) == 0)
+		c->saltlen = RSA_PSS_SALTLEN_AUTO;
+	else
+		c->saltlen = atoi(s);
+	return 1;
+}
+
+static int set_md(int *out, const OSSL_PARAM *p)
+{
+	const char *s;
+
+	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
+		return 0;
+	*out = md_nid(s);
+	return *out != NID_undef;
+}
+
+static int sig_set_ctx_params(void *ctx, const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+	const OSSL_PARAM *p;
+
+	if (params == NULL)
+		return 1;
+	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_DIGEST);
+	if (p != NULL && !set_md(&c->md, p))
+		return 0;
+	if (!c->is_rsa)
+		return 1;
+	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
+	if (p != NULL && !set_pad(c, p))
+		return 0;
+	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN);
+	if (p != NULL && !set_saltlen(c, p))
+		return 0;
+	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST);
+	if (p != NULL && !set_md(&c->mgf1_md, p))
+		return 0;
+	return 1;
+}
+
+static const OSSL_PARAM *rsa_settable_ctx_params(void *ctx, void *provctx)
+{
+	static const OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
+		OSSL_PARAM_END,
+	};
+	return params;
+}
+
+static const OSSL_PARAM *ecdsa_settable_ctx_params(void *ctx, void *provctx)
+{
+	static const OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+		OSSL_PARAM_END,
+	};
+	return params;
+}
+
+/* The PSS salt length as it will be used, for the AlgorithmIdentifier. */
+static int pss_salt_bytes(const sig_ctx *c, int md)
+{
+	int hlen = EVP_MD_get_size(EVP_get_digestbynid(md));
+	int emlen = (EVP_PKEY_get_bits(c->key->pub) - 1 + 7) / 8;
+
+	if (c->saltlen >= 0)
+		return c->saltlen;
+	if (c->saltlen == RSA_PSS_SALTLEN_DIGEST)
+		return hlen;
+	return emlen - hlen - 2; /* AUTO and MAX: we sign with the maximum */
+}
+
+static X509_ALGOR *md_algor(int nid, int ptype)
+{
+	X509_ALGOR *a = X509_ALGOR_new();
+
+	if (a != NULL && !X509_ALGOR_set0(a, OBJ_nid2obj(nid), ptype, NULL)) {
+		X509_ALGOR_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* RSASSA-PSS-params: hash, MGF1 with its hash, salt length. */
+static ASN1_STRING *pss_params(const sig_ctx *c, int md)
+{
+	RSA_PSS_PARAMS *pss = RSA_PSS_PARAMS_new();
+	X509_ALGOR *mgf_md = NULL;
+	ASN1_STRING *out = NULL, *mgf_params = NULL;
+	int mgf1 = c->mgf1_md != NID_undef ? c->mgf1_md : md;
+
+	if (pss == NULL)
+		return NULL;
+	pss->hashAlgorithm = md_algor(md, V_ASN1_NULL);
+	mgf_md = md_algor(mgf1, V_ASN1_NULL);
+	pss->maskGenAlgorithm = X509_ALGOR_new();
+	pss->saltLength = ASN1_INTEGER_new();
+	if (pss->hashAlgorithm != NULL && mgf_md != NULL && pss->maskGenAlgorithm != NULL &&
+	    pss->saltLength != NULL && ASN1_INTEGER_set(pss->saltLength, pss_salt_bytes(c, md)) &&
+	    ASN1_item_pack(mgf_md, ASN1_ITEM_rptr(X509_ALGOR), &mgf_params) != NULL &&
+	    X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1), V_ASN1_SEQUENCE,
+			    mgf_params)) {
+		mgf_params = NULL;
+		ASN1_item_pack(pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS), &out);
+	}
+	ASN1_STRING_free(mgf_params);
+	X509_ALGOR_free(mgf_md);
+	RSA_PSS_PARAMS_free(pss);
+	return out;
+}
+
+/* The signature's AlgorithmIdentifier, which X.509 and PKCS#10 signing ask for. */
+static int set_algorithm_id(const sig_ctx *c, OSSL_PARAM *p)
+{
+	int md = c->md != NID_undef ? c->md : NID_sha256, sig_nid = NID_undef, ok = 0, len;
+	X509_ALGOR *a = X509_ALGOR_new();
+	unsigned char *der = NULL;
+	ASN1_STRING *params;
+
+	if (a == NULL)
+		return 0;
+	if (c->is_rsa && c->pad == RSA_PKCS1_PSS_PADDING) {
+		params = pss_params(c, md);
+		ok = params != NULL &&
+		     X509_ALGOR_set0(a, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params);
+		if (!ok)
+			ASN1_STRING_free(params);
+	} else if (OBJ_find_sigid_by_algs(&sig_nid, md, c->is_rsa ? NID_rsaEncryption
+								     : NID_X9_62_id_ecPublicKey)) {
+		ok = X509_ALGOR_set0(a, OBJ_nid2obj(sig_nid), c->is_rsa ? V_ASN1_NULL : V_ASN1_UNDEF,
+				     NULL);
+	}
+	len = ok ? i2d_X509_ALGOR(a, &der) : 0;
+	ok = len > 0 && OSSL_PARAM_set_octet_string(p, der, (size_t)len);
+	OPENSSL_free(der);
+	X509_ALGOR_free(a);
+	return ok;
+}
+
+static int sig_get_ctx_params(void *ctx, OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+	OSSL_PARAM *p;
+
+	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
+	if (p != NULL && (c->key == NULL || !set_algorithm_id(c, p)))
+		return 0;
+
+	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST);
+	if (p != NULL && c->md != NID_undef && !OSSL_PARAM_set_utf8_string(p, OBJ_nid2sn(c->md)))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE);
+	if (p != NULL && c->is_rsa && !OSSL_PARAM_set_int(p, c->pad))
+		return 0;
+	return 1;
+}
+
+static const OSSL_PARAM *sig_gettable_ctx_params(void *ctx, void *provctx)
+{
+	static const OSSL_PARAM params[] = {
+		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
+		OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL),
+		OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
+		OSSL_PARAM_END,
+	};
+	return params;
+}
+
+static int sig_init(void *ctx, void *keydata, const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+
+	if (keydata != NULL) {
+		csp_key_free(c->key);
+		if ((c->key = csp_key_dup(keydata)) == NULL)
+			return 0;
+	}
+	if (c->key == NULL || c->key->uri == NULL) {
+		csp_raise(c->prov, CS_ERR_KEY, "no private key to sign with");
+		return 0;
+	}
+	return sig_set_ctx_params(c, params);
+}
+
+/* The digest a bare hash of this length most likely is (EVP_PKEY_sign
+ * without a digest set). */
+static int md_from_len(size_t len)
+{
+	switch (len) {
+	case 20: return NID_sha1;
+	case 28: return NID_sha224;
+	case 32: return NID_sha256;
+	case 48: return NID_sha384;
+	case 64: return NID_sha512;
+	default: return NID_undef;
+	}
+}
+
+static void fill_mech(const sig_ctx *c, size_t tbslen, cs_sign_mech *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->md = c->md;
+	if (!c->is_rsa) {
+		m->alg = CS_SIGN_ECDSA;
+		return;
+	}
+	if (c->pad != RSA_PKCS1_PSS_PADDING) {
+		m->alg = CS_SIGN_RSA_PKCS1;
+		return;
+	}
+	m->alg = CS_SIGN_RSA_PSS;
+	if (m->md == NID_undef)
+		m->md = md_from_len(tbslen);
+	m->mgf1_md = c->mgf1_md;
+	/* OpenSSL's DIGEST (-1) is ours; MAX (-3) and AUTO (-2, for signing
+	 * the maximum too) are our -2. */
+	m->salt_len = c->saltlen == RSA_PSS_SALTLEN_DIGEST ? -1 : c->saltlen < 0 ? -2 : c->saltlen;
+}
+
+static int sig_sign(void *ctx, unsigned char *sig, size_t *siglen, size_t sigsize,
+		    const unsigned char *tbs, size_t tbslen)
+{
+	sig_ctx *c = ctx;
+	cs_sign_mech mech;
+	cs_token *tok;
+	cs_err err = {0};
+	size_t len = sigsize;
+
+	/* The size query costs no token: the public key knows it. */
+	if (sig == NULL) {
+		*siglen = (size_t)EVP_PKEY_get_size(c->key->pub);
+		return *siglen > 0;
+	}
+	fill_mech(c, tbslen, &mech);
+	if (csp_token_get(c->prov, &tok, &err) != CS_OK ||
+	    cs_key_sign(tok, c->key->uri, &mech, tbs, tbslen, sig, &len, &err) != CS_OK) {
+		csp_raise_err(c->prov, &err);
+		return 0;
+	}
+	*siglen = len;
+	return 1;
+}
+
+/* ---- digest-sign ------------------------------------------------------------ */
+
+static int sig_digest_sign_init(void *ctx, const char *mdname, void *keydata,
+				const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+	EVP_MD *md;
+	int ok;
+
+	if (!sig_init(c, keydata, params))
+		return 0;
+	if (mdname == NULL || *mdname == '\0')
+		mdname = "SHA256";
+	md = EVP_MD_fetch(NULL, mdname, "provider=default");
+	if (md == NULL) {
+		csp_raise(c->prov, CSP_R_UNSUPPORTED, "digest %s is not available", mdname);
+		return 0;
+	}
+	c->md = EVP_MD_get_type(md);
+	if (c->mdctx == NULL)
+		c->mdctx = EVP_MD_CTX_new();
+	ok = c->mdctx != NULL && EVP_DigestInit_ex2(c->mdctx, md, NULL);
+	EVP_MD_free(md);
+	return ok;
+}
+
+static int sig_digest_sign_update(void *ctx, const unsigned char *data, size_t datalen)
+{
+	sig_ctx *c = ctx;
+
+	return c->mdctx != NULL && EVP_DigestUpdate(c->mdctx, data, datalen);
+}
+
+static int sig_digest_sign_final(void *ctx, unsigned char *sig, size_t *siglen, size_t sigsize)
+{
+	sig_ctx *c = ctx;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+
+	if (c->mdctx == NULL)
+		return 0;
+	if (sig == NULL)
+		return sig_sign(c, NULL, siglen, 0, NULL, 0);
+	if (!EVP_DigestFinal_ex(c->mdctx, digest, &dlen))
+		return 0;
+	return sig_sign(c, sig, siglen, sigsize, digest, dlen);
+}
+
+#define SIG_FUNCTIONS                                                                      \
+	{OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                        \
+	    {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                      \
+	    {OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sig_init},                     \
+	    {OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                          \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_digest_sign_init},  \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE,                                       \
+	     (void (*)(void))sig_digest_sign_update},                                      \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_digest_sign_final}, \
+	    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params},      \
+	    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params},      \
+	{                                                                                  \
+		OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,                                   \
+		    (void (*)(void))sig_gettable_ctx_params                                \
+	}
+
+const OSSL_DISPATCH csp_rsa_signature_functions[] = {
+	SIG_FUNCTIONS,
+	{OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))rsa_newctx},
+	{OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))rsa_settable_ctx_params},
+	{0, NULL},
+};
+
+const OSSL_DISPATCH csp_ecdsa_signature_functions[] = {
+	SIG_FUNCTIONS,
+	{OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))ecdsa_newctx},
+	{OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))ecdsa_settable_ctx_params},
+	{0, NULL},
+};

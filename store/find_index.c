@@ -1,0 +1,84 @@
+/*
+ * find_index.c - exact lookups by the database indexes that long-running
+ * readers (the PKCS#11 module) ask for, and the change counter that tells
+ * them when to look again.
+ */
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+
+/* The serial as cs_cert.serial spells it (BN_bn2hex, upper-case). */
+static char *serial_hex(const ASN1_INTEGER *serial)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+	char *hex, *out;
+
+	if (bn == NULL)
+		return NULL;
+	hex = BN_bn2hex(bn);
+	BN_free(bn);
+	if (hex == NULL)
+		return NULL;
+	out = strdup(hex);
+	OPENSSL_free(hex);
+	return out;
+}
+
+cs_rv cs_store_find_by_issuer_serial(cs_store *store, const X509_NAME *issuer,
+				     const ASN1_INTEGER *serial, const cs_find_opts *opts,
+				     cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {0};
+	unsigned char *der = NULL;
+	char *hex = NULL;
+	int len;
+	cs_rv rv;
+
+	len = i2d_X509_NAME(issuer, &der);
+	hex = serial_hex(serial);
+	if (len <= 0 || hex == NULL) {
+		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "issuer name or serial cannot be encoded");
+		goto out;
+	}
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	q.issuer_der = der;
+	q.issuer_der_len = (size_t)len;
+	q.serial = hex;
+	rv = cs_db_certs_select(store, &q, out, err);
+out:
+	OPENSSL_free(der);
+	free(hex);
+	return rv;
+}
+
+cs_rv cs_store_find_by_row(cs_store *store, int64_t id, cs_cert **out, cs_err *err)
+{
+	cs_db_query q = {.id = id, .include_archived = true};
+	cs_cert_list list = {0};
+	cs_rv rv;
+
+	*out = NULL;
+	rv = cs_db_certs_select(store, &q, &list, err);
+	if (rv != CS_OK)
+		return rv;
+	if (list.n == 0) {
+		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate in row %lld",
+				(long long)id);
+	} else {
+		*out = list.items[0];
+		list.items[0] = NULL;
+	}
+	cs_cert_list_clear(&list);
+	return rv;
+}
+
+cs_rv cs_store_data_version(cs_store *store, int64_t *out, cs_err *err)
+{
+	return cs_db_data_version(store, out, err);
+}

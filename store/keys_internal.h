@@ -1,0 +1,143 @@
+/*
+ * keys_internal.h - what token.c, keys.c, keyops.c and softhsm.c share.
+ * Not installed; nothing outside store/ includes it.
+ */
+#ifndef CERTSTORE_KEYS_INTERNAL_H
+#define CERTSTORE_KEYS_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <p11-kit/p11-kit.h>
+#include <p11-kit/pkcs11.h>
+#include <p11-kit/uri.h>
+
+#include "keys.h"
+
+#define CS_KEY_ID_MAX 64
+
+/* A private key found in the token. */
+typedef struct cs_key_info {
+	CK_OBJECT_HANDLE handle;
+	CK_KEY_TYPE type; /* CKK_RSA or CKK_EC */
+	size_t size;	  /* RSA: modulus bytes; EC: group order bytes */
+} cs_key_info;
+
+/* One cached private key, by CKA_ID. */
+typedef struct cs_handle_cache {
+	unsigned char id[CS_KEY_ID_MAX];
+	size_t id_len;
+	cs_key_info key;
+} cs_handle_cache;
+
+#define CS_HANDLE_CACHE_MAX 64
+
+struct cs_token {
+	cs_token_config *cfg;
+	CK_FUNCTION_LIST *p11;
+	CK_SLOT_ID slot;
+	CK_TOKEN_INFO info;
+	char label[33];
+
+	/* Everything below is guarded by lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	pid_t pid; /* process that opened the sessions below */
+	CK_SESSION_HANDLE sessions[CS_TOKEN_MAX_SESSIONS];
+	bool busy[CS_TOKEN_MAX_SESSIONS];
+	int n_sessions;
+	cs_handle_cache cache[CS_HANDLE_CACHE_MAX];
+	int n_cache;
+
+	struct cs_token *next; /* registry of open tokens, for fork */
+};
+
+/* A session borrowed from the pool. */
+typedef struct cs_session {
+	cs_token *tok;
+	int slot_index;
+	CK_SESSION_HANDLE h;
+} cs_session;
+
+/*
+ * Borrows a logged-in session, waiting while all are busy.  In a forked
+ * child this first re-initialises the module and logs in again.
+ */
+cs_rv cs_session_get(cs_token *tok, cs_session *s, cs_err *err);
+/* Returns it.  With broken = true (the session died) it is closed instead. */
+void cs_session_put(cs_session *s, bool broken);
+
+/* Sets err to CS_ERR_TOKEN "<what>: <p11-kit's text> (CKR_... 0x..)". */
+cs_rv cs_p11_err(cs_err *err, CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* True for return values that mean "this session/handle no longer works". */
+bool cs_p11_session_dead(CK_RV rv);
+
+/* Handle cache (lock taken inside). */
+bool cs_cache_get(cs_token *tok, const unsigned char *id, size_t id_len, cs_key_info *key);
+void cs_cache_put(cs_token *tok, const unsigned char *id, size_t id_len, const cs_key_info *key);
+void cs_cache_clear(cs_token *tok);
+
+/* A parsed key URI. */
+typedef struct cs_key_ref {
+	unsigned char id[CS_KEY_ID_MAX];
+	size_t id_len; /* 0: none given */
+	char *label;   /* NULL: none given */
+} cs_key_ref;
+
+cs_rv cs_key_ref_parse(cs_token *tok, const char *uri, cs_key_ref *ref, cs_err *err);
+void cs_key_ref_clear(cs_key_ref *ref);
+
+/*
+ * Finds the one object of class cls matching ref in session s.  None:
+ * CS_ERR_NOT_FOUND naming uri; several: CS_ERR_AMBIGUOUS.
+ */
+cs_rv cs_find_object(cs_session *s, CK_OBJECT_CLASS cls, const cs_key_ref *ref, const char *uri,
+		     CK_OBJECT_HANDLE *out, cs_err *err);
+
+/* Finds the private key for uri (handle, type, size), using the handle
+ * cache unless fresh is set. */
+cs_rv cs_find_private(cs_session *s, const char *uri, const cs_key_ref *ref, bool fresh,
+		      cs_key_info *out, cs_err *err);
+
+/* Reads one attribute into a malloc'd buffer (*len bytes).  Unavailable:
+ * *val = NULL and CS_OK with *rv_out set (may be NULL). */
+cs_rv cs_get_attr(cs_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, unsigned char **val,
+		  size_t *len, CK_RV *rv_out, cs_err *err);
+
+/* Builds "pkcs11:<token fields>;id=...;type=private" for this token. */
+cs_rv cs_key_uri_make(cs_token *tok, const unsigned char *id, size_t id_len, char **out,
+		      cs_err *err);
+
+/* The public key of the private key priv: from the public key object with
+ * the same CKA_ID, else from priv's own attributes.  None: CS_ERR_NOT_FOUND. */
+cs_rv cs_public_from_objects(cs_session *s, CK_OBJECT_HANDLE priv, EVP_PKEY **out, cs_err *err);
+
+/* PKCS#11 hash / MGF constants for an OpenSSL digest NID; false if none. */
+bool cs_p11_hash(int nid, CK_MECHANISM_TYPE *hash, CK_RSA_PKCS_MGF_TYPE *mgf);
+
+/* DER of the OID of an EC curve, as CKA_EC_PARAMS wants it (malloc'd). */
+cs_rv cs_ec_params_der(int curve_nid, unsigned char **der, size_t *len, cs_err *err);
+
+/* The public key in the attributes of one object of type kt (a public key
+ * object, or an RSA private key).  Attributes missing: *out NULL, CS_OK. */
+cs_rv cs_public_of_object(cs_session *s, CK_OBJECT_HANDLE h, CK_KEY_TYPE kt, EVP_PKEY **out,
+			  cs_err *err);
+
+/* Loads (and initialises) a module by path or p11-kit name. */
+cs_rv cs_module_load(const char *module, CK_FUNCTION_LIST **out, cs_err *err);
+void cs_module_unload(CK_FUNCTION_LIST *p11);
+
+/*
+ * SoftHSM2 finds its configuration through $SOFTHSM2_CONF, read at each
+ * module initialisation.  acquire sets it (if not already that path) and
+ * counts a user; a different path while users remain is CS_ERR_TOKEN.
+ * path NULL is a no-op for both.
+ */
+cs_rv cs_softhsm_conf_acquire(const char *path, cs_err *err);
+void cs_softhsm_conf_release(const char *path);
+
+/* Copies a blank-padded PKCS#11 label into a NUL-terminated string. */
+void cs_p11_label(char *dst, const CK_UTF8CHAR *src, size_t n);
+
+#endif /* CERTSTORE_KEYS_INTERNAL_H */

@@ -1,0 +1,270 @@
+/*
+ * softhsm.c - the embedded default key token: a SoftHSM2 token kept under
+ * the store directory, made through PKCS#11 itself (no softhsm2-util).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/conf.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "config.h"
+#include "keys_internal.h"
+
+#define CS_SOFTHSM_LABEL "certstore"
+
+/* Random PIN: 16 bytes as 32 hex digits. */
+static cs_rv random_pin(char out[33], cs_err *err)
+{
+	unsigned char b[16];
+
+	if (RAND_priv_bytes(b, sizeof(b)) != 1)
+		return cs_err_set(err, CS_ERR_INTERNAL, "no random bytes for a PIN");
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	OPENSSL_cleanse(b, sizeof(b));
+	return CS_OK;
+}
+
+/* Creates path exclusively with mode (set before anything is written). */
+static cs_rv write_new(const char *path, const char *data, int mode, bool append, cs_err *err)
+{
+	int fd, flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+	size_t len = strlen(data), done = 0;
+	cs_rv rv = CS_OK;
+
+	flags |= append ? O_APPEND : O_CREAT | O_EXCL;
+	fd = open(path, flags, mode);
+	if (fd < 0)
+		return cs_err_set(err, errno == EEXIST ? CS_ERR_DUPLICATE : CS_ERR_STORE, "%s: %s",
+				  path, strerror(errno));
+	if (!append && fchmod(fd, (mode_t)mode) != 0)
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", path, strerror(errno));
+	while (rv == CS_OK && done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", path, strerror(errno));
+		else
+			done += (size_t)n;
+	}
+	if (rv == CS_OK && fsync(fd) != 0)
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", path, strerror(errno));
+	close(fd);
+	return rv;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Does certstore.conf already say which token to use? */
+static bool conf_has_token(const char *path)
+{
+	CONF *conf = NCONF_new(NULL);
+	bool has = false;
+
+	if (conf != NULL && NCONF_load(conf, path, NULL) > 0)
+		has = NCONF_get_section(conf, "token") != NULL;
+	NCONF_free(conf);
+	ERR_clear_error();
+	return has;
+}
+
+/* C_InitToken on the free slot, then the user PIN. */
+static cs_rv init_token(CK_FUNCTION_LIST *p11, const char *so_pin, const char *user_pin,
+			cs_err *err)
+{
+	CK_SLOT_ID slots[64], slot = 0;
+	CK_ULONG n = 64;
+	CK_TOKEN_INFO ti;
+	CK_UTF8CHAR label[32];
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	bool found = false;
+	CK_RV crv;
+
+	crv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	for (CK_ULONG i = 0; crv == CKR_OK && i < n && !found; i++) {
+		if (p11->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    !(ti.flags & CKF_TOKEN_INITIALIZED)) {
+			slot = slots[i];
+			found = true;
+		}
+	}
+	if (crv != CKR_OK)
+		return cs_p11_err(err, crv, "SoftHSM2: listing slots");
+	if (!found)
+		return cs_err_set(err, CS_ERR_TOKEN, "SoftHSM2 offers no free slot");
+	memset(label, ' ', sizeof(label));
+	memcpy(label, CS_SOFTHSM_LABEL, strlen(CS_SOFTHSM_LABEL));
+	crv = p11->C_InitToken(slot, (CK_UTF8CHAR *)so_pin, strlen(so_pin), label);
+	if (crv != CKR_OK)
+		return cs_p11_err(err, crv, "SoftHSM2: initialising the token");
+	/* SoftHSM2 gives the new token a new slot id: find it again. */
+	n = 64;
+	found = false;
+	crv = p11->C_GetSlotList(CK_TRUE, slots, &n);
+	for (CK_ULONG i = 0; crv == CKR_OK && i < n && !found; i++) {
+		char l[33];
+
+		if (p11->C_GetTokenInfo(slots[i], &ti) != CKR_OK ||
+		    !(ti.flags & CKF_TOKEN_INITIALIZED))
+			continue;
+		cs_p11_label(l, ti.label, sizeof(ti.label));
+		if (strcmp(l, CS_SOFTHSM_LABEL) == 0) {
+			slot = slots[i];
+			found = true;
+		}
+	}
+	if (!found)
+		return cs_err_set(err, CS_ERR_TOKEN, "SoftHSM2 lost the token it just made");
+	crv = p11->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
+	if (crv == CKR_OK)
+		crv = p11->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so_pin, strlen(so_pin));
+	if (crv == CKR_OK) {
+		crv = p11->C_InitPIN(s, (CK_UTF8CHAR *)user_pin, strlen(user_pin));
+		p11->C_Logout(s);
+	}
+	if (s != CK_INVALID_HANDLE)
+		p11->C_CloseSession(s);
+	if (crv != CKR_OK)
+		return cs_p11_err(err, crv, "SoftHSM2: setting the user PIN");
+	return CS_OK;
+}
+
+cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
+{
+	cs_rv rv;
+	char *tokdir = NULL, *tokens = NULL, *shconf = NULL, *pinpath = NULL, *confpath = NULL;
+	char *shtext = NULL, *conftext = NULL;
+	char so_pin[33] = "", user_pin[33] = "", line[40];
+	CK_FUNCTION_LIST *p11 = NULL;
+	bool made_dir = false, made_pin = false, made_conf = false, shconf_held = false;
+	bool append = false;
+	struct stat st;
+
+	if (stat(store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cs_err_set(err, CS_ERR_STORE, "store directory %s does not exist",
+				  store_dir);
+	if (asprintf(&tokdir, "%s/token", store_dir) < 0)
+		tokdir = NULL;
+	if (asprintf(&tokens, "%s/token/tokens", store_dir) < 0)
+		tokens = NULL;
+	if (asprintf(&shconf, "%s/token/softhsm2.conf", store_dir) < 0)
+		shconf = NULL;
+	if (asprintf(&pinpath, "%s/pin", store_dir) < 0)
+		pinpath = NULL;
+	if (asprintf(&confpath, "%s/certstore.conf", store_dir) < 0)
+		confpath = NULL;
+	if (!tokdir || !tokens || !shconf || !pinpath || !confpath) {
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (lstat(confpath, &st) == 0) {
+		if (conf_has_token(confpath)) {
+			rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s already names a key token",
+					confpath);
+			goto out;
+		}
+		append = true;
+	}
+	if (lstat(pinpath, &st) == 0) {
+		rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s already exists", pinpath);
+		goto out;
+	}
+	if (mkdir(tokdir, 0700) != 0) {
+		rv = cs_err_set(err, errno == EEXIST ? CS_ERR_DUPLICATE : CS_ERR_STORE, "%s: %s",
+				tokdir, strerror(errno));
+		goto out;
+	}
+	made_dir = true;
+	if (mkdir(tokens, 0700) != 0) {
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", tokens, strerror(errno));
+		goto out;
+	}
+	if (asprintf(&shtext,
+		     "# SoftHSM2 configuration of this certstore's key token.\n"
+		     "directories.tokendir = %s\n"
+		     "objectstore.backend = file\n"
+		     "log.level = ERROR\n"
+		     "slots.removable = false\n",
+		     tokens) < 0) {
+		shtext = NULL;
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rv = write_new(shconf, shtext, 0600, false, err);
+	if (rv != CS_OK)
+		goto out;
+	rv = random_pin(so_pin, err);
+	if (rv == CS_OK)
+		rv = random_pin(user_pin, err);
+	if (rv != CS_OK)
+		goto out;
+
+	rv = cs_softhsm_conf_acquire(shconf, err);
+	if (rv != CS_OK)
+		goto out;
+	shconf_held = true;
+	rv = cs_module_load(CS_SOFTHSM_MODULE, &p11, err);
+	if (rv == CS_OK)
+		rv = init_token(p11, so_pin, user_pin, err);
+	if (rv != CS_OK)
+		goto out;
+
+	snprintf(line, sizeof(line), "%s\n", user_pin);
+	rv = write_new(pinpath, line, 0600, false, err);
+	OPENSSL_cleanse(line, sizeof(line));
+	if (rv != CS_OK)
+		goto out;
+	made_pin = true;
+	if (asprintf(&conftext,
+		     "%s# The key token: written by certstore init.\n"
+		     "[token]\n"
+		     "module = %s\n"
+		     "token = pkcs11:token=" CS_SOFTHSM_LABEL "\n"
+		     "pin-file = pin\n"
+		     "softhsm-conf = token/softhsm2.conf\n",
+		     append ? "\n" : "", CS_SOFTHSM_MODULE) < 0) {
+		conftext = NULL;
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rv = write_new(confpath, conftext, 0644, append, err);
+	made_conf = rv == CS_OK && !append;
+out:
+	cs_module_unload(p11);
+	if (shconf_held)
+		cs_softhsm_conf_release(shconf);
+	OPENSSL_cleanse(so_pin, sizeof(so_pin));
+	OPENSSL_cleanse(user_pin, sizeof(user_pin));
+	if (rv != CS_OK) {
+		if (made_dir)
+			nftw(tokdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		if (made_pin)
+			unlink(pinpath);
+		if (made_conf)
+			unlink(confpath);
+	}
+	free(tokdir);
+	free(tokens);
+	free(shconf);
+	free(pinpath);
+	free(confpath);
+	free(shtext);
+	free(conftext);
+	return rv;
+}

@@ -1,0 +1,121 @@
+/*
+ * test_find_index.c - lookups by issuer+serial and by row, and the data
+ * version that tells readers another connection changed the store.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static tu_cert root, leaf;
+
+static int setup(void **state)
+{
+	(void)state;
+	root = tu_make("Index Root", NULL, 1, -1, 365);
+	leaf = tu_make("index.example", &root, 0, -1, 30);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_free(&leaf);
+	tu_free(&root);
+	return 0;
+}
+
+static void import_one(cs_store *s, X509 *x, cs_store_id where)
+{
+	cs_cert_list l = {0};
+	cs_import_opts o = {.store = where};
+	cs_import_result res;
+
+	assert_int_equal(cs_cert_list_push(&l, tu_cs_cert(x), NULL), CS_OK);
+	assert_int_equal(cs_import_certs(s, &l, &o, &res, NULL), CS_OK);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&l);
+}
+
+static void test_find_by_issuer_serial_finds_only_that_certificate(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list out = {0};
+	cs_find_opts o = {.store = CS_STORE_MY};
+
+	(void)state;
+	import_one(s, root.x509, CS_STORE_ROOT);
+	import_one(s, leaf.x509, CS_STORE_MY);
+	assert_int_equal(cs_store_find_by_issuer_serial(s, X509_get_issuer_name(leaf.x509),
+							X509_get0_serialNumber(leaf.x509), &o,
+							&out, NULL),
+			 CS_OK);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(X509_cmp(out.items[0]->x509, leaf.x509), 0);
+	cs_cert_list_clear(&out);
+	o.store = CS_STORE_ROOT;
+	assert_int_equal(cs_store_find_by_issuer_serial(s, X509_get_issuer_name(leaf.x509),
+							X509_get0_serialNumber(leaf.x509), &o,
+							&out, NULL),
+			 CS_OK);
+	assert_int_equal(out.n, 0);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_find_by_row_returns_the_row_and_not_found_when_gone(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list all = {0};
+	cs_cert *c = NULL;
+	int64_t id;
+
+	(void)state;
+	import_one(s, root.x509, CS_STORE_ROOT);
+	assert_int_equal(cs_store_list(s, NULL, &all, NULL), CS_OK);
+	assert_int_equal(all.n, 1);
+	id = all.items[0]->id;
+	assert_int_equal(cs_store_find_by_row(s, id, &c, NULL), CS_OK);
+	assert_int_equal(c->id, id);
+	assert_int_equal(cs_store_delete(s, c, NULL), CS_OK);
+	cs_cert_free(c);
+	assert_int_equal(cs_store_find_by_row(s, id, &c, NULL), CS_ERR_NOT_FOUND);
+	assert_null(c);
+	cs_cert_list_clear(&all);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_data_version_changes_only_after_another_connection_commits(void **state)
+{
+	char *dir, *sdir;
+	cs_store *writer = tu_store(&dir), *reader = NULL;
+	int64_t v1, v2, v3;
+
+	(void)state;
+	assert_true(asprintf(&sdir, "%s/store", dir) > 0);
+	assert_int_equal(cs_store_open(sdir, CS_OPEN_READONLY, &reader, NULL), CS_OK);
+	assert_int_equal(cs_store_data_version(reader, &v1, NULL), CS_OK);
+	assert_int_equal(cs_store_data_version(reader, &v2, NULL), CS_OK);
+	assert_true(v1 == v2);
+	import_one(writer, root.x509, CS_STORE_ROOT);
+	assert_int_equal(cs_store_data_version(reader, &v3, NULL), CS_OK);
+	assert_true(v3 != v2);
+	cs_store_close(reader);
+	cs_store_close(writer);
+	free(sdir);
+	tu_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_by_issuer_serial_finds_only_that_certificate),
+		cmocka_unit_test(test_find_by_row_returns_the_row_and_not_found_when_gone),
+		cmocka_unit_test(test_data_version_changes_only_after_another_connection_commits),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
