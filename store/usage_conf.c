@@ -36,7 +36,7 @@ void cs_usage_conf_clear(cs_usage_conf *uc)
  */
 static const char *section_value(CONF *conf, const char *section, const char *key)
 {
-	STACK_OF(CONF_VALUE) *sect;
+	STACK_OF(CONF_VALUE) * sect;
 	CONF_VALUE *v;
 	int i;
 
