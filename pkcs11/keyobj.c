@@ -157,11 +157,11 @@ static CK_RV common_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 	switch (type) {
 	case CKA_TOKEN:
 		return p11_value_bool(v, true);
-	case CKA_PRIVATE:		/* no login: see doc/pkcs11-module.md */
+	case CKA_PRIVATE: /* no login: see doc/pkcs11-module.md */
 	case CKA_MODIFIABLE:
 	case CKA_COPYABLE:
 	case CKA_DESTROYABLE:
-	case CKA_LOCAL:			/* not known: imported keys are not local */
+	case CKA_LOCAL: /* not known: imported keys are not local */
 	case CKA_DERIVE:
 		return p11_value_bool(v, false);
 	case CKA_LABEL:
@@ -188,9 +188,10 @@ static CK_RV common_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 		return kt == CKK_RSA ? value_bn(c, OSSL_PKEY_PARAM_RSA_E, v)
 				     : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_MODULUS_BITS:
-		return kt == CKK_RSA ? p11_value_ulong(v, (CK_ULONG)EVP_PKEY_get_bits(
-							      X509_get0_pubkey(c->x509)))
-				     : CKR_ATTRIBUTE_TYPE_INVALID;
+		return kt == CKK_RSA
+			   ? p11_value_ulong(v,
+					     (CK_ULONG)EVP_PKEY_get_bits(X509_get0_pubkey(c->x509)))
+			   : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_EC_PARAMS:
 		return kt == CKK_EC ? value_ec_params(c, v) : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_EC_POINT:

@@ -182,7 +182,8 @@ static void verify(const tu_cert *c, const unsigned char *sig, size_t siglen, in
 	if (padding != 0) {
 		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, padding) > 0);
 		if (padding == RSA_PKCS1_PSS_PADDING)
-			assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) > 0);
+			assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) >
+				    0);
 	}
 	assert_int_equal(EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg)), 1);
 	EVP_MD_CTX_free(ctx);
@@ -212,9 +213,9 @@ static void test_rsa_private_key_attributes_and_sensitive_refusals(void **state)
 	CK_BBOOL sens = CK_FALSE, extr = CK_TRUE, sign = CK_FALSE, decrypt = CK_FALSE;
 	unsigned char mod[512], secret[512], label[64];
 	CK_ATTRIBUTE a[6] = {
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},	  {CKA_SENSITIVE, &sens, sizeof(sens)},
-		{CKA_EXTRACTABLE, &extr, sizeof(extr)}, {CKA_SIGN, &sign, sizeof(sign)},
-		{CKA_DECRYPT, &decrypt, sizeof(decrypt)}, {CKA_MODULUS, mod, sizeof(mod)},
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},	      {CKA_SENSITIVE, &sens, sizeof(sens)},
+	    {CKA_EXTRACTABLE, &extr, sizeof(extr)},   {CKA_SIGN, &sign, sizeof(sign)},
+	    {CKA_DECRYPT, &decrypt, sizeof(decrypt)}, {CKA_MODULUS, mod, sizeof(mod)},
 	};
 	CK_ATTRIBUTE b[2] = {{CKA_PRIVATE_EXPONENT, secret, sizeof(secret)},
 			     {CKA_LABEL, label, sizeof(label)}};
@@ -249,7 +250,8 @@ static void test_ec_key_objects_give_the_point_and_hide_the_value(void **state)
 	unsigned char want[128];
 	size_t wlen = 0;
 	/* prime256v1 */
-	static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+	static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+					     0xce, 0x3d, 0x03, 0x01, 0x07};
 
 	(void)state;
 	assert_int_equal(find_key(s, &ec_leaf, CKO_PUBLIC_KEY, pub), 1);
@@ -497,17 +499,17 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
 	const struct CMUnitTest tests[] = {
-		T(test_personal_certificate_with_a_key_has_a_key_pair),
-		T(test_rsa_private_key_attributes_and_sensitive_refusals),
-		T(test_ec_key_objects_give_the_point_and_hide_the_value),
-		T(test_mechanisms_only_on_personal),
-		T(test_sha256_rsa_pkcs_in_parts_verifies),
-		T(test_raw_rsa_pkcs_signs_a_digest_info),
-		T(test_rsa_pss_with_parameters_verifies),
-		T(test_ecdsa_raw_and_hashed_verify),
-		T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
-		T(test_decrypt_oaep),
-		T(test_operations_refuse_what_does_not_fit),
+	    T(test_personal_certificate_with_a_key_has_a_key_pair),
+	    T(test_rsa_private_key_attributes_and_sensitive_refusals),
+	    T(test_ec_key_objects_give_the_point_and_hide_the_value),
+	    T(test_mechanisms_only_on_personal),
+	    T(test_sha256_rsa_pkcs_in_parts_verifies),
+	    T(test_raw_rsa_pkcs_signs_a_digest_info),
+	    T(test_rsa_pss_with_parameters_verifies),
+	    T(test_ecdsa_raw_and_hashed_verify),
+	    T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
+	    T(test_decrypt_oaep),
+	    T(test_operations_refuse_what_does_not_fit),
 	};
 #undef T
 
