@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -495,6 +497,64 @@ static void test_operations_refuse_what_does_not_fit(void **state)
 	f->C_CloseSession(s);
 }
 
+/* Who may sign is who may read the store's PIN file: without it the keys
+ * are listed but cannot be used, and nothing asks for a PIN instead. */
+static void test_without_the_pin_file_keys_show_but_do_not_sign(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	CK_OBJECT_HANDLE key = private_key(s, &rsa_leaf);
+	char pin[600], away[610];
+
+	(void)state;
+	snprintf(pin, sizeof(pin), "%s/pin", store_dir);
+	snprintf(away, sizeof(away), "%s.away", pin);
+	assert_int_equal(rename(pin, away), 0);
+	assert_int_equal(f->C_SignInit(s, &m, key), CKR_DEVICE_ERROR);
+	assert_int_equal(rename(away, pin), 0);
+	/* nothing was kept of the failure */
+	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "any", 3), CKR_OK);
+	assert_int_equal(f->C_SignInit(s, &m, key), CKR_OK);
+	f->C_CloseSession(s);
+}
+
+/* Servers load keys in a parent and sign in forked workers: the child signs
+ * with the token the parent opened (store/keys.h logs in again there). */
+static void test_forked_child_signs_with_the_parents_session(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	unsigned char sig[512];
+	CK_ULONG len = sizeof(sig);
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len), CKR_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_OBJECT_HANDLE h[4];
+		CK_OBJECT_CLASS k = CKO_PRIVATE_KEY;
+		CK_ATTRIBUTE t = {CKA_CLASS, &k, sizeof(k)};
+		CK_ULONG n = 0;
+		int ok = 0;
+
+		len = sizeof(sig);
+		if (f->C_FindObjectsInit(s, &t, 1) == CKR_OK &&
+		    f->C_FindObjects(s, h, 4, &n) == CKR_OK && f->C_FindObjectsFinal(s) == CKR_OK &&
+		    n == 2 && f->C_SignInit(s, &m, private_key(s, &rsa_leaf)) == CKR_OK &&
+		    f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len) == CKR_OK)
+			ok = 1;
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	verify(&rsa_leaf, sig, len, RSA_PKCS1_PADDING);
+	f->C_CloseSession(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
@@ -510,6 +570,8 @@ int main(void)
 	    T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
 	    T(test_decrypt_oaep),
 	    T(test_operations_refuse_what_does_not_fit),
+	    T(test_without_the_pin_file_keys_show_but_do_not_sign),
+	    T(test_forked_child_signs_with_the_parents_session),
 	};
 #undef T
 
