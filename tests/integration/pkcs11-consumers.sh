@@ -107,6 +107,18 @@ out=$(pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$(key_id "$PKI/leaf.c
 		-sigfile "$TEST_TMP/sig" 2>&1)
 tap_like "$out" "Signature Verified Successfully" "pkcs11-tool --sign -m ECDSA over a digest verifies"
 
+# With certstore's provider loaded from openssl.cnf in the consumer's process
+# (SoftHSM2 uses OpenSSL in it too), signing must neither deadlock nor reach
+# the provider: the module and SoftHSM2 use the module's own library context.
+SNIPPET=$top_srcdir/provider/certstore-openssl.cnf
+[ -f "$SNIPPET" ] || SNIPPET=$(dirname "$0")/../../provider/certstore-openssl.cnf
+sed "s|^\[certstore_sect\]|&\nmodule = $PROVIDER_DIR/certstore.so\nstore = $STORE|" "$SNIPPET" \
+	>"$TEST_TMP/openssl.cnf"
+P11SIGN_ARGS=()
+OPENSSL_CONF=$TEST_TMP/openssl.cnf p11sign \
+	"pkcs11-tool --sign with certstore's provider in openssl.cnf: no deadlock, verifies" \
+	"$(key_id "$PKI/rsa.crt")" SHA256-RSA-PKCS -verify "$PKI/rsa.pub"
+
 printf 'a session key\n' >"$TEST_TMP/secret"
 openssl pkeyutl -encrypt -pubin -inkey "$PKI/rsa.pub" -in "$TEST_TMP/secret" \
 	-out "$TEST_TMP/secret.enc" 2>/dev/null
