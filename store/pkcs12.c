@@ -79,7 +79,7 @@ static bool password_ok(PKCS12 *p12, const char *password)
 typedef struct pfx_raw {
 	EVP_PKEY *key;
 	X509 *cert;
-	STACK_OF(X509) *ca;
+	STACK_OF(X509) * ca;
 } pfx_raw;
 
 static void pfx_raw_free(pfx_raw *raw)
@@ -214,8 +214,7 @@ cs_rv cs_pfx_parse(const unsigned char *data, size_t len, const char *name, cons
 /* ---- import ----------------------------------------------------------------- */
 
 /* The certificates to store: the key's first (My, bound later), then the chain. */
-static cs_rv plan_certs(cs_pfx *pfx, const cs_pfx_import_opts *opts, cs_cert_list *out,
-			cs_err *err)
+static cs_rv plan_certs(cs_pfx *pfx, const cs_pfx_import_opts *opts, cs_cert_list *out, cs_err *err)
 {
 	const char *fname = opts->friendly_name ? opts->friendly_name : pfx->friendly_name;
 	cs_rv rv;
@@ -279,8 +278,8 @@ static cs_rv store_certs(cs_store *store, const cs_cert_list *certs, const char 
 
 	if (rv == CS_OK && (res->n == 0 || res->items[0].outcome != CS_IMPORT_ADDED)) {
 		/* Another writer got there first; the transaction has committed the rest. */
-		rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s: its certificate is already in My",
-				name);
+		rv =
+		    cs_err_set(err, CS_ERR_DUPLICATE, "%s: its certificate is already in My", name);
 	}
 	return rv;
 }
@@ -328,7 +327,7 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 /* ---- export ----------------------------------------------------------------- */
 
 /* The chain above cert (not cert itself), as far as the store builds it. */
-static cs_rv chain_of(cs_store *store, const cs_cert *cert, STACK_OF(X509) **out, cs_err *err)
+static cs_rv chain_of(cs_store *store, const cs_cert *cert, STACK_OF(X509) * *out, cs_err *err)
 {
 	cs_status_report report = {0};
 	cs_rv rv = cs_status_compute(store, cert, 0, &report, err);
@@ -364,7 +363,7 @@ static cs_rv encode_p12(PKCS12 *p12, cs_bytes *out, cs_err *err)
 	return out->data ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 }
 
-static cs_rv build_p12(const cs_cert *cert, EVP_PKEY *key, STACK_OF(X509) *ca,
+static cs_rv build_p12(const cs_cert *cert, EVP_PKEY *key, STACK_OF(X509) * ca,
 		       const char *password, bool legacy, cs_bytes *out, cs_err *err)
 {
 	int nid_key = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
@@ -410,8 +409,8 @@ cs_rv cs_pfx_export(cs_store *store, cs_token *tok, const cs_cert *cert, const c
 				  cert->subject, cert->sha1);
 	rv = cs_key_export(tok, cert->key_uri, &key, err);
 	if (rv == CS_ERR_REFUSED)
-		cs_err_set(err, rv, "the private key of %s (%s) is not exportable",
-			   cert->subject, cert->sha1);
+		cs_err_set(err, rv, "the private key of %s (%s) is not exportable", cert->subject,
+			   cert->sha1);
 	if (rv == CS_OK && opts != NULL && opts->chain)
 		rv = chain_of(store, cert, &ca, err);
 	if (rv == CS_OK)

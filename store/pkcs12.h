@@ -28,10 +28,10 @@ extern "C" {
 
 /* What a PFX holds, decoded in the process's default library context. */
 typedef struct cs_pfx {
-	EVP_PKEY *key;		 /* the private key */
-	cs_cert *cert;		 /* the certificate of that key */
-	cs_cert_list chain;	 /* every other certificate, in file order */
-	char *friendly_name;	 /* the certificate's friendlyName attribute, or NULL */
+	EVP_PKEY *key;	     /* the private key */
+	cs_cert *cert;	     /* the certificate of that key */
+	cs_cert_list chain;  /* every other certificate, in file order */
+	char *friendly_name; /* the certificate's friendlyName attribute, or NULL */
 } cs_pfx;
 
 /*
