@@ -7,12 +7,12 @@
 
 #include "cli.h"
 
-extern const cli_command cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete, cmd_verify,
-    cmd_log, cmd_move, cmd_set;
+extern const cli_command cmd_init, cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete,
+    cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair;
 
 static const cli_command *const commands[] = {
-    &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
-    &cmd_verify, &cmd_move, &cmd_set,  &cmd_log,
+    &cmd_init,	 &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
+    &cmd_verify, &cmd_repair, &cmd_move, &cmd_set,  &cmd_log,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
