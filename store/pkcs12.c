@@ -307,8 +307,11 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 	rv = check_not_in_my(store, pfx.cert, name, err);
 	if (rv == CS_OK)
 		rv = plan_certs(&pfx, opts ? opts : &no_opts, &certs, err);
-	if (rv == CS_OK)
+	if (rv == CS_OK) {
 		rv = put_key(tok, key, certs.items[0], &uri, &created, err);
+		if (rv != CS_OK)
+			cs_err_prefix(err, "%s", name);
+	}
 	if (rv == CS_OK)
 		rv = store_certs(store, &certs, name, res, err);
 	if (rv != CS_OK && created)
