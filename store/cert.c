@@ -152,6 +152,7 @@ void cs_cert_free(cs_cert *cert)
 	free(cert->serial);
 	free(cert->friendly_name);
 	free(cert->key_uri);
+	free(cert->ca_profile);
 	free(cert);
 }
 

@@ -127,6 +127,7 @@ typedef struct cs_cert {
 	bool exportable;
 	bool archived;
 	int64_t added;
+	char *ca_profile; /* the CA profile that issued it through certstore, or NULL */
 } cs_cert;
 
 typedef struct cs_cert_list {
@@ -269,6 +270,7 @@ typedef struct cs_import_item {
 	char sha1[41];
 	char *subject;
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
+	char renewed[41];   /* the certificate that request renewed, "" when none */
 } cs_import_item;
 
 typedef struct cs_import_result {
@@ -306,6 +308,9 @@ cs_rv cs_store_move(cs_store *store, const cs_cert *cert, cs_store_id to, cs_err
 cs_rv cs_store_set_friendly_name(cs_store *store, const cs_cert *cert, const char *name,
 				 cs_err *err);
 cs_rv cs_store_set_archived(cs_store *store, const cs_cert *cert, bool archived, cs_err *err);
+/* Records the CA profile that issued cert (what `renew` goes back to). */
+cs_rv cs_store_set_ca_profile(cs_store *store, const cs_cert *cert, const char *profile,
+			      cs_err *err);
 /* Sets (or with uri NULL clears) the key reference and exportable flag. */
 cs_rv cs_store_set_key(cs_store *store, const cs_cert *cert, const char *uri, bool exportable,
 		       cs_err *err);

@@ -81,6 +81,9 @@ static const char *const migrations[] = {
 	" staged_sha1 TEXT NOT NULL DEFAULT '',"
 	" staged_at INTEGER NOT NULL DEFAULT 0,"
 	" assigned_at INTEGER NOT NULL DEFAULT 0);",
+	/* 3 → 4: which CA profile issued a certificate, and which one a request renews */
+	"ALTER TABLE certs ADD COLUMN ca_profile TEXT;"
+	"ALTER TABLE requests ADD COLUMN renews TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define CERT_COLUMNS                                                                       \
-	"id, store, der, friendly_name, key_uri, exportable, archived, added"
+	"id, store, der, friendly_name, key_uri, exportable, archived, added, ca_profile"
 
 static cs_rv stmt_fail(cs_store *store, cs_err *err)
 {
@@ -133,6 +133,7 @@ static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_
 	cert->exportable = sqlite3_column_int(st, 5) != 0;
 	cert->archived = sqlite3_column_int(st, 6) != 0;
 	cert->added = sqlite3_column_int64(st, 7);
+	cert->ca_profile = column_text(st, 8);
 	*out = cert;
 	return CS_OK;
 }
@@ -200,7 +201,7 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	static const char sql[] =
 		"INSERT INTO certs (store, der, sha1, sha256, subject, subject_der, issuer,"
 		" issuer_der, serial, not_before, not_after, friendly_name, key_uri, exportable,"
-		" archived, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+		" archived, added, ca_profile) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int rc = SQLITE_OK;
@@ -224,6 +225,7 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	rc |= sqlite3_bind_int(st, 14, cert->exportable);
 	rc |= sqlite3_bind_int(st, 15, cert->archived);
 	rc |= sqlite3_bind_int64(st, 16, now);
+	rc |= sqlite3_bind_text(st, 17, cert->ca_profile, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 		rv = stmt_fail(store, err);
 	else {

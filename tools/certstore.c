@@ -8,11 +8,13 @@
 #include "cli.h"
 
 extern const cli_command cmd_init, cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete,
-    cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair;
+    cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair, cmd_request, cmd_requests, cmd_ca,
+    cmd_accept;
 
 static const cli_command *const commands[] = {
-    &cmd_init,	 &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
-    &cmd_verify, &cmd_repair, &cmd_move, &cmd_set,  &cmd_log,
+    &cmd_init,	  &cmd_import,	 &cmd_list, &cmd_show,	 &cmd_export, &cmd_delete, &cmd_verify,
+    &cmd_repair,  &cmd_move,	 &cmd_set,  &cmd_log,	 &cmd_request, &cmd_requests, &cmd_ca,
+    &cmd_accept,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
