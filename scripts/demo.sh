@@ -44,6 +44,21 @@ step verify "demo web server"
 # Not exportable (the default): the token itself refuses to let it out.
 step export "demo web server" --format pfx -o out.pfx --password-file pfx.pass ||
 	echo "(exit $?: the key is not exportable)"
+
+echo
+echo "== the Windows procedure: request -> issue -> trust the root -> Valid -> assign"
+# A CA kept in the store, its key in the token: the embedded CA for labs and demos.
+step ca create-local demo --cn "certstore demo CA"
+# A key for localhost made in the token, the request signed with it and sent to the CA.
+step request --cn localhost --san dns:localhost --san ip:127.0.0.1 --ca demo \
+	--friendly-name "localhost web"
+# Trusting the CA's root is the admin's decision: check its fingerprint, then --trust.
+fp=$("$CERTSTORE" ca roots demo | sed -n 's/.*SHA-256 \([0-9A-F]*\).*/\1/p' | head -1)
+step ca roots demo --trust --expect-fingerprint "$fp"
+step verify "localhost web"
+step assign "localhost web" --usage Default
+step usages
+ls -l "$CERTSTORE_DIR/usages/Default/"
 step log
 
 echo

@@ -163,13 +163,12 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 				return rv;
 		}
 		rv = cs_db_cert_insert(store, cert, err);
-		if (rv == CS_OK && request_id != 0)
-			rv = finish_accept(store, cert, request_id, err);
-		if (rv != CS_OK)
-			return rv;
 		snprintf(detail, sizeof(detail), "%s %s %s", cs_store_id_name(where), cert->sha1,
 			 cert->subject);
-		rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK)
+			rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK && request_id != 0)
+			rv = finish_accept(store, cert, request_id, err);
 		if (rv != CS_OK)
 			return rv;
 	}
