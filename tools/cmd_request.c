@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-
 #include "cli.h"
 #include "request_flow.h"
 #include "usage.h"
@@ -133,23 +131,6 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_a
 	return rv;
 }
 
-static cs_rv write_request_file(const char *path, X509_REQ *req, cs_err *err)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	cs_rv rv;
-
-	if (bio == NULL || !PEM_write_bio_X509_REQ(bio, req)) {
-		BIO_free(bio);
-		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
-	}
-	len = BIO_get_mem_data(bio, &data);
-	rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
-	BIO_free(bio);
-	return rv;
-}
-
 static cs_rv dry_run(const request_args *a, cs_err *err)
 {
 	char *text = NULL;
@@ -180,7 +161,7 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, const request_args *a,
 				       &(flow_target){.ca_profile = a->ca, .usages = a->usages}, &p,
 				       &req, err);
 	if (rv == CS_OK && a->out != NULL) {
-		rv = write_request_file(a->out, req, err);
+		rv = flow_write_request(a->out, req, err);
 		if (rv == CS_OK && !a->json)
 			printf("request %lld pending for %s, key %s in the token\n"
 			       "written to %s: have a CA sign it, then run `certstore import "

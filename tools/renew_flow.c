@@ -8,24 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-
-static cs_rv write_request(const char *path, X509_REQ *req, cs_err *err)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	cs_rv rv;
-
-	if (bio == NULL || !PEM_write_bio_X509_REQ(bio, req)) {
-		BIO_free(bio);
-		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
-	}
-	len = BIO_get_mem_data(bio, &data);
-	rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
-	BIO_free(bio);
-	return rv;
-}
 
 static cs_rv check_renewable(const cs_cert *cert, const char *profile, bool new_key,
 			     const char *out_file, cs_err *err)
@@ -67,7 +49,7 @@ cs_rv flow_renew(cs_store *store, cli_keys *keys, const cs_cert *cert, const cha
 	if (rv == CS_OK)
 		rv = flow_make_pending(store, keys, &spec, &t, &p, &req, err);
 	if (rv == CS_OK && out_file != NULL) {
-		rv = write_request(out_file, req, err);
+		rv = flow_write_request(out_file, req, err);
 		if (rv == CS_OK && !json)
 			printf("renewal request %lld for %s written to %s; importing the CA's "
 			       "response moves its usages\n",

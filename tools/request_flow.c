@@ -9,6 +9,8 @@
 
 #include "usage.h"
 
+#include <openssl/pem.h>
+
 static cs_rv generate_key(cli_keys *keys, const cs_request_spec *spec, const char *label,
 			  char **uri, EVP_PKEY **priv, cs_err *err)
 {
@@ -244,5 +246,22 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
 			      (long long)pending->id, (long long)pending->id);
 	enroll_answer_clear(&answer);
 	enroll_profile_free(profile);
+	return rv;
+}
+
+cs_rv flow_write_request(const char *path, X509_REQ *req, cs_err *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	cs_rv rv;
+
+	if (bio == NULL || !PEM_write_bio_X509_REQ(bio, req)) {
+		BIO_free(bio);
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
+	}
+	len = BIO_get_mem_data(bio, &data);
+	rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
+	BIO_free(bio);
 	return rv;
 }

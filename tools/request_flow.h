@@ -55,6 +55,9 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
 cs_rv flow_install_answer(cs_store *store, const cs_pending *pending, const cs_cert_list *certs,
 			  const char *profile_name, bool json, cs_err *err);
 
+/* Writes req as PEM to path (atomically, 0644), for an offline CA. */
+cs_rv flow_write_request(const char *path, X509_REQ *req, cs_err *err);
+
 /* Prints the result report for the certificate with thumbprint sha1 in My. */
 cs_rv flow_report(cs_store *store, const char *sha1, const char *profile_name, bool json,
 		  cs_err *err);
