@@ -20,7 +20,7 @@
 
 #define ACME_JOSE "application/jose+json"
 #define ACME_CHAIN "application/pem-certificate-chain"
-#define BAD_NONCE_RETRIES 5
+#define BAD_NONCE_RETRIES 10
 
 static cs_rv json_body(const acme_session *s, const http_response *r, json_object **out,
 		       cs_err *err)
@@ -228,12 +228,13 @@ static cs_rv session_open(enroll_ctx *ctx, acme_session *s, cs_err *err)
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
 	rv = http_open(ctx, &s->http, err);
+	/* the directory first: no account key is made for a CA that does not answer */
+	if (rv == CS_OK)
+		rv = directory(s, err);
 	if (rv == CS_OK)
 		rv = acme_account_key(s, err);
 	if (rv == CS_OK)
 		rv = acme_jwk(s, err);
-	if (rv == CS_OK)
-		rv = directory(s, err);
 	if (rv == CS_OK)
 		rv = account(s, err);
 	if (rv != CS_OK)
