@@ -3,6 +3,7 @@
  */
 #include "db.h"
 #include "request.h"
+#include "usage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	memcpy(item->sha1, cert->sha1, sizeof(item->sha1));
 	item->subject = strdup(cert->subject);
 	item->request_id = 0;
+	item->renewed[0] = '\0';
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)
@@ -81,7 +83,7 @@ static cs_rv is_present(cs_store *store, cs_store_id where, const cs_cert *cert,
 
 /* certreq -accept: the certificate takes over the pending request's key. */
 static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts *opts,
-			    int64_t *request_id, cs_err *err)
+			    int64_t *request_id, char *renewed, cs_err *err)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
 	cs_pending *p = NULL;
@@ -103,6 +105,10 @@ static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts
 		free(cert->friendly_name);
 		cert->friendly_name = strdup(p->friendly_name);
 	}
+	if (p->ca_profile != NULL && cert->ca_profile == NULL)
+		cert->ca_profile = strdup(p->ca_profile);
+	if (p->renews != NULL)
+		snprintf(renewed, 41, "%s", p->renews);
 	*request_id = p->id;
 	cs_pending_free(p);
 	return CS_OK;
@@ -128,6 +134,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	cs_store_id where;
 	char detail[768];
 	int64_t request_id = 0;
+	char renewed[41] = "";
 	bool present;
 	cs_rv rv;
 
@@ -147,7 +154,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			cert->friendly_name = strdup(opts->friendly_name);
 		}
 		if (where == CS_STORE_MY && !cs_cert_is_ca(cert)) {
-			rv = accept_pending(store, cert, opts, &request_id, err);
+			rv = accept_pending(store, cert, opts, &request_id, renewed, err);
 			if (rv != CS_OK)
 				return rv;
 		}
@@ -165,6 +172,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	rv = record(res, outcome, where, cert, err);
 	if (rv == CS_OK && request_id != 0) {
 		res->items[res->n - 1].request_id = request_id;
+		memcpy(res->items[res->n - 1].renewed, renewed, sizeof(renewed));
 		res->accepted++;
 	}
 	return rv;
@@ -202,7 +210,11 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 		cs_import_result_clear(res);
 		return rv;
 	}
-	return added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
+	rv = added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
+	for (i = 0; rv == CS_OK && i < res->n; i++)
+		if (res->items[i].renewed[0] != '\0')
+			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1, err);
+	return rv;
 }
 
 cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,

@@ -24,6 +24,9 @@ bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz);
 
 char *cs_strdup_or_null(const char *s);
 
+/* cs_cert_key_id for a bare X509 (the database's key_id column). */
+bool cs_x509_key_id(const X509 *x, unsigned char id[20]);
+
 /* Republishes what is derived from Root (published/roots*) after a change to it. */
 cs_rv cs_after_root_change(cs_store *store, cs_err *err);
 

@@ -121,6 +121,8 @@ static cs_rv assign_usages(cs_store *store, const cs_pending *pending, const cha
 		rv = cs_usage_assign(store, name, cert, false, err);
 		if (rv == CS_OK)
 			printf("assigned to usage %s\n", name);
+		if (rv == CS_OK)
+			rv = cs_usage_run_hooks(store, name, cert, err);
 	}
 	free(list);
 	cs_cert_free(cert);
