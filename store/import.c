@@ -25,9 +25,13 @@ void cs_import_result_clear(cs_import_result *res)
  * Trust is only added when the admin names Root: a self-signed CA arriving in
  * a bundle is skipped, never silently trusted.
  */
-static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts,
+static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts, bool placed,
 			       cs_store_id *where)
 {
+	if (placed && cert->store != CS_STORE_NONE) {
+		*where = cert->store;
+		return CS_IMPORT_ADDED;
+	}
 	if (opts != NULL && opts->store != CS_STORE_NONE) {
 		*where = opts->store;
 		return CS_IMPORT_ADDED;
@@ -128,7 +132,7 @@ static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request
 }
 
 static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
-		     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+		     const cs_import_opts *opts, bool placed, cs_import_result *res, cs_err *err)
 {
 	cs_import_outcome outcome;
 	cs_store_id where;
@@ -138,7 +142,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	bool present;
 	cs_rv rv;
 
-	outcome = place(cert, opts, &where);
+	outcome = place(cert, opts, placed, &where);
 	if (outcome == CS_IMPORT_ADDED) {
 		rv = is_present(store, where, cert, &present, err);
 		if (rv != CS_OK)
@@ -159,13 +163,12 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 				return rv;
 		}
 		rv = cs_db_cert_insert(store, cert, err);
-		if (rv == CS_OK && request_id != 0)
-			rv = finish_accept(store, cert, request_id, err);
-		if (rv != CS_OK)
-			return rv;
 		snprintf(detail, sizeof(detail), "%s %s %s", cs_store_id_name(where), cert->sha1,
 			 cert->subject);
-		rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK)
+			rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK && request_id != 0)
+			rv = finish_accept(store, cert, request_id, err);
 		if (rv != CS_OK)
 			return rv;
 	}
@@ -188,8 +191,8 @@ static bool added_to_root(const cs_import_result *res)
 	return false;
 }
 
-cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
-		      cs_import_result *res, cs_err *err)
+static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+		       bool placed, cs_import_result *res, cs_err *err)
 {
 	size_t i;
 	cs_rv rv;
@@ -201,7 +204,7 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 	if (rv != CS_OK)
 		return rv;
 	for (i = 0; i < certs->n && rv == CS_OK; i++)
-		rv = add_one(store, certs, certs->items[i], opts, res, err);
+		rv = add_one(store, certs, certs->items[i], opts, placed, res, err);
 	if (rv == CS_OK)
 		rv = cs_db_commit(store, err);
 	else
@@ -215,6 +218,18 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 		if (res->items[i].renewed[0] != '\0')
 			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1, err);
 	return rv;
+}
+
+cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+		      cs_import_result *res, cs_err *err)
+{
+	return import_all(store, certs, opts, false, res, err);
+}
+
+cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs,
+			     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+{
+	return import_all(store, certs, opts, true, res, err);
 }
 
 cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,

@@ -176,7 +176,9 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, const request_args *a,
 		rv = enroll_profile_load(store, a->ca, &profile, err);
 	enroll_profile_free(profile);
 	if (rv == CS_OK)
-		rv = flow_make_pending(store, keys, &a->spec, a->ca, a->usages, &p, &req, err);
+		rv = flow_make_pending(store, keys, &a->spec,
+				       &(flow_target){.ca_profile = a->ca, .usages = a->usages}, &p,
+				       &req, err);
 	if (rv == CS_OK && a->out != NULL) {
 		rv = write_request_file(a->out, req, err);
 		if (rv == CS_OK && !a->json)

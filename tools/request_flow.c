@@ -30,7 +30,7 @@ static cs_rv generate_key(cli_keys *keys, const cs_request_spec *spec, const cha
 }
 
 static cs_rv fill_pending(cs_pending *p, const cs_request_spec *spec, const char *uri,
-			  const char *ca_profile, const char *usages, cs_err *err)
+			  const flow_target *t, cs_err *err)
 {
 	cs_key_spec ks;
 
@@ -40,16 +40,17 @@ static cs_rv fill_pending(cs_pending *p, const cs_request_spec *spec, const char
 	p->key_spec = strdup(cs_key_spec_name(&ks));
 	p->friendly_name = cs_request_friendly_name(spec, cs_now());
 	p->exportable = spec->exportable;
-	p->ca_profile = ca_profile ? strdup(ca_profile) : NULL;
-	p->usages = usages ? strdup(usages) : NULL;
+	p->ca_profile = t->ca_profile ? strdup(t->ca_profile) : NULL;
+	p->usages = t->usages ? strdup(t->usages) : NULL;
+	p->renews = t->renews ? strdup(t->renews) : NULL;
 	if (p->key_uri == NULL || p->key_spec == NULL || p->friendly_name == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	return CS_OK;
 }
 
 cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *spec,
-			const char *ca_profile, const char *usages, cs_pending **out,
-			X509_REQ **req_out, cs_err *err)
+			const flow_target *target, cs_pending **out, X509_REQ **req_out,
+			cs_err *err)
 {
 	cs_pending *p = calloc(1, sizeof(*p));
 	char *uri = NULL, *label = cs_request_friendly_name(spec, cs_now());
@@ -63,15 +64,20 @@ cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	rv = generate_key(keys, spec, label, &uri, &priv, err);
+	if (target->reuse_key != NULL) {
+		uri = strdup(target->reuse_key);
+		rv = uri != NULL ? cli_keys_load(keys, uri, &priv, err)
+				 : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	} else
+		rv = generate_key(keys, spec, label, &uri, &priv, err);
 	if (rv != CS_OK)
 		goto out;
 	rv = cs_request_build(spec, priv, &req, err);
 	if (rv == CS_OK)
-		rv = fill_pending(p, spec, uri, ca_profile, usages, err);
+		rv = fill_pending(p, spec, uri, target, err);
 	if (rv == CS_OK)
 		rv = cs_pending_add(store, req, p, err);
-	if (rv != CS_OK) /* no orphan key in the token */
+	if (rv != CS_OK && target->reuse_key == NULL) /* no orphan key in the token */
 		(void)cs_key_delete(keys->token, uri, NULL);
 	if (rv == CS_OK) {
 		/* Hand on the request as recorded, so --ca and --retrieve send the same bytes. */
