@@ -94,4 +94,17 @@ tap_is "$RC" 0 "basic auth: exit 0"
 tap_like "$OUT" "Status: +Valid" "basic auth: Valid"
 tap_unlike "$ERR$OUT" "s3cret" "basic auth: the password is not printed"
 tap_unlike "$(cat "$STORE"/store.db* | strings)" "s3cret" "basic auth: nor kept in the store"
+add_profile asks protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=basic user=enroll
+shown=$(with_tty s3cret-pass "$CERTSTORE" --store-dir "$STORE" request --cn tty.example --ca asks)
+tap_like "$shown" "Password for enroll at CA asks: " "no password-file: asks on the terminal"
+tap_like "$shown" "rc 0" "no password-file: the typed password is used"
+tap_unlike "$shown" "s3cret" "no password-file: the password is not echoed"
+# setsid: no controlling terminal even when make check runs from one
+setsid -w "$CERTSTORE" --store-dir "$STORE" request --cn notty.example --ca asks \
+	</dev/null >/dev/null 2>"$TEST_TMP/notty.err"
+RC=$?
+ERR=$(cat "$TEST_TMP/notty.err")
+tap_is "$RC" 10 "no password-file and no terminal: exit 10"
+tap_like "$ERR" "no terminal to ask on: set password-file in \[ca.asks\]" \
+	"no password-file and no terminal: says what to do"
 tap_done

@@ -54,3 +54,31 @@ add_profile() {
 		printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
 	done | { printf '[ca.%s]\n' "$name"; cat; } >>"$STORE/certstore.conf"
 }
+
+# with_tty ANSWER CMD...: runs CMD on a pseudo-terminal, types ANSWER once it
+# asks "Password for", prints what the terminal showed and then "rc N".
+with_tty() {
+	local answer=$1
+	shift
+	python3 - "$answer" "$@" <<'PY'
+import os, pty, sys
+answer = sys.argv[1].encode() + b"\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+seen, sent = b"", False
+while True:
+    try:
+        data = os.read(fd, 1024)
+    except OSError:
+        break
+    if not data:
+        break
+    seen += data
+    if not sent and b"Password for" in seen:
+        os.write(fd, answer)
+        sent = True
+print(seen.decode(errors="replace"))
+print("rc", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+}

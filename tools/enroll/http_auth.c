@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+#include "../cli_password.h"
 
 #define SECRET_MAX 1024
 
@@ -65,35 +66,22 @@ static cs_rv read_file_secret(const char *path, char **out, cs_err *err)
 	return rv;
 }
 
+/* The prompt is the tool's one no-echo prompt (cli_password.c). */
 static cs_rv prompt_secret(const enroll_profile *p, char **out, cs_err *err)
 {
-	struct termios old, quiet;
-	char buf[SECRET_MAX];
-	FILE *tty = fopen("/dev/tty", "r+");
-	bool ok;
+	cli_password_src none = {0};
+	char prompt[200];
+	cs_rv rv;
 
-	if (tty == NULL || !isatty(fileno(tty)) || tcgetattr(fileno(tty), &old) != 0) {
-		if (tty != NULL)
-			fclose(tty);
-		return cs_err_set(err, CS_ERR_AUTH,
-				  "CA profile %s needs a password and there is no terminal to ask "
-				  "on: set password-file in [ca.%s]",
-				  p->name, p->name);
-	}
-	fprintf(tty, "Password for %s at CA %s: ", p->user ? p->user : "", p->name);
-	fflush(tty);
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	ok = fgets(buf, sizeof(buf), tty) != NULL;
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	*out = ok ? first_line(buf, strlen(buf)) : NULL;
-	OPENSSL_cleanse(buf, sizeof(buf));
-	if (*out == NULL)
-		return cs_err_set(err, CS_ERR_AUTH, "no password given for CA %s", p->name);
-	return CS_OK;
+	snprintf(prompt, sizeof(prompt), "Password for %s at CA %s", p->user ? p->user : "",
+		 p->name);
+	rv = cli_password_get(&none, prompt, false, out, err);
+	if (rv == CS_ERR_USAGE)
+		rv = cs_err_set(err, CS_ERR_AUTH,
+				"CA profile %s needs a password and there is no terminal to ask "
+				"on: set password-file in [ca.%s]",
+				p->name, p->name);
+	return rv;
 }
 
 cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err)
