@@ -100,7 +100,7 @@ tap_like "$shown" "Password for enroll at CA asks: " "no password-file: asks on 
 tap_like "$shown" "rc 0" "no password-file: the typed password is used"
 tap_unlike "$shown" "s3cret" "no password-file: the password is not echoed"
 # setsid: no controlling terminal even when make check runs from one
-setsid -w "$CERTSTORE" --store-dir "$STORE" request --cn notty.example --ca asks \
+timeout 120 setsid -w "$CERTSTORE" --store-dir "$STORE" request --cn notty.example --ca asks \
 	</dev/null >/dev/null 2>"$TEST_TMP/notty.err"
 RC=$?
 ERR=$(cat "$TEST_TMP/notty.err")
