@@ -150,7 +150,22 @@ void enroll_answer_clear(enroll_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static const enroll_protocol *const protocols[] = {&enroll_local};
+static const enroll_protocol *const protocols[] = {
+	&enroll_local,
+	&enroll_est,
+};
+
+static const char *known_protocols(void)
+{
+	static char list[128];
+	size_t i;
+
+	list[0] = '\0';
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 protocols[i]->name);
+	return list;
+}
 
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err)
 {
@@ -162,6 +177,6 @@ cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err
 			return CS_OK;
 		}
 	}
-	return cs_err_set(err, CS_ERR_USAGE,
-			  "unknown CA protocol '%s' (this build knows: local)", name ? name : "");
+	return cs_err_set(err, CS_ERR_USAGE, "unknown CA protocol '%s' (this build knows: %s)",
+			  name ? name : "", known_protocols());
 }
