@@ -129,11 +129,15 @@ static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body,
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	req.url = url;
 	rv = enroll_http_perform(&req, resp, err);
-	if (rv == CS_ERR_TLS && s->p->ca_file == NULL)
+	if (rv == CS_ERR_TLS && s->p->ca_file == NULL && err != NULL) {
+		char msg[sizeof(err->msg)];
+
+		memcpy(msg, err->msg, sizeof(msg));
 		cs_err_set(err, CS_ERR_TLS,
 			   "%s; trust the CA first (`certstore ca roots %s --expect-fingerprint "
 			   "SHA256`, then --trust) or set ca-file in [ca.%s]",
-			   err->msg, s->p->name, s->p->name);
+			   msg, s->p->name, s->p->name);
+	}
 	free(url);
 	return rv;
 }
