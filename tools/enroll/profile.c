@@ -153,6 +153,7 @@ void enroll_answer_clear(enroll_answer *a)
 static const enroll_protocol *const protocols[] = {
 	&enroll_local,
 	&enroll_est,
+	&enroll_scep,
 };
 
 static const char *known_protocols(void)
