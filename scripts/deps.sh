@@ -10,6 +10,7 @@ PACKAGES=(
 	libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev
 	softhsm2 opensc gnutls-bin libnss3-tools ca-certificates
 	clang libclang-rt-14-dev valgrind xxd
+	pebble python3
 	scep
 )
 

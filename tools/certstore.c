@@ -7,12 +7,15 @@
 
 #include "cli.h"
 
-extern const cli_command cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete, cmd_verify,
-    cmd_log, cmd_move, cmd_set, cmd_request, cmd_requests, cmd_ca, cmd_accept;
+extern const cli_command cmd_init, cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete,
+    cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair, cmd_request, cmd_requests, cmd_ca,
+    cmd_accept, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick, cmd_renew;
 
 static const cli_command *const commands[] = {
-    &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
-    &cmd_verify, &cmd_move, &cmd_set,  &cmd_log, &cmd_request, &cmd_requests, &cmd_ca, &cmd_accept,
+    &cmd_init,    &cmd_import,   &cmd_list,    &cmd_show,     &cmd_export, &cmd_delete,
+    &cmd_verify,  &cmd_repair,   &cmd_move,    &cmd_set,      &cmd_request, &cmd_requests,
+    &cmd_accept,  &cmd_ca,       &cmd_assign,  &cmd_unassign, &cmd_usages, &cmd_check,
+    &cmd_renew,   &cmd_tick,     &cmd_log,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -32,7 +35,7 @@ static void print_help(void)
 	      "Subcommands:\n",
 	      stdout);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
+		printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n'certstore SUBCOMMAND --help' describes each one; see also certstore(1).\n",
 	      stdout);
 }

@@ -5,16 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
-
 #include "cli.h"
 #include "request_flow.h"
 #include "usage.h"
 
 typedef struct request_args {
 	cs_request_spec spec;
-	const char *inf, *out, *ca, *usages, *renew;
+	const char *inf, *out, *ca, *usages;
 	long long retrieve;
 	bool dry_run, json, help;
 } request_args;
@@ -22,7 +19,7 @@ typedef struct request_args {
 enum {
 	OPT_ORG = 256, OPT_OU, OPT_COUNTRY, OPT_STATE, OPT_CITY, OPT_EMAIL, OPT_HASH,
 	OPT_EXPORTABLE, OPT_TEMPLATE, OPT_TEMPLATE_OID, OPT_INF, OPT_DRY_RUN, OPT_USAGE,
-	OPT_RETRIEVE, OPT_JSON, OPT_CA, OPT_RENEW,
+	OPT_RETRIEVE, OPT_JSON, OPT_CA,
 };
 
 static const struct option longopts[] = {
@@ -41,7 +38,6 @@ static const struct option longopts[] = {
     {"out", required_argument, NULL, 'o'},      {"ca", required_argument, NULL, OPT_CA},
     {"usage", required_argument, NULL, OPT_USAGE},
     {"retrieve", required_argument, NULL, OPT_RETRIEVE},
-    {"renew", required_argument, NULL, OPT_RENEW},
     {"json", no_argument, NULL, OPT_JSON},      {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -81,7 +77,6 @@ static cs_rv other_option(const cli_command *cmd, request_args *a, int c, const 
 	case 'o': a->out = v; break;
 	case OPT_CA: a->ca = v; break;
 	case OPT_USAGE: a->usages = v; break;
-	case OPT_RENEW: a->renew = v; break;
 	case OPT_JSON: a->json = true; break;
 	case OPT_RETRIEVE:
 		a->retrieve = strtoll(v, &end, 10);
@@ -98,8 +93,6 @@ static cs_rv check_combination(const cli_command *cmd, const request_args *a, cs
 {
 	if (a->retrieve > 0)
 		return CS_OK;
-	if (a->renew != NULL && a->ca == NULL)
-		return cli_usage_error(cmd, err, "--renew needs --ca PROFILE");
 	if (!a->dry_run && a->out == NULL && a->ca == NULL)
 		return cli_usage_error(cmd, err, "say where the request goes: --out FILE (a CA "
 						 "signs it later) or --ca PROFILE (now)");
@@ -138,23 +131,6 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_a
 	return rv;
 }
 
-static cs_rv write_request_file(const char *path, X509_REQ *req, cs_err *err)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	cs_rv rv;
-
-	if (bio == NULL || !PEM_write_bio_X509_REQ(bio, req)) {
-		BIO_free(bio);
-		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
-	}
-	len = BIO_get_mem_data(bio, &data);
-	rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
-	BIO_free(bio);
-	return rv;
-}
-
 static cs_rv dry_run(const request_args *a, cs_err *err)
 {
 	char *text = NULL;
@@ -169,62 +145,22 @@ static cs_rv dry_run(const request_args *a, cs_err *err)
 	return rv;
 }
 
-/* --renew: the subject and SANs of the certificate renewed, unless given. */
-static cs_rv renewal_spec(const cs_cert *cur, cs_request_spec *spec, cs_err *err)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(cur->x509, NID_subject_alt_name, NULL, NULL);
-	char buf[300];
-	int i;
-	cs_rv rv = CS_OK;
-
-	if (spec->subject == NULL && spec->cn == NULL)
-		rv = cs_request_spec_set(&spec->subject, cur->subject, err);
-	for (i = 0; rv == CS_OK && spec->n_sans == 0 && gens && i < sk_GENERAL_NAME_num(gens); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		int type = 0;
-		ASN1_STRING *v = GENERAL_NAME_get0_value(g, &type);
-
-		if (type == GEN_DNS || type == GEN_EMAIL || type == GEN_URI) {
-			snprintf(buf, sizeof(buf), "%s:%.*s",
-				 type == GEN_DNS ? "dns" : type == GEN_EMAIL ? "email" : "uri",
-				 ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
-			rv = cs_request_spec_add_san(spec, buf, err);
-		}
-	}
-	GENERAL_NAMES_free(gens);
-	return rv;
-}
-
-static cs_rv load_renewed(cs_store *store, request_args *a, cs_cert **cur, cs_err *err)
-{
-	cs_find_opts my = {.store = CS_STORE_MY};
-	cs_rv rv;
-
-	if (a->renew == NULL)
-		return CS_OK;
-	rv = cs_store_find_one(store, a->renew, &my, cur, NULL, err);
-	if (rv == CS_OK)
-		rv = renewal_spec(*cur, &a->spec, err);
-	if (rv != CS_OK)
-		cs_err_prefix(err, "--renew %s", a->renew);
-	return rv;
-}
-
 static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_err *err)
 {
-	cs_cert *cur = NULL;
 	cs_pending *p = NULL;
 	X509_REQ *req = NULL;
-	cs_rv rv;
+	cs_rv rv = CS_OK;
 
-	rv = load_renewed(store, a, &cur, err);
-	/* An unknown profile fails before any key is made; so does the CA's say. */
-	if (rv == CS_OK && a->ca != NULL)
+	/* An unknown profile fails before any key is made; so does the CA's say
+	 * about the request (SCEP's challenge, EST's /csrattrs). */
+	if (a->ca != NULL)
 		rv = flow_prepare(store, keys, a->ca, &a->spec, err);
 	if (rv == CS_OK)
-		rv = flow_make_pending(store, keys, &a->spec, a->ca, a->usages, &p, &req, err);
+		rv = flow_make_pending(store, keys, &a->spec,
+				       &(flow_target){.ca_profile = a->ca, .usages = a->usages}, &p,
+				       &req, err);
 	if (rv == CS_OK && a->out != NULL) {
-		rv = write_request_file(a->out, req, err);
+		rv = flow_write_request(a->out, req, err);
 		if (rv == CS_OK && !a->json)
 			printf("request %lld pending for %s, key %s in the token\n"
 			       "written to %s: have a CA sign it, then run `certstore import "
@@ -232,11 +168,9 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_er
 			       (long long)p->id, p->subject, p->key_spec, a->out);
 	}
 	if (rv == CS_OK && a->ca != NULL)
-		rv = cur != NULL ? flow_renew(store, keys, a->ca, p, req, cur, a->json, err)
-				 : flow_submit(store, keys, a->ca, p, req, a->json, err);
+		rv = flow_submit(store, keys, a->ca, p, req, a->json, err);
 	X509_REQ_free(req);
 	cs_pending_free(p);
-	cs_cert_free(cur);
 	return rv;
 }
 
@@ -293,7 +227,6 @@ const cli_command cmd_request = {
 	"                         [--friendly-name NAME] [--template NAME]\n"
 	"                         [--template-oid OID:MAJOR[:MINOR]] [--inf FILE]\n"
 	"                         (--out FILE | --ca PROFILE) [--usage U1,U2] [--dry-run] [--json]\n"
-	"       certstore request --renew ID --ca PROFILE [options as above]\n"
 	"       certstore request --retrieve ID [--json]\n"
 	"\n"
 	"Makes a key in the store's token (never exportable unless --exportable), builds a\n"
@@ -312,9 +245,6 @@ const cli_command cmd_request = {
 	"  --usage LIST    assign the certificate to these usages once it is Valid\n"
 	"  --dry-run       print what would be requested; make no key\n"
 	"  --retrieve ID   ask the CA again for pending request ID (see `certstore requests`)\n"
-	"  --renew ID      a new key and certificate replacing certificate ID in My: its\n"
-	"                  subject and SANs unless given; the CA sees it as a renewal where\n"
-	"                  the protocol has one (EST simplereenroll, authenticated with ID)\n"
 	"\n"
 	"Exit status: 0 issued (or written), 12 the CA refused or failed, 15 the CA has not\n"
 	"issued yet, 16 the CA's certificate is for another key; see certstore(1).\n",

@@ -2,6 +2,7 @@
  * cmd_requests.c - `certstore requests [--json] [--cancel ID]`: the Request store.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "cli_keys.h"
@@ -102,6 +103,22 @@ static cs_rv list_requests(cs_store *store, bool json, cs_err *err)
 	return rv;
 }
 
+/* A same-key renewal's request shares its key with the certificate it renews. */
+static bool key_in_use(cs_store *store, const char *uri)
+{
+	cs_find_opts all = {.store = CS_STORE_NONE, .include_archived = true};
+	cs_cert_list l = {0};
+	bool used = false;
+	size_t i;
+
+	if (cs_store_list(store, &all, &l, NULL) != CS_OK)
+		return true; /* when unsure, keep the key */
+	for (i = 0; i < l.n && !used; i++)
+		used = l.items[i]->key_uri != NULL && strcmp(l.items[i]->key_uri, uri) == 0;
+	cs_cert_list_clear(&l);
+	return used;
+}
+
 /* The row goes first: a key without a request is harmless, a request without its key is not. */
 static cs_rv cancel_request(cs_store *store, long long id, cs_err *err)
 {
@@ -113,7 +130,7 @@ static cs_rv cancel_request(cs_store *store, long long id, cs_err *err)
 		rv = cli_keys_open(store, &keys, err);
 	if (rv == CS_OK)
 		rv = cs_pending_remove(store, p->id, "cancelled", err);
-	if (rv == CS_OK && p->key_uri != NULL)
+	if (rv == CS_OK && p->key_uri != NULL && !key_in_use(store, p->key_uri))
 		rv = cs_key_delete(keys.token, p->key_uri, err);
 	if (rv == CS_ERR_NOT_FOUND && p != NULL)
 		rv = CS_OK; /* the key was already gone */

@@ -9,6 +9,8 @@
 
 #include "usage.h"
 
+#include <openssl/pem.h>
+
 static cs_rv generate_key(cli_keys *keys, const cs_request_spec *spec, const char *label,
 			  char **uri, EVP_PKEY **priv, cs_err *err)
 {
@@ -30,7 +32,7 @@ static cs_rv generate_key(cli_keys *keys, const cs_request_spec *spec, const cha
 }
 
 static cs_rv fill_pending(cs_pending *p, const cs_request_spec *spec, const char *uri,
-			  const char *ca_profile, const char *usages, cs_err *err)
+			  const flow_target *t, cs_err *err)
 {
 	cs_key_spec ks;
 
@@ -40,16 +42,17 @@ static cs_rv fill_pending(cs_pending *p, const cs_request_spec *spec, const char
 	p->key_spec = strdup(cs_key_spec_name(&ks));
 	p->friendly_name = cs_request_friendly_name(spec, cs_now());
 	p->exportable = spec->exportable;
-	p->ca_profile = ca_profile ? strdup(ca_profile) : NULL;
-	p->usages = usages ? strdup(usages) : NULL;
+	p->ca_profile = t->ca_profile ? strdup(t->ca_profile) : NULL;
+	p->usages = t->usages ? strdup(t->usages) : NULL;
+	p->renews = t->renews ? strdup(t->renews) : NULL;
 	if (p->key_uri == NULL || p->key_spec == NULL || p->friendly_name == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	return CS_OK;
 }
 
 cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *spec,
-			const char *ca_profile, const char *usages, cs_pending **out,
-			X509_REQ **req_out, cs_err *err)
+			const flow_target *target, cs_pending **out, X509_REQ **req_out,
+			cs_err *err)
 {
 	cs_pending *p = calloc(1, sizeof(*p));
 	char *uri = NULL, *label = cs_request_friendly_name(spec, cs_now());
@@ -63,15 +66,20 @@ cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	rv = generate_key(keys, spec, label, &uri, &priv, err);
+	if (target->reuse_key != NULL) {
+		uri = strdup(target->reuse_key);
+		rv = uri != NULL ? cli_keys_load(keys, uri, &priv, err)
+				 : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	} else
+		rv = generate_key(keys, spec, label, &uri, &priv, err);
 	if (rv != CS_OK)
 		goto out;
 	rv = cs_request_build(spec, priv, &req, err);
 	if (rv == CS_OK)
-		rv = fill_pending(p, spec, uri, ca_profile, usages, err);
+		rv = fill_pending(p, spec, uri, target, err);
 	if (rv == CS_OK)
 		rv = cs_pending_add(store, req, p, err);
-	if (rv != CS_OK) /* no orphan key in the token */
+	if (rv != CS_OK && target->reuse_key == NULL) /* no orphan key in the token */
 		(void)cs_key_delete(keys->token, uri, NULL);
 	if (rv == CS_OK) {
 		/* Hand on the request as recorded, so --ca and --retrieve send the same bytes. */
@@ -121,6 +129,8 @@ static cs_rv assign_usages(cs_store *store, const cs_pending *pending, const cha
 		rv = cs_usage_assign(store, name, cert, false, err);
 		if (rv == CS_OK)
 			printf("assigned to usage %s\n", name);
+		if (rv == CS_OK)
+			rv = cs_usage_run_hooks(store, name, cert, err);
 	}
 	free(list);
 	cs_cert_free(cert);
@@ -277,9 +287,26 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
 	return submit_to(store, keys, profile_name, pending, req, NULL, json, err);
 }
 
-cs_rv flow_renew(cs_store *store, cli_keys *keys, const char *profile_name,
-		 const cs_pending *pending, X509_REQ *req, const cs_cert *current, bool json,
-		 cs_err *err)
+cs_rv flow_submit_renewal(cs_store *store, cli_keys *keys, const char *profile_name,
+			  const cs_pending *pending, X509_REQ *req, const cs_cert *current,
+			  bool json, cs_err *err)
 {
 	return submit_to(store, keys, profile_name, pending, req, current, json, err);
+}
+
+cs_rv flow_write_request(const char *path, X509_REQ *req, cs_err *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	cs_rv rv;
+
+	if (bio == NULL || !PEM_write_bio_X509_REQ(bio, req)) {
+		BIO_free(bio);
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
+	}
+	len = BIO_get_mem_data(bio, &data);
+	rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
+	BIO_free(bio);
+	return rv;
 }

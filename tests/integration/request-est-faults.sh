@@ -57,6 +57,7 @@ est_mode issue
 printf 'estuser:right\n' >"$EST_DIR/basic"
 expect_fault "401 without credentials" 10 "HTTP 401 \(authentication required"
 printf 'wrong\n' >"$TEST_TMP/pw"
+chmod 600 "$TEST_TMP/pw"
 profile "user = estuser
 password-file = $TEST_TMP/pw"
 expect_fault "401 with a wrong password" 10 "HTTP 401"

@@ -78,11 +78,15 @@ tap_like "$(openssl x509 -in "$TEST_TMP/est5.pem" -noout -text)" "NIST CURVE: P-
 	"csrattrs: the key is the P-384 the server asked for"
 
 # --- simplereenroll with the current certificate's HSM key as TLS client cert ---------------
-run_cs request --renew est1 --ca est --friendly-name est1-renewed
-tap_is "$RC" 0 "request --renew (simplereenroll): exit 0"
+run_cs renew est1
+tap_is "$RC" 0 "renew (EST simplereenroll, same key): exit 0"
 tap_like "$(grep simplereenroll "$EST_DIR/requests.log" | tail -1)" "client=True" \
 	"simplereenroll: TLS client certificate presented"
 tap_like "$OUT" "Subject: +CN=est1.example" "renewal: same subject"
+run_cs renew "$(cs list My | awk '$3 == "est1" {print $2}' | head -1)" --new-key
+tap_is "$RC" 0 "renew --new-key (simplereenroll, authenticated with the old key): exit 0"
+tap_like "$(grep simplereenroll "$EST_DIR/requests.log" | tail -1)" "client=True" \
+	"renew --new-key: the current certificate authenticates"
 est_profile estcc "client-cert = $(cs show est3 --json | sed -n 's/.*"thumbprint": "\([0-9A-F]*\)".*/\1/p' | head -1)"
 run_cs request --cn est6.example --san dns:est6.example --friendly-name est6 --ca estcc
 tap_is "$RC" 0 "request with client-cert: exit 0"

@@ -1,19 +1,14 @@
 # token.sh - the store's own SoftHSM2 token, seen independently of certstore
 # (source it after common.sh).
 #
-#   make_token          makes the store with its embedded token
+#   make_token          makes the store with its embedded token (certstore init)
 #   token_objects       pkcs11-tool's listing of the token's objects
-#   token_count         how many objects the token holds
+#   token_count         how many key objects the token holds
 
 SOFTHSM_MODULE=${SOFTHSM_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
 
 make_token() {
-	cs init >/dev/null 2>&1 && return 0
-	# Until `certstore init` exists in this build: the library's own default.
-	local helper=${top_builddir:-.}/tests/helpers/cs-testkey
-	local any=/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt
-	cs import "$any" --store Root >/dev/null 2>&1 && cs delete "$(pki_sha1 "$any")" >/dev/null 2>&1
-	[ -x "$helper" ] && "$helper" "$STORE" init
+	cs init >/dev/null
 }
 
 token_objects() {

@@ -87,11 +87,21 @@ typedef struct enroll_protocol {
 		       const cs_cert *current, enroll_answer *out, cs_err *err);
 } enroll_protocol;
 
+/*
+ * For retrieve when the CA has no ID for the request (it never took it: it
+ * was unreachable, refused or garbled the answer): submits the recorded
+ * request again through the profile's protocol.
+ */
+cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
+		      cs_err *err);
+
 /* The protocol of that name; CS_ERR_USAGE listing the known ones if none. */
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err);
 
 extern const enroll_protocol enroll_local;
 extern const enroll_protocol enroll_est;
 extern const enroll_protocol enroll_scep;
+extern const enroll_protocol enroll_certsrv;
+extern const enroll_protocol enroll_acme;
 
 #endif

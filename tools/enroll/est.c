@@ -20,6 +20,7 @@
  */
 #include "enroll.h"
 #include "est_http.h"
+#include "http.h"
 #include "est_parse.h"
 
 #include <stdio.h>
@@ -47,7 +48,7 @@ static void est_close(est_session *s)
 	sk_X509_pop_free(s->tls.peer_chain, X509_free);
 	X509_free(s->tls.client_cert);
 	EVP_PKEY_free(s->tls.client_key);
-	enroll_http_secret_free(s->password);
+	http_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -97,8 +98,7 @@ static cs_rv est_open(enroll_ctx *ctx, const cs_cert *client, bool provisional, 
 		rv = enroll_http_anchors(ctx->store, s->p->ca_file, &s->anchors, err);
 	s->tls.anchors = s->anchors;
 	if (rv == CS_OK && s->p->user != NULL)
-		rv = enroll_http_read_secret(s->p->password_file, "password-file", &s->password,
-					     err);
+		rv = http_read_password(s->p, &s->password, err);
 	if (rv == CS_OK)
 		rv = est_identity(s, client, err);
 	if (rv != CS_OK)

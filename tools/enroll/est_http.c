@@ -294,34 +294,6 @@ cs_rv enroll_http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 
 	return rv;
 }
 
-cs_rv enroll_http_read_secret(const char *path, const char *what, char **out, cs_err *err)
-{
-	cs_bytes data = {0};
-	size_t n;
-	cs_rv rv;
-
-	*out = NULL;
-	if (path == NULL)
-		return CS_OK;
-	rv = cs_read_file(path, &data, err);
-	if (rv != CS_OK) {
-		cs_err_prefix(err, "%s", what);
-		return rv;
-	}
-	for (n = 0; n < data.len && data.data[n] != '\n' && data.data[n] != '\r'; n++)
-		;
-	*out = strndup((const char *)data.data, n);
-	cs_bytes_clear(&data);
-	return *out != NULL ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-}
-
-void enroll_http_secret_free(char *secret)
-{
-	if (secret != NULL)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-}
-
 void enroll_http_excerpt(const cs_bytes *body, char *out, size_t n)
 {
 	size_t i, o = 0;

@@ -67,11 +67,6 @@ cs_rv enroll_http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) *
 cs_rv enroll_http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert,
 				  EVP_PKEY **key, cs_err *err);
 
-/* The profile's password-file, first line, for Basic auth.  NULL file: no
- * password (CS_OK, *out NULL).  Caller wipes and frees (enroll_http_secret_free). */
-cs_rv enroll_http_read_secret(const char *path, const char *what, char **out, cs_err *err);
-void enroll_http_secret_free(char *secret);
-
 /* A message-safe excerpt of a server's body: printable ASCII, at most n chars. */
 void enroll_http_excerpt(const cs_bytes *body, char *out, size_t n);
 

@@ -154,18 +154,18 @@ static const enroll_protocol *const protocols[] = {
 	&enroll_local,
 	&enroll_est,
 	&enroll_scep,
+	&enroll_certsrv,
+	&enroll_acme,
 };
 
-static const char *known_protocols(void)
+static const char *known_names(void)
 {
-	static char list[128];
-	size_t i;
+	static char names[160];
+	size_t i, n = 0;
 
-	list[0] = '\0';
-	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-			 protocols[i]->name);
-	return list;
+	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]) && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, " %s", protocols[i]->name);
+	return names;
 }
 
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err)
@@ -178,6 +178,24 @@ cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err
 			return CS_OK;
 		}
 	}
-	return cs_err_set(err, CS_ERR_USAGE, "unknown CA protocol '%s' (this build knows: %s)",
-			  name ? name : "", known_protocols());
+	return cs_err_set(err, CS_ERR_USAGE, "unknown CA protocol '%s' (this build knows:%s)",
+			  name ? name : "", known_names());
+}
+
+cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
+		      cs_err *err)
+{
+	const unsigned char *der = pending->csr_der.data;
+	X509_REQ *req = d2i_X509_REQ(NULL, &der, (long)pending->csr_der.len);
+	const enroll_protocol *proto = NULL;
+	cs_rv rv;
+
+	if (req == NULL)
+		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
+				  (long long)pending->id);
+	rv = enroll_protocol_find(ctx->profile->protocol, &proto, err);
+	if (rv == CS_OK)
+		rv = proto->submit(ctx, req, pending, out, err);
+	X509_REQ_free(req);
+	return rv;
 }

@@ -18,6 +18,7 @@
  */
 #include "enroll.h"
 #include "est_http.h"
+#include "http.h"
 #include "scep_msg.h"
 
 #include <stdio.h>
@@ -366,10 +367,12 @@ static cs_rv scep_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 		return cs_err_set(err, CS_ERR_USAGE,
 				  "SCEP needs an RSA key (the CA encrypts its answer to it), not %s",
 				  spec->key);
-	rv = enroll_http_read_secret(file, "challenge-file", &secret, err);
+	if (file == NULL)
+		return CS_OK;
+	rv = http_read_secret_file(file, "challenge-file", &secret, err);
 	if (rv == CS_OK && secret != NULL)
 		rv = cs_request_spec_set(&spec->challenge_password, secret, err);
-	enroll_http_secret_free(secret);
+	http_secret_free(secret);
 	return rv;
 }
 

@@ -1,0 +1,80 @@
+#!/bin/bash
+# What can go wrong between `request --ca` and an online CA, with the AD CS
+# fixture: the CA unreachable, its TLS certificate not trusted, 401 and 403,
+# a password file others can read, a page that says nothing, and answers that
+# are not the certificate (HTML, bad Base64, PKCS#7 without certificates, a
+# certificate for another key).  Each: its exit code and message, nothing in
+# My, the request and its key kept; and asking again (--retrieve) changes
+# neither the store nor the token.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/token.sh"
+. "$(dirname "$0")/../lib/certsrv.sh"
+
+make_token || tap_bail "cannot make the store's token"
+certsrv_pki || tap_bail "cannot make the test PKI"
+pki_issue "$PKI" other other.example adcs server || tap_bail "cannot make another certificate"
+cs import "$PKI/tlsroot.crt" --store Root >/dev/null || tap_bail "cannot trust the TLS root"
+cs import "$PKI/adcs.crt" --store Root >/dev/null || tap_bail "cannot trust the issuing CA"
+my_count() { cs list My --json | count_listed; }
+pending_count() { cs requests --json | grep -c '"id"'; }
+
+# expect_fault DESC CODE ERE PROFILE: a request to PROFILE fails so, then a retry
+# changes nothing.
+expect_fault() {
+	local desc=$1 code=$2 ere=$3 profile=$4 my tokens id before
+	my=$(my_count)
+	tokens=$(token_count)
+	run_cs request --cn fault.example --san dns:fault.example --ca "$profile"
+	tap_is "$RC" "$code" "$desc: exit $code"
+	tap_like "$ERR" "$ere" "$desc: says what is wrong"
+	tap_like "$ERR" "pending request [0-9]+ kept" "$desc: says the request is kept"
+	tap_is "$(my_count)" "$my" "$desc: nothing installed in My"
+	tap_is "$(pending_count)" 1 "$desc: the request is kept"
+	tap_is "$(token_count)" $((tokens + 2)) "$desc: its key is kept"
+	id=$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | head -1)
+	before=$(store_snapshot)
+	tokens=$(token_objects)
+	run_cs request --retrieve "$id"
+	tap_is "$RC" "$code" "$desc, asked again: exit $code"
+	tap_is "$(store_snapshot)" "$before" "$desc, asked again: store unchanged"
+	tap_is "$(token_objects)" "$tokens" "$desc, asked again: token unchanged"
+	cs requests --cancel "$id" >/dev/null
+}
+
+# --- transport and TLS -------------------------------------------------------------
+add_profile down protocol=certsrv url="https://127.0.0.1:$(free_port)/certsrv" connect-timeout=3
+expect_fault "CA unreachable" 12 "cannot reach CA down at https://127.0.0.1:[0-9]+/certsrv" down
+start_certsrv pinned
+add_profile pinned ca-file="$PKI/adcs.crt"
+expect_fault "TLS certificate not trusted (wrong ca-file)" 12 \
+	"TLS certificate of CA pinned .* is not trusted.*ca-file = FILE" pinned
+
+# --- credentials ---------------------------------------------------------------------
+printf 'right\n' >"$TEST_TMP/right"
+printf 'wrong\n' >"$TEST_TMP/wrong"
+chmod 600 "$TEST_TMP/right" "$TEST_TMP/wrong"
+start_certsrv badpass --user enroll --password-file "$TEST_TMP/right"
+add_profile badpass auth=basic user=enroll password-file="$TEST_TMP/wrong"
+expect_fault "wrong password (401)" 10 "CA badpass refused the credentials \(HTTP 401" badpass
+start_certsrv forbid --forbid
+expect_fault "forbidden (403)" 10 "HTTP 403" forbid
+cp "$TEST_TMP/right" "$TEST_TMP/open"
+chmod 644 "$TEST_TMP/open"
+start_certsrv openpass --user enroll --password-file "$TEST_TMP/right"
+add_profile openpass auth=basic user=enroll password-file="$TEST_TMP/open"
+expect_fault "password file readable by others" 11 "accessible by group or others" openpass
+tap_unlike "$ERR" "right" "password file readable by others: the password is not printed"
+
+# --- answers that are not the certificate ------------------------------------------
+start_certsrv garbage --garbage
+expect_fault "a page saying neither issued, pending nor denied" 5 \
+	"neither issued, pending nor denied" garbage
+start_certsrv html --answer html
+expect_fault "HTML instead of a certificate" 5 "HTML page instead of certificate" html
+start_certsrv badb64 --answer badb64
+expect_fault "bad Base64" 5 "CA badb64, certificate [0-9]+: .*Base64" badb64
+start_certsrv emptyp7 --answer emptyp7
+expect_fault "PKCS#7 with no certificates" 5 "PKCS#7 holds no certificates" emptyp7
+start_certsrv otherkey --answer otherkey --other-cert "$PKI/other.crt"
+expect_fault "a certificate for another key" 16 "is not for the key of pending request" otherkey
+tap_done

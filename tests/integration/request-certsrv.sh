@@ -1,0 +1,110 @@
+#!/bin/bash
+# AD CS web enrollment (protocol = certsrv) against the fixture: the CA's TLS
+# certificate checked against Root, the issuing CA's chain from certcarc.asp +
+# certnew.p7b trusted on purpose, a request issued at once (Valid in My), one
+# left pending and retrieved later, one denied, and Basic authentication
+# with the password from a 0600 file.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/token.sh"
+. "$(dirname "$0")/../lib/certsrv.sh"
+
+make_token || tap_bail "cannot make the store's token"
+certsrv_pki || tap_bail "cannot make the test PKI"
+my_count() { cs list My --json | count_listed; }
+pending_count() { cs requests --json | grep -c '"id"'; }
+
+start_certsrv adcs
+ADCS_DIR=$TEST_TMP/certsrv-adcs
+
+# --- the CA's TLS certificate is checked against Root ------------------------
+run_cs request --cn web.example --san dns:web.example --ca adcs
+tap_is "$RC" 12 "TLS root not in Root: exit 12"
+tap_like "$ERR" "TLS certificate of CA adcs .* is not trusted" "TLS root not in Root: says so"
+tap_like "$ERR" "ca-file" "TLS root not in Root: says how to fix it"
+tap_is "$(my_count)" 0 "TLS root not in Root: nothing in My"
+tap_is "$(pending_count)" 1 "TLS root not in Root: the request stays pending"
+cs import "$PKI/tlsroot.crt" --store Root >/dev/null || tap_bail "cannot trust the TLS root"
+
+# --- ca roots: certcarc.asp, then certnew.p7b ---------------------------------
+run_cs ca roots adcs
+tap_is "$RC" 0 "ca roots adcs: exit 0"
+tap_like "$OUT" "root +CN=Fixture Issuing CA" "ca roots: the issuing CA's root"
+tap_like "$OUT" "SHA-256 $(pki_sha256 "$PKI/adcs.crt")" "ca roots: its fingerprint"
+run_cs ca roots adcs --trust --expect-fingerprint "$(pki_sha256 "$PKI/adcs.crt")"
+tap_is "$RC" 0 "ca roots adcs --trust: exit 0"
+
+# --- issued at once -------------------------------------------------------------
+run_cs request --cn web.example --san dns:web.example --ca adcs --usage Default
+tap_is "$RC" 0 "request --ca adcs: exit 0"
+tap_like "$OUT" "Certificate issued and installed in My" "request --ca adcs: installed"
+tap_like "$OUT" "Status: +Valid" "request --ca adcs: Valid"
+tap_like "$OUT" "assigned to usage Default" "request --ca adcs: usage assigned"
+tap_like "$ERR" "waiting for the CA adcs" "request --ca adcs: waiting message on stderr"
+tap_is "$(cat "$(ls -t "$ADCS_DIR"/*.attrib | head -1)")" "CertificateTemplate:WebServer" \
+	"certfnsh.asp got CertAttrib CertificateTemplate:WebServer"
+thumb=$(printf '%s' "$OUT" | sed -n 's/.*Thumbprint: *//p')
+run_cs verify "$thumb"
+tap_like "$OUT" "^Valid$" "verify: Valid"
+first=$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | head -1)
+run_cs request --retrieve "$first"
+tap_is "$RC" 0 "the request kept after the TLS failure, retried: exit 0"
+tap_like "$OUT" "Status: +Valid" "retried: Valid"
+tap_is "$(pending_count)" 0 "retried: no request left pending"
+
+# --- pending, then issued on --retrieve ------------------------------------------
+start_certsrv pend --mode pending --pending-polls 1
+run_cs request --cn later.example --san dns:later.example --ca pend
+tap_is "$RC" 15 "pending: exit 15"
+tap_like "$ERR" "its ID 4[0-9]" "pending: names the CA's request ID"
+tap_like "$ERR" "certstore request --retrieve [0-9]+" "pending: says how to ask again"
+id=$(printf '%s' "$ERR" | sed -n 's/.*--retrieve \([0-9]*\).*/\1/p')
+run_cs requests
+tap_like "$OUT" "later.example" "pending: listed by requests"
+run_cs request --retrieve "$id"
+tap_is "$RC" 15 "retrieve while still pending: exit 15"
+tap_like "$ERR" "Taken Under Submission" "retrieve while pending: the CA's words"
+run_cs request --retrieve "$id"
+tap_is "$RC" 0 "retrieve once issued: exit 0"
+tap_like "$OUT" "Status: +Valid" "retrieved: Valid"
+tap_is "$(pending_count)" 0 "retrieved: no longer pending"
+
+# --- denied ----------------------------------------------------------------------
+start_certsrv deny --mode deny
+before_my=$(my_count)
+before_tok=$(token_count)
+run_cs request --cn denied.example --san dns:denied.example --ca deny
+tap_is "$RC" 12 "denied: exit 12"
+tap_like "$ERR" "CA deny denied the request \(its ID [0-9]+\): Denied by Policy Module" \
+	"denied: the disposition message"
+tap_is "$(my_count)" "$before_my" "denied: nothing in My"
+tap_is "$(pending_count)" 1 "denied: the request is kept"
+tap_is "$(token_count)" $((before_tok + 2)) "denied: its key is kept"
+id=$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | head -1)
+cs requests --cancel "$id" >/dev/null
+
+# --- Basic authentication ------------------------------------------------------------
+printf 's3cret-pass\n' >"$TEST_TMP/ca-pass"
+chmod 600 "$TEST_TMP/ca-pass"
+printf 'wrong-pass\n' >"$TEST_TMP/wrong-pass"
+chmod 600 "$TEST_TMP/wrong-pass"
+start_certsrv auth --user enroll --password-file "$TEST_TMP/ca-pass"
+add_profile auth auth=basic user=enroll password-file="$TEST_TMP/ca-pass"
+run_cs request --cn auth.example --san dns:auth.example --ca auth
+tap_is "$RC" 0 "basic auth: exit 0"
+tap_like "$OUT" "Status: +Valid" "basic auth: Valid"
+tap_unlike "$ERR$OUT" "s3cret" "basic auth: the password is not printed"
+tap_unlike "$(cat "$STORE"/store.db* | strings)" "s3cret" "basic auth: nor kept in the store"
+add_profile asks protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=basic user=enroll
+shown=$(with_tty s3cret-pass "$CERTSTORE" --store-dir "$STORE" request --cn tty.example --ca asks)
+tap_like "$shown" "Password for enroll at CA asks: " "no password-file: asks on the terminal"
+tap_like "$shown" "rc 0" "no password-file: the typed password is used"
+tap_unlike "$shown" "s3cret" "no password-file: the password is not echoed"
+# setsid: no controlling terminal even when make check runs from one
+setsid -w "$CERTSTORE" --store-dir "$STORE" request --cn notty.example --ca asks \
+	</dev/null >/dev/null 2>"$TEST_TMP/notty.err"
+RC=$?
+ERR=$(cat "$TEST_TMP/notty.err")
+tap_is "$RC" 10 "no password-file and no terminal: exit 10"
+tap_like "$ERR" "no terminal to ask on: set password-file in \[ca.asks\]" \
+	"no password-file and no terminal: says what to do"
+tap_done

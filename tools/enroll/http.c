@@ -1,0 +1,386 @@
+/*
+ * http.c - see http.h.
+ */
+#include "config.h"
+#include "http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+#include <openssl/pem.h>
+
+void http_response_clear(http_response *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	free(r->content_type);
+	free(r->location);
+	free(r->replay_nonce);
+	free(r->link_up);
+	memset(r, 0, sizeof(*r));
+	r->retry_after = -1;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	http_response *r = arg;
+	size_t add = size * n;
+	char *grown;
+
+	if (r->len + add > HTTP_MAX_BODY)
+		return 0; /* curl reports a write error */
+	grown = realloc(r->body, r->len + add + 1);
+	if (grown == NULL)
+		return 0;
+	memcpy(grown + r->len, data, add);
+	r->body = grown;
+	r->len += add;
+	r->body[r->len] = '\0';
+	return add;
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return strndup(s, n);
+}
+
+static void keep_header(char **slot, const char *v, size_t n)
+{
+	free(*slot);
+	*slot = trimmed(v, n);
+}
+
+/* Link: <https://ca/chain>;rel="up" — the first "up" link only. */
+static void keep_link_up(http_response *r, const char *v, size_t n)
+{
+	const char *lt = memchr(v, '<', n), *gt = lt ? memchr(lt, '>', n - (size_t)(lt - v)) : NULL;
+	char *rest;
+
+	if (gt == NULL || r->link_up != NULL)
+		return;
+	rest = strndup(gt, n - (size_t)(gt - v));
+	if (rest != NULL && strstr(rest, "rel=\"up\"") != NULL)
+		r->link_up = strndup(lt + 1, (size_t)(gt - lt - 1));
+	free(rest);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	http_response *r = arg;
+	size_t len = size * n;
+	const char *colon = memchr(data, ':', len);
+	size_t name_len = colon ? (size_t)(colon - data) : 0;
+	const char *v = colon ? colon + 1 : NULL;
+	size_t vn = colon ? len - name_len - 1 : 0;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response (after 100) */
+		http_response_clear(r);
+		return len;
+	}
+	if (colon == NULL)
+		return len;
+	if (name_len == 12 && strncasecmp(data, "Content-Type", 12) == 0)
+		keep_header(&r->content_type, v, vn);
+	else if (name_len == 8 && strncasecmp(data, "Location", 8) == 0)
+		keep_header(&r->location, v, vn);
+	else if (name_len == 12 && strncasecmp(data, "Replay-Nonce", 12) == 0)
+		keep_header(&r->replay_nonce, v, vn);
+	else if (name_len == 4 && strncasecmp(data, "Link", 4) == 0)
+		keep_link_up(r, v, vn);
+	else if (name_len == 11 && strncasecmp(data, "Retry-After", 11) == 0) {
+		char *t = trimmed(v, vn), *end = NULL;
+		long s = t ? strtol(t, &end, 10) : -1;
+
+		/* HTTP-date forms are rare from CAs: treat them as "a while". */
+		r->retry_after = (t && end != t && *end == '\0' && s >= 0) ? s : 10;
+		free(t);
+	}
+	return len;
+}
+
+/* The Root store as PEM in memory, for when published/roots.pem was never written. */
+static cs_rv root_store_pem(cs_store *store, char **out, cs_err *err)
+{
+	cs_find_opts opts = {.store = CS_STORE_ROOT};
+	cs_cert_list roots = {0};
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	size_t i;
+	cs_rv rv = bio ? cs_store_list(store, &opts, &roots, err)
+		       : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+
+	for (i = 0; rv == CS_OK && i < roots.n; i++)
+		PEM_write_bio_X509(bio, roots.items[i]->x509);
+	if (rv == CS_OK) {
+		len = BIO_get_mem_data(bio, &data);
+		*out = strndup(len > 0 ? data : "", len > 0 ? (size_t)len : 0);
+	}
+	cs_cert_list_clear(&roots);
+	BIO_free(bio);
+	return rv;
+}
+
+static cs_rv set_trust(http_conn *h, cs_store *store, cs_err *err)
+{
+	CURL *c = h->curl;
+	char *bundle = NULL;
+	struct stat st;
+	cs_rv rv = CS_OK;
+
+	/* Only what the admin chose: never the system's CA directory as well. */
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->profile->ca_file != NULL) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->profile->ca_file);
+		return CS_OK;
+	}
+	if (asprintf(&bundle, "%s/published/roots.pem", cs_store_dir(store)) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	if (stat(bundle, &st) == 0 && st.st_size > 0) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, bundle);
+	} else {
+		struct curl_blob blob = {0};
+
+		rv = root_store_pem(store, &h->ca_pem, err);
+		blob.data = h->ca_pem;
+		blob.len = h->ca_pem ? strlen(h->ca_pem) : 0;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(c, CURLOPT_CAINFO, NULL);
+		if (rv == CS_OK)
+			curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	free(bundle);
+	return rv;
+}
+
+static cs_rv set_auth(http_conn *h, cs_err *err)
+{
+	const enroll_profile *p = h->profile;
+	const char *auth = p->auth ? p->auth : "none";
+	long how;
+	char *password = NULL;
+	cs_rv rv;
+
+	if (strcasecmp(auth, "none") == 0 || strcasecmp(auth, "cert") == 0)
+		return CS_OK;
+	if (strcasecmp(auth, "basic") == 0)
+		how = CURLAUTH_BASIC;
+	else if (strcasecmp(auth, "ntlm") == 0)
+		how = CURLAUTH_NTLM;
+	else if (strcasecmp(auth, "negotiate") == 0)
+		how = CURLAUTH_NEGOTIATE;
+	else
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "[ca.%s] auth = %s: expected none, basic, ntlm or negotiate",
+				  p->name, auth);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPAUTH, how);
+	if (how == CURLAUTH_NEGOTIATE && p->user == NULL) {
+		/* Kerberos: the ticket in the credential cache speaks for us. */
+		curl_easy_setopt(h->curl, CURLOPT_USERNAME, "");
+		return CS_OK;
+	}
+	if (p->user == NULL)
+		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = %s needs user", p->name,
+				  auth);
+	rv = http_read_password(p, &password, err);
+	if (rv != CS_OK)
+		return rv;
+	curl_easy_setopt(h->curl, CURLOPT_USERNAME, p->user);
+	curl_easy_setopt(h->curl, CURLOPT_PASSWORD, password); /* libcurl keeps its own copy */
+	http_secret_free(password);
+	return CS_OK;
+}
+
+cs_rv http_open(enroll_ctx *ctx, http_conn *out, cs_err *err)
+{
+	const enroll_profile *p = ctx->profile;
+	cs_rv rv;
+
+	memset(out, 0, sizeof(*out));
+	out->profile = p;
+	if (p->url == NULL || strncasecmp(p->url, "https://", 8) != 0)
+		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] url must be an https:// URL (got %s)",
+				  p->name, p->url ? p->url : "none");
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	out->curl = curl_easy_init();
+	if (out->curl == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot set up libcurl");
+	curl_easy_setopt(out->curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(out->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(out->curl, CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
+	curl_easy_setopt(out->curl, CURLOPT_TIMEOUT, p->timeout);
+	curl_easy_setopt(out->curl, CURLOPT_USERAGENT, "certstore/" PACKAGE_VERSION);
+	rv = set_trust(out, ctx->store, err);
+	if (rv == CS_OK)
+		rv = set_auth(out, err);
+	if (rv != CS_OK)
+		http_close(out);
+	return rv;
+}
+
+void http_close(http_conn *h)
+{
+	if (h == NULL)
+		return;
+	if (h->curl != NULL)
+		curl_easy_cleanup(h->curl);
+	free(h->ca_pem);
+	memset(h, 0, sizeof(*h));
+}
+
+static bool tls_trust_failure(CURLcode rc)
+{
+	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+	       rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+static cs_rv transport_error(const http_conn *h, const char *url, CURLcode rc, const char *msg,
+			     cs_err *err)
+{
+	const char *name = h->profile->name;
+
+	if (tls_trust_failure(rc))
+		return cs_err_set(err, CS_ERR_CA,
+				  "the TLS certificate of CA %s (%s) is not trusted: %s; check its "
+				  "fingerprint and put its root in Root (`certstore import ROOT "
+				  "--store Root`, or `certstore ca roots %s --trust` when the CA "
+				  "also signs its own TLS certificate), or pin it with ca-file = "
+				  "FILE in [ca.%s]",
+				  name, url, *msg ? msg : curl_easy_strerror(rc), name, name);
+	if (rc == CURLE_WRITE_ERROR)
+		return cs_err_set(err, CS_ERR_CA, "CA %s (%s) sent more than %u bytes", name, url,
+				  HTTP_MAX_BODY);
+	return cs_err_set(err, CS_ERR_CA, "cannot reach CA %s at %s: %s", name, url,
+			  *msg ? msg : curl_easy_strerror(rc));
+}
+
+static struct curl_slist *request_headers(const char *content_type, const char *accept)
+{
+	struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+	char line[160];
+
+	if (content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+		list = curl_slist_append(list, line);
+	}
+	if (accept != NULL) {
+		snprintf(line, sizeof(line), "Accept: %s", accept);
+		list = curl_slist_append(list, line);
+	}
+	return list;
+}
+
+static void set_method(CURL *c, const char *method, const void *body, size_t len)
+{
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+cs_rv http_request(http_conn *h, const char *method, const char *url, const char *content_type,
+		   const void *body, size_t len, const char *accept, http_response *out,
+		   cs_err *err)
+{
+	char msg[CURL_ERROR_SIZE] = "";
+	struct curl_slist *headers = request_headers(content_type, accept);
+	CURL *c = h->curl;
+	CURLcode rc;
+
+	http_response_clear(out);
+	if (!h->announced) {
+		fprintf(stderr, "certstore: waiting for the CA %s...\n", h->profile->name);
+		h->announced = true;
+	}
+	set_method(c, method, body, len);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, msg);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		http_response_clear(out);
+		return transport_error(h, url, rc, msg, err);
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	if (out->body == NULL && (out->body = strdup("")) == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	return CS_OK;
+}
+
+cs_rv http_status_error(const http_conn *h, const char *url, const http_response *resp,
+			cs_err *err)
+{
+	const char *name = h->profile->name;
+
+	if (resp->status == 401)
+		return cs_err_set(err, CS_ERR_AUTH,
+				  "CA %s refused the credentials (HTTP 401 at %s): check user and "
+				  "password-file in [ca.%s]",
+				  name, url, name);
+	if (resp->status == 403)
+		return cs_err_set(err, CS_ERR_AUTH,
+				  "CA %s says this account may not do that (HTTP 403 at %s)", name,
+				  url);
+	if (resp->status >= 400 || resp->status < 100)
+		return cs_err_set(err, CS_ERR_CA, "CA %s answered HTTP %ld at %s", name,
+				  resp->status, url);
+	return CS_OK;
+}
+
+cs_rv http_get(http_conn *h, const char *url, const char *accept, http_response *out,
+	       cs_err *err)
+{
+	cs_rv rv = http_request(h, "GET", url, NULL, NULL, 0, accept, out, err);
+
+	if (rv == CS_OK)
+		rv = http_status_error(h, url, out, err);
+	return rv;
+}
+
+char *http_form_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(strlen(s) * 3 + 1), *w = out;
+
+	for (; out != NULL && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			*w++ = (char)c;
+		} else {
+			*w++ = '%';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
+		}
+	}
+	if (out != NULL)
+		*w = '\0';
+	return out;
+}
