@@ -11,6 +11,7 @@ PACKAGES=(
 	softhsm2 opensc gnutls-bin libnss3-tools ca-certificates
 	clang libclang-rt-14-dev valgrind xxd
 	pebble python3
+	scep
 )
 
 missing=()

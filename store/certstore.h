@@ -54,6 +54,8 @@ typedef enum {
 	CS_ERR_NOT_VALID = 14,    /* the certificate's status is not Valid */
 	CS_ERR_PENDING = 15,      /* the CA has not answered yet */
 	CS_ERR_KEY = 16,          /* private key missing or does not match */
+	CS_ERR_UNREACHABLE = 17,  /* the CA could not be reached (connect, DNS, timeout) */
+	CS_ERR_TLS = 18,          /* the CA's TLS certificate did not verify */
 } cs_rv;
 
 #define CS_ERR_MSG_MAX 1024

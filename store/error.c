@@ -81,6 +81,8 @@ const char *cs_rv_name(cs_rv rv)
 	case CS_ERR_NOT_VALID: return "not valid";
 	case CS_ERR_PENDING: return "pending";
 	case CS_ERR_KEY: return "key error";
+	case CS_ERR_UNREACHABLE: return "CA unreachable";
+	case CS_ERR_TLS: return "TLS verification failed";
 	}
 	return "unknown error";
 }

@@ -36,6 +36,9 @@ typedef struct cs_request_spec {
 	char *template_name; /* Microsoft certificate template name (1.3.6.1.4.1.311.20.2) */
 	char *template_oid;  /* "OID:major[:minor]" (1.3.6.1.4.1.311.21.7) */
 	char *friendly_name; /* NULL: generated from the CN and the date */
+	/* PKCS#9 challengePassword attribute (SCEP's one-time enrollment
+	 * secret); a secret: wiped by cs_request_spec_clear, never printed. */
+	char *challenge_password;
 	bool exportable;
 } cs_request_spec;
 
@@ -67,7 +70,8 @@ char *cs_request_friendly_name(const cs_request_spec *spec, time_t now);
 /*
  * Builds and signs the PKCS#10 request with key (any EVP_PKEY that can sign:
  * a certstore provider key in practice).  Carries the SANs and template
- * extensions in an extensionRequest attribute.  Checks the spec first: a
+ * extensions in an extensionRequest attribute, and challenge_password (when
+ * set) in a challengePassword attribute.  Checks the spec first: a
  * missing subject, a bad SAN, an unknown hash are CS_ERR_USAGE.
  */
 cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **out, cs_err *err);

@@ -221,6 +221,12 @@ cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **ou
 		goto out;
 	}
 	rv = add_extensions(spec, req, err);
+	if (rv == CS_OK && spec->challenge_password != NULL &&
+	    !X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword, MBSTRING_UTF8,
+				       (const unsigned char *)spec->challenge_password, -1)) {
+		ERR_clear_error();
+		rv = cs_err_set(err, CS_ERR_USAGE, "the challenge password cannot be encoded");
+	}
 	if (rv != CS_OK)
 		goto out;
 	if (X509_REQ_sign(req, key, md) <= 0) {

@@ -191,7 +191,7 @@ static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 	const enroll_protocol *proto = NULL;
 	cs_cert_list certs = {0};
 	cli_keys keys = {0};
-	enroll_ctx ctx = {store, &keys, NULL};
+	enroll_ctx ctx = {store, &keys, NULL, a->expect};
 	cs_rv rv;
 
 	rv = enroll_profile_load(store, a->name, &profile, err);
@@ -251,7 +251,9 @@ const cli_command cmd_ca = {
 	     "roots         fetches the CA's certificates and prints each with its SHA-256\n"
 	     "              fingerprint; intermediates go to CA.  The root goes to Root only\n"
 	     "              with --trust (and, given --expect-fingerprint, only if it matches:\n"
-	     "              exit 6 otherwise).\n",
+	     "              exit 6 otherwise).  For an EST CA not trusted yet, the\n"
+	     "              fingerprint also vouches for the first TLS connection (RFC 7030\n"
+	     "              4.1.1): the server's TLS chain must verify under that certificate.\n",
     .shortopts = "h",
     .longopts = longopts,
     .run = run_ca,

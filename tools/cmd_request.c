@@ -145,17 +145,16 @@ static cs_rv dry_run(const request_args *a, cs_err *err)
 	return rv;
 }
 
-static cs_rv new_request(cs_store *store, cli_keys *keys, const request_args *a, cs_err *err)
+static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_err *err)
 {
-	enroll_profile *profile = NULL;
 	cs_pending *p = NULL;
 	X509_REQ *req = NULL;
 	cs_rv rv = CS_OK;
 
-	/* An unknown profile fails before any key is made. */
+	/* An unknown profile fails before any key is made; so does the CA's say
+	 * about the request (SCEP's challenge, EST's /csrattrs). */
 	if (a->ca != NULL)
-		rv = enroll_profile_load(store, a->ca, &profile, err);
-	enroll_profile_free(profile);
+		rv = flow_prepare(store, keys, a->ca, &a->spec, err);
 	if (rv == CS_OK)
 		rv = flow_make_pending(store, keys, &a->spec,
 				       &(flow_target){.ca_profile = a->ca, .usages = a->usages}, &p,

@@ -46,6 +46,9 @@ cs_rv flow_renew(cs_store *store, cli_keys *keys, const cs_cert *cert, const cha
 	t.ca_profile = out_file == NULL ? profile : NULL;
 	t.renews = cert->sha1;
 	t.reuse_key = new_key ? NULL : cert->key_uri;
+	/* The CA's say (SCEP's challenge) before the request is made. */
+	if (rv == CS_OK && t.ca_profile != NULL)
+		rv = flow_prepare(store, keys, t.ca_profile, &spec, err);
 	if (rv == CS_OK)
 		rv = flow_make_pending(store, keys, &spec, &t, &p, &req, err);
 	if (rv == CS_OK && out_file != NULL) {
@@ -55,7 +58,7 @@ cs_rv flow_renew(cs_store *store, cli_keys *keys, const cs_cert *cert, const cha
 			       "response moves its usages\n",
 			       (long long)p->id, cert->subject, out_file);
 	} else if (rv == CS_OK)
-		rv = flow_submit(store, keys, profile, p, req, json, err);
+		rv = flow_submit_renewal(store, keys, profile, p, req, cert, json, err);
 	X509_REQ_free(req);
 	cs_pending_free(p);
 	cs_request_spec_clear(&spec);

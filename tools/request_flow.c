@@ -218,25 +218,57 @@ static cs_rv handle_answer(cs_store *store, const cs_pending *pending, enroll_an
 	return flow_install_answer(store, pending, &a->certs, profile_name, json, err);
 }
 
-cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
-		  const cs_pending *pending, X509_REQ *req, bool json, cs_err *err)
+static cs_rv load_protocol(cs_store *store, const char *profile_name, enroll_profile **profile,
+			   const enroll_protocol **proto, cs_err *err)
+{
+	cs_rv rv = enroll_profile_load(store, profile_name, profile, err);
+
+	if (rv == CS_OK)
+		rv = enroll_protocol_find((*profile)->protocol, proto, err);
+	return rv;
+}
+
+cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name,
+		   cs_request_spec *spec, cs_err *err)
+{
+	enroll_profile *profile = NULL;
+	const enroll_protocol *proto = NULL;
+	enroll_ctx ctx = {store, keys, NULL, NULL};
+	cs_rv rv = load_protocol(store, profile_name, &profile, &proto, err);
+
+	ctx.profile = profile;
+	if (rv == CS_OK && proto->prepare != NULL)
+		rv = proto->prepare(&ctx, spec, err);
+	enroll_profile_free(profile);
+	return rv;
+}
+
+static cs_rv ask_ca(enroll_ctx *ctx, const enroll_protocol *proto, const cs_pending *pending,
+		    X509_REQ *req, const cs_cert *current, enroll_answer *answer, cs_err *err)
+{
+	if (current != NULL && proto->renew != NULL)
+		return proto->renew(ctx, req, pending, current, answer, err);
+	return req != NULL ? proto->submit(ctx, req, pending, answer, err)
+			   : proto->retrieve(ctx, pending, answer, err);
+}
+
+static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name,
+		       const cs_pending *pending, X509_REQ *req, const cs_cert *current, bool json,
+		       cs_err *err)
 {
 	enroll_profile *profile = NULL;
 	const enroll_protocol *proto = NULL;
 	enroll_answer answer = {0};
-	enroll_ctx ctx = {store, keys, NULL};
+	enroll_ctx ctx = {store, keys, NULL, NULL};
 	cs_rv rv;
 
-	rv = enroll_profile_load(store, profile_name, &profile, err);
-	if (rv == CS_OK)
-		rv = enroll_protocol_find(profile->protocol, &proto, err);
+	rv = load_protocol(store, profile_name, &profile, &proto, err);
 	if (rv == CS_OK) {
 		ctx.profile = profile;
 		if (!json)
 			fprintf(stderr, "certstore: sending the request to %s (%s)...\n",
 				profile_name, proto->name);
-		rv = req != NULL ? proto->submit(&ctx, req, pending, &answer, err)
-				 : proto->retrieve(&ctx, pending, &answer, err);
+		rv = ask_ca(&ctx, proto, pending, req, current, &answer, err);
 	}
 	if (rv == CS_OK)
 		rv = handle_answer(store, pending, &answer, profile_name, json, err);
@@ -247,6 +279,19 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
 	enroll_answer_clear(&answer);
 	enroll_profile_free(profile);
 	return rv;
+}
+
+cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
+		  const cs_pending *pending, X509_REQ *req, bool json, cs_err *err)
+{
+	return submit_to(store, keys, profile_name, pending, req, NULL, json, err);
+}
+
+cs_rv flow_submit_renewal(cs_store *store, cli_keys *keys, const char *profile_name,
+			  const cs_pending *pending, X509_REQ *req, const cs_cert *current,
+			  bool json, cs_err *err)
+{
+	return submit_to(store, keys, profile_name, pending, req, current, json, err);
 }
 
 cs_rv flow_write_request(const char *path, X509_REQ *req, cs_err *err)

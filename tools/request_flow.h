@@ -47,6 +47,23 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
 		  const cs_pending *pending, X509_REQ *req, bool json, cs_err *err);
 
 /*
+ * Lets profile_name's protocol adjust spec before the key and request are
+ * made (enroll_protocol.prepare); fails on an unknown profile, so nothing is
+ * made for a CA that does not exist.
+ */
+cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name,
+		   cs_request_spec *spec, cs_err *err);
+
+/*
+ * flow_submit for a renewal of current (a certificate in My): the protocol's
+ * renew when it has one (EST simplereenroll, authenticated as current), else
+ * its submit.
+ */
+cs_rv flow_submit_renewal(cs_store *store, cli_keys *keys, const char *profile_name,
+			  const cs_pending *pending, X509_REQ *req, const cs_cert *current,
+			  bool json, cs_err *err);
+
+/*
  * Installs certs (the certificate first) as the answer to pending: the
  * certificate must carry the pending request's public key, else
  * CS_ERR_KEY and nothing is installed.  Then assigns the requested usages

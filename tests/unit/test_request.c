@@ -65,6 +65,31 @@ static void test_request_from_fields_is_signed_and_carries_sans(void **state)
 	cs_request_spec_clear(&spec);
 }
 
+static void test_request_carries_challenge_password_attribute(void **state)
+{
+	cs_request_spec spec = {0};
+	EVP_PKEY *key = tu_key();
+	X509_ATTRIBUTE *attr;
+	ASN1_TYPE *value;
+	X509_REQ *req;
+	int i;
+
+	(void)state;
+	cs_request_spec_set(&spec.cn, "scep.example", NULL);
+	cs_request_spec_set(&spec.challenge_password, "one-time secret", NULL);
+	req = build(&spec, key);
+	assert_int_equal(X509_REQ_verify(req, key), 1);
+	i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword, -1);
+	assert_true(i >= 0);
+	attr = X509_REQ_get_attr(req, i);
+	value = X509_ATTRIBUTE_get0_type(attr, 0);
+	assert_non_null(value);
+	assert_memory_equal(ASN1_STRING_get0_data(value->value.asn1_string), "one-time secret", 15);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	cs_request_spec_clear(&spec);
+}
+
 static void test_request_subject_in_windows_order_with_escapes(void **state)
 {
 	cs_request_spec spec = {0};
@@ -220,6 +245,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_from_fields_is_signed_and_carries_sans),
+		cmocka_unit_test(test_request_carries_challenge_password_attribute),
 		cmocka_unit_test(test_request_subject_in_windows_order_with_escapes),
 		cmocka_unit_test(test_request_template_extensions),
 		cmocka_unit_test(test_request_refuses_bad_input),

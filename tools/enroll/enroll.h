@@ -61,6 +61,10 @@ typedef struct enroll_ctx {
 	cs_store *store;
 	cli_keys *keys;
 	const enroll_profile *profile;
+	/* `ca roots --expect-fingerprint`: the admin's out-of-band fingerprint of
+	 * the CA's root, for a first connection no anchor can verify yet
+	 * (RFC 7030 4.1.1 bootstrap).  NULL otherwise. */
+	const char *bootstrap_fingerprint;
 } enroll_ctx;
 
 typedef struct enroll_protocol {
@@ -73,6 +77,14 @@ typedef struct enroll_protocol {
 			  cs_err *err);
 	/* The CA's certificates, root last where known. */
 	cs_rv (*roots)(enroll_ctx *ctx, cs_cert_list *out, cs_err *err);
+	/* Optional: adjusts the request before it is built and its key made
+	 * (SCEP: the challenge password; EST: what /csrattrs asks for). */
+	cs_rv (*prepare)(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err);
+	/* Optional: renews current (a certificate in My with its key in the
+	 * token) with req, authenticating as current where the protocol can
+	 * (EST simplereenroll: TLS client auth).  NULL: renew with submit. */
+	cs_rv (*renew)(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pending,
+		       const cs_cert *current, enroll_answer *out, cs_err *err);
 } enroll_protocol;
 
 /*
@@ -87,6 +99,8 @@ cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer 
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err);
 
 extern const enroll_protocol enroll_local;
+extern const enroll_protocol enroll_est;
+extern const enroll_protocol enroll_scep;
 extern const enroll_protocol enroll_certsrv;
 extern const enroll_protocol enroll_acme;
 

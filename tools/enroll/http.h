@@ -76,6 +76,8 @@ char *http_form_escape(const char *s);
  * http_secret_free.
  */
 cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err);
+/* The same checks for any secret file (what: "password-file", "challenge-file"). */
+cs_rv http_read_secret_file(const char *path, const char *what, char **out, cs_err *err);
 void http_secret_free(char *secret);
 
 #endif

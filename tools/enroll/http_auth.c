@@ -36,7 +36,7 @@ static char *first_line(char *buf, size_t n)
 	return strdup(buf);
 }
 
-static cs_rv read_file_secret(const char *path, char **out, cs_err *err)
+cs_rv http_read_secret_file(const char *path, const char *what, char **out, cs_err *err)
 {
 	char buf[SECRET_MAX];
 	struct stat st;
@@ -45,19 +45,19 @@ static cs_rv read_file_secret(const char *path, char **out, cs_err *err)
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0)
-		return cs_err_set(err, CS_ERR_AUTH, "password-file %s: %s%s", path, strerror(errno),
+		return cs_err_set(err, CS_ERR_AUTH, "%s %s: %s%s", what, path, strerror(errno),
 				  errno == ELOOP ? " (it must not be a symbolic link)" : "");
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		rv = cs_err_set(err, CS_ERR_AUTH, "password-file %s is not a regular file", path);
+		rv = cs_err_set(err, CS_ERR_AUTH, "%s %s is not a regular file", what, path);
 	else if ((st.st_mode & 077) != 0)
 		rv = cs_err_set(err, CS_ERR_REFUSED,
-				"password-file %s is accessible by group or others (mode %04o); "
+				"%s %s is accessible by group or others (mode %04o); "
 				"it must be 0600 or 0400",
-				path, (unsigned)(st.st_mode & 07777));
+				what, path, (unsigned)(st.st_mode & 07777));
 	if (rv == CS_OK) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n <= 0)
-			rv = cs_err_set(err, CS_ERR_AUTH, "password-file %s is empty", path);
+			rv = cs_err_set(err, CS_ERR_AUTH, "%s %s is empty", what, path);
 		else if ((*out = first_line(buf, (size_t)n)) == NULL)
 			rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		OPENSSL_cleanse(buf, sizeof(buf));
@@ -88,6 +88,6 @@ cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err)
 {
 	*out = NULL;
 	if (p->password_file != NULL)
-		return read_file_secret(p->password_file, out, err);
+		return http_read_secret_file(p->password_file, "password-file", out, err);
 	return prompt_secret(p, out, err);
 }

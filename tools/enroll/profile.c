@@ -152,6 +152,8 @@ void enroll_answer_clear(enroll_answer *a)
 
 static const enroll_protocol *const protocols[] = {
 	&enroll_local,
+	&enroll_est,
+	&enroll_scep,
 	&enroll_certsrv,
 	&enroll_acme,
 };
