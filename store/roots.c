@@ -5,9 +5,11 @@
 #include "usage.h"
 #include "publish.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -89,6 +91,111 @@ cs_rv cs_publish_roots(cs_store *store, cs_err *err)
 out:
 	free(parent);
 	free(bundle);
+	cs_cert_list_clear(&roots);
+	return rv;
+}
+
+/* Appends fix (taken) to fixes. */
+static void push_fix(cs_fix_list *fixes, char *fix)
+{
+	char **grown = realloc(fixes->items, (fixes->n + 1) * sizeof(*grown));
+
+	if (grown == NULL) {
+		free(fix);
+		return;
+	}
+	fixes->items = grown;
+	fixes->items[fixes->n++] = fix;
+}
+
+/* Does published/roots/ hold one file per root, each one of them? */
+static bool hashed_dir_matches(const char *dir, const cs_cert_list *roots)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t files = 0, i;
+	bool ok = d != NULL;
+
+	while (ok && (e = readdir(d)) != NULL) {
+		char *path = NULL;
+		cs_bytes data = {0};
+		cs_cert_list one = {0};
+
+		if (e->d_name[0] == '.')
+			continue;
+		files++;
+		ok = asprintf(&path, "%s/%s", dir, e->d_name) >= 0 &&
+		     cs_read_file(path, &data, NULL) == CS_OK &&
+		     cs_parse_certs(data.data, data.len, NULL, &one, NULL) == CS_OK && one.n == 1;
+		for (i = 0; ok && i < roots->n; i++)
+			if (strcmp(roots->items[i]->sha1, one.items[0]->sha1) == 0)
+				break;
+		ok = ok && i < roots->n;
+		free(path);
+		cs_cert_list_clear(&one);
+		cs_bytes_clear(&data);
+	}
+	if (d != NULL)
+		closedir(d);
+	return ok && files == roots->n;
+}
+
+/* Why published/roots* differ from Root, or NULL when they agree. */
+static const char *roots_problem(const char *pub, const cs_cert_list *roots)
+{
+	char path[4200];
+	cs_bytes data = {0};
+	cs_cert_list certs = {0};
+	const char *why = NULL;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/roots.pem", pub);
+	if (cs_read_file(path, &data, NULL) != CS_OK) {
+		/* an empty bundle reads as "empty file": fine when Root is empty */
+		if (roots->n > 0 || access(path, F_OK) != 0)
+			why = "roots.pem was missing or unreadable";
+	} else if (cs_parse_certs(data.data, data.len, NULL, &certs, NULL) != CS_OK ||
+		   certs.n != roots->n) {
+		why = "roots.pem did not hold the Root store";
+	}
+	for (i = 0; why == NULL && i < certs.n; i++)
+		if (strcmp(certs.items[i]->sha1, roots->items[i]->sha1) != 0)
+			why = "roots.pem did not hold the Root store";
+	snprintf(path, sizeof(path), "%s/roots", pub);
+	if (why == NULL && !hashed_dir_matches(path, roots))
+		why = "roots/ did not hold the Root store";
+	cs_cert_list_clear(&certs);
+	cs_bytes_clear(&data);
+	return why;
+}
+
+cs_rv cs_publish_roots_check(cs_store *store, cs_fix_list *fixes, cs_err *err)
+{
+	cs_find_opts opts = {.store = CS_STORE_ROOT};
+	cs_cert_list roots = {0};
+	char *pub = NULL, *fix = NULL;
+	const char *why;
+	size_t swept;
+	cs_rv rv;
+
+	rv = cs_store_list(store, &opts, &roots, err);
+	if (rv == CS_OK && asprintf(&pub, "%s/published", cs_store_dir(store)) < 0) {
+		pub = NULL;
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	why = rv == CS_OK ? roots_problem(pub, &roots) : NULL;
+	if (why != NULL)
+		rv = cs_publish_roots(store, err);
+	if (why != NULL && rv == CS_OK &&
+	    asprintf(&fix, "published/roots: rewritten (%s)", why) >= 0)
+		push_fix(fixes, fix);
+	swept = rv == CS_OK ? cs_pubdir_sweep(pub) : 0;
+	if (swept > 0 && asprintf(&fix,
+				  "published: removed %zu unfinished or superseded "
+				  "generation%s",
+				  swept, swept == 1 ? "" : "s") >= 0)
+		push_fix(fixes, fix);
+	free(pub);
 	cs_cert_list_clear(&roots);
 	return rv;
 }

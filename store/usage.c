@@ -5,6 +5,7 @@
 #include "usage.h"
 #include "db.h"
 #include "publish.h"
+#include "usage_conf.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -172,16 +173,23 @@ static cs_rv prepare_publish(cs_store *store, const char *name, const cs_cert *c
 			     const cs_status_report *report, cs_pubdir *pd, cs_err *err)
 {
 	char *parent = usages_parent(store);
+	cs_usage_conf uc = {0};
 	cs_rv rv;
 
 	if (parent == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	rv = cs_pubdir_begin(parent, name, 0755, pd, err);
+	rv = cs_usage_conf_load(store, name, &uc, err);
+	if (rv == CS_OK)
+		rv = cs_pubdir_begin(parent, name, 0755, pd, err);
 	free(parent);
 	if (rv == CS_OK)
 		rv = write_usage_files(store, pd, cert, &report->chain, err);
+	/* before the swap: a group-only usage is never readable by others */
+	if (rv == CS_OK)
+		rv = cs_usage_conf_apply_group(&uc, pd->gen_dir, err);
 	if (rv != CS_OK)
 		cs_pubdir_abort(pd);
+	cs_usage_conf_clear(&uc);
 	return rv;
 }
 

@@ -66,6 +66,8 @@ void cs_usage_clear(cs_usage *u);
  * usages/NAME/{cert,chain,fullchain,key}.pem atomically: a new directory is
  * written and fsync'd, then a symlink swap makes it current, so a reader
  * sees all old or all new files.  The previous certificate is remembered.
+ * With `group = G` in [usage.NAME] of certstore.conf, the directory and its
+ * files belong to group G with modes 0750 and 0640 before they are swapped in.
  * A certificate that is not Valid is CS_ERR_NOT_VALID naming its status
  * unless force.  The database row and the published files agree on return;
  * after a crash, cs_usage_check repairs them.
@@ -77,9 +79,12 @@ cs_rv cs_usage_unassign(cs_store *store, const char *name, cs_err *err);
 /* Stages cert for usage NAME at time `at`; cs_usage_apply_due makes it current. */
 cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int64_t at,
 		     cs_err *err);
-/* Applies staged assignments whose time has come (cs_now()); *applied counts them. */
+/* Applies staged assignments whose time has come (cs_now()) and runs their
+ * hooks; *applied counts them.  One failing entry does not hold up the
+ * others; the first failure is returned (CS_ERR_HOOK when only hooks failed). */
 cs_rv cs_usage_apply_due(cs_store *store, size_t *applied, cs_err *err);
-/* Every usage of old_cert moves to new_cert (renewal), atomically per usage. */
+/* Every usage of old_cert moves to new_cert (renewal), atomically per usage,
+ * and the hooks of each run; a failing hook does not stop the move. */
 cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert *new_cert,
 			cs_err *err);
 /*
@@ -88,6 +93,31 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
  * *repaired counts the fixes.
  */
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
+
+/* What a check repaired, one sentence each ("usage Default: republished …"). */
+typedef struct cs_fix_list {
+	char **items;
+	size_t n;
+} cs_fix_list;
+
+void cs_fix_list_clear(cs_fix_list *l);
+
+/* cs_usage_check, saying what it fixed: every fix is appended to *fixes. */
+cs_rv cs_usage_check_fixes(cs_store *store, cs_fix_list *fixes, cs_err *err);
+
+/*
+ * Runs what [usage.NAME] of certstore.conf asks for once NAME serves cert
+ * (the caller of cs_usage_assign calls it next; cs_usage_apply_due and
+ * cs_usage_move_all call it themselves): the `on-assign` command, split into argv on whitespace
+ * ("…" keeps spaces), run without a shell, with an environment of only
+ * CERTSTORE_USAGE, CERTSTORE_THUMBPRINT, CERTSTORE_PUBLISH_DIR and PATH,
+ * killed after `hook-timeout` seconds (default 60).  Its output (first
+ * 4 KiB) and exit status go to the audit log, action "hook", detail
+ * "NAME THUMBPRINT COMMAND: OUTCOME".  No hook configured is CS_OK.  A hook
+ * that fails, cannot be run or does not exist is CS_ERR_HOOK; the
+ * assignment stays as it is either way.
+ */
+cs_rv cs_usage_run_hooks(cs_store *store, const char *name, const cs_cert *cert, cs_err *err);
 
 /* The directory published for NAME: "<store>/usages/NAME" (caller frees). */
 char *cs_usage_dir(cs_store *store, const char *name);
@@ -98,6 +128,13 @@ char *cs_usage_dir(cs_store *store, const char *name);
  * change to Root.
  */
 cs_rv cs_publish_roots(cs_store *store, cs_err *err);
+
+/*
+ * Checks that published/roots.pem and published/roots/ hold exactly the
+ * Root store, rewriting them when not (a crash, a hand edit), and removes
+ * leftover generations.  Each fix is appended to *fixes.
+ */
+cs_rv cs_publish_roots_check(cs_store *store, cs_fix_list *fixes, cs_err *err);
 
 #ifdef __cplusplus
 }

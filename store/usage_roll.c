@@ -7,6 +7,7 @@
 #include "publish.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@ cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int
 
 	if (!cs_usage_name_valid(name))
 		return cs_err_set(err, CS_ERR_USAGE, "bad usage name '%s'", name);
+	/* as cs_usage_assign says: staging a certificate apply_due cannot find helps nobody */
+	if (cert->store != CS_STORE_MY)
+		return cs_err_set(err, CS_ERR_USAGE, "%s is in %s; only certificates in My serve usages",
+				  cert->sha1, cs_store_id_name(cert->store));
 	rv = cs_db_begin(store, err);
 	if (rv != CS_OK)
 		return rv;
@@ -71,10 +76,12 @@ cs_rv cs_usage_apply_due(cs_store *store, size_t *applied, cs_err *err)
 		rv = find_my(store, u->staged_sha1, &cert, &one);
 		if (rv == CS_OK)
 			rv = cs_usage_assign(store, u->name, cert, false, &one);
-		cs_cert_free(cert);
-		if (rv == CS_OK)
+		if (rv == CS_OK) {
 			(*applied)++;
-		else if (first == CS_OK) {
+			rv = cs_usage_run_hooks(store, u->name, cert, &one);
+		}
+		cs_cert_free(cert);
+		if (rv != CS_OK && first == CS_OK) {
 			first = rv;
 			if (err != NULL)
 				*err = one;
@@ -90,34 +97,83 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
 			cs_err *err)
 {
 	cs_usage_list l = {0};
-	cs_rv rv;
+	cs_rv rv, hooks = CS_OK;
+	cs_err hook_err = {0};
 	size_t i;
 
 	rv = cs_usage_list_get(store, &l, err);
-	for (i = 0; rv == CS_OK && i < l.n; i++)
-		if (strcmp(l.items[i].sha1, old_cert->sha1) == 0)
-			rv = cs_usage_assign(store, l.items[i].name, new_cert, false, err);
+	for (i = 0; rv == CS_OK && i < l.n; i++) {
+		if (strcmp(l.items[i].sha1, old_cert->sha1) != 0)
+			continue;
+		rv = cs_usage_assign(store, l.items[i].name, new_cert, false, err);
+		/* a failing hook must not leave the other usages on the old certificate */
+		if (rv == CS_OK && hooks == CS_OK)
+			hooks = cs_usage_run_hooks(store, l.items[i].name, new_cert, &hook_err);
+		else if (rv == CS_OK)
+			(void)cs_usage_run_hooks(store, l.items[i].name, new_cert, NULL);
+	}
 	cs_usage_list_clear(&l);
-	return rv;
+	if (rv == CS_OK && hooks != CS_OK && err != NULL)
+		*err = hook_err;
+	return rv != CS_OK ? rv : hooks;
 }
 
-/* Does usages/NAME/cert.pem hold the certificate the database names? */
-static bool published_matches(cs_store *store, const cs_usage *u)
+void cs_fix_list_clear(cs_fix_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static void add_fix(cs_fix_list *fixes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_fix(cs_fix_list *fixes, const char *fmt, ...)
+{
+	char **grown = realloc(fixes->items, (fixes->n + 1) * sizeof(*grown));
+	va_list ap;
+
+	if (grown == NULL)
+		return;
+	fixes->items = grown;
+	va_start(ap, fmt);
+	if (vasprintf(&fixes->items[fixes->n], fmt, ap) >= 0)
+		fixes->n++;
+	va_end(ap);
+}
+
+/*
+ * Does usages/NAME hold, whole, the certificate the database names?  When
+ * not, says why in `why`.  A generation is written whole before it is
+ * linked, so cert.pem and fullchain.pem (written after it) tell.
+ */
+static bool published_matches(cs_store *store, const cs_usage *u, char *why, size_t size)
 {
 	char *dir = cs_usage_dir(store, u->name), *path = NULL;
 	cs_bytes data = {0};
 	cs_cert_list certs = {0};
 	bool ok = false;
 
+	snprintf(why, size, "cert.pem is missing or unreadable");
 	if (dir != NULL && asprintf(&path, "%s/cert.pem", dir) > 0 &&
-	    cs_read_file(path, &data, NULL) == CS_OK &&
-	    cs_parse_certs(data.data, data.len, NULL, &certs, NULL) == CS_OK && certs.n == 1)
-		ok = strcmp(certs.items[0]->sha1, u->sha1) == 0;
+	    cs_read_file(path, &data, NULL) == CS_OK) {
+		snprintf(why, size, "cert.pem holds no single certificate");
+		if (cs_parse_certs(data.data, data.len, NULL, &certs, NULL) == CS_OK &&
+		    certs.n == 1) {
+			ok = strcmp(certs.items[0]->sha1, u->sha1) == 0;
+			snprintf(why, size, "cert.pem held %s", certs.items[0]->sha1);
+		}
+	}
 	if (ok) {
 		free(path);
 		path = NULL;
-		/* a generation is written whole before it is linked: fullchain last-but-one */
 		ok = asprintf(&path, "%s/fullchain.pem", dir) > 0 && access(path, R_OK) == 0;
+		snprintf(why, size, "fullchain.pem was missing");
 	}
 	cs_cert_list_clear(&certs);
 	cs_bytes_clear(&data);
@@ -134,16 +190,18 @@ static cs_rv republish(cs_store *store, const cs_usage *u, cs_err *err)
 	if (rv == CS_OK)
 		rv = cs_usage_assign(store, u->name, cert, true, err);
 	cs_cert_free(cert);
+	if (rv != CS_OK)
+		cs_err_prefix(err, "usage %s: cannot republish %s", u->name, u->sha1);
 	return rv;
 }
 
 /* Names published under usages/ that the database no longer has. */
-static size_t remove_orphans(cs_store *store, const cs_usage_list *l, const char *parent)
+static void remove_orphans(const cs_usage_list *l, const char *parent, cs_fix_list *fixes)
 {
 	DIR *d = opendir(parent);
 	struct dirent *e;
-	size_t removed = 0, i;
 	bool known;
+	size_t i;
 
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
@@ -151,34 +209,48 @@ static size_t remove_orphans(cs_store *store, const cs_usage_list *l, const char
 		for (known = false, i = 0; i < l->n && !known; i++)
 			known = strcmp(l->items[i].name, e->d_name) == 0;
 		if (!known && cs_pubdir_remove(parent, e->d_name, NULL) == CS_OK)
-			removed++;
+			add_fix(fixes, "usage %s: removed its published files (it is not assigned)",
+				e->d_name);
 	}
 	if (d != NULL)
 		closedir(d);
-	return removed;
+}
+
+cs_rv cs_usage_check_fixes(cs_store *store, cs_fix_list *fixes, cs_err *err)
+{
+	cs_usage_list l = {0};
+	char *parent = NULL, why[128];
+	size_t i, swept;
+	cs_rv rv;
+
+	rv = cs_usage_list_get(store, &l, err);
+	for (i = 0; rv == CS_OK && i < l.n; i++) {
+		if (l.items[i].sha1[0] == '\0' ||
+		    published_matches(store, &l.items[i], why, sizeof(why)))
+			continue;
+		rv = republish(store, &l.items[i], err);
+		if (rv == CS_OK)
+			add_fix(fixes, "usage %s: republished %s (%s)", l.items[i].name,
+				l.items[i].sha1, why);
+	}
+	if (rv == CS_OK && asprintf(&parent, "%s/usages", store->dir) > 0) {
+		swept = cs_pubdir_sweep(parent);
+		if (swept > 0)
+			add_fix(fixes, "usages: removed %zu unfinished or superseded generation%s",
+				swept, swept == 1 ? "" : "s");
+		remove_orphans(&l, parent, fixes);
+	}
+	free(parent);
+	cs_usage_list_clear(&l);
+	return rv;
 }
 
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err)
 {
-	cs_usage_list l = {0};
-	char *parent = NULL;
-	cs_rv rv;
-	size_t i;
+	cs_fix_list fixes = {0};
+	cs_rv rv = cs_usage_check_fixes(store, &fixes, err);
 
-	*repaired = 0;
-	rv = cs_usage_list_get(store, &l, err);
-	for (i = 0; rv == CS_OK && i < l.n; i++) {
-		if (l.items[i].sha1[0] == '\0' || published_matches(store, &l.items[i]))
-			continue;
-		rv = republish(store, &l.items[i], err);
-		if (rv == CS_OK)
-			(*repaired)++;
-	}
-	if (rv == CS_OK && asprintf(&parent, "%s/usages", store->dir) > 0) {
-		*repaired += cs_pubdir_sweep(parent);
-		*repaired += remove_orphans(store, &l, parent);
-	}
-	free(parent);
-	cs_usage_list_clear(&l);
+	*repaired = fixes.n;
+	cs_fix_list_clear(&fixes);
 	return rv;
 }

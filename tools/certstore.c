@@ -8,11 +8,11 @@
 #include "cli.h"
 
 extern const cli_command cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete, cmd_verify,
-    cmd_log, cmd_move, cmd_set;
+    cmd_log, cmd_move, cmd_set, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick;
 
 static const cli_command *const commands[] = {
-    &cmd_import, &cmd_list, &cmd_show, &cmd_export, &cmd_delete,
-    &cmd_verify, &cmd_move, &cmd_set,  &cmd_log,
+    &cmd_import, &cmd_list,   &cmd_show,     &cmd_export, &cmd_delete, &cmd_verify, &cmd_move,
+    &cmd_set,	 &cmd_assign, &cmd_unassign, &cmd_usages, &cmd_check,  &cmd_tick,   &cmd_log,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -32,7 +32,7 @@ static void print_help(void)
 	      "Subcommands:\n",
 	      stdout);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		printf("  %-8s %s\n", commands[i]->name, commands[i]->summary);
+		printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\n'certstore SUBCOMMAND --help' describes each one; see also certstore(1).\n",
 	      stdout);
 }

@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- options ------------------------------------------------------------ */
@@ -150,6 +152,36 @@ void cli_format_time(int64_t t, char buf[static 21])
 
 	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, 21, "?");
+}
+
+static bool all_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+cs_rv cli_parse_time(const char *s, int64_t *out, cs_err *err)
+{
+	struct tm tm = {0};
+	const char *end;
+
+	if ((s[0] == '@' || s[0] == '+') && all_digits(s + 1) && strlen(s + 1) <= 12) {
+		*out = strtoll(s + 1, NULL, 10) + (s[0] == '+' ? (int64_t)cs_now() : 0);
+		return CS_OK;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end != NULL && *end == '\0') {
+		*out = (int64_t)timegm(&tm);
+		return CS_OK;
+	}
+	return cs_err_set(err, CS_ERR_USAGE,
+			  "bad time '%s': use ISO 8601 UTC (2026-11-22T10:00:00Z), @EPOCH or "
+			  "+SECONDS",
+			  s);
 }
 
 cs_rv cli_write_stdout(const void *data, size_t len, cs_err *err)

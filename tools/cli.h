@@ -78,6 +78,13 @@ cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **
 void cli_format_date(int64_t t, char buf[static 11]);
 void cli_format_time(int64_t t, char buf[static 21]);
 
+/*
+ * Parses a moment given on the command line: ISO 8601 UTC
+ * ("2026-11-22T10:00:00Z"), "@EPOCH" (seconds since the epoch) or
+ * "+SECONDS" (from now, i.e. cs_now()).  Anything else is CS_ERR_USAGE.
+ */
+cs_rv cli_parse_time(const char *s, int64_t *out, cs_err *err);
+
 /* Writes all of data to stdout; a write error is CS_ERR_INTERNAL. */
 cs_rv cli_write_stdout(const void *data, size_t len, cs_err *err);
 

@@ -1,16 +1,21 @@
 /*
- * cmd_log.c - `certstore log [--json]`: the audit log, oldest first.
+ * cmd_log.c - `certstore log [--action P] [--usage NAME] [--json]`: the audit log, oldest first.
  */
 #include "cli.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 typedef struct log_args {
 	const char *action;
+	const char *usage;
 	bool json;
 	bool help;
 } log_args;
 
 static const struct option longopts[] = {
     {"action", required_argument, NULL, 'a'},
+    {"usage", required_argument, NULL, 'u'},
     {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -24,6 +29,8 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args 
 	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
 		if (c == 'a')
 			args->action = optarg;
+		else if (c == 'u')
+			args->usage = optarg;
 		else if (c == 'j')
 			args->json = true;
 	}
@@ -32,6 +39,35 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args 
 		return rv;
 	}
 	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
+}
+
+/* Is e about usage NAME: an assign, unassign, stage or hook whose detail starts "NAME"? */
+static bool about_usage(const cs_audit_entry *e, const char *name)
+{
+	static const char *const actions[] = {"assign", "unassign", "stage", "hook"};
+	size_t n = strlen(name);
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		known = known || strcmp(e->action, actions[i]) == 0;
+	return known && e->detail != NULL && strncmp(e->detail, name, n) == 0 &&
+	       (e->detail[n] == '\0' || e->detail[n] == ' ');
+}
+
+/* Keeps the entries about usage NAME, in order. */
+static void filter_usage(cs_audit_list *log, const char *name)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < log->n; i++) {
+		if (about_usage(&log->items[i], name)) {
+			log->items[kept++] = log->items[i];
+			continue;
+		}
+		free(log->items[i].action);
+		free(log->items[i].detail);
+	}
+	log->n = kept;
 }
 
 static void print_text(const cs_audit_list *log)
@@ -77,6 +113,8 @@ static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
 	if (rv == CS_OK)
 		rv = cs_audit_list_get(store, args.action, &log, err);
+	if (rv == CS_OK && args.usage != NULL)
+		filter_usage(&log, args.usage);
 	if (rv == CS_OK && args.json)
 		rv = print_json(&log, err);
 	else if (rv == CS_OK)
@@ -89,16 +127,18 @@ static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 const cli_command cmd_log = {
     .name = "log",
     .summary = "show the audit log: who changed what, when",
-    .usage = "Usage: certstore log [--action PREFIX] [--json]\n"
+    .usage = "Usage: certstore log [--action PREFIX] [--usage NAME] [--json]\n"
 	     "\n"
 	     "Prints every change made to the store, oldest first: time (UTC), the\n"
 	     "uid that made it, the action and its detail.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
+	     "  -u, --usage NAME     only what happened to usage NAME (assign, unassign,\n"
+	     "                       stage, hook output)\n"
 	     "  -j, --json           print a JSON array of objects\n"
 	     "  -h, --help           this help\n",
-    .shortopts = "a:jh",
+    .shortopts = "a:u:jh",
     .longopts = longopts,
     .run = run_log,
 };

@@ -1,0 +1,157 @@
+/*
+ * cmd_usages.c - `certstore usages [--json]`: which certificate serves each
+ * usage, its status, and staged rolls.
+ */
+#include "cli.h"
+#include "usage.h"
+
+#include <string.h>
+
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One usage as shown: its certificate (NULL when gone from My) and status. */
+typedef struct usage_view {
+	const cs_usage *u;
+	cs_cert *cert;
+	const char *status; /* "Assigned", a status name, "Unassigned" or "Certificate missing" */
+	char detail[512];
+} usage_view;
+
+static cs_rv view_of(cs_store *store, const cs_usage *u, usage_view *v, cs_err *err)
+{
+	cs_status_report r = {0};
+	cs_rv rv;
+
+	memset(v, 0, sizeof(*v));
+	v->u = u;
+	if (u->sha1[0] == '\0') {
+		v->status = "Unassigned";
+		return CS_OK;
+	}
+	rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, u->sha1, &v->cert, err);
+	if (rv == CS_ERR_NOT_FOUND) {
+		v->status = "Certificate missing";
+		snprintf(v->detail, sizeof(v->detail), "%s is no longer in My", u->sha1);
+		return CS_OK;
+	}
+	if (rv == CS_OK)
+		rv = cs_status_compute(store, v->cert, 0, &r, err);
+	if (rv == CS_OK) {
+		v->status = r.status == CS_STATUS_VALID ? "Assigned" : cs_status_name(r.status);
+		snprintf(v->detail, sizeof(v->detail), "%s", r.detail);
+	}
+	cs_status_report_clear(&r);
+	return rv;
+}
+
+static void print_text_one(const usage_view *v)
+{
+	const cs_cert *c = v->cert;
+	char expires[11] = "-", when[21];
+
+	if (c != NULL)
+		cli_format_date(c->not_after, expires);
+	printf("%-24s %-40s %-20s %-10s %s\n", v->u->name, v->u->sha1[0] ? v->u->sha1 : "-",
+	       c && c->friendly_name ? c->friendly_name : "-", expires, v->status);
+	if (v->u->staged_sha1[0] != '\0') {
+		cli_format_time(v->u->staged_at, when);
+		printf("%-24s %-40s staged for %s\n", "", v->u->staged_sha1, when);
+	}
+}
+
+static json_object *json_one(const usage_view *v)
+{
+	json_object *obj = json_object_new_object(), *staged = NULL;
+	const cs_cert *c = v->cert;
+
+	cli_json_add_string(obj, "usage", v->u->name);
+	cli_json_add_string(obj, "thumbprint", v->u->sha1[0] ? v->u->sha1 : NULL);
+	cli_json_add_string(obj, "friendly_name", c ? c->friendly_name : NULL);
+	cli_json_add_string(obj, "subject", c ? c->subject : NULL);
+	if (c != NULL)
+		cli_json_add_time(obj, "not_after", c->not_after);
+	else
+		json_object_object_add(obj, "not_after", NULL);
+	cli_json_add_string(obj, "status", v->status);
+	cli_json_add_string(obj, "detail", v->detail[0] ? v->detail : NULL);
+	if (v->u->assigned_at > 0)
+		cli_json_add_time(obj, "assigned_at", v->u->assigned_at);
+	cli_json_add_string(obj, "previous", v->u->previous_sha1[0] ? v->u->previous_sha1 : NULL);
+	if (v->u->staged_sha1[0] != '\0') {
+		staged = json_object_new_object();
+		cli_json_add_string(staged, "thumbprint", v->u->staged_sha1);
+		cli_json_add_time(staged, "at", v->u->staged_at);
+	}
+	json_object_object_add(obj, "staged", staged);
+	return obj;
+}
+
+static cs_rv show_usages(cs_store *store, const cs_usage_list *l, bool json, cs_err *err)
+{
+	json_object *arr = json ? json_object_new_array() : NULL;
+	usage_view v;
+	cs_rv rv = CS_OK;
+
+	if (!json && l->n > 0)
+		printf("%-24s %-40s %-20s %-10s %s\n", "USAGE", "THUMBPRINT", "FRIENDLY NAME",
+		       "EXPIRES", "STATUS");
+	for (size_t i = 0; rv == CS_OK && i < l->n; i++) {
+		rv = view_of(store, &l->items[i], &v, err);
+		if (rv == CS_OK && json)
+			json_object_array_add(arr, json_one(&v));
+		else if (rv == CS_OK)
+			print_text_one(&v);
+		cs_cert_free(v.cert);
+	}
+	if (json && rv == CS_OK)
+		return cli_json_print(arr, err);
+	json_object_put(arr);
+	return rv;
+}
+
+static cs_rv run_usages(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			cs_err *err)
+{
+	cs_usage_list l = {0};
+	cs_store *store = NULL;
+	bool json = false;
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
+		json = json || c == 'j';
+	if (c == CLI_OPT_STOP)
+		return rv;
+	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
+	if (rv == CS_OK)
+		rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+	if (rv == CS_OK)
+		rv = cs_usage_list_get(store, &l, err);
+	if (rv == CS_OK)
+		rv = show_usages(store, &l, json, err);
+	cs_usage_list_clear(&l);
+	cs_store_close(store);
+	return rv;
+}
+
+const cli_command cmd_usages = {
+    .name = "usages",
+    .summary = "list usages: certificate, expiry, status, staged rolls",
+    .usage = "Usage: certstore usages [--json]\n"
+	     "\n"
+	     "Lists every usage: the thumbprint, friendly name and expiry date of\n"
+	     "the certificate serving it, and its status: \"Assigned\" when the\n"
+	     "certificate is Valid, otherwise the problem (e.g. \"Expired\").  A staged\n"
+	     "assignment is shown under its usage with the time it takes effect.\n"
+	     "\n"
+	     "Options:\n"
+	     "  -j, --json  print a JSON array of objects\n"
+	     "  -h, --help  this help\n",
+    .shortopts = "jh",
+    .longopts = longopts,
+    .run = run_usages,
+};
