@@ -138,10 +138,13 @@ int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbar
 {
 	csp_keyref ref = {.magic = CSP_KEYREF_MAGIC, .key = key};
 	int type = OSSL_OBJECT_PKEY;
+	const char *name = csp_key_type_name(key->type);
+	/* The length matters: the decoder framework copies the data type with
+	 * OSSL_PARAM_get_utf8_string, which takes data_size bytes (the STORE
+	 * path reads it as a pointer and did not notice a 0). */
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &type),
-		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE,
-				       (char *)csp_key_type_name(key->type), 0),
+		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *)name, strlen(name)),
 		OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &ref, sizeof(ref)),
 		OSSL_PARAM_END,
 	};

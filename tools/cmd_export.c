@@ -1,9 +1,11 @@
 /*
- * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b] [--chain] [-o FILE]`
+ * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b|keyref] [--chain] [-o FILE]`
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "usage.h"
 
 typedef struct export_args {
 	const char *id;
@@ -70,6 +72,28 @@ static cs_rv write_output(const export_args *args, const cs_bytes *data, cs_err 
 	return cli_write_stdout(data->data, data->len, err);
 }
 
+/* --format keyref: a PEM key reference naming the certificate's HSM key,
+ * the key file a TLS server is given (the certstore provider decodes it). */
+static cs_rv export_keyref(cs_store *store, const cs_cert *cert, const export_args *args,
+			   cs_err *err)
+{
+	char *pem = NULL;
+	cs_rv rv;
+
+	if (args->chain)
+		return cs_err_set(err, CS_ERR_USAGE, "export: --chain does not apply to keyref");
+	rv = cs_keyref_pem(cs_store_dir(store), cert, &pem, err);
+	if (rv != CS_OK)
+		return rv;
+	if (args->output != NULL)
+		rv = cs_write_file_atomic(args->output, (const unsigned char *)pem, strlen(pem),
+					  0644, err);
+	else
+		rv = cli_write_stdout((const unsigned char *)pem, strlen(pem), err);
+	free(pem);
+	return rv;
+}
+
 static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id sid,
 			 cs_export_format fmt, cs_err *err)
 {
@@ -80,8 +104,11 @@ static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id s
 	rv = cli_find_cert(store, args->id, sid, &cert, err);
 	if (rv != CS_OK)
 		return rv;
-	rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
-	if (rv == CS_OK)
+	if (args->format_name != NULL && strcmp(args->format_name, "keyref") == 0)
+		rv = export_keyref(store, cert, args, err);
+	else
+		rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
+	if (rv == CS_OK && data.data != NULL)
 		rv = write_output(args, &data, err);
 	cs_bytes_clear(&data);
 	cs_cert_free(cert);
@@ -101,7 +128,7 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	if (rv != CS_OK || args.help)
 		return rv;
 	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv == CS_OK && args.format_name != NULL)
+	if (rv == CS_OK && args.format_name != NULL && strcmp(args.format_name, "keyref") != 0)
 		rv = cs_export_format_parse(args.format_name, &fmt, err);
 	if (rv != CS_OK)
 		return rv;
@@ -114,8 +141,8 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 
 const cli_command cmd_export = {
     .name = "export",
-    .summary = "write a certificate (and its chain) as PEM, DER or PKCS#7",
-    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b] [--chain]\n"
+    .summary = "write a certificate (and its chain) as PEM, DER or PKCS#7, or a key reference",
+    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b|keyref] [--chain]\n"
 	     "                        [-o FILE]\n"
 	     "\n"
 	     "Writes the certificate named by ID to FILE, or to standard output\n"
@@ -123,7 +150,9 @@ const cli_command cmd_export = {
 	     "\n"
 	     "Options:\n"
 	     "  -s, --store STORE    look only in STORE\n"
-	     "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c)\n"
+	     "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c),\n"
+	     "                       keyref (a PEM key reference to the certificate's\n"
+	     "                       HSM key, for key files read via the certstore provider)\n"
 	     "  -c, --chain          add the chain as far as the store can build it\n"
 	     "                       (leaf first; pem and p7b only)\n"
 	     "  -o, --output FILE    write FILE (mode 0644, replaced atomically)\n"
