@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "certstore.h"
+#include "keys.h"
 
 #define CSP_NAME "certstore"
 #define CSP_PROPS "provider=certstore"
@@ -146,6 +147,15 @@ cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_
 cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err);
 csp_key *csp_key_dup(const csp_key *key);
 void csp_key_free(csp_key *key);
+/*
+ * The private-key operations, as keys.h's cs_key_sign / cs_key_decrypt: in
+ * the token, or through the key agent when the provider's `agent`
+ * parameter names one (agent.h: workers that may not open the token).
+ */
+cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned char *in,
+		   size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
+cs_rv csp_key_decrypt(const csp_key *key, const cs_decrypt_mech *mech, const unsigned char *in,
+		      size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
 /* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */
 int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg);
 /* "RSA" or "EC": the data type a keyref is handed out with. */

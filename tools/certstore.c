@@ -8,11 +8,12 @@
 #include "cli.h"
 
 extern const cli_command cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete, cmd_verify,
-    cmd_log, cmd_move, cmd_set, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick;
+    cmd_log, cmd_move, cmd_set, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick,
+    cmd_agent;
 
 static const cli_command *const commands[] = {
     &cmd_import, &cmd_list,   &cmd_show,     &cmd_export, &cmd_delete, &cmd_verify, &cmd_move,
-    &cmd_set,	 &cmd_assign, &cmd_unassign, &cmd_usages, &cmd_check,  &cmd_tick,   &cmd_log,
+    &cmd_set,	 &cmd_assign, &cmd_unassign, &cmd_usages, &cmd_check,  &cmd_tick,   &cmd_log, &cmd_agent,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
