@@ -119,6 +119,24 @@ static int read_all(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, si
 	return 0;
 }
 
+static cs_rv resolve(dec_ctx *d, const cs_keyref *ref, csp_key **out, cs_err *err);
+
+/* Can the reference in data be resolved?  If not, the reason is raised. */
+static int check_ref(dec_ctx *d, const unsigned char *data, size_t len)
+{
+	cs_keyref ref = {0};
+	csp_key *key = NULL;
+	cs_err err = {0};
+	int ok;
+
+	ok = cs_keyref_parse(data, len, &ref, &err) == CS_OK && resolve(d, &ref, &key, &err) == CS_OK;
+	if (!ok)
+		csp_raise_err(d->prov, &err);
+	csp_key_free(key);
+	cs_keyref_clear(&ref);
+	return ok;
+}
+
 /* Step 1, PEM to body: only a CERTSTORE KEY REFERENCE block goes on. */
 static int pem_decode(dec_ctx *d, const unsigned char *data, size_t len, OSSL_CALLBACK *data_cb,
 		      void *data_cbarg)
@@ -131,6 +149,11 @@ static int pem_decode(dec_ctx *d, const unsigned char *data, size_t len, OSSL_CA
 
 	if (strstr((const char *)data, PEM_BEGIN) == NULL)
 		return 1;
+	/* Resolve once here too: the file: STORE loader (openssl pkey, s_server
+	 * -key) drops the errors of the second step, so a reference that cannot
+	 * be resolved is reported from this one. */
+	if (!check_ref(d, data, len))
+		return 0;
 	bio = BIO_new_mem_buf(data, (int)len);
 	if (bio == NULL)
 		return 0;

@@ -73,9 +73,12 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 			rv =
 			    cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
 		else
+			/* access() fails with EACCES, not ENOENT, when a directory on the
+			 * way is closed to us (a worker and a root-only store). */
 			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it (%s)", path,
-					access(path, F_OK) == 0 ? "permission denied"
-								: "no such file");
+					access(path, F_OK) == 0 || errno != ENOENT
+					    ? "permission denied"
+					    : "no such file");
 		ERR_clear_error();
 		goto out;
 	}
