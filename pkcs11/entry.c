@@ -4,8 +4,10 @@
  */
 #include "p11.h"
 
-/* Token administration, PINs, and key operations other than those of the
- * keys layer have no meaning for a store of certificates. */
+/* Token administration, PINs, and key operations other than signing and
+ * decrypting with the Personal keys (keyops.c) have no meaning for a store
+ * of certificates: verifying and encrypting need no secret, and consumers do
+ * them in software with the public key. */
 #define UNSUPPORTED(name, params)                                                          \
 	static CK_RV name params                                                           \
 	{                                                                                  \
@@ -86,8 +88,8 @@ static CK_FUNCTION_LIST function_list = {
 	.C_Encrypt = x_Crypt,
 	.C_EncryptUpdate = x_Crypt,
 	.C_EncryptFinal = x_CryptFinal,
-	.C_DecryptInit = x_CryptInit,
-	.C_Decrypt = x_Crypt,
+	.C_DecryptInit = C_DecryptInit,
+	.C_Decrypt = C_Decrypt,
 	.C_DecryptUpdate = x_Crypt,
 	.C_DecryptFinal = x_CryptFinal,
 	.C_DigestInit = x_DigestInit,
@@ -95,10 +97,10 @@ static CK_FUNCTION_LIST function_list = {
 	.C_DigestUpdate = x_Update,
 	.C_DigestKey = x_DigestKey,
 	.C_DigestFinal = x_CryptFinal,
-	.C_SignInit = x_CryptInit,
-	.C_Sign = x_Crypt,
-	.C_SignUpdate = x_Update,
-	.C_SignFinal = x_CryptFinal,
+	.C_SignInit = C_SignInit,
+	.C_Sign = C_Sign,
+	.C_SignUpdate = C_SignUpdate,
+	.C_SignFinal = C_SignFinal,
 	.C_SignRecoverInit = x_CryptInit,
 	.C_SignRecover = x_Crypt,
 	.C_VerifyInit = x_CryptInit,

@@ -1,7 +1,7 @@
 /*
  * find.c - C_FindObjectsInit: which rows can match a template (by an index
  * when the template names one: subject, issuer and serial, SHA-1 of the
- * certificate, the certificate itself), then the exact match per object.
+ * certificate, the certificate itself, CKA_ID), then the exact match per object.
  */
 #include "p11.h"
 
@@ -30,7 +30,8 @@ static bool class_is_ours(const CK_ATTRIBUTE *a)
 	if (a->ulValueLen != sizeof(k))
 		return false;
 	memcpy(&k, a->pValue, sizeof(k));
-	return k == CKO_CERTIFICATE || k == CKO_NSS_TRUST || k == CKO_X_TRUST_ASSERTION;
+	return k == CKO_CERTIFICATE || k == CKO_NSS_TRUST || k == CKO_X_TRUST_ASSERTION ||
+	       k == CKO_PUBLIC_KEY || k == CKO_PRIVATE_KEY;
 }
 
 static cs_rv by_subject(const CK_ATTRIBUTE *a, const cs_find_opts *o, cs_cert_list *out,
@@ -121,6 +122,9 @@ static cs_rv candidates(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
 	if ((a = attr_find(tmpl, n, CKA_VALUE)) != NULL ||
 	    (a = attr_find(tmpl, n, CKA_X_CERTIFICATE_VALUE)) != NULL)
 		return by_value(a, store, out, err);
+	if ((a = attr_find(tmpl, n, CKA_ID)) != NULL)
+		return cs_store_find_by_key_id(p11_store_ro(), a->pValue, a->ulValueLen, &o, out,
+					       err);
 	return cs_store_list(p11_store_ro(), &o, out, err);
 }
 

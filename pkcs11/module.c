@@ -128,6 +128,8 @@ static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir)
 static void teardown(void)
 {
 	p11_session_close_everything();
+	/* before the library context goes: SoftHSM2 uses OpenSSL in here */
+	p11_keys_finalize();
 	p11_store_finalize();
 	OSSL_PROVIDER_unload(default_provider);
 	default_provider = NULL;
@@ -242,31 +244,18 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	return rv != CKR_OK ? rv : leave(p11_token_info(slot, info));
 }
 
-CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
-				CK_ULONG_PTR count)
+CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
 	CK_RV rv = enter();
 
-	if (rv != CKR_OK)
-		return rv;
-	if (p11_slot_store(slot) == CS_STORE_NONE)
-		return leave(CKR_SLOT_ID_INVALID);
-	if (count == NULL)
-		return leave(CKR_ARGUMENTS_BAD);
-	*count = 0;
-	return leave(CKR_OK);
+	return rv != CKR_OK ? rv : leave(p11_mechanism_list(slot, list, count));
 }
 
-CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
-				CK_MECHANISM_INFO_PTR info)
+CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
 	CK_RV rv = enter();
 
-	if (rv != CKR_OK)
-		return rv;
-	if (p11_slot_store(slot) == CS_STORE_NONE)
-		return leave(CKR_SLOT_ID_INVALID);
-	return leave(CKR_MECHANISM_INVALID);
+	return rv != CKR_OK ? rv : leave(p11_mechanism_info(slot, type, info));
 }
 
 CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
@@ -314,8 +303,10 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 	});
 }
 
-/* The tokens need no login (CKF_LOGIN_REQUIRED is not set); a caller that
- * logs in anyway is let through rather than failed. */
+/* The tokens need no login (CKF_LOGIN_REQUIRED is not set): the store's
+ * file permissions decide who may read it, and the store's PIN file who may
+ * use its keys (doc/pkcs11-module.md).  A caller that logs in anyway, with
+ * any PIN, is let through rather than failed; the PIN is not looked at. */
 CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	WITH_SESSION(h, { return leave(CKR_OK); });
@@ -417,6 +408,65 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 		p11_session_end_find(s);
 		return leave(CKR_OK);
 	});
+}
+
+/* ---- key operations (Personal) ------------------------------------------ */
+
+/* Runs BODY when the session's operation is of kind K; else
+ * CKR_OPERATION_NOT_INITIALIZED. */
+#define WITH_OP(h, K, BODY)                                                                \
+	WITH_SESSION(h, {                                                                  \
+		if (s->op.kind != (K))                                                     \
+			return leave(CKR_OPERATION_NOT_INITIALIZED);                       \
+		BODY;                                                                      \
+	})
+
+/* PKCS#11 3.0: Init with no mechanism cancels the operation. */
+static CK_RV op_init(p11_session *s, p11_op_kind kind, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
+{
+	if (mech == NULL && s->op.kind == kind) {
+		p11_op_clear(&s->op);
+		return CKR_OK;
+	}
+	return p11_op_init(&s->op, kind, p11_slot_store(s->slot), mech, key);
+}
+
+CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
+{
+	WITH_SESSION(h, { return leave(op_init(s, P11_OP_SIGN, mech, key)); });
+}
+
+CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+	     CK_ULONG_PTR outlen)
+{
+	WITH_OP(h, P11_OP_SIGN, {
+		if (in == NULL) {
+			p11_op_clear(&s->op);
+			return leave(CKR_ARGUMENTS_BAD);
+		}
+		return leave(p11_sign_final(&s->op, in, len, out, outlen));
+	});
+}
+
+CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len)
+{
+	WITH_OP(h, P11_OP_SIGN, { return leave(p11_sign_update(&s->op, in, len)); });
+}
+
+CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
+{
+	WITH_OP(h, P11_OP_SIGN, { return leave(p11_sign_final(&s->op, NULL, 0, out, outlen)); });
+}
+
+CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
+{
+	WITH_SESSION(h, { return leave(op_init(s, P11_OP_DECRYPT, mech, key)); });
+}
+
+CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+		CK_ULONG_PTR outlen)
+{
+	WITH_OP(h, P11_OP_DECRYPT, { return leave(p11_decrypt(&s->op, in, len, out, outlen)); });
 }
 
 CK_RV p11_unsupported(void)

@@ -32,6 +32,10 @@ size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max)
 		for (i = 0; i < P11_NPURPOSES && n < max; i++)
 			kinds[n++] = P11_KIND_ASSERTION + (unsigned)i;
 	}
+	if (p11_cert_has_key(cert) && n + 2 <= max) {
+		kinds[n++] = P11_KIND_PUBLIC_KEY;
+		kinds[n++] = P11_KIND_PRIVATE_KEY;
+	}
 	return n;
 }
 
@@ -177,18 +181,10 @@ static CK_RV value_date(p11_value *v, int64_t when)
  * the key objects in the HSM, so certificate and key pair up by CKA_ID. */
 static CK_RV value_key_id(const cs_cert *c, p11_value *v)
 {
-	EVP_MD *md = EVP_MD_fetch(NULL, "SHA1", NULL);
-	unsigned int len = 0;
-	int ok;
-
-	if (md == NULL)
-		return CKR_GENERAL_ERROR;
-	ok = X509_pubkey_digest(c->x509, md, v->buf, &len);
-	EVP_MD_free(md);
-	if (!ok)
+	if (!cs_cert_key_id(c, v->buf))
 		return CKR_GENERAL_ERROR;
 	v->ptr = v->buf;
-	v->len = len;
+	v->len = 20;
 	return CKR_OK;
 }
 
@@ -280,13 +276,16 @@ CK_RV p11_object_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value 
 		return p11_trust_value(obj, type, v);
 	if (obj->kind >= P11_KIND_ASSERTION && obj->kind < P11_KIND_ASSERTION + P11_NPURPOSES)
 		return p11_assertion_value(obj, type, v);
+	if (obj->kind == P11_KIND_PUBLIC_KEY || obj->kind == P11_KIND_PRIVATE_KEY)
+		return p11_key_value(obj, type, v);
 	return CKR_ATTRIBUTE_TYPE_INVALID;
 }
 
 /* ---- C_GetAttributeValue and matching ----------------------------------- */
 
 /*
- * Per attribute: unknown types get CK_UNAVAILABLE_INFORMATION; a NULL
+ * Per attribute: unknown types, and the secret parts of a private key
+ * (CKR_ATTRIBUTE_SENSITIVE), get CK_UNAVAILABLE_INFORMATION; a NULL
  * pValue asks for the length; a short buffer gets the length it needs (so a
  * caller can retry at once) and CKR_BUFFER_TOO_SMALL.  Every attribute is
  * processed even after one fails, as PKCS#11 asks.

@@ -17,6 +17,7 @@
 #include <p11-kit/pkcs11x.h>
 
 #include "certstore.h"
+#include "keys.h"
 
 /* p11-kit 0.24 moved the (retired) trust-assertion names out of its public
  * header; its trust module and tools still speak them. */
@@ -116,6 +117,14 @@ CK_RV p11_object_get(const p11_object *obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
 /* True when every attribute of tmpl has exactly this value on obj. */
 bool p11_object_match(const p11_object *obj, const CK_ATTRIBUTE *tmpl, CK_ULONG n);
 
+/* keyobj.c: the key pair of a Personal certificate with a key. */
+bool p11_cert_has_key(const cs_cert *c);
+/* CKK_RSA, CKK_EC, or CK_UNAVAILABLE_INFORMATION for other keys. */
+CK_KEY_TYPE p11_cert_key_type(const cs_cert *c);
+/* RSA: modulus bytes; EC: group order bytes. */
+size_t p11_cert_key_size(const cs_cert *c);
+CK_RV p11_key_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
+
 /* trust.c: NSS trust objects and p11-kit trust assertions. */
 CK_RV p11_trust_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
 CK_RV p11_assertion_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_value *v);
@@ -147,6 +156,48 @@ CK_RV p11_destroy(cs_store_id store, CK_OBJECT_HANDLE h);
 CK_RV p11_set_attributes(cs_store_id store, CK_OBJECT_HANDLE h, const CK_ATTRIBUTE *tmpl,
 			 CK_ULONG n);
 
+/* ---- key operations (keyops.c, mechanisms.c) ---------------------------- */
+
+typedef enum { P11_OP_NONE = 0, P11_OP_SIGN, P11_OP_DECRYPT } p11_op_kind;
+
+/* A signature or decryption between its Init and its last call. */
+typedef struct p11_op {
+	p11_op_kind kind;
+	CK_MECHANISM_TYPE mechanism;
+	char *key_uri;	     /* the HSM key (copied: the cache may drop the row) */
+	size_t size;	     /* signature size, or the largest plaintext */
+	size_t key_size;     /* modulus / order bytes */
+	cs_sign_mech sign;
+	cs_decrypt_mech decrypt; /* .label points at label below */
+	unsigned char *label;
+	void *md_ctx;	     /* EVP_MD_CTX for hash-and-sign mechanisms */
+	unsigned char *data; /* raw mechanisms: input gathered by C_SignUpdate */
+	size_t data_len;
+	unsigned char *result; /* a decryption kept for a retry after a short */
+	size_t result_len;     /* buffer; data holds the input it belongs to */
+} p11_op;
+
+/* mechanisms.c: what the Personal token offers. */
+CK_RV p11_mechanism_list(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count);
+CK_RV p11_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info);
+/* Checks mech against the key and fills op (kind set by the caller). */
+CK_RV p11_mechanism_parse(const CK_MECHANISM *mech, CK_KEY_TYPE kt, p11_op *op);
+/* The hash a hash-and-sign mechanism computes in the module, or NID_undef. */
+int p11_mechanism_hash(CK_MECHANISM_TYPE type);
+
+/* keyops.c */
+CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, const CK_MECHANISM *mech,
+		  CK_OBJECT_HANDLE key);
+CK_RV p11_sign_update(p11_op *op, const unsigned char *in, size_t len);
+/* C_Sign / C_SignFinal (in NULL): ends op unless only the size was asked. */
+CK_RV p11_sign_final(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,
+		     CK_ULONG_PTR outlen);
+CK_RV p11_decrypt(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,
+		  CK_ULONG_PTR outlen);
+void p11_op_clear(p11_op *op);
+/* The store's key token, closed by C_Finalize. */
+void p11_keys_finalize(void);
+
 /* ---- sessions (sessions.c) ---------------------------------------------- */
 
 typedef struct p11_session {
@@ -156,6 +207,7 @@ typedef struct p11_session {
 	bool finding;
 	CK_OBJECT_HANDLE *found;
 	size_t nfound, pos;
+	p11_op op;
 } p11_session;
 
 CK_RV p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out);

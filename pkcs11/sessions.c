@@ -1,7 +1,7 @@
 /*
  * sessions.c - session bookkeeping.  A session here is only a slot, its
- * flags and the state of a search: there is no login (the tokens hold public
- * objects) and nothing in a session outlives the module lock.
+ * flags, the state of a search and of one key operation: there is no login
+ * (see module.c) and nothing in a session outlives the module lock.
  */
 #include "p11.h"
 
@@ -59,6 +59,7 @@ void p11_session_end_find(p11_session *s)
 static void remove_at(size_t i)
 {
 	p11_session_end_find(sessions[i]);
+	p11_op_clear(&sessions[i]->op);
 	free(sessions[i]);
 	sessions[i] = sessions[--nsessions];
 }

@@ -15,6 +15,7 @@
 #include <openssl/core_names.h>
 #include <openssl/params.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "keys.h"
 
@@ -183,10 +184,94 @@ static const OSSL_PARAM *ecdsa_settable_ctx_params(void *ctx, void *provctx)
 	return params;
 }
 
+/* The PSS salt length as it will be used, for the AlgorithmIdentifier. */
+static int pss_salt_bytes(const sig_ctx *c, int md)
+{
+	int hlen = EVP_MD_get_size(EVP_get_digestbynid(md));
+	int emlen = (EVP_PKEY_get_bits(c->key->pub) - 1 + 7) / 8;
+
+	if (c->saltlen >= 0)
+		return c->saltlen;
+	if (c->saltlen == RSA_PSS_SALTLEN_DIGEST)
+		return hlen;
+	return emlen - hlen - 2; /* AUTO and MAX: we sign with the maximum */
+}
+
+static X509_ALGOR *md_algor(int nid, int ptype)
+{
+	X509_ALGOR *a = X509_ALGOR_new();
+
+	if (a != NULL && !X509_ALGOR_set0(a, OBJ_nid2obj(nid), ptype, NULL)) {
+		X509_ALGOR_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* RSASSA-PSS-params: hash, MGF1 with its hash, salt length. */
+static ASN1_STRING *pss_params(const sig_ctx *c, int md)
+{
+	RSA_PSS_PARAMS *pss = RSA_PSS_PARAMS_new();
+	X509_ALGOR *mgf_md = NULL;
+	ASN1_STRING *out = NULL, *mgf_params = NULL;
+	int mgf1 = c->mgf1_md != NID_undef ? c->mgf1_md : md;
+
+	if (pss == NULL)
+		return NULL;
+	pss->hashAlgorithm = md_algor(md, V_ASN1_NULL);
+	mgf_md = md_algor(mgf1, V_ASN1_NULL);
+	pss->maskGenAlgorithm = X509_ALGOR_new();
+	pss->saltLength = ASN1_INTEGER_new();
+	if (pss->hashAlgorithm != NULL && mgf_md != NULL && pss->maskGenAlgorithm != NULL &&
+	    pss->saltLength != NULL && ASN1_INTEGER_set(pss->saltLength, pss_salt_bytes(c, md)) &&
+	    ASN1_item_pack(mgf_md, ASN1_ITEM_rptr(X509_ALGOR), &mgf_params) != NULL &&
+	    X509_ALGOR_set0(pss->maskGenAlgorithm, OBJ_nid2obj(NID_mgf1), V_ASN1_SEQUENCE,
+			    mgf_params)) {
+		mgf_params = NULL;
+		ASN1_item_pack(pss, ASN1_ITEM_rptr(RSA_PSS_PARAMS), &out);
+	}
+	ASN1_STRING_free(mgf_params);
+	X509_ALGOR_free(mgf_md);
+	RSA_PSS_PARAMS_free(pss);
+	return out;
+}
+
+/* The signature's AlgorithmIdentifier, which X.509 and PKCS#10 signing ask for. */
+static int set_algorithm_id(const sig_ctx *c, OSSL_PARAM *p)
+{
+	int md = c->md != NID_undef ? c->md : NID_sha256, sig_nid = NID_undef, ok = 0, len;
+	X509_ALGOR *a = X509_ALGOR_new();
+	unsigned char *der = NULL;
+	ASN1_STRING *params;
+
+	if (a == NULL)
+		return 0;
+	if (c->is_rsa && c->pad == RSA_PKCS1_PSS_PADDING) {
+		params = pss_params(c, md);
+		ok = params != NULL &&
+		     X509_ALGOR_set0(a, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params);
+		if (!ok)
+			ASN1_STRING_free(params);
+	} else if (OBJ_find_sigid_by_algs(&sig_nid, md, c->is_rsa ? NID_rsaEncryption
+								     : NID_X9_62_id_ecPublicKey)) {
+		ok = X509_ALGOR_set0(a, OBJ_nid2obj(sig_nid), c->is_rsa ? V_ASN1_NULL : V_ASN1_UNDEF,
+				     NULL);
+	}
+	len = ok ? i2d_X509_ALGOR(a, &der) : 0;
+	ok = len > 0 && OSSL_PARAM_set_octet_string(p, der, (size_t)len);
+	OPENSSL_free(der);
+	X509_ALGOR_free(a);
+	return ok;
+}
+
 static int sig_get_ctx_params(void *ctx, OSSL_PARAM params[])
 {
 	sig_ctx *c = ctx;
 	OSSL_PARAM *p;
+
+	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
+	if (p != NULL && (c->key == NULL || !set_algorithm_id(c, p)))
+		return 0;
 
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST);
 	if (p != NULL && c->md != NID_undef && !OSSL_PARAM_set_utf8_string(p, OBJ_nid2sn(c->md)))
@@ -202,6 +287,7 @@ static const OSSL_PARAM *sig_gettable_ctx_params(void *ctx, void *provctx)
 	static const OSSL_PARAM params[] = {
 		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
 		OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL),
+		OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
 		OSSL_PARAM_END,
 	};
 	return params;

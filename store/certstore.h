@@ -127,6 +127,7 @@ typedef struct cs_cert {
 	bool exportable;
 	bool archived;
 	int64_t added;
+	char *ca_profile; /* the CA profile that issued it through certstore, or NULL */
 } cs_cert;
 
 typedef struct cs_cert_list {
@@ -143,6 +144,13 @@ void cs_cert_free(cs_cert *cert);
 bool cs_cert_is_self_signed(const cs_cert *cert);
 /* True when basicConstraints says cA=TRUE. */
 bool cs_cert_is_ca(const cs_cert *cert);
+/*
+ * The key ID: SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280
+ * 4.2.1.2 method 1), the CKA_ID store/keys.h gives the key objects in the
+ * HSM, so certificate and key pair up by it.  False only when the
+ * certificate's public key cannot be read.
+ */
+bool cs_cert_key_id(const cs_cert *cert, unsigned char id[20]);
 
 /* Appends cert to list; the list owns it afterwards (freed even on failure). */
 cs_rv cs_cert_list_push(cs_cert_list *list, cs_cert *cert, cs_err *err);
@@ -247,6 +255,11 @@ cs_rv cs_store_data_version(cs_store *store, int64_t *out, cs_err *err);
 cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs_find_opts *opts,
 				     cs_cert_list *out, cs_err *err);
 
+/* Certificates whose key ID (cs_cert_key_id) is id, by the key_id index,
+ * restricted to opts->store when set.  Zero matches is CS_OK, empty list. */
+cs_rv cs_store_find_by_key_id(cs_store *store, const unsigned char *id, size_t len,
+			      const cs_find_opts *opts, cs_cert_list *out, cs_err *err);
+
 /* Number of (non-archived unless opts says) certificates in a store. */
 cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs_err *err);
 
@@ -269,6 +282,7 @@ typedef struct cs_import_item {
 	char sha1[41];
 	char *subject;
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
+	char renewed[41];   /* the certificate that request renewed, "" when none */
 } cs_import_item;
 
 typedef struct cs_import_result {
@@ -306,6 +320,9 @@ cs_rv cs_store_move(cs_store *store, const cs_cert *cert, cs_store_id to, cs_err
 cs_rv cs_store_set_friendly_name(cs_store *store, const cs_cert *cert, const char *name,
 				 cs_err *err);
 cs_rv cs_store_set_archived(cs_store *store, const cs_cert *cert, bool archived, cs_err *err);
+/* Records the CA profile that issued cert (what `renew` goes back to). */
+cs_rv cs_store_set_ca_profile(cs_store *store, const cs_cert *cert, const char *profile,
+			      cs_err *err);
 /* Sets (or with uri NULL clears) the key reference and exportable flag. */
 cs_rv cs_store_set_key(cs_store *store, const cs_cert *cert, const char *uri, bool exportable,
 		       cs_err *err);

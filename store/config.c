@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "config_file.h"
 #include "keys.h"
 
 #define CS_PIN_MAX 256
@@ -40,15 +41,9 @@ static char *resolve(const char *dir, const char *path)
 	return out;
 }
 
-/* NCONF_get_string queues an error for a missing key; absence is normal here. */
 static const char *conf_get(CONF *conf, const char *name)
 {
-	const char *v;
-
-	ERR_set_mark();
-	v = NCONF_get_string(conf, "token", name);
-	ERR_pop_to_mark();
-	return v;
+	return cs_config_get(conf, "token", name);
 }
 
 cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err *err)
@@ -58,30 +53,15 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 	cs_token_config *cfg = NULL;
 	char *path = NULL;
 	const char *module, *token, *pin, *shconf;
-	long eline = 0;
 
 	*out = NULL;
 	if (asprintf(&path, "%s/certstore.conf", store_dir) < 0) {
 		path = NULL;
 		goto oom;
 	}
-	conf = NCONF_new(NULL);
-	if (conf == NULL)
-		goto oom;
-	if (NCONF_load(conf, path, &eline) <= 0) {
-		if (eline > 0)
-			rv =
-			    cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
-		else
-			/* access() fails with EACCES, not ENOENT, when a directory on the
-			 * way is closed to us (a worker and a root-only store). */
-			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it (%s)", path,
-					access(path, F_OK) == 0 || errno != ENOENT
-					    ? "permission denied"
-					    : "no such file");
-		ERR_clear_error();
+	rv = cs_config_open(store_dir, false, &conf, err);
+	if (rv != CS_OK)
 		goto out;
-	}
 	module = conf_get(conf, "module");
 	token = conf_get(conf, "token");
 	pin = conf_get(conf, "pin-file");

@@ -1,30 +1,27 @@
 /*
- * config_file.h - <store>/certstore.conf, in OpenSSL NCONF syntax (the
- * syntax admins know from openssl.cnf).  Internal to libcertstore.
- *
- * The hsm branch reads its [token] section with its own loader
- * (cs_token_config_load in config.c); the two are to be reconciled into
- * this one when both are on main.
+ * config_file.h - <store>/certstore.conf, in OpenSSL NCONF syntax (what
+ * admins know from openssl.cnf).  Sections: [token] (keys.h), [ca.NAME]
+ * (CA profiles), [usage.NAME] (usage hooks and groups).
  */
-#ifndef CS_CONFIG_FILE_H
-#define CS_CONFIG_FILE_H
-
-#include "internal.h"
+#ifndef CERTSTORE_CONFIG_FILE_H
+#define CERTSTORE_CONFIG_FILE_H
 
 #include <openssl/conf.h>
 
-/*
- * Loads <store_dir>/certstore.conf into *out (free with NCONF_free).  A
- * missing file is an empty configuration, not an error; an unreadable file
- * or a syntax error is CS_ERR_STORE naming the file and line.
- */
-cs_rv cs_config_load(const char *store_dir, CONF **out, cs_err *err);
+#include "certstore.h"
 
 /*
- * The value of `key` in [section] exactly: unlike NCONF_get_string there is
- * no fall-back to the default section nor to the environment.  NULL when
- * absent.  The string belongs to conf.
+ * Loads <store_dir>/certstore.conf.  A missing file is an empty
+ * configuration when missing_ok, else CS_ERR_STORE; a syntax error is
+ * CS_ERR_STORE naming the line.  Free with NCONF_free.
  */
-const char *cs_config_get(CONF *conf, const char *section, const char *key);
+cs_rv cs_config_open(const char *store_dir, bool missing_ok, CONF **out, cs_err *err);
+
+/* The value of key in section, or NULL (absence queues no OpenSSL error). */
+const char *cs_config_get(const CONF *conf, const char *section, const char *key);
+
+/* Section names starting with prefix ("ca.", "usage."), NULL-terminated;
+ * free each and the array. */
+char **cs_config_sections(const CONF *conf, const char *prefix);
 
 #endif

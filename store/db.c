@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 /* Each entry takes the schema from version i to i+1; append, never edit. */
 static const char *const migrations[] = {
 	/* 0 → 1: certificates and the audit log */
@@ -81,6 +83,14 @@ static const char *const migrations[] = {
 	" staged_sha1 TEXT NOT NULL DEFAULT '',"
 	" staged_at INTEGER NOT NULL DEFAULT 0,"
 	" assigned_at INTEGER NOT NULL DEFAULT 0);",
+	/* 3 → 4: which CA profile issued a certificate, and which one a request renews */
+	"ALTER TABLE certs ADD COLUMN ca_profile TEXT;"
+	"ALTER TABLE requests ADD COLUMN renews TEXT;",
+	/* 4 → 5: the key ID (CKA_ID of the certificate and its key), indexed
+	 * for the PKCS#11 module; cs_key_id() is registered by cs_db_open. */
+	"ALTER TABLE certs ADD COLUMN key_id BLOB;"
+	"UPDATE certs SET key_id = cs_key_id(der);"
+	"CREATE INDEX certs_by_key_id ON certs (key_id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -150,6 +160,24 @@ out:
 	return rv;
 }
 
+/* cs_key_id(der): the key ID of a DER certificate (cs_cert_key_id), NULL
+ * when it cannot be parsed.  Registered on every connection so migrations
+ * can fill the key_id column of rows stored before it existed. */
+static void sql_key_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *der = sqlite3_value_blob(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	unsigned char id[20];
+	X509 *x = der != NULL ? d2i_X509(NULL, &der, len) : NULL;
+
+	(void)argc;
+	if (x != NULL && cs_x509_key_id(x, id))
+		sqlite3_result_blob(ctx, id, sizeof(id), SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+	X509_free(x);
+}
+
 /* Make the file ourselves so it is born 0600; SQLite gives -wal/-shm the same mode. */
 static cs_rv create_db_file(const char *path, cs_err *err)
 {
@@ -197,6 +225,12 @@ cs_rv cs_db_open(cs_store *store, bool create, bool readonly, cs_err *err)
 		goto out;
 	}
 	sqlite3_busy_timeout(store->db, 30000);
+	if (sqlite3_create_function(store->db, "cs_key_id", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				    sql_key_id, NULL, NULL) != SQLITE_OK) {
+		rv = db_fail(store, err, "cannot register cs_key_id()");
+		goto out;
+	}
 	sqlite3_extended_result_codes(store->db, 1);
 	if (!readonly) {
 		rv = exec(store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err);

@@ -33,6 +33,8 @@ typedef struct cs_db_query {
 	const unsigned char *issuer_der; /* with serial: the (issuer_der, serial) index */
 	size_t issuer_der_len;
 	const char *serial;              /* upper-case hex as cs_cert.serial */
+	const unsigned char *key_id;     /* the key_id index (cs_cert_key_id) */
+	size_t key_id_len;
 } cs_db_query;
 
 cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #define CERT_COLUMNS                                                                       \
-	"id, store, der, friendly_name, key_uri, exportable, archived, added"
+	"id, store, der, friendly_name, key_uri, exportable, archived, added, ca_profile"
 
 static cs_rv stmt_fail(cs_store *store, cs_err *err)
 {
@@ -49,6 +49,8 @@ static void where_clause(const cs_db_query *q, char *sql, size_t size)
 		ADD("issuer_der = ?");
 	if (q->serial != NULL)
 		ADD("serial = ?");
+	if (q->key_id != NULL)
+		ADD("key_id = ?");
 #undef ADD
 }
 
@@ -84,6 +86,8 @@ static int bind_query(sqlite3_stmt *st, const cs_db_query *q)
 					SQLITE_STATIC);
 	if (q->serial != NULL)
 		rc |= sqlite3_bind_text(st, i++, q->serial, -1, SQLITE_STATIC);
+	if (q->key_id != NULL)
+		rc |= sqlite3_bind_blob(st, i++, q->key_id, (int)q->key_id_len, SQLITE_STATIC);
 	return rc;
 }
 
@@ -133,6 +137,7 @@ static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_
 	cert->exportable = sqlite3_column_int(st, 5) != 0;
 	cert->archived = sqlite3_column_int(st, 6) != 0;
 	cert->added = sqlite3_column_int64(st, 7);
+	cert->ca_profile = column_text(st, 8);
 	*out = cert;
 	return CS_OK;
 }
@@ -200,7 +205,9 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	static const char sql[] =
 		"INSERT INTO certs (store, der, sha1, sha256, subject, subject_der, issuer,"
 		" issuer_der, serial, not_before, not_after, friendly_name, key_uri, exportable,"
-		" archived, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+		" archived, added, ca_profile, key_id)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	unsigned char key_id[20];
 	sqlite3_stmt *st = NULL;
 	int64_t now = (int64_t)time(NULL);
 	int rc = SQLITE_OK;
@@ -224,6 +231,11 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	rc |= sqlite3_bind_int(st, 14, cert->exportable);
 	rc |= sqlite3_bind_int(st, 15, cert->archived);
 	rc |= sqlite3_bind_int64(st, 16, now);
+	rc |= sqlite3_bind_text(st, 17, cert->ca_profile, -1, SQLITE_STATIC);
+	if (cs_cert_key_id(cert, key_id))
+		rc |= sqlite3_bind_blob(st, 18, key_id, sizeof(key_id), SQLITE_TRANSIENT);
+	else
+		rc |= sqlite3_bind_null(st, 18);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 		rv = stmt_fail(store, err);
 	else {

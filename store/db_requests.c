@@ -17,8 +17,8 @@ cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err)
 {
 	static const char sql[] =
 		"INSERT INTO requests (created, subject, csr_der, key_uri, key_id, key_spec,"
-		" friendly_name, exportable, ca_profile, ca_request_id, usages)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+		" friendly_name, exportable, ca_profile, ca_request_id, usages, renews)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st = NULL;
 	int rc = SQLITE_OK;
 	cs_rv rv = CS_OK;
@@ -37,6 +37,7 @@ cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err)
 	rc |= sqlite3_bind_text(st, 9, p->ca_profile, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 10, p->ca_request_id, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 11, p->usages, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(st, 12, p->renews, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
 		rv = stmt_fail(store, err);
 	else
@@ -75,6 +76,7 @@ static cs_rv pending_from_row(sqlite3_stmt *st, cs_pending **out, cs_err *err)
 	p->ca_profile = text_at(st, 9);
 	p->ca_request_id = text_at(st, 10);
 	p->usages = text_at(st, 11);
+	p->renews = text_at(st, 12);
 	*out = p;
 	return CS_OK;
 }
@@ -97,7 +99,7 @@ cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_p
 {
 	static const char sql[] =
 		"SELECT id, created, subject, csr_der, key_uri, key_id, key_spec, friendly_name,"
-		" exportable, ca_profile, ca_request_id, usages FROM requests"
+		" exportable, ca_profile, ca_request_id, usages, renews FROM requests"
 		" WHERE (?1 = 0 OR id = ?1) AND (?2 IS NULL OR key_id = ?2) ORDER BY id";
 	sqlite3_stmt *st = NULL;
 	cs_pending *p = NULL;

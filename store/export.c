@@ -33,7 +33,8 @@ static cs_rv bio_to_bytes(BIO *bio, cs_bytes *out, cs_err *err)
 	out->data = malloc(len > 0 ? (size_t)len : 1);
 	if (out->data == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	memcpy(out->data, data, len > 0 ? (size_t)len : 0);
+	if (len > 0)
+		memcpy(out->data, data, (size_t)len);
 	out->len = len > 0 ? (size_t)len : 0;
 	return CS_OK;
 }

@@ -82,3 +82,15 @@ cs_rv cs_store_data_version(cs_store *store, int64_t *out, cs_err *err)
 {
 	return cs_db_data_version(store, out, err);
 }
+
+cs_rv cs_store_find_by_key_id(cs_store *store, const unsigned char *id, size_t len,
+			      const cs_find_opts *opts, cs_cert_list *out, cs_err *err)
+{
+	cs_db_query q = {.key_id = id, .key_id_len = len};
+
+	if (opts != NULL) {
+		q.store = opts->store;
+		q.include_archived = opts->include_archived;
+	}
+	return cs_db_certs_select(store, &q, out, err);
+}

@@ -3,6 +3,7 @@
  */
 #include "db.h"
 #include "request.h"
+#include "usage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,13 @@ void cs_import_result_clear(cs_import_result *res)
  * Trust is only added when the admin names Root: a self-signed CA arriving in
  * a bundle is skipped, never silently trusted.
  */
-static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts,
+static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts, bool placed,
 			       cs_store_id *where)
 {
+	if (placed && cert->store != CS_STORE_NONE) {
+		*where = cert->store;
+		return CS_IMPORT_ADDED;
+	}
 	if (opts != NULL && opts->store != CS_STORE_NONE) {
 		*where = opts->store;
 		return CS_IMPORT_ADDED;
@@ -59,6 +64,7 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	memcpy(item->sha1, cert->sha1, sizeof(item->sha1));
 	item->subject = strdup(cert->subject);
 	item->request_id = 0;
+	item->renewed[0] = '\0';
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)
@@ -81,7 +87,7 @@ static cs_rv is_present(cs_store *store, cs_store_id where, const cs_cert *cert,
 
 /* certreq -accept: the certificate takes over the pending request's key. */
 static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts *opts,
-			    int64_t *request_id, cs_err *err)
+			    int64_t *request_id, char *renewed, cs_err *err)
 {
 	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
 	cs_pending *p = NULL;
@@ -103,6 +109,10 @@ static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts
 		free(cert->friendly_name);
 		cert->friendly_name = strdup(p->friendly_name);
 	}
+	if (p->ca_profile != NULL && cert->ca_profile == NULL)
+		cert->ca_profile = strdup(p->ca_profile);
+	if (p->renews != NULL)
+		snprintf(renewed, 41, "%s", p->renews);
 	*request_id = p->id;
 	cs_pending_free(p);
 	return CS_OK;
@@ -122,16 +132,17 @@ static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request
 }
 
 static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
-		     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+		     const cs_import_opts *opts, bool placed, cs_import_result *res, cs_err *err)
 {
 	cs_import_outcome outcome;
 	cs_store_id where;
 	char detail[768];
 	int64_t request_id = 0;
+	char renewed[41] = "";
 	bool present;
 	cs_rv rv;
 
-	outcome = place(cert, opts, &where);
+	outcome = place(cert, opts, placed, &where);
 	if (outcome == CS_IMPORT_ADDED) {
 		rv = is_present(store, where, cert, &present, err);
 		if (rv != CS_OK)
@@ -147,24 +158,24 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			cert->friendly_name = strdup(opts->friendly_name);
 		}
 		if (where == CS_STORE_MY && !cs_cert_is_ca(cert)) {
-			rv = accept_pending(store, cert, opts, &request_id, err);
+			rv = accept_pending(store, cert, opts, &request_id, renewed, err);
 			if (rv != CS_OK)
 				return rv;
 		}
 		rv = cs_db_cert_insert(store, cert, err);
-		if (rv == CS_OK && request_id != 0)
-			rv = finish_accept(store, cert, request_id, err);
-		if (rv != CS_OK)
-			return rv;
 		snprintf(detail, sizeof(detail), "%s %s %s", cs_store_id_name(where), cert->sha1,
 			 cert->subject);
-		rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK)
+			rv = cs_db_audit_insert(store, "import", detail, err);
+		if (rv == CS_OK && request_id != 0)
+			rv = finish_accept(store, cert, request_id, err);
 		if (rv != CS_OK)
 			return rv;
 	}
 	rv = record(res, outcome, where, cert, err);
 	if (rv == CS_OK && request_id != 0) {
 		res->items[res->n - 1].request_id = request_id;
+		memcpy(res->items[res->n - 1].renewed, renewed, sizeof(renewed));
 		res->accepted++;
 	}
 	return rv;
@@ -180,8 +191,8 @@ static bool added_to_root(const cs_import_result *res)
 	return false;
 }
 
-cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
-		      cs_import_result *res, cs_err *err)
+static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+		       bool placed, cs_import_result *res, cs_err *err)
 {
 	size_t i;
 	cs_rv rv;
@@ -193,7 +204,7 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 	if (rv != CS_OK)
 		return rv;
 	for (i = 0; i < certs->n && rv == CS_OK; i++)
-		rv = add_one(store, certs, certs->items[i], opts, res, err);
+		rv = add_one(store, certs, certs->items[i], opts, placed, res, err);
 	if (rv == CS_OK)
 		rv = cs_db_commit(store, err);
 	else
@@ -202,7 +213,23 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 		cs_import_result_clear(res);
 		return rv;
 	}
-	return added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
+	rv = added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
+	for (i = 0; rv == CS_OK && i < res->n; i++)
+		if (res->items[i].renewed[0] != '\0')
+			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1, err);
+	return rv;
+}
+
+cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+		      cs_import_result *res, cs_err *err)
+{
+	return import_all(store, certs, opts, false, res, err);
+}
+
+cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs,
+			     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+{
+	return import_all(store, certs, opts, true, res, err);
 }
 
 cs_rv cs_import_file(cs_store *store, const char *path, const cs_import_opts *opts,

@@ -24,7 +24,19 @@ bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz);
 
 char *cs_strdup_or_null(const char *s);
 
+/* cs_cert_key_id for a bare X509 (the database's key_id column). */
+bool cs_x509_key_id(const X509 *x, unsigned char id[20]);
+
 /* Republishes what is derived from Root (published/roots*) after a change to it. */
 cs_rv cs_after_root_change(cs_store *store, cs_err *err);
+
+/*
+ * cs_import_certs, except that a certificate whose store field is already
+ * set goes to that store instead of being placed by its kind (a PFX's leaf
+ * goes to My with its key, its root to Root when the admin said so).  Its
+ * key_uri and exportable fields are stored as they are.
+ */
+cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs,
+			     const cs_import_opts *opts, cs_import_result *res, cs_err *err);
 
 #endif

@@ -142,6 +142,18 @@ const char *cs_token_label(const cs_token *tok);
  */
 cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err);
 
+/*
+ * Names an existing token of another module as the store's key token:
+ * checks the pin file (cs_pin_read's rules; relative paths are relative to
+ * store_dir) and that the token opens and accepts the PIN (cs_token_open's
+ * errors), then writes the [token] section of <store_dir>/certstore.conf
+ * (module, token, pin-file; appended when the file exists without one).
+ * pin_file may be NULL (PIN pad or no login).  A certstore.conf that already
+ * names a token is CS_ERR_DUPLICATE.  On failure nothing is written.
+ */
+cs_rv cs_token_init_module(const char *store_dir, const char *module, const char *token_uri,
+			   const char *pin_file, cs_err *err);
+
 /* ---- key specifications ------------------------------------------------ */
 
 typedef enum {

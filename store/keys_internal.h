@@ -140,4 +140,11 @@ void cs_softhsm_conf_release(const char *path);
 /* Copies a blank-padded PKCS#11 label into a NUL-terminated string. */
 void cs_p11_label(char *dst, const CK_UTF8CHAR *src, size_t n);
 
+/* Creates path exclusively with mode (set before anything is written), or
+ * with append adds data to the end of an existing file. */
+cs_rv cs_file_write_new(const char *path, const char *data, int mode, bool append, cs_err *err);
+
+/* Does the certstore.conf at path already have a [token] section? */
+bool cs_conf_has_token(const char *path);
+
 #endif /* CERTSTORE_KEYS_INTERNAL_H */

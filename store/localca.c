@@ -225,20 +225,24 @@ static cs_rv end_entity_exts(X509 *x, X509 *issuer, cs_issue_profile profile, cs
 cs_rv cs_local_ca_issue(cs_store *store, const cs_local_ca *ca, EVP_PKEY *ca_key, X509_REQ *req,
 			cs_issue_profile profile, int days, X509 **out, cs_err *err)
 {
-	EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
+	/* Work on the request as encoded: its key is then an ordinary public key,
+	 * whatever provider made the original (ours cannot verify). */
+	X509_REQ *copy = X509_REQ_dup(req);
+	EVP_PKEY *pub = copy != NULL ? X509_REQ_get0_pubkey(copy) : NULL;
 	X509 *x = X509_new();
 	cs_cert *issued = NULL;
 	cs_rv rv;
 
 	*out = NULL;
-	if (pub == NULL || X509_REQ_verify(req, pub) != 1) {
+	if (pub == NULL || X509_REQ_verify(copy, pub) != 1) {
 		ERR_clear_error();
 		X509_free(x);
+		X509_REQ_free(copy);
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
 				  "the request's signature does not verify with its own key");
 	}
 	if (x == NULL || !X509_set_version(x, 2) ||
-	    !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
+	    !X509_set_subject_name(x, X509_REQ_get_subject_name(copy)) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert->x509)) ||
 	    !X509_set_pubkey(x, pub)) {
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot build the certificate");
@@ -246,7 +250,7 @@ cs_rv cs_local_ca_issue(cs_store *store, const cs_local_ca *ca, EVP_PKEY *ca_key
 	}
 	rv = set_serial_and_validity(x, ca->cert->not_after, days > 0 ? days : 397, err);
 	if (rv == CS_OK)
-		rv = copy_san(req, x, err);
+		rv = copy_san(copy, x, err);
 	if (rv == CS_OK)
 		rv = end_entity_exts(x, ca->cert->x509, profile, err);
 	if (rv == CS_OK)
@@ -257,6 +261,7 @@ cs_rv cs_local_ca_issue(cs_store *store, const cs_local_ca *ca, EVP_PKEY *ca_key
 		rv = cs_db_local_ca_record_issued(store, ca->name, issued, err);
 out:
 	cs_cert_free(issued);
+	X509_REQ_free(copy);
 	if (rv != CS_OK) {
 		X509_free(x);
 		return rv;

@@ -92,6 +92,14 @@ cs_rv cs_store_set_archived(cs_store *store, const cs_cert *cert, bool archived,
 		       cert->sha1);
 }
 
+cs_rv cs_store_set_ca_profile(cs_store *store, const cs_cert *cert, const char *profile,
+			      cs_err *err)
+{
+	IN_TRANSACTION(store, err, cs_db_cert_set_text(store, cert->id, "ca_profile", profile, err),
+		       "set-ca-profile", "%s %s %s", cs_store_id_name(cert->store), cert->sha1,
+		       profile ? profile : "");
+}
+
 static cs_rv set_key_columns(cs_store *store, int64_t id, const char *uri, bool exportable,
 			     cs_err *err)
 {

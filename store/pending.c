@@ -23,6 +23,7 @@ void cs_pending_free(cs_pending *p)
 	free(p->ca_profile);
 	free(p->ca_request_id);
 	free(p->usages);
+	free(p->renews);
 	free(p);
 }
 

@@ -72,6 +72,9 @@ char *cs_request_friendly_name(const cs_request_spec *spec, time_t now);
  */
 cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **out, cs_err *err);
 
+/* A spec asking for cert again: its subject, SANs and key type (renewal). */
+cs_rv cs_request_spec_from_cert(const cs_cert *cert, cs_request_spec *spec, cs_err *err);
+
 /* The summary the enrollment wizard shows before it makes a key (for --dry-run). */
 cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err);
 
@@ -91,6 +94,7 @@ typedef struct cs_pending {
 	char *ca_profile;    /* NULL for a delayed (file) request */
 	char *ca_request_id; /* the CA's own ID once it has one */
 	char *usages;        /* comma-separated usages to assign once issued */
+	char *renews;        /* SHA-1 of the certificate this request renews, or NULL */
 } cs_pending;
 
 typedef struct cs_pending_list {

@@ -34,8 +34,7 @@ static cs_rv random_pin(char out[33], cs_err *err)
 	return CS_OK;
 }
 
-/* Creates path exclusively with mode (set before anything is written). */
-static cs_rv write_new(const char *path, const char *data, int mode, bool append, cs_err *err)
+cs_rv cs_file_write_new(const char *path, const char *data, int mode, bool append, cs_err *err)
 {
 	int fd, flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
 	size_t len = strlen(data), done = 0;
@@ -71,8 +70,7 @@ static int rm_one(const char *path, const struct stat *st, int type, struct FTW 
 	return type == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-/* Does certstore.conf already say which token to use? */
-static bool conf_has_token(const char *path)
+bool cs_conf_has_token(const char *path)
 {
 	CONF *conf = NCONF_new(NULL);
 	bool has = false;
@@ -174,7 +172,7 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 		goto out;
 	}
 	if (lstat(confpath, &st) == 0) {
-		if (conf_has_token(confpath)) {
+		if (cs_conf_has_token(confpath)) {
 			rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s already names a key token",
 					confpath);
 			goto out;
@@ -206,7 +204,7 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	rv = write_new(shconf, shtext, 0600, false, err);
+	rv = cs_file_write_new(shconf, shtext, 0600, false, err);
 	if (rv != CS_OK)
 		goto out;
 	rv = random_pin(so_pin, err);
@@ -226,7 +224,7 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 		goto out;
 
 	snprintf(line, sizeof(line), "%s\n", user_pin);
-	rv = write_new(pinpath, line, 0600, false, err);
+	rv = cs_file_write_new(pinpath, line, 0600, false, err);
 	OPENSSL_cleanse(line, sizeof(line));
 	if (rv != CS_OK)
 		goto out;
@@ -243,7 +241,7 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	rv = write_new(confpath, conftext, 0644, append, err);
+	rv = cs_file_write_new(confpath, conftext, 0644, append, err);
 	made_conf = rv == CS_OK && !append;
 out:
 	cs_module_unload(p11);

@@ -118,8 +118,8 @@ static cs_rv pem_of(const cs_cert_list *chain, size_t from, size_t to, char **ou
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	n = BIO_get_mem_data(bio, &data);
 	*out = malloc(n > 0 ? (size_t)n : 1);
-	if (*out != NULL)
-		memcpy(*out, data, n > 0 ? (size_t)n : 0);
+	if (*out != NULL && n > 0)
+		memcpy(*out, data, (size_t)n);
 	*len = n > 0 ? (size_t)n : 0;
 	BIO_free(bio);
 	return *out != NULL ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");

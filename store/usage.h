@@ -96,6 +96,13 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
  */
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
 
+/*
+ * A renewal has been issued: every usage of old_sha1 moves to new_sha1
+ * (both in My) and the old certificate is archived.  Called by import for
+ * the answer to a request made by `renew`.
+ */
+cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1,
+			  cs_err *err);
 /* What a check repaired, one sentence each ("usage Default: republished …"). */
 typedef struct cs_fix_list {
 	char **items;

@@ -29,6 +29,28 @@ void cs_usage_conf_clear(cs_usage_conf *uc)
 	memset(uc, 0, sizeof(*uc));
 }
 
+/*
+ * key in [section] exactly: cs_config_get (NCONF_get_string) would fall back
+ * to the unnamed default section, and a top-level `group =` or `on-assign =`
+ * must not silently apply to every usage.
+ */
+static const char *section_value(CONF *conf, const char *section, const char *key)
+{
+	STACK_OF(CONF_VALUE) * sect;
+	CONF_VALUE *v;
+	int i;
+
+	ERR_set_mark(); /* a missing section queues an error; absence is normal */
+	sect = NCONF_get_section(conf, section);
+	ERR_pop_to_mark();
+	for (i = 0; sect != NULL && i < sk_CONF_VALUE_num(sect); i++) {
+		v = sk_CONF_VALUE_value(sect, i);
+		if (strcmp(v->name, key) == 0)
+			return v->value;
+	}
+	return NULL;
+}
+
 static bool known_key(const char *key)
 {
 	for (size_t i = 0; i < sizeof(known_keys) / sizeof(known_keys[0]); i++)
@@ -97,16 +119,16 @@ cs_rv cs_usage_conf_load(cs_store *store, const char *name, cs_usage_conf *out, 
 	memset(out, 0, sizeof(*out));
 	snprintf(section, sizeof(section), "usage.%s", name);
 	snprintf(path, sizeof(path), "%s/certstore.conf", store->dir);
-	rv = cs_config_load(store->dir, &conf, err);
+	rv = cs_config_open(store->dir, true, &conf, err);
 	if (rv == CS_OK)
 		rv = check_keys(conf, section, path, err);
 	if (rv == CS_OK)
-		rv = parse_timeout(cs_config_get(conf, section, "hook-timeout"), path, section,
+		rv = parse_timeout(section_value(conf, section, "hook-timeout"), path, section,
 				   &out->hook_timeout, err);
 	if (rv == CS_OK)
-		rv = dup_setting(cs_config_get(conf, section, "on-assign"), &out->on_assign, err);
+		rv = dup_setting(section_value(conf, section, "on-assign"), &out->on_assign, err);
 	if (rv == CS_OK)
-		rv = dup_setting(cs_config_get(conf, section, "group"), &out->group, err);
+		rv = dup_setting(section_value(conf, section, "group"), &out->group, err);
 	NCONF_free(conf);
 	if (rv != CS_OK)
 		cs_usage_conf_clear(out);

@@ -115,11 +115,49 @@ cs_rv cli_keys_load(cli_keys *k, const char *uri, EVP_PKEY **out, cs_err *err)
 	return rv;
 }
 
+/* Does the store name a key token at all? */
+static bool has_token_config(cs_store *store)
+{
+	cs_token_config *cfg = NULL;
+
+	if (cs_token_config_load(cs_store_dir(store), &cfg, NULL) != CS_OK)
+		return false;
+	cs_token_config_free(cfg);
+	return true;
+}
+
+cs_rv cli_token_open(cs_store *store, cs_token **out, cs_err *err)
+{
+	*out = NULL;
+	if (!has_token_config(store))
+		return cs_err_set(err, CS_ERR_TOKEN,
+				  "the store %s has no key token (run 'certstore init')",
+				  cs_store_dir(store));
+	return cs_token_open_store(cs_store_dir(store), out, err);
+}
+
+/* The token cannot be opened: no key can be reached, as cs_token_key_checker
+ * says of token errors. */
+static cs_status unreachable_checker(void *ctx, const cs_cert *cert)
+{
+	(void)ctx;
+	(void)cert;
+	return CS_STATUS_MISSING_KEY;
+}
+
 void cli_keys_attach_checker(cs_store *store, cli_keys *keys)
 {
 	cs_err err = {0};
 
 	memset(keys, 0, sizeof(*keys));
+	if (!has_token_config(store))
+		return;
 	if (cs_token_open_store(cs_store_dir(store), &keys->token, &err) == CS_OK)
 		cs_store_set_key_checker(store, cs_token_key_checker, keys->token);
+	else {
+		cs_store_set_key_checker(store, unreachable_checker, NULL);
+		fprintf(stderr, "certstore: warning: the key token cannot be opened, so no "
+				"private key can be reached: %s\n",
+			err.msg);
+	}
 }

@@ -1,16 +1,27 @@
 /*
- * cmd_delete.c - `certstore delete ID [--store S]`
+ * cmd_delete.c - `certstore delete ID [--store S] [--keep-key]`
+ *
+ * The certificate's key goes with it, unless another certificate or a
+ * pending request uses the same key or --keep-key says otherwise.  The token
+ * is opened before the row goes, so a token that cannot be reached leaves
+ * everything as it was.
  */
+#include <string.h>
+
 #include "cli.h"
+#include "cli_keys.h"
+#include "request.h"
 
 typedef struct delete_args {
 	const char *id;
 	const char *store_name;
+	bool keep_key;
 	bool help;
 } delete_args;
 
 static const struct option longopts[] = {
     {"store", required_argument, NULL, 's'},
+    {"keep-key", no_argument, NULL, 'k'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -21,9 +32,12 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_ar
 	cs_rv rv = CS_OK;
 	int c;
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
 		if (c == 's')
 			args->store_name = optarg;
+		else if (c == 'k')
+			args->keep_key = true;
+	}
 	if (c == CLI_OPT_STOP) {
 		args->help = rv == CS_OK;
 		return rv;
@@ -34,18 +48,86 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_ar
 	return rv;
 }
 
+/* Another certificate (any store, archived too) or a pending request with the same key_uri. */
+static cs_rv key_shared(cs_store *store, const cs_cert *cert, const char **user, cs_err *err)
+{
+	static char who[128];
+	cs_find_opts all = {.include_archived = true};
+	cs_cert_list certs = {0};
+	cs_pending_list pending = {0};
+	cs_rv rv = cs_store_list(store, &all, &certs, err);
+
+	*user = NULL;
+	for (size_t i = 0; rv == CS_OK && *user == NULL && i < certs.n; i++) {
+		const cs_cert *c = certs.items[i];
+
+		if (c->id != cert->id && c->key_uri && strcmp(c->key_uri, cert->key_uri) == 0)
+			*user = strncpy(who, c->sha1, sizeof(who) - 1);
+	}
+	if (rv == CS_OK && *user == NULL)
+		rv = cs_pending_list_get(store, &pending, err);
+	for (size_t i = 0; rv == CS_OK && *user == NULL && i < pending.n; i++)
+		if (pending.items[i]->key_uri &&
+		    strcmp(pending.items[i]->key_uri, cert->key_uri) == 0)
+			*user = "a pending request";
+	cs_pending_list_clear(&pending);
+	cs_cert_list_clear(&certs);
+	return rv;
+}
+
+/* Decides whether the key goes too, and opens the token if so (before any change). */
+static cs_rv prepare_key(cs_store *store, const delete_args *args, const cs_cert *cert,
+			 cs_token **tok, cs_err *err)
+{
+	const char *user = NULL;
+	cs_rv rv;
+
+	*tok = NULL;
+	if (cert->key_uri == NULL || args->keep_key)
+		return CS_OK;
+	rv = key_shared(store, cert, &user, err);
+	if (rv == CS_OK && user != NULL) {
+		printf("key kept: %s uses it too\n", user);
+		return CS_OK;
+	}
+	if (rv == CS_OK)
+		rv = cli_token_open(store, tok, err);
+	if (rv != CS_OK)
+		cs_err_prefix(err, "nothing deleted (use --keep-key to delete only the "
+				   "certificate)");
+	return rv;
+}
+
+static cs_rv delete_key(cs_token *tok, const cs_cert *cert, cs_err *err)
+{
+	cs_rv rv = cs_key_delete(tok, cert->key_uri, err);
+
+	if (rv == CS_OK)
+		printf("deleted the private key from the token: %s\n", cert->key_uri);
+	else if (rv == CS_ERR_NOT_FOUND)
+		printf("the private key was not in the token any more\n");
+	else
+		cs_err_prefix(err, "the certificate is deleted, but its private key is not");
+	return rv == CS_ERR_NOT_FOUND ? CS_OK : rv;
+}
+
 static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id sid, cs_err *err)
 {
 	cs_cert *cert = NULL;
+	cs_token *tok = NULL;
 	cs_rv rv;
 
 	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cs_store_delete(store, cert, err);
+	if (rv == CS_OK)
+		rv = prepare_key(store, args, cert, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_store_delete(store, cert, err);
 	if (rv == CS_OK)
 		printf("deleted from %s: %s (%s)\n", cs_store_id_name(cert->store), cert->subject,
 		       cert->sha1);
+	if (rv == CS_OK && tok != NULL)
+		rv = delete_key(tok, cert, err);
+	cs_token_close(tok);
 	cs_cert_free(cert);
 	return rv;
 }
@@ -73,15 +155,18 @@ static cs_rv run_delete(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 
 const cli_command cmd_delete = {
     .name = "delete",
-    .summary = "remove a certificate from its store",
-    .usage = "Usage: certstore delete ID [--store STORE]\n"
+    .summary = "remove a certificate (and its private key) from the store",
+    .usage = "Usage: certstore delete ID [--store STORE] [--keep-key]\n"
 	     "\n"
-	     "Removes the certificate named by ID (as for 'show') from its store.\n"
+	     "Removes the certificate named by ID (as for 'show') from its store, and\n"
+	     "its private key from the key token unless another certificate or a\n"
+	     "pending request uses the same key, or --keep-key is given.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -s, --store STORE  look only in STORE\n"
+	     "  -k, --keep-key     leave the private key in the token\n"
 	     "  -h, --help         this help\n",
-    .shortopts = "s:h",
+    .shortopts = "s:kh",
     .longopts = longopts,
     .run = run_delete,
 };

@@ -8,10 +8,13 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_keys.h"
 
 typedef struct import_args {
 	const char *store_name;
 	const char *friendly_name;
+	cli_pfx_import pfx; /* --exportable, --password-file, --password-env */
+	bool pfx_options;
 	bool json;
 	bool help; /* --help was printed: nothing else to do */
 	char **files;
@@ -28,6 +31,9 @@ static const struct option longopts[] = {
     {"store", required_argument, NULL, 's'},
     {"friendly-name", required_argument, NULL, 'n'},
     {"json", no_argument, NULL, 'j'},
+    {"exportable", no_argument, NULL, 'x'},
+    {"password-file", required_argument, NULL, 'P'},
+    {"password-env", required_argument, NULL, 'E'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -45,6 +51,13 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_ar
 			args->friendly_name = optarg;
 		else if (c == 'j')
 			args->json = true;
+		else if (c == 'x')
+			args->pfx.exportable = true;
+		else if (c == 'P')
+			args->pfx.password_file = optarg;
+		else if (c == 'E')
+			args->pfx.password_env = optarg;
+		args->pfx_options |= c == 'x' || c == 'P' || c == 'E';
 	}
 	if (c == CLI_OPT_STOP) {
 		args->help = rv == CS_OK;
@@ -205,6 +218,36 @@ static cs_rv report(const import_args *args, const parsed_input *in, const cs_im
 	return import_verdict(res, err);
 }
 
+/* A PFX comes alone: its key and certificates are one import of their own. */
+static cs_rv run_pfx(const cli_ctx *ctx, const cli_command *cmd, import_args *args, cs_err *err)
+{
+	cs_store_id sid = CS_STORE_NONE;
+	cs_rv rv;
+
+	if (args->n_files != 1)
+		return cli_usage_error(cmd, err, "import a PFX file on its own");
+	if (args->json)
+		return cli_usage_error(cmd, err, "--json is not available for PFX files");
+	rv = cli_parse_store_name(args->store_name, &sid, err);
+	if (rv != CS_OK)
+		return rv;
+	if (sid != CS_STORE_NONE && sid != CS_STORE_MY && sid != CS_STORE_ROOT)
+		return cli_usage_error(cmd, err,
+				       "a PFX's certificate goes to My; --store takes only Root "
+				       "(to trust the PFX's root)");
+	args->pfx.friendly_name = args->friendly_name;
+	args->pfx.trust_root = sid == CS_STORE_ROOT;
+	return cli_import_pfx(ctx, args->files[0], &args->pfx, err);
+}
+
+static bool any_pfx(const import_args *args)
+{
+	for (int i = 0; i < args->n_files; i++)
+		if (cli_is_pfx(args->files[i]))
+			return true;
+	return false;
+}
+
 static cs_rv run_import(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			cs_err *err)
 {
@@ -218,6 +261,11 @@ static cs_rv run_import(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
+	if (any_pfx(&args))
+		return run_pfx(ctx, cmd, &args, err);
+	if (args.pfx_options)
+		return cli_usage_error(cmd, err,
+				       "--exportable and --password-* apply to PFX files only");
 	rv = cli_parse_store_name(args.store_name, &opts.store, err);
 	if (rv != CS_OK)
 		goto out;
@@ -241,8 +289,10 @@ out:
 
 const cli_command cmd_import = {
     .name = "import",
-    .summary = "add certificates from files (DER, PEM, Base64 .cer, PKCS#7 .p7b)",
+    .summary = "add certificates from files (DER, PEM, .cer, .p7b), or a PFX with its key",
     .usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
+	     "       certstore import FILE.pfx [--exportable] [--password-file FILE |\n"
+	     "                        --password-env VAR] [--friendly-name NAME] [--store Root]\n"
 	     "\n"
 	     "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
 	     "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
@@ -253,17 +303,30 @@ const cli_command cmd_import = {
 	     "decision: name it with --store Root.  Certificates already in their store\n"
 	     "are reported as duplicates and not added again.\n"
 	     "\n"
+	     "A PFX (PKCS#12, modern or legacy encryption) is imported on its own: its\n"
+	     "private key goes into the store's key token (not exportable unless\n"
+	     "--exportable), its certificate into My bound to that key, and the other\n"
+	     "certificates as above (its root to Root only with --store Root).  The\n"
+	     "PFX's friendly name is kept unless --friendly-name is given.  The password\n"
+	     "comes from --password-file, --password-env or a prompt on the terminal,\n"
+	     "never from the command line.\n"
+	     "\n"
 	     "Options:\n"
 	     "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
 	     "                             Disallowed, Request, or an alias)\n"
 	     "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
 	     "  -j, --json                 print the result as JSON\n"
+	     "  -x, --exportable           PFX: let the key be exported again later\n"
+	     "  -P, --password-file FILE   PFX: the password is the first line of FILE\n"
+	     "  -E, --password-env VAR     PFX: the password is in environment variable VAR\n"
 	     "  -h, --help                 this help\n"
 	     "\n"
 	     "Exit status: 0 when something was added; 7 when every certificate was\n"
 	     "already there; 6 when nothing was added because roots were skipped;\n"
-	     "5 when a file is unreadable or malformed (nothing is imported then).\n",
-    .shortopts = "s:n:jh",
+	     "5 when a file is unreadable or malformed (nothing is imported then).\n"
+	     "For a PFX also: 10 wrong password, 9 key token problem (or a key type the\n"
+	     "token cannot hold), 5 a PFX without a private key.\n",
+    .shortopts = "s:n:jxP:E:h",
     .longopts = longopts,
     .run = run_import,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_keys.h"
 
 typedef struct list_args {
 	const char *store_name;
@@ -158,6 +159,7 @@ static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 	list_args args = {0};
 	cs_find_opts opts = {0};
 	cs_store *store = NULL;
+	cli_keys keys = {0};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
@@ -168,9 +170,12 @@ static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 		return rv;
 	opts.include_archived = args.all;
 	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
+	if (rv == CS_OK) {
+		cli_keys_attach_checker(store, &keys);
 		rv = list_and_print(store, &args, &opts, err);
+	}
 	cs_store_close(store);
+	cli_keys_close(&keys);
 	return rv;
 }
 

@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "cli.h"
+#include "cli_keys.h"
 
 typedef struct show_args {
 	const char *id;
@@ -203,6 +204,7 @@ static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 	show_args args = {0};
 	cs_store_id sid;
 	cs_store *store = NULL;
+	cli_keys keys = {0};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
@@ -212,9 +214,12 @@ static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 	if (rv != CS_OK)
 		return rv;
 	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
+	if (rv == CS_OK) {
+		cli_keys_attach_checker(store, &keys);
 		rv = show_cert(store, &args, sid, err);
+	}
 	cs_store_close(store);
+	cli_keys_close(&keys);
 	return rv;
 }
 

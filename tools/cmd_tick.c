@@ -3,7 +3,12 @@
  * applies staged assignments whose time has come and runs their hooks.
  */
 #include "cli.h"
+#include "config_file.h"
+#include "request_flow.h"
 #include "usage.h"
+
+#include <stdlib.h>
+#include <strings.h>
 
 #include <string.h>
 
@@ -47,6 +52,77 @@ static cs_rv apply_staged(cs_store *store, cs_err *err)
 	return rv;
 }
 
+/* [renew] renew-before (days, default 30) and new-key (default no) of certstore.conf. */
+static void renew_policy(cs_store *store, long *days, bool *new_key)
+{
+	CONF *conf = NULL;
+	const char *v;
+
+	*days = 30;
+	*new_key = false;
+	if (cs_config_open(cs_store_dir(store), true, &conf, NULL) != CS_OK)
+		return;
+	if ((v = cs_config_get(conf, "renew", "renew-before")) != NULL && atol(v) > 0)
+		*days = atol(v);
+	if ((v = cs_config_get(conf, "renew", "new-key")) != NULL)
+		*new_key = strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0;
+	NCONF_free(conf);
+}
+
+/* A renewal already asked for and not answered yet: do not ask twice. */
+static bool renewal_pending(const cs_pending_list *pending, const char *sha1)
+{
+	for (size_t i = 0; i < pending->n; i++)
+		if (pending->items[i]->renews != NULL && strcmp(pending->items[i]->renews, sha1) == 0)
+			return true;
+	return false;
+}
+
+static bool due(const cs_cert *c, long days, const cs_pending_list *pending)
+{
+	return c->ca_profile != NULL && !cs_cert_is_ca(c) &&
+	       c->not_after - (int64_t)cs_now() <= (int64_t)days * 86400 &&
+	       !renewal_pending(pending, c->sha1);
+}
+
+/* Certificates issued through a CA profile and close to expiry are renewed. */
+static cs_rv renew_due(cs_store *store, cs_err *err)
+{
+	cs_find_opts my = {.store = CS_STORE_MY};
+	cs_cert_list certs = {0};
+	cs_pending_list pending = {0};
+	cli_keys keys = {0};
+	cs_rv rv, first = CS_OK;
+	long days;
+	bool new_key;
+
+	renew_policy(store, &days, &new_key);
+	rv = cs_store_list(store, &my, &certs, err);
+	if (rv == CS_OK)
+		rv = cs_pending_list_get(store, &pending, err);
+	for (size_t i = 0; rv == CS_OK && i < certs.n; i++) {
+		cs_err one = {0};
+
+		if (!due(certs.items[i], days, &pending))
+			continue;
+		if (keys.token == NULL && (rv = cli_keys_open(store, &keys, err)) != CS_OK)
+			break;
+		printf("renewing %s (%s), expires in less than %ld days\n", certs.items[i]->subject,
+		       certs.items[i]->sha1, days);
+		if (flow_renew(store, &keys, certs.items[i], NULL, new_key, NULL, false, &one) !=
+			    CS_OK &&
+		    first == CS_OK) {
+			first = one.rv;
+			if (err != NULL)
+				*err = one;
+		}
+	}
+	cli_keys_close(&keys);
+	cs_pending_list_clear(&pending);
+	cs_cert_list_clear(&certs);
+	return rv != CS_OK ? rv : first;
+}
+
 static cs_rv run_tick(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		      cs_err *err)
 {
@@ -61,15 +137,18 @@ static cs_rv run_tick(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
 	if (rv == CS_OK)
 		rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = apply_staged(store, err);
-	/*
-	 * Renewals go here (the renewal issue): certificates within
-	 * `renew-before` days of expiry are renewed through their CA profile and
-	 * cs_usage_move_all carries their usages over, running the same hooks.
-	 * A staged-roll failure must not stop renewals, so keep the first error
-	 * and run them regardless.
-	 */
+	if (store != NULL) {
+		/* A staged-roll failure must not stop renewals: keep the first error. */
+		cs_err renew_err = {0};
+		cs_rv staged = apply_staged(store, err);
+		cs_rv renewed = renew_due(store, &renew_err);
+
+		rv = staged;
+		if (staged == CS_OK && renewed != CS_OK && err != NULL)
+			*err = renew_err;
+		if (rv == CS_OK)
+			rv = renewed;
+	}
 	cs_store_close(store);
 	return rv;
 }
@@ -81,7 +160,10 @@ const cli_command cmd_tick = {
 	     "\n"
 	     "Applies every staged assignment (assign --at) whose time has come:\n"
 	     "publishes it and runs the usage's hooks, printing each one applied.\n"
-	     "Prints nothing when nothing is due.  Meant for a systemd timer.\n"
+	     "Then renews every certificate in My that a CA profile issued and that\n"
+	     "expires within [renew] renew-before days (default 30; [renew] new-key =\n"
+	     "yes makes a new key): its usages move to the renewal and hooks run.\n"
+	     "Prints nothing when nothing is due.  Meant for certstore-tick.timer.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -h, --help  this help\n",

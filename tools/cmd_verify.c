@@ -5,6 +5,7 @@
  * cs_status_compute's.
  */
 #include "cli.h"
+#include "cli_keys.h"
 
 typedef struct verify_args {
 	const char *id;
@@ -103,6 +104,7 @@ static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	verify_args args = {0};
 	cs_store_id sid;
 	cs_store *store = NULL;
+	cli_keys keys = {0};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
@@ -112,9 +114,12 @@ static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	if (rv != CS_OK)
 		return rv;
 	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
+	if (rv == CS_OK) {
+		cli_keys_attach_checker(store, &keys);
 		rv = verify_cert(store, &args, sid, err);
+	}
 	cs_store_close(store);
+	cli_keys_close(&keys);
 	return rv;
 }
 

@@ -7,7 +7,7 @@
 
 PKI=$TEST_TMP/pki
 pki_make_all "$PKI" || tap_bail "cannot make the test PKI"
-SUBCOMMANDS="import list show export delete verify move set log"
+SUBCOMMANDS="import list show export delete verify move set assign unassign usages check tick log"
 
 HELP=$("$CERTSTORE" --help); RC=$?
 tap_is "$RC" 0 "certstore --help: exit 0"

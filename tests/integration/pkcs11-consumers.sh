@@ -1,11 +1,14 @@
 #!/bin/bash
 # certstore-pkcs11.so seen by real PKCS#11 consumers: OpenSC's pkcs11-tool,
 # GnuTLS's p11tool, p11-kit's trust (reading and writing), NSS (modutil +
-# certutil) and Java's SunPKCS11 through keytool.  Trust consumers only see
+# certutil) and Java's SunPKCS11 through keytool.  Personal certificates with
+# keys in the store's SoftHSM2 token sign and decrypt through the module, and
+# openssl checks the results with the certificates.  Trust consumers only see
 # modules registered system-wide (p11-kit ignores per-user files for root),
 # so the module is registered under /etc/pkcs11/modules for the duration of
 # the test and the file is removed on exit.
 . "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/provider.sh" # needs_keys, bind_key
 
 MODULE=${CERTSTORE_PKCS11:-${top_builddir:-.}/.libs/certstore-pkcs11.so}
 [ -f "$MODULE" ] || tap_bail "no module at $MODULE (set \$CERTSTORE_PKCS11)"
@@ -16,6 +19,27 @@ pki_root "$PKI" extra "Extra Root CA" || tap_bail "cannot make the extra root"
 
 cs import "$PKI/root.crt" "$PKI/other.crt" --store Root >/dev/null || tap_bail "import Root"
 cs import "$PKI/leaf.crt" "$PKI/inter.crt" >/dev/null || tap_bail "import leaf"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/rsa.key" 2>/dev/null &&
+	openssl req -new -key "$PKI/rsa.key" -subj "/O=certstore tests/CN=rsa.test" \
+		-out "$PKI/rsa.csr" &&
+	pki_extensions server rsa.test >"$PKI/rsa.ext" &&
+	openssl x509 -req -in "$PKI/rsa.csr" -CA "$PKI/inter.crt" -CAkey "$PKI/inter.key" \
+		-CAcreateserial -days 30 -extfile "$PKI/rsa.ext" -extensions ext \
+		-out "$PKI/rsa.crt" 2>/dev/null &&
+	cs import "$PKI/rsa.crt" >/dev/null || tap_bail "cannot make the RSA certificate"
+needs_keys
+bind_key "$(pki_sha1 "$PKI/leaf.crt")" "$PKI/leaf.key" &&
+	bind_key "$(pki_sha1 "$PKI/rsa.crt")" "$PKI/rsa.key" || tap_bail "cannot put the keys in the token"
+# From here on the keys exist only in the token.
+rm -f "$PKI/leaf.key" "$PKI/rsa.key"
+# CKA_ID of a certificate and its key: the SHA-1 of the public key, which is
+# the subjectKeyIdentifier these certificates carry.
+key_id() {
+	openssl x509 -in "$1" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f
+}
+openssl x509 -in "$PKI/rsa.crt" -pubkey -noout >"$PKI/rsa.pub"
+openssl x509 -in "$PKI/leaf.crt" -pubkey -noout >"$PKI/leaf.pub"
+printf 'signed through certstore-pkcs11.so\n' >"$TEST_TMP/msg"
 export CERTSTORE_DIR=$STORE
 
 REG=
@@ -47,12 +71,77 @@ tap_like "$out" "ID: +$skid" "CKA_ID is the SHA-1 of the public key (the root's 
 out=$(pkcs11-tool --module "$MODULE" --slot 1 -O 2>&1)
 tap_like "$out" "label: +leaf.test" "pkcs11-tool -O shows the leaf in Personal"
 tap_unlike "$out" "Test Root CA" "Personal does not show the roots"
+tap_like "$out" "Private Key Object; RSA" "pkcs11-tool -O shows the RSA private key in Personal"
+tap_like "$out" "Private Key Object; EC" "pkcs11-tool -O shows the EC private key in Personal"
+
+# p11sign DESC ID MECH OPENSSL-VERIFY-ARGS...: pkcs11-tool signs $TEST_TMP/msg
+# with the key ID, openssl dgst checks the signature.
+p11sign() {
+	local desc=$1 id=$2 mech=$3 sig=$TEST_TMP/sig
+	shift 3
+	rm -f "$sig"
+	if ! out=$(timeout 60 pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$id" -m "$mech" \
+		-i "$TEST_TMP/msg" -o "$sig" "${P11SIGN_ARGS[@]}" 2>&1); then
+		tap_fail "$desc" "pkcs11-tool: $out"
+	elif out=$(openssl dgst -sha256 "$@" -signature "$sig" "$TEST_TMP/msg" 2>&1) &&
+		[ "$out" = "Verified OK" ]; then
+		tap_pass "$desc"
+	else
+		tap_fail "$desc" "openssl dgst: $out"
+	fi
+}
+P11SIGN_ARGS=()
+p11sign "pkcs11-tool --sign -m SHA256-RSA-PKCS: openssl verifies it with the certificate" \
+	"$(key_id "$PKI/rsa.crt")" SHA256-RSA-PKCS -verify "$PKI/rsa.pub"
+P11SIGN_ARGS=(--mgf MGF1-SHA256)
+p11sign "pkcs11-tool --sign -m SHA256-RSA-PKCS-PSS: openssl verifies it" \
+	"$(key_id "$PKI/rsa.crt")" SHA256-RSA-PKCS-PSS -verify "$PKI/rsa.pub" \
+	-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-2
+P11SIGN_ARGS=(--signature-format openssl)
+p11sign "pkcs11-tool --sign -m ECDSA-SHA256: openssl verifies it with the certificate" \
+	"$(key_id "$PKI/leaf.crt")" ECDSA-SHA256 -verify "$PKI/leaf.pub"
+openssl dgst -sha256 -binary "$TEST_TMP/msg" >"$TEST_TMP/msg.sha256"
+out=$(pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$(key_id "$PKI/leaf.crt")" -m ECDSA \
+	--signature-format openssl -i "$TEST_TMP/msg.sha256" -o "$TEST_TMP/sig" 2>&1 &&
+	openssl pkeyutl -verify -pubin -inkey "$PKI/leaf.pub" -in "$TEST_TMP/msg.sha256" \
+		-sigfile "$TEST_TMP/sig" 2>&1)
+tap_like "$out" "Signature Verified Successfully" "pkcs11-tool --sign -m ECDSA over a digest verifies"
+
+# With certstore's provider loaded from openssl.cnf in the consumer's process
+# (SoftHSM2 uses OpenSSL in it too), signing must neither deadlock nor reach
+# the provider: the module and SoftHSM2 use the module's own library context.
+SNIPPET=$top_srcdir/provider/certstore-openssl.cnf
+[ -f "$SNIPPET" ] || SNIPPET=$(dirname "$0")/../../provider/certstore-openssl.cnf
+sed "s|^\[certstore_sect\]|&\nmodule = $PROVIDER_DIR/certstore.so\nstore = $STORE|" "$SNIPPET" \
+	>"$TEST_TMP/openssl.cnf"
+P11SIGN_ARGS=()
+OPENSSL_CONF=$TEST_TMP/openssl.cnf p11sign \
+	"pkcs11-tool --sign with certstore's provider in openssl.cnf: no deadlock, verifies" \
+	"$(key_id "$PKI/rsa.crt")" SHA256-RSA-PKCS -verify "$PKI/rsa.pub"
+
+printf 'a session key\n' >"$TEST_TMP/secret"
+openssl pkeyutl -encrypt -pubin -inkey "$PKI/rsa.pub" -in "$TEST_TMP/secret" \
+	-out "$TEST_TMP/secret.enc" 2>/dev/null
+out=$(pkcs11-tool --module "$MODULE" --slot 1 --decrypt --id "$(key_id "$PKI/rsa.crt")" \
+	-m RSA-PKCS -i "$TEST_TMP/secret.enc" 2>/dev/null)
+tap_is "$out" "a session key" "pkcs11-tool --decrypt -m RSA-PKCS gives back what openssl encrypted"
+openssl pkeyutl -encrypt -pubin -inkey "$PKI/rsa.pub" -pkeyopt rsa_padding_mode:oaep \
+	-in "$TEST_TMP/secret" -out "$TEST_TMP/secret.enc" 2>/dev/null
+out=$(pkcs11-tool --module "$MODULE" --slot 1 --decrypt --id "$(key_id "$PKI/rsa.crt")" \
+	-m RSA-PKCS-OAEP --hash-algorithm SHA-1 --mgf MGF1-SHA1 -i "$TEST_TMP/secret.enc" 2>/dev/null)
+tap_is "$out" "a session key" "pkcs11-tool --decrypt -m RSA-PKCS-OAEP (SHA-1) works"
 
 # ---- p11tool (GnuTLS) ----------------------------------------------------------
 out=$(p11tool --provider "$MODULE" --list-all "pkcs11:token=Trusted%20Root" 2>&1)
 tap_like "$out" "Label: Test Root CA" "p11tool --list-all shows Trusted Root"
 out=$(p11tool --provider "$MODULE" --list-all-trusted "pkcs11:token=Trusted%20Root" 2>&1)
 tap_like "$out" "Label: Other Root CA" "p11tool --list-all-trusted marks the roots trusted"
+out=$(timeout 60 p11tool --provider "$MODULE" --test-sign "pkcs11:token=Personal;object=rsa.test" 2>&1)
+tap_like "$out" "Verifying against public key in the token\.\.\. ok" \
+	"p11tool --test-sign with the RSA key"
+out=$(timeout 60 p11tool --provider "$MODULE" --test-sign "pkcs11:token=Personal;object=leaf.test" 2>&1)
+tap_like "$out" "Verifying against public key in the token\.\.\. ok" \
+	"p11tool --test-sign with the EC key"
 
 # ---- p11-kit trust -------------------------------------------------------------
 anchors() {
@@ -102,14 +191,21 @@ keytool_list() {
 	timeout 120 keytool -list -storetype PKCS11 -providerClass sun.security.pkcs11.SunPKCS11 \
 		-providerArg "$TEST_TMP/java.cfg" -storepass none 2>&1
 }
-if command -v keytool >/dev/null; then
+if sanitizer_build; then
+	why="sanitizer build: the JVM cannot run with the ASan runtime preloaded, nor load an ASan module without it"
+	tap_skip "Java keytool lists Trusted Root entries" "$why"
+	tap_skip "Java keytool lists the Personal RSA key entry" "$why"
+	tap_skip "Java keytool lists the Personal EC key entry" "$why"
+elif command -v keytool >/dev/null; then
 	out=$(keytool_list 2)
 	tap_like "$out" "Test Root CA, trustedCertEntry" "Java keytool lists Trusted Root entries"
-	tap_skip "Java keytool lists Personal entries" \
-		"SunPKCS11 lists only key entries there; private-key objects await the hsm branch"
+	out=$(keytool_list 1)
+	tap_like "$out" "rsa.test, PrivateKeyEntry" "Java keytool lists the Personal RSA key entry"
+	tap_like "$out" "leaf.test, PrivateKeyEntry" "Java keytool lists the Personal EC key entry"
 else
 	tap_skip "Java keytool lists Trusted Root entries" "no keytool"
-	tap_skip "Java keytool lists Personal entries" "no keytool"
+	tap_skip "Java keytool lists the Personal RSA key entry" "no keytool"
+	tap_skip "Java keytool lists the Personal EC key entry" "no keytool"
 fi
 
 tap_done

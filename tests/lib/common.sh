@@ -37,8 +37,32 @@ bg() {
 
 [ -x "$CERTSTORE" ] || tap_bail "no certstore binary at $CERTSTORE (set \$CERTSTORE)"
 
+# A sanitizer build (--enable-sanitizers): our modules are loaded into programs
+# that were not built with ASan (openssl, pkcs11-tool, trust, certutil, nginx),
+# so the ASan and UBSan runtimes are preloaded into every program the test
+# runs.  Leaks are reported for our own binaries (cs, unit tests), not for
+# those programs.  Programs that cannot run under a preloaded ASan (the JVM)
+# are run by tests through no_sanitizer_preload.
+if [ "${CS_SANITIZERS:-no}" = yes ]; then
+	CS_ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
+	CS_UBSAN_RUNTIME=$(gcc -print-file-name=libubsan.so)
+	export LD_PRELOAD="$CS_ASAN_RUNTIME $CS_UBSAN_RUNTIME"
+	CS_OWN_ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+	export ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0"
+fi
+
+# Runs a program that must not get the sanitizer runtimes (e.g. java); in a
+# sanitizer build it cannot load our modules, so callers skip what needs them.
+no_sanitizer_preload() {
+	env -u LD_PRELOAD "$@"
+}
+
+sanitizer_build() {
+	[ "${CS_SANITIZERS:-no}" = yes ]
+}
+
 cs() {
-	"$CERTSTORE" --store-dir "$STORE" "$@"
+	ASAN_OPTIONS=${CS_OWN_ASAN_OPTIONS:-$ASAN_OPTIONS} "$CERTSTORE" --store-dir "$STORE" "$@"
 }
 
 run_cs() {

@@ -36,18 +36,23 @@ storeutl_count() {
 	ossl storeutl -noout -certs "$1" 2>/dev/null | grep -c '^[0-9]*: Certificate$'
 }
 
-CS_TESTKEY=${top_builddir:-.}/tests/helpers/cs-testkey
-[ -x "$CS_TESTKEY" ] || CS_TESTKEY=
-
-# needs_keys: bails out unless the key helper (make check builds it) is there.
+# needs_keys: gives the store its key token (`certstore init`).
 needs_keys() {
-	[ -n "$CS_TESTKEY" ] || tap_bail "no tests/helpers/cs-testkey (run make check)"
-	"$CS_TESTKEY" "$STORE" init || tap_bail "cannot make the store's token"
+	cs init >/dev/null || tap_bail "cannot make the store's token"
 }
 
-# bind_key ID KEY.pem: puts the key in the store's token, bound to certificate ID.
+# bind_key ID KEY.pem: puts the key in the store's token, bound to certificate ID,
+# the way an admin would: the certificate and its key as a PFX, imported again.
 bind_key() {
-	"$CS_TESTKEY" "$STORE" bind "$1" "$2"
+	local pem=$TEST_TMP/.bind.pem pfx=$TEST_TMP/.bind.pfx pass=$TEST_TMP/.bind.pass name
+	name=$(cs show "$1" | sed -n 's/^Friendly name  *//p')
+	[ "$name" != "(none)" ] || name=
+	echo "bind $$" >"$pass"
+	cs export "$1" -o "$pem" &&
+		openssl pkcs12 -export -in "$pem" -inkey "$2" -passout "file:$pass" \
+			${name:+-name "$name"} -out "$pfx" &&
+		cs delete "$1" >/dev/null &&
+		cs import "$pfx" --password-file "$pass" >/dev/null
 }
 
 # A free TCP port on 127.0.0.1.

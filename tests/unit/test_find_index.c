@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sqlite3.h>
+
+/* The schema version before the migration that added certs.key_id (the
+ * index of that entry in store/db.c's migrations[]). */
+#define SCHEMA_BEFORE_KEY_ID 4
+
 static tu_cert root, leaf;
 
 static int setup(void **state)
@@ -109,12 +115,73 @@ static void test_data_version_changes_only_after_another_connection_commits(void
 	tu_rmdir(dir);
 }
 
+static void test_find_by_key_id_finds_the_certificate_of_that_key(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list out = {0};
+	cs_find_opts o = {.store = CS_STORE_MY};
+	unsigned char id[20];
+	unsigned int len;
+
+	(void)state;
+	import_one(s, root.x509, CS_STORE_ROOT);
+	import_one(s, leaf.x509, CS_STORE_MY);
+	assert_true(X509_pubkey_digest(leaf.x509, EVP_sha1(), id, &len));
+	assert_int_equal(cs_store_find_by_key_id(s, id, sizeof(id), &o, &out, NULL), CS_OK);
+	assert_int_equal(out.n, 1);
+	assert_int_equal(X509_cmp(out.items[0]->x509, leaf.x509), 0);
+	cs_cert_list_clear(&out);
+	o.store = CS_STORE_ROOT;
+	assert_int_equal(cs_store_find_by_key_id(s, id, sizeof(id), &o, &out, NULL), CS_OK);
+	assert_int_equal(out.n, 0);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+/* A store made before key_id existed: the migration fills it for old rows. */
+static void test_key_id_migration_fills_existing_rows(void **state)
+{
+	char *dir, *db;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list out = {0};
+	sqlite3 *raw = NULL;
+	unsigned char id[20];
+	unsigned int len;
+	char sql[256];
+
+	(void)state;
+	import_one(s, leaf.x509, CS_STORE_MY);
+	cs_store_close(s);
+	assert_true(asprintf(&db, "%s/store/store.db", dir) > 0);
+	assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+		 "DROP INDEX certs_by_key_id; ALTER TABLE certs DROP COLUMN key_id;"
+		 " PRAGMA user_version = %d;",
+		 SCHEMA_BEFORE_KEY_ID);
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	free(db);
+
+	assert_true(asprintf(&db, "%s/store", dir) > 0);
+	assert_int_equal(cs_store_open(db, 0, &s, NULL), CS_OK);
+	assert_true(X509_pubkey_digest(leaf.x509, EVP_sha1(), id, &len));
+	assert_int_equal(cs_store_find_by_key_id(s, id, sizeof(id), NULL, &out, NULL), CS_OK);
+	assert_int_equal(out.n, 1);
+	cs_cert_list_clear(&out);
+	cs_store_close(s);
+	free(db);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_by_issuer_serial_finds_only_that_certificate),
 		cmocka_unit_test(test_find_by_row_returns_the_row_and_not_found_when_gone),
 		cmocka_unit_test(test_data_version_changes_only_after_another_connection_commits),
+		cmocka_unit_test(test_find_by_key_id_finds_the_certificate_of_that_key),
+		cmocka_unit_test(test_key_id_migration_fills_existing_rows),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,579 @@
+/*
+ * test_pkcs11_keys.c - the Personal token's keys through certstore-pkcs11.so:
+ * key objects and their attributes, the secrets they refuse to show, and
+ * every signing and decryption mechanism, each result checked in software
+ * with the certificate's public key.  The keys live in the store's SoftHSM2
+ * token, put there with store/keys.h as `certstore import` would.
+ */
+#include "testutil.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+#include <p11-kit/pkcs11.h>
+
+#include "keys.h"
+
+#define SLOT_MY 1
+#define SLOT_ROOT 2
+
+static void *dl;
+static CK_FUNCTION_LIST *f;
+static tu_cert root, rsa_leaf, ec_leaf, keyless;
+static char *tmp, store_dir[512], reserved[600];
+static const unsigned char msg[] = "a message signed through certstore-pkcs11.so";
+
+/* A leaf for key (the issuer's signature is all that matters here). */
+static tu_cert leaf_with(const char *cn, EVP_PKEY *key)
+{
+	tu_cert c = tu_make(cn, &root, 0, -1, 30);
+
+	if (key != NULL) {
+		EVP_PKEY_free(c.key);
+		c.key = key;
+		assert_true(X509_set_pubkey(c.x509, key));
+		assert_true(X509_sign(c.x509, root.key, EVP_sha256()) > 0);
+	}
+	return c;
+}
+
+/* Imports x into My and, with key, puts the key in the token bound to it. */
+static void import_my(cs_store *s, cs_token *tok, const tu_cert *c, bool with_key)
+{
+	cs_cert_list l = {0};
+	cs_import_opts o = {.store = CS_STORE_MY};
+	cs_import_result res;
+	cs_cert *row = NULL;
+	cs_cert *mine = tu_cs_cert(c->x509);
+	char *uri = NULL;
+	cs_err err = {0};
+
+	assert_int_equal(cs_cert_list_push(&l, tu_cs_cert(c->x509), NULL), CS_OK);
+	assert_int_equal(cs_import_certs(s, &l, &o, &res, NULL), CS_OK);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&l);
+	if (with_key) {
+		assert_int_equal(cs_store_find_one(s, mine->sha1, NULL, &row, NULL, NULL), CS_OK);
+		if (cs_key_import(tok, c->key, NULL, false, &uri, &err) != CS_OK)
+			fail_msg("cs_key_import: %s", err.msg);
+		assert_int_equal(cs_store_set_key(s, row, uri, false, NULL), CS_OK);
+		free(uri);
+		cs_cert_free(row);
+	}
+	cs_cert_free(mine);
+}
+
+static int group_setup(void **state)
+{
+	const char *path = getenv("CERTSTORE_PKCS11");
+	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
+	cs_store *s = NULL;
+	cs_token *tok = NULL;
+	cs_err err = {0};
+
+	(void)state;
+	dl = dlopen(path ? path : ".libs/certstore-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
+	if (dl == NULL)
+		fail_msg("dlopen: %s", dlerror());
+	get = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList");
+	assert_non_null(get);
+	assert_int_equal(get(&f), CKR_OK);
+	root = tu_make("Keys Root", NULL, 1, -1, 365);
+	rsa_leaf = leaf_with("rsa.example", EVP_RSA_gen(2048));
+	ec_leaf = leaf_with("ec.example", NULL);
+	keyless = leaf_with("keyless.example", NULL);
+	tmp = tu_tempdir();
+	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
+	snprintf(reserved, sizeof(reserved), "store=%s", store_dir);
+	assert_int_equal(cs_store_open(store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
+	if (cs_token_init_softhsm(store_dir, &err) != CS_OK ||
+	    cs_token_open_store(store_dir, &tok, &err) != CS_OK)
+		fail_msg("token: %s", err.msg);
+	import_my(s, tok, &rsa_leaf, true);
+	import_my(s, tok, &ec_leaf, true);
+	import_my(s, tok, &keyless, false);
+	/* the module opens its own, as any consumer's process would */
+	cs_token_close(tok);
+	cs_store_close(s);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tu_free(&keyless);
+	tu_free(&ec_leaf);
+	tu_free(&rsa_leaf);
+	tu_free(&root);
+	tu_rmdir(tmp);
+	dlclose(dl);
+	return 0;
+}
+
+static int init(void **state)
+{
+	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK, .pReserved = reserved};
+
+	(void)state;
+	assert_int_equal(f->C_Initialize(&args), CKR_OK);
+	return 0;
+}
+
+static int fini(void **state)
+{
+	(void)state;
+	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	return 0;
+}
+
+static CK_SESSION_HANDLE open_my(void)
+{
+	CK_SESSION_HANDLE h = 0;
+
+	assert_int_equal(f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	return h;
+}
+
+/* The objects of class klass whose CKA_ID is the key ID of c's certificate. */
+static CK_ULONG find_key(CK_SESSION_HANDLE s, const tu_cert *c, CK_OBJECT_CLASS klass,
+			 CK_OBJECT_HANDLE *out)
+{
+	unsigned char id[20];
+	unsigned int len;
+	CK_ULONG got = 0;
+	CK_ATTRIBUTE t[2] = {{CKA_CLASS, &klass, sizeof(klass)}, {CKA_ID, id, sizeof(id)}};
+
+	assert_true(X509_pubkey_digest(c->x509, EVP_sha1(), id, &len));
+	assert_int_equal(f->C_FindObjectsInit(s, t, 2), CKR_OK);
+	assert_int_equal(f->C_FindObjects(s, out, 4, &got), CKR_OK);
+	assert_int_equal(f->C_FindObjectsFinal(s), CKR_OK);
+	return got;
+}
+
+static CK_OBJECT_HANDLE private_key(CK_SESSION_HANDLE s, const tu_cert *c)
+{
+	CK_OBJECT_HANDLE h[4];
+
+	assert_int_equal(find_key(s, c, CKO_PRIVATE_KEY, h), 1);
+	return h[0];
+}
+
+static unsigned char *sha256(const unsigned char *in, size_t len, unsigned char out[32])
+{
+	unsigned int n;
+
+	assert_true(EVP_Digest(in, len, out, &n, EVP_sha256(), NULL));
+	return out;
+}
+
+/* Verifies sig over msg (hashed with SHA-256) with c's public key. */
+static void verify(const tu_cert *c, const unsigned char *sig, size_t siglen, int padding)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+
+	assert_int_equal(EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, c->key), 1);
+	if (padding != 0) {
+		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, padding) > 0);
+		if (padding == RSA_PKCS1_PSS_PADDING)
+			assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) >
+				    0);
+	}
+	assert_int_equal(EVP_DigestVerify(ctx, sig, siglen, msg, sizeof(msg)), 1);
+	EVP_MD_CTX_free(ctx);
+}
+
+static void test_personal_certificate_with_a_key_has_a_key_pair(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_OBJECT_HANDLE h[4];
+
+	(void)state;
+	assert_int_equal(find_key(s, &rsa_leaf, CKO_PRIVATE_KEY, h), 1);
+	assert_int_equal(find_key(s, &rsa_leaf, CKO_PUBLIC_KEY, h), 1);
+	assert_int_equal(find_key(s, &rsa_leaf, CKO_CERTIFICATE, h), 1);
+	assert_int_equal(find_key(s, &ec_leaf, CKO_PRIVATE_KEY, h), 1);
+	assert_int_equal(find_key(s, &keyless, CKO_CERTIFICATE, h), 1);
+	assert_int_equal(find_key(s, &keyless, CKO_PRIVATE_KEY, h), 0);
+	assert_int_equal(find_key(s, &keyless, CKO_PUBLIC_KEY, h), 0);
+	f->C_CloseSession(s);
+}
+
+static void test_rsa_private_key_attributes_and_sensitive_refusals(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_OBJECT_HANDLE h = private_key(s, &rsa_leaf);
+	CK_KEY_TYPE kt = 0;
+	CK_BBOOL sens = CK_FALSE, extr = CK_TRUE, sign = CK_FALSE, decrypt = CK_FALSE;
+	unsigned char mod[512], secret[512], label[64];
+	CK_ATTRIBUTE a[6] = {
+	    {CKA_KEY_TYPE, &kt, sizeof(kt)},	      {CKA_SENSITIVE, &sens, sizeof(sens)},
+	    {CKA_EXTRACTABLE, &extr, sizeof(extr)},   {CKA_SIGN, &sign, sizeof(sign)},
+	    {CKA_DECRYPT, &decrypt, sizeof(decrypt)}, {CKA_MODULUS, mod, sizeof(mod)},
+	};
+	CK_ATTRIBUTE b[2] = {{CKA_PRIVATE_EXPONENT, secret, sizeof(secret)},
+			     {CKA_LABEL, label, sizeof(label)}};
+	BIGNUM *n = NULL;
+	unsigned char want[512];
+
+	(void)state;
+	assert_int_equal(f->C_GetAttributeValue(s, h, a, 6), CKR_OK);
+	assert_int_equal(kt, CKK_RSA);
+	assert_true(sens && !extr && sign && decrypt);
+	assert_true(EVP_PKEY_get_bn_param(rsa_leaf.key, OSSL_PKEY_PARAM_RSA_N, &n));
+	assert_int_equal(a[5].ulValueLen, BN_num_bytes(n));
+	BN_bn2bin(n, want);
+	assert_memory_equal(mod, want, a[5].ulValueLen);
+	BN_free(n);
+	assert_int_equal(f->C_GetAttributeValue(s, h, b, 2), CKR_ATTRIBUTE_SENSITIVE);
+	assert_int_equal(b[0].ulValueLen, CK_UNAVAILABLE_INFORMATION);
+	assert_int_equal(b[1].ulValueLen, strlen("rsa.example"));
+	b[0].type = CKA_PRIME_1;
+	assert_int_equal(f->C_GetAttributeValue(s, h, b, 1), CKR_ATTRIBUTE_SENSITIVE);
+	f->C_CloseSession(s);
+}
+
+static void test_ec_key_objects_give_the_point_and_hide_the_value(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_OBJECT_HANDLE pub[4], priv = private_key(s, &ec_leaf);
+	unsigned char point[128], params[32], value[64];
+	CK_ATTRIBUTE a[2] = {{CKA_EC_POINT, point, sizeof(point)},
+			     {CKA_EC_PARAMS, params, sizeof(params)}};
+	CK_ATTRIBUTE v = {CKA_VALUE, value, sizeof(value)};
+	unsigned char want[128];
+	size_t wlen = 0;
+	/* prime256v1 */
+	static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+					     0xce, 0x3d, 0x03, 0x01, 0x07};
+
+	(void)state;
+	assert_int_equal(find_key(s, &ec_leaf, CKO_PUBLIC_KEY, pub), 1);
+	assert_int_equal(f->C_GetAttributeValue(s, pub[0], a, 2), CKR_OK);
+	assert_true(EVP_PKEY_get_octet_string_param(ec_leaf.key, OSSL_PKEY_PARAM_PUB_KEY, want,
+						    sizeof(want), &wlen));
+	/* DER OCTET STRING around the uncompressed point */
+	assert_int_equal(a[0].ulValueLen, wlen + 2);
+	assert_int_equal(point[0], 0x04);
+	assert_int_equal(point[1], wlen);
+	assert_memory_equal(point + 2, want, wlen);
+	assert_int_equal(a[1].ulValueLen, sizeof(p256));
+	assert_memory_equal(params, p256, sizeof(p256));
+	assert_int_equal(f->C_GetAttributeValue(s, priv, &v, 1), CKR_ATTRIBUTE_SENSITIVE);
+	assert_int_equal(v.ulValueLen, CK_UNAVAILABLE_INFORMATION);
+	f->C_CloseSession(s);
+}
+
+static void test_mechanisms_only_on_personal(void **state)
+{
+	CK_MECHANISM_TYPE list[64];
+	CK_ULONG n = 0, i;
+	CK_MECHANISM_INFO info;
+	bool pss = false;
+
+	(void)state;
+	assert_int_equal(f->C_GetMechanismList(SLOT_MY, NULL, &n), CKR_OK);
+	assert_true(n > 4 && n <= 64);
+	assert_int_equal(f->C_GetMechanismList(SLOT_MY, list, &n), CKR_OK);
+	for (i = 0; i < n; i++)
+		pss |= list[i] == CKM_RSA_PKCS_PSS;
+	assert_true(pss);
+	assert_int_equal(f->C_GetMechanismInfo(SLOT_MY, CKM_RSA_PKCS, &info), CKR_OK);
+	assert_true((info.flags & CKF_SIGN) && (info.flags & CKF_DECRYPT));
+	assert_int_equal(f->C_GetMechanismInfo(SLOT_MY, CKM_ECDSA, &info), CKR_OK);
+	assert_true((info.flags & CKF_SIGN) && !(info.flags & CKF_DECRYPT));
+	assert_int_equal(f->C_GetMechanismInfo(SLOT_MY, CKM_AES_CBC, &info), CKR_MECHANISM_INVALID);
+	assert_int_equal(f->C_GetMechanismList(SLOT_ROOT, NULL, &n), CKR_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(f->C_GetMechanismInfo(SLOT_ROOT, CKM_RSA_PKCS, &info),
+			 CKR_MECHANISM_INVALID);
+}
+
+static void test_sha256_rsa_pkcs_in_parts_verifies(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	unsigned char sig[512];
+	CK_ULONG len = 0;
+
+	(void)state;
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_SignUpdate(s, (CK_BYTE_PTR)msg, 10), CKR_OK);
+	assert_int_equal(f->C_SignUpdate(s, (CK_BYTE_PTR)msg + 10, sizeof(msg) - 10), CKR_OK);
+	assert_int_equal(f->C_SignFinal(s, NULL, &len), CKR_OK);
+	assert_int_equal(len, 256);
+	len = 16;
+	assert_int_equal(f->C_SignFinal(s, sig, &len), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(len, 256);
+	/* neither question ended the operation */
+	assert_int_equal(f->C_SignFinal(s, sig, &len), CKR_OK);
+	verify(&rsa_leaf, sig, len, RSA_PKCS1_PADDING);
+	assert_int_equal(f->C_SignFinal(s, sig, &len), CKR_OPERATION_NOT_INITIALIZED);
+	f->C_CloseSession(s);
+}
+
+static void test_raw_rsa_pkcs_signs_a_digest_info(void **state)
+{
+	/* DigestInfo prefix for SHA-256 (RFC 8017 9.2 note 1) */
+	static const unsigned char prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+					       0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+					       0x01, 0x05, 0x00, 0x04, 0x20};
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
+	unsigned char di[sizeof(prefix) + 32], sig[512];
+	CK_ULONG len = sizeof(sig);
+
+	(void)state;
+	memcpy(di, prefix, sizeof(prefix));
+	sha256(msg, sizeof(msg), di + sizeof(prefix));
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Sign(s, di, sizeof(di), sig, &len), CKR_OK);
+	verify(&rsa_leaf, sig, len, RSA_PKCS1_PADDING);
+	f->C_CloseSession(s);
+}
+
+static void test_rsa_pss_with_parameters_verifies(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_RSA_PKCS_PSS_PARAMS p = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+	CK_MECHANISM m = {CKM_RSA_PKCS_PSS, &p, sizeof(p)};
+	unsigned char dig[32], sig[512];
+	CK_ULONG len = sizeof(sig);
+
+	(void)state;
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Sign(s, sha256(msg, sizeof(msg), dig), 32, sig, &len), CKR_OK);
+	verify(&rsa_leaf, sig, len, RSA_PKCS1_PSS_PADDING);
+	/* a digest of the wrong size, and parameters without any */
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	len = sizeof(sig);
+	assert_int_equal(f->C_Sign(s, dig, 20, sig, &len), CKR_DATA_LEN_RANGE);
+	m.pParameter = NULL;
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)),
+			 CKR_MECHANISM_PARAM_INVALID);
+	f->C_CloseSession(s);
+}
+
+/* r||s as PKCS#11 gives it, checked as the DER form X.509 uses. */
+static void verify_ecdsa_raw(const unsigned char *rs, size_t len)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	unsigned char *der = NULL;
+	int n;
+
+	assert_int_equal(len, 64);
+	assert_true(ECDSA_SIG_set0(es, BN_bin2bn(rs, 32, NULL), BN_bin2bn(rs + 32, 32, NULL)));
+	n = i2d_ECDSA_SIG(es, &der);
+	assert_true(n > 0);
+	verify(&ec_leaf, der, (size_t)n, 0);
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+}
+
+static void test_ecdsa_raw_and_hashed_verify(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM raw = {CKM_ECDSA, NULL, 0}, hashed = {CKM_ECDSA_SHA256, NULL, 0};
+	unsigned char dig[32], sig[128];
+	CK_ULONG len = 0;
+
+	(void)state;
+	assert_int_equal(f->C_SignInit(s, &raw, private_key(s, &ec_leaf)), CKR_OK);
+	assert_int_equal(f->C_Sign(s, sha256(msg, sizeof(msg), dig), 32, NULL, &len), CKR_OK);
+	assert_int_equal(len, 64);
+	assert_int_equal(f->C_Sign(s, dig, 32, sig, &len), CKR_OK);
+	verify_ecdsa_raw(sig, len);
+	assert_int_equal(f->C_SignInit(s, &hashed, private_key(s, &ec_leaf)), CKR_OK);
+	len = sizeof(sig);
+	assert_int_equal(f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len), CKR_OK);
+	verify_ecdsa_raw(sig, len);
+	f->C_CloseSession(s);
+}
+
+static void encrypt_to(const tu_cert *c, int padding, const unsigned char *in, size_t inlen,
+		       unsigned char *out, size_t *outlen)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(c->key, NULL);
+
+	assert_int_equal(EVP_PKEY_encrypt_init(ctx), 1);
+	assert_true(EVP_PKEY_CTX_set_rsa_padding(ctx, padding) > 0);
+	assert_int_equal(EVP_PKEY_encrypt(ctx, out, outlen, in, inlen), 1);
+	EVP_PKEY_CTX_free(ctx);
+}
+
+static void test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
+	unsigned char secret[32], enc[256], out[256];
+	size_t enclen = sizeof(enc);
+	CK_ULONG len = 0;
+
+	(void)state;
+	memset(secret, 0x5a, sizeof(secret));
+	encrypt_to(&rsa_leaf, RSA_PKCS1_PADDING, secret, sizeof(secret), enc, &enclen);
+	assert_int_equal(f->C_DecryptInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Decrypt(s, enc, enclen, NULL, &len), CKR_OK);
+	assert_true(len >= sizeof(secret));
+	len = 4;
+	assert_int_equal(f->C_Decrypt(s, enc, enclen, out, &len), CKR_BUFFER_TOO_SMALL);
+	assert_int_equal(len, sizeof(secret));
+	assert_int_equal(f->C_Decrypt(s, enc, enclen, out, &len), CKR_OK);
+	assert_int_equal(len, sizeof(secret));
+	assert_memory_equal(out, secret, sizeof(secret));
+	/* a tampered block fails without saying why */
+	enc[enclen - 1] ^= 1;
+	assert_int_equal(f->C_DecryptInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	len = sizeof(out);
+	assert_int_equal(f->C_Decrypt(s, enc, enclen, out, &len), CKR_ENCRYPTED_DATA_INVALID);
+	f->C_CloseSession(s);
+}
+
+static void test_decrypt_oaep(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	/* SHA-1: what SoftHSM2 2.6.1 does */
+	CK_RSA_PKCS_OAEP_PARAMS p = {CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0};
+	CK_MECHANISM m = {CKM_RSA_PKCS_OAEP, &p, sizeof(p)};
+	unsigned char secret[48], enc[256], out[256];
+	size_t enclen = sizeof(enc);
+	CK_ULONG len = sizeof(out);
+
+	(void)state;
+	memset(secret, 0xa5, sizeof(secret));
+	encrypt_to(&rsa_leaf, RSA_PKCS1_OAEP_PADDING, secret, sizeof(secret), enc, &enclen);
+	assert_int_equal(f->C_DecryptInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Decrypt(s, enc, enclen, out, &len), CKR_OK);
+	assert_int_equal(len, sizeof(secret));
+	assert_memory_equal(out, secret, sizeof(secret));
+	f->C_CloseSession(s);
+}
+
+static void test_operations_refuse_what_does_not_fit(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM rsa = {CKM_RSA_PKCS, NULL, 0}, ecdsa = {CKM_ECDSA, NULL, 0};
+	CK_MECHANISM oaep_no_params = {CKM_RSA_PKCS_OAEP, NULL, 0};
+	CK_OBJECT_HANDLE pub[4], cert[4];
+	unsigned char buf[256];
+	CK_ULONG len = sizeof(buf);
+
+	(void)state;
+	assert_int_equal(f->C_Sign(s, buf, 32, buf, &len), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(f->C_SignUpdate(s, buf, 32), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(f->C_Decrypt(s, buf, 256, buf, &len), CKR_OPERATION_NOT_INITIALIZED);
+	assert_int_equal(find_key(s, &rsa_leaf, CKO_PUBLIC_KEY, pub), 1);
+	assert_int_equal(find_key(s, &rsa_leaf, CKO_CERTIFICATE, cert), 1);
+	assert_int_equal(f->C_SignInit(s, &rsa, pub[0]), CKR_KEY_FUNCTION_NOT_PERMITTED);
+	assert_int_equal(f->C_SignInit(s, &rsa, cert[0]), CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(f->C_SignInit(s, &rsa, 0xdead0), CKR_KEY_HANDLE_INVALID);
+	assert_int_equal(f->C_SignInit(s, &ecdsa, private_key(s, &rsa_leaf)),
+			 CKR_KEY_TYPE_INCONSISTENT);
+	assert_int_equal(f->C_DecryptInit(s, &rsa, private_key(s, &ec_leaf)),
+			 CKR_KEY_TYPE_INCONSISTENT);
+	assert_int_equal(f->C_DecryptInit(s, &ecdsa, private_key(s, &ec_leaf)),
+			 CKR_MECHANISM_INVALID);
+	assert_int_equal(f->C_DecryptInit(s, &oaep_no_params, private_key(s, &rsa_leaf)),
+			 CKR_MECHANISM_PARAM_INVALID);
+	assert_int_equal(f->C_SignInit(s, &rsa, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_SignInit(s, &rsa, private_key(s, &rsa_leaf)), CKR_OPERATION_ACTIVE);
+	/* too long for one PKCS#1 block */
+	assert_int_equal(f->C_Sign(s, buf, 250, buf, &len), CKR_DATA_LEN_RANGE);
+	assert_int_equal(f->C_Sign(s, buf, 32, buf, &len), CKR_OPERATION_NOT_INITIALIZED);
+	/* PKCS#11 3.0: Init without a mechanism cancels */
+	assert_int_equal(f->C_SignInit(s, &rsa, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_SignInit(s, NULL, 0), CKR_OK);
+	assert_int_equal(f->C_SignUpdate(s, buf, 32), CKR_OPERATION_NOT_INITIALIZED);
+	/* a session closed in the middle frees what the operation held */
+	assert_int_equal(f->C_SignInit(s, &rsa, private_key(s, &rsa_leaf)), CKR_OK);
+	f->C_CloseSession(s);
+}
+
+/* Who may sign is who may read the store's PIN file: without it the keys
+ * are listed but cannot be used, and nothing asks for a PIN instead. */
+static void test_without_the_pin_file_keys_show_but_do_not_sign(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	CK_OBJECT_HANDLE key = private_key(s, &rsa_leaf);
+	char pin[600], away[610];
+
+	(void)state;
+	snprintf(pin, sizeof(pin), "%s/pin", store_dir);
+	snprintf(away, sizeof(away), "%s.away", pin);
+	assert_int_equal(rename(pin, away), 0);
+	assert_int_equal(f->C_SignInit(s, &m, key), CKR_DEVICE_ERROR);
+	assert_int_equal(rename(away, pin), 0);
+	/* nothing was kept of the failure */
+	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "any", 3), CKR_OK);
+	assert_int_equal(f->C_SignInit(s, &m, key), CKR_OK);
+	f->C_CloseSession(s);
+}
+
+/* Servers load keys in a parent and sign in forked workers: the child signs
+ * with the token the parent opened (store/keys.h logs in again there). */
+static void test_forked_child_signs_with_the_parents_session(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	unsigned char sig[512];
+	CK_ULONG len = sizeof(sig);
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
+	assert_int_equal(f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len), CKR_OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_OBJECT_HANDLE h[4];
+		CK_OBJECT_CLASS k = CKO_PRIVATE_KEY;
+		CK_ATTRIBUTE t = {CKA_CLASS, &k, sizeof(k)};
+		CK_ULONG n = 0;
+		int ok = 0;
+
+		len = sizeof(sig);
+		if (f->C_FindObjectsInit(s, &t, 1) == CKR_OK &&
+		    f->C_FindObjects(s, h, 4, &n) == CKR_OK && f->C_FindObjectsFinal(s) == CKR_OK &&
+		    n == 2 && f->C_SignInit(s, &m, private_key(s, &rsa_leaf)) == CKR_OK &&
+		    f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len) == CKR_OK)
+			ok = 1;
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	verify(&rsa_leaf, sig, len, RSA_PKCS1_PADDING);
+	f->C_CloseSession(s);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
+	const struct CMUnitTest tests[] = {
+	    T(test_personal_certificate_with_a_key_has_a_key_pair),
+	    T(test_rsa_private_key_attributes_and_sensitive_refusals),
+	    T(test_ec_key_objects_give_the_point_and_hide_the_value),
+	    T(test_mechanisms_only_on_personal),
+	    T(test_sha256_rsa_pkcs_in_parts_verifies),
+	    T(test_raw_rsa_pkcs_signs_a_digest_info),
+	    T(test_rsa_pss_with_parameters_verifies),
+	    T(test_ecdsa_raw_and_hashed_verify),
+	    T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
+	    T(test_decrypt_oaep),
+	    T(test_operations_refuse_what_does_not_fit),
+	    T(test_without_the_pin_file_keys_show_but_do_not_sign),
+	    T(test_forked_child_signs_with_the_parents_session),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

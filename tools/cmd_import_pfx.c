@@ -1,0 +1,93 @@
+/*
+ * cmd_import_pfx.c - `certstore import FILE.pfx`: the key into the token,
+ * the certificate into My bound to it, the chain to CA (cs_pfx_import does
+ * all of it; this file finds the password and prints).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pkcs12.h>
+
+#include "cli.h"
+#include "cli_keys.h"
+#include "cli_password.h"
+#include "pkcs12.h"
+
+bool cli_is_pfx(const char *path)
+{
+	cs_bytes data = {0};
+	cs_cert_list certs = {0};
+	cs_format fmt = CS_FORMAT_UNKNOWN;
+
+	if (cs_read_file(path, &data, NULL) == CS_OK)
+		cs_parse_certs(data.data, data.len, &fmt, &certs, NULL);
+	cs_cert_list_clear(&certs);
+	cs_bytes_clear(&data);
+	return fmt == CS_FORMAT_PKCS12;
+}
+
+static void print_result(const char *path, const cs_import_result *res, const char *uri,
+			 bool exportable)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const cs_import_item *it = &res->items[i];
+		const char *store = cs_store_id_name(it->store);
+
+		if (it->outcome == CS_IMPORT_ADDED)
+			printf("added to %s: %s (%s)\n", store, it->subject, it->sha1);
+		else if (it->outcome == CS_IMPORT_DUPLICATE)
+			printf("duplicate, already in %s: %s (%s)\n", store, it->subject, it->sha1);
+		else
+			printf("skipped self-signed root %s (%s): to trust it, import "
+			       "it with --store Root (or %s with --store Root next time)\n",
+			       it->subject, it->sha1, path);
+	}
+	printf("private key: %s (%s)\n", uri, exportable ? "exportable" : "not exportable");
+}
+
+static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs_bytes *data,
+				  const char *password, const cli_pfx_import *o, cs_err *err)
+{
+	cs_pfx_import_opts opts = {o->friendly_name, o->exportable, o->trust_root};
+	cs_import_result res = {0};
+	cs_store *store = NULL;
+	cs_token *tok = NULL;
+	cs_cert *leaf = NULL;
+	char *uri = NULL;
+	cs_rv rv;
+
+	rv = cli_open_store(ctx, 0, &store, err);
+	if (rv == CS_OK)
+		rv = cli_token_open(store, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_pfx_import(store, tok, path, data->data, data->len, password, &opts, &res,
+				   &uri, err);
+	if (rv == CS_OK)
+		rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, res.items[0].sha1, &leaf, err);
+	if (rv == CS_OK)
+		print_result(path, &res, uri, leaf->exportable);
+	cs_cert_free(leaf);
+	free(uri);
+	cs_import_result_clear(&res);
+	cs_token_close(tok);
+	cs_store_close(store);
+	return rv;
+}
+
+cs_rv cli_import_pfx(const cli_ctx *ctx, const char *path, const cli_pfx_import *o, cs_err *err)
+{
+	cli_password_src src = {o->password_file, o->password_env};
+	cs_bytes data = {0};
+	char *password = NULL, prompt[512];
+	cs_rv rv;
+
+	rv = cs_read_file(path, &data, err);
+	snprintf(prompt, sizeof(prompt), "Password for %s", path);
+	if (rv == CS_OK)
+		rv = cli_password_get(&src, prompt, false, &password, err);
+	if (rv == CS_OK)
+		rv = import_with_password(ctx, path, &data, password, o, err);
+	cli_password_free(password);
+	cs_bytes_clear(&data);
+	return rv;
+}

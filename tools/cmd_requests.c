@@ -1,0 +1,174 @@
+/*
+ * cmd_requests.c - `certstore requests [--json] [--cancel ID]`: the Request store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_keys.h"
+#include "request.h"
+
+typedef struct requests_args {
+	long long cancel;
+	bool json, help;
+} requests_args;
+
+enum { OPT_JSON = 256, OPT_CANCEL };
+
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"cancel", required_argument, NULL, OPT_CANCEL},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, requests_args *a,
+			cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	char *end;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		if (c == OPT_JSON)
+			a->json = true;
+		else if (c == OPT_CANCEL) {
+			a->cancel = strtoll(optarg, &end, 10);
+			if (*end != '\0' || a->cancel <= 0)
+				return cli_usage_error(cmd, err, "--cancel takes a request ID");
+		}
+	}
+	if (c == CLI_OPT_STOP) {
+		a->help = rv == CS_OK;
+		return rv;
+	}
+	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
+}
+
+static json_object *pending_json(const cs_pending *p)
+{
+	json_object *o = json_object_new_object();
+
+	cli_json_add_int(o, "id", p->id);
+	cli_json_add_string(o, "subject", p->subject);
+	cli_json_add_string(o, "key", p->key_spec);
+	cli_json_add_string(o, "key_uri", p->key_uri);
+	cli_json_add_string(o, "friendly_name", p->friendly_name);
+	cli_json_add_string(o, "ca", p->ca_profile);
+	cli_json_add_string(o, "ca_request_id", p->ca_request_id);
+	cli_json_add_string(o, "usages", p->usages);
+	cli_json_add_time(o, "created", p->created);
+	cli_json_add_int(o, "age_seconds", (int64_t)cs_now() - p->created);
+	return o;
+}
+
+static void print_age(int64_t seconds)
+{
+	if (seconds < 3600)
+		printf("%4lldm", (long long)(seconds / 60));
+	else if (seconds < 86400)
+		printf("%4lldh", (long long)(seconds / 3600));
+	else
+		printf("%4lldd", (long long)(seconds / 86400));
+}
+
+static cs_rv list_requests(cs_store *store, bool json, cs_err *err)
+{
+	cs_pending_list l = {0};
+	json_object *arr;
+	size_t i;
+	cs_rv rv = cs_pending_list_get(store, &l, err);
+
+	if (rv != CS_OK)
+		return rv;
+	if (json) {
+		arr = json_object_new_array();
+		for (i = 0; i < l.n; i++)
+			json_object_array_add(arr, pending_json(l.items[i]));
+		rv = cli_json_print(arr, err);
+	} else {
+		printf("%-5s %-10s %-12s %-10s %5s  %s\n", "ID", "KEY", "CA", "CA-ID", "AGE",
+		       "SUBJECT");
+		for (i = 0; i < l.n; i++) {
+			const cs_pending *p = l.items[i];
+
+			printf("%-5lld %-10s %-12s %-10s ", (long long)p->id, p->key_spec,
+			       p->ca_profile ? p->ca_profile : "(file)",
+			       p->ca_request_id ? p->ca_request_id : "-");
+			print_age((int64_t)cs_now() - p->created);
+			printf("  %s\n", p->subject);
+		}
+	}
+	cs_pending_list_clear(&l);
+	return rv;
+}
+
+/* A same-key renewal's request shares its key with the certificate it renews. */
+static bool key_in_use(cs_store *store, const char *uri)
+{
+	cs_find_opts all = {.store = CS_STORE_NONE, .include_archived = true};
+	cs_cert_list l = {0};
+	bool used = false;
+	size_t i;
+
+	if (cs_store_list(store, &all, &l, NULL) != CS_OK)
+		return true; /* when unsure, keep the key */
+	for (i = 0; i < l.n && !used; i++)
+		used = l.items[i]->key_uri != NULL && strcmp(l.items[i]->key_uri, uri) == 0;
+	cs_cert_list_clear(&l);
+	return used;
+}
+
+/* The row goes first: a key without a request is harmless, a request without its key is not. */
+static cs_rv cancel_request(cs_store *store, long long id, cs_err *err)
+{
+	cs_pending *p = NULL;
+	cli_keys keys = {0};
+	cs_rv rv = cs_pending_get(store, (int64_t)id, &p, err);
+
+	if (rv == CS_OK)
+		rv = cli_keys_open(store, &keys, err);
+	if (rv == CS_OK)
+		rv = cs_pending_remove(store, p->id, "cancelled", err);
+	if (rv == CS_OK && p->key_uri != NULL && !key_in_use(store, p->key_uri))
+		rv = cs_key_delete(keys.token, p->key_uri, err);
+	if (rv == CS_ERR_NOT_FOUND && p != NULL)
+		rv = CS_OK; /* the key was already gone */
+	if (rv == CS_OK)
+		printf("cancelled request %lld (%s) and removed its key\n", id, p->subject);
+	cli_keys_close(&keys);
+	cs_pending_free(p);
+	return rv;
+}
+
+static cs_rv run_requests(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			  cs_err *err)
+{
+	requests_args a = {0};
+	cs_store *store = NULL;
+	cs_rv rv;
+
+	rv = parse_args(cmd, argc, argv, &a, err);
+	if (rv != CS_OK || a.help)
+		return rv;
+	rv = cli_open_store(ctx, 0, &store, err);
+	if (rv == CS_OK)
+		rv = a.cancel > 0 ? cancel_request(store, a.cancel, err)
+				  : list_requests(store, a.json, err);
+	cs_store_close(store);
+	return rv;
+}
+
+const cli_command cmd_requests = {
+    .name = "requests",
+    .summary = "list pending requests, or cancel one",
+    .usage = "Usage: certstore requests [--json]\n"
+	     "       certstore requests --cancel ID\n"
+	     "\n"
+	     "Lists the Request store: requests waiting for their certificates (ID, key,\n"
+	     "CA profile or (file) for offline CAs, the CA's own request ID, age, subject).\n"
+	     "--cancel removes one and deletes its key from the token.\n",
+    .shortopts = "h",
+    .longopts = longopts,
+    .run = run_requests,
+};

@@ -1,0 +1,83 @@
+/*
+ * enroll.h - CA profiles and the protocols that talk to CAs.
+ *
+ * `certstore request --ca PROFILE` builds the request (store/request.h),
+ * keeps it pending with its key, and hands it to the profile's protocol.
+ * Every protocol answers the same way: issued (the certificate and what chain
+ * the CA sent), or pending (the CA's request ID, for --retrieve later).  The
+ * answer then goes through the library's import, which binds the certificate
+ * to the pending request's key (certreq -accept) — one path for all CAs.
+ *
+ * Protocols: local (a CA kept in the store, store/localca.h); the online ones
+ * (certsrv, est, acme, scep) plug in through the same table.
+ */
+#ifndef CERTSTORE_ENROLL_H
+#define CERTSTORE_ENROLL_H
+
+#include <openssl/x509.h>
+
+#include "certstore.h"
+#include "request.h"
+#include "../cli_keys.h"
+
+/* A [ca.NAME] section of certstore.conf, or a local CA of that name. */
+typedef struct enroll_profile {
+	char *name;
+	char *protocol;      /* "local", "certsrv", "est", "acme", "scep" */
+	char *url;
+	char *auth;          /* "none", "basic", "ntlm", "negotiate", "cert" */
+	char *user;
+	char *password_file;
+	char *template_name;
+	char *ca_file;       /* pinned CA for the CA's TLS, else the Root store */
+	char *issue_profile; /* local: server (default), client, both */
+	long days;           /* local: validity of issued certificates */
+	long connect_timeout, timeout; /* seconds */
+	CONF *conf;          /* the whole file, for protocol-specific keys */
+} enroll_profile;
+
+cs_rv enroll_profile_load(cs_store *store, const char *name, enroll_profile **out, cs_err *err);
+void enroll_profile_free(enroll_profile *p);
+/* Protocol-specific key of the profile's section (NULL when absent). */
+const char *enroll_profile_get(const enroll_profile *p, const char *key);
+/* Every profile name: [ca.*] sections, then local CAs. NULL-terminated, caller frees. */
+char **enroll_profile_names(cs_store *store, cs_err *err);
+
+typedef enum {
+	ENROLL_ISSUED = 1,
+	ENROLL_PENDING,
+} enroll_state;
+
+typedef struct enroll_answer {
+	enroll_state state;
+	cs_cert_list certs;  /* ISSUED: the certificate first, then the chain sent */
+	char *ca_request_id; /* PENDING (and ISSUED when the CA numbers requests) */
+	char *detail;        /* the CA's own words, when it gave any */
+} enroll_answer;
+
+void enroll_answer_clear(enroll_answer *a);
+
+typedef struct enroll_ctx {
+	cs_store *store;
+	cli_keys *keys;
+	const enroll_profile *profile;
+} enroll_ctx;
+
+typedef struct enroll_protocol {
+	const char *name;
+	/* Sends the request; CA refusals are CS_ERR_CA with its message. */
+	cs_rv (*submit)(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pending,
+			enroll_answer *out, cs_err *err);
+	/* Asks again for a pending request (pending->ca_request_id). */
+	cs_rv (*retrieve)(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
+			  cs_err *err);
+	/* The CA's certificates, root last where known. */
+	cs_rv (*roots)(enroll_ctx *ctx, cs_cert_list *out, cs_err *err);
+} enroll_protocol;
+
+/* The protocol of that name; CS_ERR_USAGE listing the known ones if none. */
+cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err);
+
+extern const enroll_protocol enroll_local;
+
+#endif

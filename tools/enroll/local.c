@@ -1,0 +1,91 @@
+/*
+ * local.c - protocol "local": the CA kept in the store signs at once.
+ */
+#include "enroll.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "localca.h"
+
+static cs_rv load_ca(enroll_ctx *ctx, cs_local_ca **ca, EVP_PKEY **key, cs_err *err)
+{
+	cs_rv rv = cs_local_ca_get(ctx->store, ctx->profile->name, ca, err);
+
+	if (rv == CS_OK)
+		rv = cli_keys_load(ctx->keys, (*ca)->key_uri, key, err);
+	if (rv != CS_OK)
+		cs_err_prefix(err, "local CA %s", ctx->profile->name);
+	return rv;
+}
+
+static cs_rv local_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pending,
+			  enroll_answer *out, cs_err *err)
+{
+	cs_issue_profile profile;
+	cs_local_ca *ca = NULL;
+	EVP_PKEY *key = NULL;
+	cs_cert *issued = NULL, *chain = NULL;
+	X509 *x = NULL;
+	cs_rv rv;
+
+	memset(out, 0, sizeof(*out));
+	rv = cs_issue_profile_parse(ctx->profile->issue_profile, &profile, err);
+	if (rv == CS_OK)
+		rv = load_ca(ctx, &ca, &key, err);
+	if (rv == CS_OK)
+		rv = cs_local_ca_issue(ctx->store, ca, key, req, profile, (int)ctx->profile->days, &x,
+				       err);
+	if (rv == CS_OK)
+		rv = cs_cert_from_x509(x, &issued, err);
+	if (rv == CS_OK)
+		rv = cs_cert_list_push(&out->certs, issued, err);
+	if (rv == CS_OK)
+		rv = cs_cert_from_x509(ca->cert->x509, &chain, err);
+	if (rv == CS_OK)
+		rv = cs_cert_list_push(&out->certs, chain, err);
+	if (rv == CS_OK)
+		out->state = ENROLL_ISSUED;
+	else
+		enroll_answer_clear(out);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	cs_local_ca_free(ca);
+	return rv;
+}
+
+static cs_rv local_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
+			    cs_err *err)
+{
+	const unsigned char *p = pending->csr_der.data;
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)pending->csr_der.len);
+	cs_rv rv;
+
+	if (req == NULL)
+		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
+				  (long long)pending->id);
+	rv = local_submit(ctx, req, pending, out, err);
+	X509_REQ_free(req);
+	return rv;
+}
+
+static cs_rv local_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
+{
+	cs_local_ca *ca = NULL;
+	cs_cert *copy = NULL;
+	cs_rv rv = cs_local_ca_get(ctx->store, ctx->profile->name, &ca, err);
+
+	if (rv == CS_OK)
+		rv = cs_cert_from_x509(ca->cert->x509, &copy, err);
+	if (rv == CS_OK)
+		rv = cs_cert_list_push(out, copy, err);
+	cs_local_ca_free(ca);
+	return rv;
+}
+
+const enroll_protocol enroll_local = {
+	.name = "local",
+	.submit = local_submit,
+	.retrieve = local_retrieve,
+	.roots = local_roots,
+};
