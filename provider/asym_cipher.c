@@ -151,8 +151,6 @@ static cs_rv token_decrypt(dec_ctx *c, const unsigned char *in, size_t inlen,
 			   unsigned char *out, size_t *outlen, cs_err *err)
 {
 	cs_decrypt_mech mech = {.alg = CS_DECRYPT_RSA_PKCS1};
-	cs_token *tok;
-	cs_rv rv;
 
 	if (c->pad == RSA_PKCS1_OAEP_PADDING) {
 		mech.alg = CS_DECRYPT_RSA_OAEP;
@@ -161,10 +159,7 @@ static cs_rv token_decrypt(dec_ctx *c, const unsigned char *in, size_t inlen,
 		mech.label = c->label;
 		mech.label_len = c->label_len;
 	}
-	rv = csp_token_get(c->prov, &tok, err);
-	if (rv == CS_OK)
-		rv = cs_key_decrypt(tok, c->key->uri, &mech, in, inlen, out, outlen, err);
-	return rv;
+	return csp_key_decrypt(c->key, &mech, in, inlen, out, outlen, err);
 }
 
 /*

@@ -4,6 +4,7 @@
  */
 #include "provider.h"
 #include "keys.h"
+#include "agent.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,13 +139,46 @@ int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbar
 {
 	csp_keyref ref = {.magic = CSP_KEYREF_MAGIC, .key = key};
 	int type = OSSL_OBJECT_PKEY;
+	const char *name = csp_key_type_name(key->type);
+	/* The length matters: the decoder framework copies the data type with
+	 * OSSL_PARAM_get_utf8_string, which takes data_size bytes (the STORE
+	 * path reads it as a pointer and did not notice a 0). */
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &type),
-		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE,
-				       (char *)csp_key_type_name(key->type), 0),
+		OSSL_PARAM_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *)name, strlen(name)),
 		OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &ref, sizeof(ref)),
 		OSSL_PARAM_END,
 	};
 
 	return object_cb(params, object_cbarg);
+}
+
+cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned char *in,
+		   size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
+{
+	cs_token *tok;
+	cs_rv rv;
+
+	if (key->prov->agent != NULL)
+		return cs_agent_sign(key->prov->agent, csp_store_dir(key->prov), key->sha1, mech, in,
+				     inlen, out, outlen, err);
+	rv = csp_token_get(key->prov, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_key_sign(tok, key->uri, mech, in, inlen, out, outlen, err);
+	return rv;
+}
+
+cs_rv csp_key_decrypt(const csp_key *key, const cs_decrypt_mech *mech, const unsigned char *in,
+		      size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
+{
+	cs_token *tok;
+	cs_rv rv;
+
+	if (key->prov->agent != NULL)
+		return cs_agent_decrypt(key->prov->agent, csp_store_dir(key->prov), key->sha1, mech,
+					in, inlen, out, outlen, err);
+	rv = csp_token_get(key->prov, &tok, err);
+	if (rv == CS_OK)
+		rv = cs_key_decrypt(tok, key->uri, mech, in, inlen, out, outlen, err);
+	return rv;
 }

@@ -9,6 +9,8 @@
  */
 #include "provider.h"
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +136,58 @@ void csp_store_release(csp_ctx *ctx)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return realpath(a, ra) != NULL && realpath(b, rb) != NULL && strcmp(ra, rb) == 0;
+}
+
+cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *err)
+{
+	csp_ctx *c;
+	cs_rv rv = CS_OK;
+
+	if (ctx->parent != NULL)
+		ctx = ctx->parent;
+	if (ctx->store_dir != NULL && same_dir(ctx->store_dir, dir)) {
+		*out = ctx;
+		return CS_OK;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	for (c = ctx->others; c != NULL; c = c->next)
+		if (strcmp(c->store_dir, dir) == 0)
+			break;
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || (c->store_dir = strdup(dir)) == NULL ||
+		    (ctx->agent != NULL && (c->agent = strdup(ctx->agent)) == NULL) ||
+		    pthread_mutex_init(&c->lock, NULL) != 0) {
+			if (c != NULL) {
+				free(c->store_dir);
+				free(c->agent);
+			}
+			free(c);
+			c = NULL;
+			rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		} else {
+			c->handle = ctx->handle;
+			c->new_error = ctx->new_error;
+			c->set_error_debug = ctx->set_error_debug;
+			c->vset_error = ctx->vset_error;
+			c->bio_read_ex = ctx->bio_read_ex;
+			c->parent = ctx;
+			c->next = ctx->others;
+			ctx->others = c;
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	*out = c;
+	return rv;
+}
+
 /* ---- provider parameters and algorithms ---------------------------------- */
 
 static const OSSL_PARAM *csp_gettable_params(void *provctx)
@@ -196,6 +250,22 @@ static const OSSL_ALGORITHM csp_asym_cipher[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* PEM key references (decoder.c): "DER" takes the body of a CERTSTORE KEY
+ * REFERENCE block out of its PEM (and nothing else), "RSA"/"EC" resolve
+ * such a body to a store key.  They are named for the key types so that
+ * OpenSSL's key decoding picks them up, one per type (a decoder announces
+ * the type it makes before it has read anything). */
+#define KEYREF_STRUCTURE ",structure=certstore-keyref"
+static const OSSL_ALGORITHM csp_decoders[] = {
+	{"DER", CSP_PROPS ",input=pem", csp_pem_decoder_functions,
+	 "certstore key reference: PEM to its body"},
+	{RSA_NAMES, CSP_PROPS ",input=der" KEYREF_STRUCTURE, csp_rsa_der_decoder_functions,
+	 "certstore key reference to an RSA key in the token"},
+	{EC_NAMES, CSP_PROPS ",input=der" KEYREF_STRUCTURE, csp_ec_der_decoder_functions,
+	 "certstore key reference to an EC key in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
 						 int *no_cache)
 {
@@ -209,6 +279,8 @@ static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id
 		return csp_signature;
 	case OSSL_OP_ASYM_CIPHER:
 		return csp_asym_cipher;
+	case OSSL_OP_DECODER:
+		return csp_decoders;
 	default:
 		return NULL;
 	}
@@ -219,17 +291,27 @@ static const OSSL_ITEM *csp_get_reason_strings(void *provctx)
 	return reason_strings;
 }
 
-static void csp_teardown(void *provctx)
+static void csp_ctx_free(csp_ctx *ctx)
 {
-	csp_ctx *ctx = provctx;
+	csp_ctx *c, *next;
 
 	/* The store is closed; a token is left to process exit (SoftHSM2 can
 	 * crash when finalised late, see keys.h). */
+	for (c = ctx->others; c != NULL; c = next) {
+		next = c->next;
+		csp_ctx_free(c);
+	}
 	if (ctx->store != NULL && ctx->store_pid == getpid())
 		cs_store_close(ctx->store);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->store_dir);
+	free(ctx->agent);
 	free(ctx);
+}
+
+static void csp_teardown(void *provctx)
+{
+	csp_ctx_free(provctx);
 }
 
 static const OSSL_DISPATCH csp_dispatch[] = {
@@ -260,6 +342,9 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 		case OSSL_FUNC_CORE_VSET_ERROR:
 			ctx->vset_error = OSSL_FUNC_core_vset_error(in);
 			break;
+		case OSSL_FUNC_BIO_READ_EX:
+			ctx->bio_read_ex = OSSL_FUNC_BIO_read_ex(in);
+			break;
 		default:
 			break;
 		}
@@ -269,15 +354,18 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 /* The `store` parameter from the provider's configuration section. */
 static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
 {
-	char *dir = NULL;
+	char *dir = NULL, *agent = NULL;
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_utf8_ptr("store", &dir, 0),
+		OSSL_PARAM_utf8_ptr("agent", &agent, 0),
 		OSSL_PARAM_END,
 	};
 
 	if (get_params == NULL || !get_params(ctx->handle, params))
 		return 1;
 	if (dir != NULL && *dir != '\0' && (ctx->store_dir = strdup(dir)) == NULL)
+		return 0;
+	if (agent != NULL && *agent != '\0' && (ctx->agent = strdup(agent)) == NULL)
 		return 0;
 	return 1;
 }

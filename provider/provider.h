@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 
 #include "certstore.h"
+#include "keys.h"
 
 #define CSP_NAME "certstore"
 #define CSP_PROPS "provider=certstore"
@@ -38,13 +39,22 @@ typedef struct csp_ctx {
 	OSSL_FUNC_core_new_error_fn *new_error;
 	OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
 	OSSL_FUNC_core_vset_error_fn *vset_error;
+	OSSL_FUNC_BIO_read_ex_fn *bio_read_ex; /* the DECODER reads its input with it */
 	char *store_dir; /* the `store` parameter, NULL: cs_store_default_dir() */
+	char *agent;	 /* the `agent` parameter: key agent socket, NULL: none */
 
 	/* Guards everything below: the SQLite connection is opened NOMUTEX. */
 	pthread_mutex_t lock;
 	cs_store *store; /* opened on first use */
 	pid_t store_pid; /* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
+
+	/* Key references may name another store than this one: each such store
+	 * gets a context of its own (same handle, explicit store_dir), made on
+	 * first use, freed with the provider.  Guarded by lock of the parent. */
+	struct csp_ctx *parent;
+	struct csp_ctx *others;
+	struct csp_ctx *next;
 } csp_ctx;
 
 /* Puts reason and the formatted message on OpenSSL's error stack. */
@@ -67,6 +77,15 @@ cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
 
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);
+
+/*
+ * The context serving the store in dir (an absolute path): ctx itself when
+ * its `store` parameter names that directory, else a context of its own,
+ * kept until the provider is unloaded.  Keys made through it remember it, so
+ * their operations use that store's token even after the environment that
+ * named the store is gone (nginx workers start with an empty environment).
+ */
+cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *err);
 
 /* With CERTSTORE_PROVIDER_TRACE set, one line on stderr per store query or
  * token event, so tests can see what an operation cost (and what it did not). */
@@ -128,6 +147,15 @@ cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_
 cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err);
 csp_key *csp_key_dup(const csp_key *key);
 void csp_key_free(csp_key *key);
+/*
+ * The private-key operations, as keys.h's cs_key_sign / cs_key_decrypt: in
+ * the token, or through the key agent when the provider's `agent`
+ * parameter names one (agent.h: workers that may not open the token).
+ */
+cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned char *in,
+		   size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
+cs_rv csp_key_decrypt(const csp_key *key, const cs_decrypt_mech *mech, const unsigned char *in,
+		      size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
 /* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */
 int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg);
 /* "RSA" or "EC": the data type a keyref is handed out with. */
@@ -142,6 +170,8 @@ extern const OSSL_DISPATCH csp_ec_keymgmt_functions[];
 extern const OSSL_DISPATCH csp_rsa_signature_functions[];
 extern const OSSL_DISPATCH csp_ecdsa_signature_functions[];
 extern const OSSL_DISPATCH csp_rsa_asym_cipher_functions[];
-extern const OSSL_DISPATCH csp_decoder_functions[];
+extern const OSSL_DISPATCH csp_pem_decoder_functions[];
+extern const OSSL_DISPATCH csp_rsa_der_decoder_functions[];
+extern const OSSL_DISPATCH csp_ec_der_decoder_functions[];
 
 #endif

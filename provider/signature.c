@@ -349,7 +349,6 @@ static int sig_sign(void *ctx, unsigned char *sig, size_t *siglen, size_t sigsiz
 {
 	sig_ctx *c = ctx;
 	cs_sign_mech mech;
-	cs_token *tok;
 	cs_err err = {0};
 	size_t len = sigsize;
 
@@ -359,8 +358,7 @@ static int sig_sign(void *ctx, unsigned char *sig, size_t *siglen, size_t sigsiz
 		return *siglen > 0;
 	}
 	fill_mech(c, tbslen, &mech);
-	if (csp_token_get(c->prov, &tok, &err) != CS_OK ||
-	    cs_key_sign(tok, c->key->uri, &mech, tbs, tbslen, sig, &len, &err) != CS_OK) {
+	if (csp_key_sign(c->key, &mech, tbs, tbslen, sig, &len, &err) != CS_OK) {
 		csp_raise_err(c->prov, &err);
 		return 0;
 	}

@@ -11,7 +11,11 @@ PACKAGES=(
 	softhsm2 opensc gnutls-bin libnss3-tools ca-certificates
 	clang libclang-rt-14-dev valgrind xxd
 	pebble python3
-	scep
+	scep iproute2
+	# TLS servers the provider tests run with PEM key references, curl to
+	# check them, and the libp11 engine bench/handshake compares against
+	nginx-light haproxy apache2 stunnel4 lighttpd lighttpd-mod-openssl curl
+	libengine-pkcs11-openssl
 )
 
 missing=()

@@ -3,6 +3,8 @@
  */
 #include "config_file.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +24,17 @@ cs_rv cs_config_open(const char *store_dir, bool missing_ok, CONF **out, cs_err 
 		free(path);
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}
-	if (access(path, F_OK) != 0 && missing_ok)
+	/* Only a file that is not there is "missing": a directory on the way
+	 * closed to us (a worker and a root-only store) is EACCES, an error. */
+	if (access(path, F_OK) != 0 && errno == ENOENT && missing_ok)
 		goto out;
 	if (NCONF_load(conf, path, &eline) <= 0) {
 		if (eline > 0)
 			rv = cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
 		else
 			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it (%s)", path,
-					access(path, F_OK) == 0 ? "permission denied" : "no such file");
+					access(path, F_OK) == 0 || errno != ENOENT ? "permission denied"
+										   : "no such file");
 		ERR_clear_error();
 	}
 out:

@@ -4,6 +4,7 @@
 #include "usage.h"
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 
 cs_rv cs_keyref_pem(const char *store_dir, const cs_cert *cert, char **out, cs_err *err)
 {
-	char *body = NULL, *data = NULL;
+	char *body = NULL, *data = NULL, abs[PATH_MAX];
 	BIO *bio = NULL;
 	long len;
 	int blen;
@@ -22,6 +23,10 @@ cs_rv cs_keyref_pem(const char *store_dir, const cs_cert *cert, char **out, cs_e
 	*out = NULL;
 	if (cert->key_uri == NULL)
 		return cs_err_set(err, CS_ERR_KEY, "%s has no private key to refer to", cert->sha1);
+	/* Readers resolve the store from the reference wherever they run: the
+	 * path must not depend on the writer's working directory. */
+	if (realpath(store_dir, abs) != NULL)
+		store_dir = abs;
 	blen = asprintf(&body, "version=1\nstore=%s\nthumbprint=%s\nuri=%s\n", store_dir,
 			cert->sha1, cert->key_uri);
 	bio = BIO_new(BIO_s_mem());
@@ -87,6 +92,11 @@ cs_rv cs_keyref_parse(const unsigned char *data, size_t len, cs_keyref *out, cs_
 	memset(out, 0, sizeof(*out));
 	if (bio == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	/* The body alone, as OpenSSL's PEM-to-DER step hands it on. */
+	if (len > 10 && memcmp(data, "version=1\n", 10) == 0) {
+		BIO_free(bio);
+		return parse_body(data, (long)len, out, err);
+	}
 	while (!found && PEM_read_bio(bio, &name, &header, &body, &blen)) {
 		found = strcmp(name, CS_KEYREF_PEM_NAME) == 0;
 		if (found)

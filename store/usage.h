@@ -32,7 +32,9 @@ typedef struct cs_keyref {
 } cs_keyref;
 
 cs_rv cs_keyref_pem(const char *store_dir, const cs_cert *cert, char **out, cs_err *err);
-/* Parses the first CERTSTORE KEY REFERENCE block in data; anything else is CS_ERR_BAD_INPUT. */
+/* Parses the first CERTSTORE KEY REFERENCE block in data, or a block's
+ * decoded body alone (data starting "version=1\n"); anything else is
+ * CS_ERR_BAD_INPUT. */
 cs_rv cs_keyref_parse(const unsigned char *data, size_t len, cs_keyref *out, cs_err *err);
 void cs_keyref_clear(cs_keyref *ref);
 

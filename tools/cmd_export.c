@@ -1,6 +1,7 @@
 /*
- * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b] [--chain] [-o FILE]`
+ * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b|keyref] [--chain] [-o FILE]`
  */
+#include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include "cli_keys.h"
 #include "cli_password.h"
 #include "pkcs12.h"
+#include "usage.h"
 
 typedef struct export_args {
 	const char *id;
@@ -85,6 +87,28 @@ static cs_rv write_output(const export_args *args, const cs_bytes *data, int mod
 	return cli_write_stdout(data->data, data->len, err);
 }
 
+/* --format keyref: a PEM key reference naming the certificate's HSM key,
+ * the key file a TLS server is given (the certstore provider decodes it). */
+static cs_rv export_keyref(cs_store *store, const cs_cert *cert, const export_args *args,
+			   cs_err *err)
+{
+	char *pem = NULL;
+	cs_rv rv;
+
+	if (args->chain)
+		return cs_err_set(err, CS_ERR_USAGE, "export: --chain does not apply to keyref");
+	rv = cs_keyref_pem(cs_store_dir(store), cert, &pem, err);
+	if (rv != CS_OK)
+		return rv;
+	if (args->output != NULL)
+		rv = cs_write_file_atomic(args->output, (const unsigned char *)pem, strlen(pem),
+					  0644, err);
+	else
+		rv = cli_write_stdout((const unsigned char *)pem, strlen(pem), err);
+	free(pem);
+	return rv;
+}
+
 static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id sid,
 			 cs_export_format fmt, cs_err *err)
 {
@@ -95,8 +119,11 @@ static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id s
 	rv = cli_find_cert(store, args->id, sid, &cert, err);
 	if (rv != CS_OK)
 		return rv;
-	rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
-	if (rv == CS_OK)
+	if (args->format_name != NULL && strcmp(args->format_name, "keyref") == 0)
+		rv = export_keyref(store, cert, args, err);
+	else
+		rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
+	if (rv == CS_OK && data.data != NULL)
 		rv = write_output(args, &data, 0644, err);
 	cs_bytes_clear(&data);
 	cs_cert_free(cert);
@@ -179,7 +206,7 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	if (rv == CS_OK && (args.legacy || args.password.file || args.password.env))
 		return cli_usage_error(cmd, err,
 				       "--legacy and --password-* apply to --format pfx only");
-	if (rv == CS_OK && args.format_name != NULL)
+	if (rv == CS_OK && args.format_name != NULL && strcmp(args.format_name, "keyref") != 0)
 		rv = cs_export_format_parse(args.format_name, &fmt, err);
 	if (rv != CS_OK)
 		return rv;
@@ -192,8 +219,8 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 
 const cli_command cmd_export = {
     .name = "export",
-    .summary = "write a certificate (and its chain) as PEM, DER, PKCS#7 or PFX",
-    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b] [--chain]\n"
+    .summary = "write a certificate (and its chain) as PEM, DER, PKCS#7 or PFX, or a key reference",
+    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b|keyref] [--chain]\n"
 	     "                        [-o FILE]\n"
 	     "       certstore export ID --format pfx -o FILE [--password-file FILE |\n"
 	     "                        --password-env VAR] [--chain] [--legacy]\n"
@@ -210,7 +237,9 @@ const cli_command cmd_export = {
 	     "Options:\n"
 	     "  -s, --store STORE    look only in STORE\n"
 	     "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c),\n"
-	     "                       pfx (also: p12)\n"
+	     "                       pfx (also: p12), keyref (a PEM key reference to\n"
+	     "                       the certificate's HSM key, for key files read\n"
+	     "                       through the certstore provider)\n"
 	     "  -c, --chain          add the chain as far as the store can build it\n"
 	     "                       (leaf first; pem and p7b only)\n"
 	     "  -o, --output FILE    write FILE (mode 0644, pfx 0600; replaced atomically)\n"

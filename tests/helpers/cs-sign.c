@@ -1,0 +1,167 @@
+/*
+ * cs-sign - signs with a store key through the certstore provider, the way
+ * a TLS server does (OSSL_STORE load, then EVP_DigestSign), and verifies
+ * every signature with the key's public half in the default provider.
+ *
+ *   cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] KEY
+ *
+ * KEY is a PEM key reference file or a certstore: URI.  The provider is
+ * loaded after default from $CERTSTORE_PROVIDER_DIR (or by openssl.cnf
+ * when that variable is unset).  --fork: the parent signs, then a child
+ * signs (PKCS#11 sessions do not survive fork: the key layer must open its
+ * own), then the parent again.  --threads: N threads sign at once.
+ * --drop-to: setgid/setuid to USER after loading the key (a worker).
+ * Prints "signed N" and exits 0, or prints OpenSSL's errors and exits 1.
+ */
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/provider.h>
+#include <openssl/store.h>
+#include <openssl/x509.h>
+
+static EVP_PKEY *key, *pub;
+static int count = 1;
+
+static int sign_verify(void)
+{
+	static const unsigned char msg[] = "a message signed in the token";
+	unsigned char sig[1024];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
+	int ok;
+
+	ok = s != NULL && v != NULL && EVP_DigestSignInit(s, NULL, EVP_sha256(), NULL, key) == 1 &&
+	     EVP_DigestSign(s, sig, &siglen, msg, sizeof(msg)) == 1 &&
+	     EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, pub) == 1 &&
+	     EVP_DigestVerify(v, sig, siglen, msg, sizeof(msg)) == 1;
+	EVP_MD_CTX_free(s);
+	EVP_MD_CTX_free(v);
+	return ok;
+}
+
+static int sign_n(void)
+{
+	for (int i = 0; i < count; i++)
+		if (!sign_verify())
+			return 0;
+	return 1;
+}
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	return sign_n() ? (void *)1 : NULL;
+}
+
+static EVP_PKEY *load(const char *uri)
+{
+	OSSL_STORE_CTX *st = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	OSSL_STORE_INFO *info;
+	EVP_PKEY *k = NULL;
+
+	if (st == NULL)
+		return NULL;
+	OSSL_STORE_expect(st, OSSL_STORE_INFO_PKEY);
+	while (k == NULL && !OSSL_STORE_eof(st) && (info = OSSL_STORE_load(st)) != NULL) {
+		if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+			k = OSSL_STORE_INFO_get1_PKEY(info);
+		OSSL_STORE_INFO_free(info);
+	}
+	OSSL_STORE_close(st);
+	return k;
+}
+
+static int drop_to(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	return pw != NULL && setgroups(0, NULL) == 0 && setgid(pw->pw_gid) == 0 &&
+	       setuid(pw->pw_uid) == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("CERTSTORE_PROVIDER_DIR"), *user = NULL;
+	int threads = 0, do_fork = 0, ok = 1, i, status;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len;
+
+	for (i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc - 1)
+			threads = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc - 1)
+			count = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--fork") == 0)
+			do_fork = 1;
+		else if (strcmp(argv[i], "--drop-to") == 0 && i + 1 < argc - 1)
+			user = argv[++i];
+		else
+			break;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] KEY\n");
+		return 2;
+	}
+	if (dir != NULL && *dir != '\0' && (!OSSL_PROVIDER_set_default_search_path(NULL, dir) ||
+			    OSSL_PROVIDER_load(NULL, "default") == NULL ||
+			    OSSL_PROVIDER_load(NULL, "certstore") == NULL))
+		goto fail;
+	key = load(argv[argc - 1]);
+	if (key == NULL)
+		goto fail;
+	/* The public half as a default-provider key, to verify with. */
+	len = i2d_PUBKEY(key, &der);
+	p = der;
+	pub = len > 0 ? d2i_PUBKEY(NULL, &p, len) : NULL;
+	OPENSSL_free(der);
+	if (pub == NULL || (user != NULL && !drop_to(user)))
+		goto fail;
+
+	if (do_fork) {
+		pid_t pid;
+
+		ok = sign_n();
+		pid = ok ? fork() : -1;
+		if (pid == 0) {
+			ok = sign_n();
+			if (!ok)
+				ERR_print_errors_fp(stderr);
+			_exit(ok ? 0 : 1);
+		}
+		ok = ok && pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		     WEXITSTATUS(status) == 0;
+		ok = ok && sign_n();
+	} else if (threads > 0) {
+		pthread_t th[64];
+		void *res;
+
+		if (threads > 64)
+			threads = 64;
+		for (i = 0; i < threads; i++)
+			if (pthread_create(&th[i], NULL, thread_main, NULL) != 0)
+				return 1;
+		for (i = 0; i < threads; i++) {
+			pthread_join(th[i], &res);
+			ok = ok && res != NULL;
+		}
+	} else {
+		ok = sign_n();
+	}
+	if (!ok)
+		goto fail;
+	printf("signed %d\n", (do_fork ? 3 : threads > 0 ? threads : 1) * count);
+	return 0;
+fail:
+	ERR_print_errors_fp(stderr);
+	return 1;
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# nginx, haproxy, apache2 (mod_ssl), stunnel4 and lighttpd serve store
+# certificates published by `certstore assign`, with the PEM key reference
+# as their key file and the provider loaded only by the openssl.cnf snippet.
+# Each starts as root and handshakes in processes running as www-data; the
+# token stays root-only (0700) and its PIN unreadable to them: signatures
+# go through `certstore agent`, which grants the key per usage
+# ([usage.NAME] group = www-data).  curl verifies the chain against the
+# store's published roots.
+#
+#   SERVERS="nginx haproxy"   limits the servers tried
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/provider.sh"
+. "$(dirname "$0")/../lib/tls-servers.sh"
+
+command -v curl >/dev/null || tap_bail "no curl (scripts/deps.sh installs it)"
+[ "$(id -u)" = 0 ] || tap_bail "needs root: the servers drop privileges to www-data"
+tls_setup
+
+declare -A BIN=([nginx]=nginx [haproxy]=haproxy [apache2]=apache2 [stunnel4]=stunnel4 [lighttpd]=lighttpd)
+declare -A HOSTS=([Default]=leaf.test [WebRSA]=rsa.test)
+
+for name in ${SERVERS:-nginx haproxy apache2 stunnel4 lighttpd}; do
+	if ! command -v "${BIN[$name]}" >/dev/null; then
+		tap_skip "$name" "not installed (scripts/deps.sh installs it)"
+		continue
+	fi
+	for USAGE in Default WebRSA; do
+		kind=$([ "$USAGE" = Default ] && echo P-256 || echo RSA-2048)
+		before=$(wc -l <"$TEST_TMP/agent.log")
+		if ! tls_start "$name"; then
+			tap_fail "$name ($kind): starts with the key reference" "$(tls_server_log)"
+			tls_stop
+			continue
+		fi
+		tls_curl "${HOSTS[$USAGE]}"
+		if [ "$RC" -eq 0 ] && printf '%s' "$OUT" | grep -q "served by $name\|served by stunnel"; then
+			tap_pass "$name ($kind): curl verifies the chain and gets the page"
+		else
+			tap_fail "$name ($kind): curl verifies the chain and gets the page" \
+				"curl exit $RC: $OUT
+$(tls_server_log)"
+		fi
+		tls_curl "${HOSTS[$USAGE]}" # a second handshake, maybe another worker
+		tls_stop
+		signed=$(tail -n +"$((before + 1))" "$TEST_TMP/agent.log" | grep ' ok$')
+		tap_like "$signed" "uid 33 gid 33 sign" \
+			"$name ($kind): the handshakes were signed for www-data, through the agent"
+	done
+done
+
+tap_done
