@@ -98,7 +98,7 @@ expect_fault "the responder's port is taken" 2 "cannot listen on 127.0.0.1:$HTTP
 kill "$squatter"
 sed -n '/^\[ca.real\]/,/^$/p' "$STORE/certstore.conf" | sed 's/^\[ca.real\]/[ca.untrusted]/' |
 	grep -v '^ca-file' >>"$STORE/certstore.conf"
-expect_fault "pebble's TLS certificate not in Root" 12 "TLS certificate of CA untrusted .* is not trusted" untrusted
+expect_fault "pebble's TLS certificate not in Root" 18 "TLS certificate of CA untrusted .* is not trusted" untrusted
 stop_pebble
-expect_fault "pebble gone" 12 "cannot reach CA real" real
+expect_fault "pebble gone" 17 "cannot reach CA real" real
 tap_done

@@ -43,10 +43,10 @@ expect_fault() {
 
 # --- transport and TLS -------------------------------------------------------------
 add_profile down protocol=certsrv url="https://127.0.0.1:$(free_port)/certsrv" connect-timeout=3
-expect_fault "CA unreachable" 12 "cannot reach CA down at https://127.0.0.1:[0-9]+/certsrv" down
+expect_fault "CA unreachable" 17 "cannot reach CA down at https://127.0.0.1:[0-9]+/certsrv" down
 start_certsrv pinned
 add_profile pinned ca-file="$PKI/adcs.crt"
-expect_fault "TLS certificate not trusted (wrong ca-file)" 12 \
+expect_fault "TLS certificate not trusted (wrong ca-file)" 18 \
 	"TLS certificate of CA pinned .* is not trusted.*ca-file = FILE" pinned
 
 # --- credentials ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ ADCS_DIR=$TEST_TMP/certsrv-adcs
 
 # --- the CA's TLS certificate is checked against Root ------------------------
 run_cs request --cn web.example --san dns:web.example --ca adcs
-tap_is "$RC" 12 "TLS root not in Root: exit 12"
+tap_is "$RC" 18 "TLS root not in Root: exit 18"
 tap_like "$ERR" "TLS certificate of CA adcs .* is not trusted" "TLS root not in Root: says so"
 tap_like "$ERR" "ca-file" "TLS root not in Root: says how to fix it"
 tap_is "$(my_count)" 0 "TLS root not in Root: nothing in My"

@@ -254,7 +254,7 @@ static cs_rv transport_error(const http_conn *h, const char *url, CURLcode rc, c
 	const char *name = h->profile->name;
 
 	if (tls_trust_failure(rc))
-		return cs_err_set(err, CS_ERR_CA,
+		return cs_err_set(err, CS_ERR_TLS,
 				  "the TLS certificate of CA %s (%s) is not trusted: %s; check its "
 				  "fingerprint and put its root in Root (`certstore import ROOT "
 				  "--store Root`, or `certstore ca roots %s --trust` when the CA "
@@ -264,7 +264,11 @@ static cs_rv transport_error(const http_conn *h, const char *url, CURLcode rc, c
 	if (rc == CURLE_WRITE_ERROR)
 		return cs_err_set(err, CS_ERR_CA, "CA %s (%s) sent more than %u bytes", name, url,
 				  HTTP_MAX_BODY);
-	return cs_err_set(err, CS_ERR_CA, "cannot reach CA %s at %s: %s", name, url,
+	if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	    rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach CA %s at %s: %s", name, url,
+				  *msg ? msg : curl_easy_strerror(rc));
+	return cs_err_set(err, CS_ERR_CA, "talking to CA %s at %s failed: %s", name, url,
 			  *msg ? msg : curl_easy_strerror(rc));
 }
 
