@@ -151,10 +151,16 @@ EOF2
 # announced the group, and in stunnel that fetch lands on certstore's EC
 # KEYMGMT.  X25519/X448 are unaffected; see doc/design-notes.md.
 tls_conf_stunnel4() {
-	# The backend reads the request line before answering: a reply to an
-	# unread request ends in a reset, and curl may see nothing.
-	printf '#!/bin/sh\nread -r line\nprintf "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nserved by stunnel\\n"\n' \
-		>"$SRV_DIR/backend.sh"
+	# The backend reads the whole request head before answering: closing a
+	# socket with unread data sends a reset, and curl may then see nothing.
+	cat >"$SRV_DIR/backend.sh" <<'SH'
+#!/bin/sh
+while IFS= read -r line; do
+	line=$(printf '%s' "$line" | tr -d '\r')
+	[ -z "$line" ] && break
+done
+printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nserved by stunnel\n'
+SH
 	chmod 0755 "$SRV_DIR/backend.sh"
 	cat <<EOF2
 foreground = yes
