@@ -142,11 +142,8 @@ cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *ol
 			u->staged_at = 0;
 		}
 		u->assigned_at = (int64_t)cs_now();
+		/* the "assign" row comes with the publish; "renew" below says it first */
 		rv = cs_db_usage_upsert(store, u, err);
-		snprintf(detail, sizeof(detail), "%s %s %s", u->name, new_cert->sha1,
-			 new_cert->subject);
-		if (rv == CS_OK)
-			rv = cs_db_audit_insert(store, "assign", detail, err);
 	}
 	if (rv == CS_OK)
 		rv = cs_db_cert_set_flag(store, old_cert->id, "archived", true, err);
