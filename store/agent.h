@@ -46,7 +46,14 @@ extern "C" {
 cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
 		     volatile sig_atomic_t *stop, cs_err *err);
 
-/* May a process with this uid/gid use the key of certificate sha1?
+/* Seconds after a usage moves to another certificate during which the one
+ * it had (its previous) stays usable by the usage's group: the server's
+ * workers sign with it until the on-assign hook has reloaded them. */
+#define CS_AGENT_PREVIOUS_GRACE 300
+
+/* May a process with this uid/gid use the key of certificate sha1?  Yes when
+ * sha1 serves a usage whose [usage.NAME] group = holds the process (or was
+ * that usage's certificate up to CS_AGENT_PREVIOUS_GRACE seconds ago).
  * CS_OK, or CS_ERR_REFUSED saying why not (CS_ERR_NOT_FOUND: no such
  * certificate). */
 cs_rv cs_agent_authorize(cs_store *store, const char *sha1, uid_t uid, gid_t gid, cs_err *err);

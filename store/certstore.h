@@ -270,6 +270,8 @@ cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs
 typedef struct cs_import_opts {
 	cs_store_id store;          /* CS_STORE_NONE: place each by its kind */
 	const char *friendly_name;  /* applied to end-entity certs (or all if one) */
+	int64_t request_id;         /* the pending request the answer is for; 0: the
+				       newest one for the certificate's key */
 } cs_import_opts;
 
 typedef enum {
@@ -285,6 +287,7 @@ typedef struct cs_import_item {
 	char *subject;
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
 	char renewed[41];   /* the certificate that request renewed, "" when none */
+	bool moved;         /* its usages moved and it was archived in the import's transaction */
 } cs_import_item;
 
 typedef struct cs_import_result {

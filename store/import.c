@@ -65,6 +65,7 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	item->subject = strdup(cert->subject);
 	item->request_id = 0;
 	item->renewed[0] = '\0';
+	item->moved = false;
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)
@@ -97,7 +98,17 @@ static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts
 	*request_id = 0;
 	if (pub == NULL || cs_pubkey_id_hex(pub, key_id, NULL) != CS_OK)
 		return CS_OK;
-	rv = cs_pending_find_by_key_id(store, key_id, &p, NULL);
+	/* A same-key renewal shares its key with others left pending (a renew
+	 * killed before the CA answered): the caller names the request it sent. */
+	if (opts != NULL && opts->request_id != 0) {
+		rv = cs_pending_get(store, opts->request_id, &p, err);
+		if (rv == CS_OK && strcmp(p->key_id, key_id) != 0) {
+			cs_pending_free(p);
+			p = NULL;
+			rv = CS_ERR_NOT_FOUND;
+		}
+	} else
+		rv = cs_pending_find_by_key_id(store, key_id, &p, NULL);
 	if (rv == CS_ERR_NOT_FOUND)
 		return CS_OK;
 	if (rv != CS_OK)
@@ -139,7 +150,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	char detail[768];
 	int64_t request_id = 0;
 	char renewed[41] = "";
-	bool present;
+	bool present, moved = false;
 	cs_rv rv;
 
 	outcome = place(cert, opts, placed, &where);
@@ -169,6 +180,8 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			rv = cs_db_audit_insert(store, "import", detail, err);
 		if (rv == CS_OK && request_id != 0)
 			rv = finish_accept(store, cert, request_id, err);
+		if (rv == CS_OK && request_id != 0 && renewed[0] != '\0')
+			rv = cs_renewal_record(store, cert, renewed, &moved, err);
 		if (rv != CS_OK)
 			return rv;
 	}
@@ -176,6 +189,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	if (rv == CS_OK && request_id != 0) {
 		res->items[res->n - 1].request_id = request_id;
 		memcpy(res->items[res->n - 1].renewed, renewed, sizeof(renewed));
+		res->items[res->n - 1].moved = moved;
 		res->accepted++;
 	}
 	return rv;
@@ -215,7 +229,9 @@ static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_imp
 	}
 	rv = added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
 	for (i = 0; rv == CS_OK && i < res->n; i++)
-		if (res->items[i].renewed[0] != '\0')
+		if (res->items[i].moved)
+			rv = cs_renewal_publish(store, res->items[i].sha1, err);
+		else if (res->items[i].renewed[0] != '\0')
 			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1, err);
 	return rv;
 }

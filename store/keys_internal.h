@@ -147,4 +147,9 @@ cs_rv cs_file_write_new(const char *path, const char *data, int mode, bool appen
 /* Does the certstore.conf at path already have a [token] section? */
 bool cs_conf_has_token(const char *path);
 
+/* Before SoftHSM2 opens its tokens: a token.object a killed process left
+ * empty is restored from certstore's copy of it, and the copy is kept up to
+ * date while the file is whole (see softhsm.c). */
+void cs_softhsm_guard(const char *softhsm_conf);
+
 #endif /* CERTSTORE_KEYS_INTERNAL_H */

@@ -153,6 +153,13 @@ cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending 
 	rv = cs_db_pending_select(store, 0, key_id, &l, err);
 	if (rv != CS_OK)
 		return rv;
+	/* several share a key after same-key renewals: the newest is answered */
+	if (l.n > 1) {
+		cs_pending *newest = l.items[l.n - 1];
+
+		l.items[l.n - 1] = l.items[0];
+		l.items[0] = newest;
+	}
 	return take_one(&l, out, err, "for this key");
 }
 

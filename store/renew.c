@@ -5,6 +5,7 @@
 #include "request.h"
 #include "usage.h"
 #include "internal.h"
+#include "db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,4 +98,92 @@ cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new
 	cs_cert_free(old_cert);
 	cs_cert_free(new_cert);
 	return rv;
+}
+
+/*
+ * The database half of a renewal, inside the transaction that installs the
+ * new certificate and removes its pending request: every usage of old_sha1
+ * points at new_cert (the old one becomes their previous) and the old one
+ * is archived.  So a crash leaves the renewal either not installed or
+ * installed and moved, never installed beside a certificate still serving
+ * and not archived; `certstore check` brings the published files up to it.
+ * Nothing moves when the new certificate is not Valid (*moved = false):
+ * cs_renewal_complete then refuses as assign would.
+ */
+cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1,
+			bool *moved, cs_err *err)
+{
+	cs_status_report r = {0};
+	cs_usage_list l = {0};
+	cs_cert *old_cert = NULL;
+	char detail[512];
+	cs_rv rv;
+	size_t i;
+
+	*moved = false;
+	rv = cs_status_compute(store, new_cert, 0, &r, err);
+	if (rv != CS_OK || r.status != CS_STATUS_VALID) {
+		cs_status_report_clear(&r);
+		return rv;
+	}
+	cs_status_report_clear(&r);
+	rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, old_sha1, &old_cert, err);
+	if (rv == CS_OK)
+		rv = cs_db_usage_select(store, NULL, &l, err);
+	for (i = 0; rv == CS_OK && i < l.n; i++) {
+		cs_usage *u = &l.items[i];
+
+		if (strcmp(u->sha1, old_sha1) != 0)
+			continue;
+		memcpy(u->previous_sha1, u->sha1, sizeof(u->sha1));
+		memcpy(u->sha1, new_cert->sha1, sizeof(u->sha1));
+		if (strcmp(u->staged_sha1, new_cert->sha1) == 0) {
+			u->staged_sha1[0] = '\0';
+			u->staged_at = 0;
+		}
+		u->assigned_at = (int64_t)cs_now();
+		/* the "assign" row comes with the publish; "renew" below says it first */
+		rv = cs_db_usage_upsert(store, u, err);
+	}
+	if (rv == CS_OK)
+		rv = cs_db_cert_set_flag(store, old_cert->id, "archived", true, err);
+	snprintf(detail, sizeof(detail), "My %s", old_sha1);
+	if (rv == CS_OK)
+		rv = cs_db_audit_insert(store, "archive", detail, err);
+	snprintf(detail, sizeof(detail), "%s renewed by %s", old_sha1, new_cert->sha1);
+	if (rv == CS_OK)
+		rv = cs_db_audit_insert(store, "renew", detail, err);
+	*moved = rv == CS_OK;
+	cs_usage_list_clear(&l);
+	cs_cert_free(old_cert);
+	return rv;
+}
+
+/* After cs_renewal_record's transaction: publishes every usage new_sha1
+ * serves and runs its hooks (as cs_usage_move_all does). */
+cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err)
+{
+	cs_cert *new_cert = NULL;
+	cs_usage_list l = {0};
+	cs_rv rv, hooks = CS_OK;
+	cs_err hook_err = {0};
+	size_t i;
+
+	rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, new_sha1, &new_cert, err);
+	if (rv == CS_OK)
+		rv = cs_usage_list_get(store, &l, err);
+	for (i = 0; rv == CS_OK && i < l.n; i++) {
+		if (strcmp(l.items[i].sha1, new_sha1) != 0)
+			continue;
+		rv = cs_usage_assign(store, l.items[i].name, new_cert, true, err);
+		if (rv == CS_OK && hooks == CS_OK)
+			hooks = cs_usage_run_hooks(store, l.items[i].name, new_cert, &hook_err);
+		else if (rv == CS_OK)
+			(void)cs_usage_run_hooks(store, l.items[i].name, new_cert, NULL);
+	}
+	cs_usage_list_clear(&l);
+	cs_cert_free(new_cert);
+	if (rv == CS_OK && hooks != CS_OK && err != NULL)
+		*err = hook_err;
+	return rv != CS_OK ? rv : hooks;
 }

@@ -2,7 +2,10 @@
  * softhsm.c - the embedded default key token: a SoftHSM2 token kept under
  * the store directory, made through PKCS#11 itself (no softhsm2-util).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -265,4 +268,140 @@ out:
 	free(shtext);
 	free(conftext);
 	return rv;
+}
+
+/* ---- token.object against kill -9 ------------------------------------------
+ *
+ * SoftHSM2 2.6.1 rewrites token.object in place (truncate, then write) on
+ * every C_Login, to store the token's flags.  A process killed between the
+ * two leaves it empty, and the whole token is gone: no slot has the label
+ * any more, every key is unusable.  Its content only changes with those
+ * flags (and PINs, which certstore never changes after init), so a copy
+ * taken while it is whole brings the token back.  Both happen under
+ * token.lock, the fcntl lock SoftHSM2 holds while it writes the file.
+ */
+
+static bool read_all(const char *path, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	bool ok = false;
+
+	*data = NULL;
+	*len = 0;
+	if (f == NULL)
+		return false;
+	if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (1 << 20) &&
+	    (*data = malloc((size_t)st.st_size)) != NULL)
+		ok = fread(*data, 1, (size_t)st.st_size, f) == (size_t)st.st_size;
+	if (ok)
+		*len = (size_t)st.st_size;
+	else {
+		free(*data);
+		*data = NULL;
+	}
+	fclose(f);
+	return ok;
+}
+
+/* Writes data to path through path.tmp, fsync and rename. */
+static bool replace_file(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd;
+	bool ok;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return false;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+	return ok;
+}
+
+static void guard_one(const char *dir)
+{
+	char obj[PATH_MAX], bak[PATH_MAX], lck[PATH_MAX];
+	char *cur = NULL, *saved = NULL;
+	size_t cur_len, saved_len;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	int lock_fd;
+
+	if (snprintf(obj, sizeof(obj), "%s/token.object", dir) >= (int)sizeof(obj) ||
+	    snprintf(bak, sizeof(bak), "%s/token.object.certstore-copy", dir) >= (int)sizeof(bak) ||
+	    snprintf(lck, sizeof(lck), "%s/token.lock", dir) >= (int)sizeof(lck))
+		return;
+	lock_fd = open(lck, O_RDWR | O_CLOEXEC);
+	if (lock_fd < 0)
+		return; /* not a SoftHSM2 token directory */
+	if (fcntl(lock_fd, F_SETLKW, &fl) == 0) {
+		bool whole = read_all(obj, &cur, &cur_len);
+		bool have_copy = read_all(bak, &saved, &saved_len);
+
+		if (!whole && have_copy) {
+			if (replace_file(obj, saved, saved_len))
+				fprintf(stderr, "certstore: %s was empty (a process killed while "
+						"SoftHSM2 rewrote it): restored from its copy\n",
+					obj);
+		} else if (whole && (!have_copy || (saved_len == cur_len &&
+						    memcmp(saved, cur, cur_len) != 0)))
+			(void)replace_file(bak, cur, cur_len);
+		else if (whole && saved_len != cur_len)
+			/* another size: PINs changed by hand; keep the newest */
+			(void)replace_file(bak, cur, cur_len);
+	}
+	close(lock_fd); /* releases the lock */
+	free(cur);
+	free(saved);
+}
+
+void cs_softhsm_guard(const char *softhsm_conf)
+{
+	/* Once per process, before SoftHSM2 is in use in it: closing the lock
+	 * file would drop SoftHSM2's own fcntl locks on it. */
+	static pthread_mutex_t once_lock = PTHREAD_MUTEX_INITIALIZER;
+	static bool done;
+	char line[PATH_MAX + 64], dir[PATH_MAX], sub[PATH_MAX];
+	char *p, *end;
+	FILE *f;
+	DIR *d;
+	struct dirent *e;
+	bool first;
+
+	pthread_mutex_lock(&once_lock);
+	first = !done;
+	done = true;
+	pthread_mutex_unlock(&once_lock);
+	if (!first || softhsm_conf == NULL || (f = fopen(softhsm_conf, "r")) == NULL)
+		return;
+	dir[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p = line + strspn(line, " \t");
+		if (strncmp(p, "directories.tokendir", 20) != 0)
+			continue;
+		p += 20;
+		p += strspn(p, " \t");
+		if (*p++ != '=')
+			continue;
+		p += strspn(p, " \t");
+		end = p + strcspn(p, "\r\n");
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
+	}
+	fclose(f);
+	if (dir[0] == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub))
+			guard_one(sub);
+	}
+	closedir(d);
 }

@@ -542,6 +542,7 @@ cs_rv cs_token_open(const cs_token_config *cfg, cs_token **out, cs_err *err)
 	if (rv != CS_OK)
 		goto fail;
 	shconf = true;
+	cs_softhsm_guard(t->cfg->softhsm_conf);
 	rv = cs_module_load(t->cfg->module, &t->p11, err);
 	if (rv != CS_OK)
 		goto fail;

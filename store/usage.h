@@ -103,6 +103,13 @@ cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
  */
 cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1,
 			  cs_err *err);
+/* Inside import's transaction: moves the usages of old_sha1 to new_cert and
+ * archives the old one, when new_cert is Valid (*moved); after the commit
+ * cs_renewal_publish publishes them and runs their hooks.  A crash in
+ * between leaves files `certstore check` republishes (without hooks). */
+cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1,
+			bool *moved, cs_err *err);
+cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err);
 /* What a check repaired, one sentence each ("usage Default: republished …"). */
 typedef struct cs_fix_list {
 	char **items;

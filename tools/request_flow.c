@@ -150,7 +150,9 @@ cs_rv flow_install_answer(cs_store *store, const cs_pending *pending, const cs_c
 				  "%lld; nothing was installed and the request stays pending",
 				  certs->n ? " " : "", certs->n ? certs->items[0]->subject : "",
 				  (long long)pending->id);
-	rv = cs_import_certs(store, certs, NULL, &res, err);
+	cs_import_opts opts = {.request_id = pending->id};
+
+	rv = cs_import_certs(store, certs, &opts, &res, err);
 	if (rv != CS_OK)
 		return rv;
 	memcpy(sha1, certs->items[0]->sha1, sizeof(sha1));

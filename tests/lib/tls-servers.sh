@@ -6,6 +6,8 @@
 #                              group = www-data, the key agent, and
 #                              $OSSL_CNF: the openssl.cnf snippet loading the
 #                              provider (module =, store =, agent =)
+#   tls_agent_setup            only the agent and $OSSL_CNF, for a store made
+#                              otherwise (e.g. with its local CA)
 #   tls_start NAME             starts server NAME (nginx haproxy apache2
 #                              stunnel4 lighttpd) on a free port serving
 #                              usage $USAGE: sets $PORT, $SERVER_PID, $SRV_DIR
@@ -38,6 +40,16 @@ tls_setup() {
 	cs assign "EC server" --usage Default >/dev/null &&
 		cs assign "RSA server" --usage WebRSA >/dev/null || tap_bail "cannot assign the usages"
 
+	tls_agent_setup
+	ROOTS=$STORE/published/roots.pem
+	[ -f "$ROOTS" ] || ROOTS=$PKI/root.crt
+	USAGE=Default
+}
+
+# The key agent for unprivileged workers on $AGENT_SOCK ($AGENT_PID, stopped
+# on exit) and $OSSL_CNF, the openssl.cnf snippet loading the provider with
+# module =, store = and agent =.  The store must have its token already.
+tls_agent_setup() {
 	# The store (token, PIN, database) stays root-only; workers reach only
 	# the agent's socket, through directories they may traverse.
 	chmod 0711 "$TEST_TMP"
@@ -55,9 +67,6 @@ tls_setup() {
 		-e "s|^# store = .*|store = $STORE|" \
 		-e "s|^activate = 1\$|&|" "$top_srcdir/provider/certstore-openssl.cnf" >"$OSSL_CNF"
 	sed -i "/^\[certstore_sect\]/a agent = $AGENT_SOCK" "$OSSL_CNF"
-	ROOTS=$STORE/published/roots.pem
-	[ -f "$ROOTS" ] || ROOTS=$PKI/root.crt
-	USAGE=Default
 }
 
 # The environment every server starts with: the snippet, and the uninstalled
