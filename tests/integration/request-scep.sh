@@ -22,10 +22,10 @@ command -v scepserver >/dev/null || tap_bail "no scepserver (apt-get install sce
 make_token || tap_bail "cannot make the store's token"
 
 DEPOT=$TEST_TMP/depot
-scepserver ca -init -depot "$DEPOT" -keySize 2048 -organization "certstore tests" >/dev/null 2>&1 ||
+no_sanitizer_preload scepserver ca -init -depot "$DEPOT" -keySize 2048 -organization "certstore tests" >/dev/null 2>&1 ||
 	tap_bail "scepserver ca -init failed"
 PORT=$(free_port)
-scepserver -depot "$DEPOT" -port "$PORT" -challenge 'one-time-secret' -allowrenew 0 \
+no_sanitizer_preload scepserver -depot "$DEPOT" -port "$PORT" -challenge 'one-time-secret' -allowrenew 0 \
 	>"$TEST_TMP/scepserver.log" 2>&1 &
 bg $!
 wait_port "$PORT" || tap_bail "scepserver did not start: $(cat "$TEST_TMP/scepserver.log")"

@@ -22,12 +22,13 @@ pebble_tls() {
 start_dns() {
 	local dns_port=$1 mgmt_port i
 	mgmt_port=$(free_port)
-	pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+	# Go programs do not run with the sanitizer runtimes preloaded.
+	no_sanitizer_preload pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
 		-management "127.0.0.1:$mgmt_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 		>>"$TEST_TMP/challtestsrv.log" 2>&1 &
 	bg $!
 	for i in $(seq 100); do
-		curl -s "http://127.0.0.1:$mgmt_port/" >/dev/null 2>&1 && return 0
+		curl -s --max-time 2 "http://127.0.0.1:$mgmt_port/" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	return 1
@@ -56,12 +57,12 @@ JSON
 	dns_port=$(free_port)
 	start_dns "$dns_port" || tap_bail "pebble-challtestsrv did not start"
 	[ "$va" = always-valid ] && env+=(PEBBLE_VA_ALWAYS_VALID=1)
-	env "${env[@]}" pebble -config "$dir/config.json" -dnsserver "127.0.0.1:$dns_port" \
+	no_sanitizer_preload env "${env[@]}" pebble -config "$dir/config.json" -dnsserver "127.0.0.1:$dns_port" \
 		>>"$dir/log" 2>&1 &
 	PEBBLE_PID=$!
 	bg $PEBBLE_PID
 	for i in $(seq 100); do
-		curl -sf --cacert "$PKI/pebbletls.crt" "https://127.0.0.1:$PEBBLE_PORT/dir" \
+		curl -sf --max-time 2 --cacert "$PKI/pebbletls.crt" "https://127.0.0.1:$PEBBLE_PORT/dir" \
 			>/dev/null 2>&1 && break
 		sleep 0.1
 	done
