@@ -60,7 +60,7 @@ add_profile() {
 with_tty() {
 	local answer=$1
 	shift
-	timeout 120 python3 - "$answer" "$@" <<'PY'
+	timeout --foreground 120 python3 - "$answer" "$@" <<'PY'
 import os, pty, sys
 answer = sys.argv[1].encode() + b"\n"
 pid, fd = pty.fork()

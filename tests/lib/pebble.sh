@@ -23,7 +23,7 @@ start_dns() {
 	local dns_port=$1 mgmt_port i
 	mgmt_port=$(free_port)
 	# Go programs do not run with the sanitizer runtimes preloaded.
-	no_sanitizer_preload pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
+	env -u LD_PRELOAD pebble-challtestsrv -dns01 "127.0.0.1:$dns_port" -http01 "" -https01 "" -tlsalpn01 "" \
 		-management "127.0.0.1:$mgmt_port" -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 		>>"$TEST_TMP/challtestsrv.log" 2>&1 &
 	bg $!
@@ -57,7 +57,7 @@ JSON
 	dns_port=$(free_port)
 	start_dns "$dns_port" || tap_bail "pebble-challtestsrv did not start"
 	[ "$va" = always-valid ] && env+=(PEBBLE_VA_ALWAYS_VALID=1)
-	no_sanitizer_preload env "${env[@]}" pebble -config "$dir/config.json" -dnsserver "127.0.0.1:$dns_port" \
+	env -u LD_PRELOAD "${env[@]}" pebble -config "$dir/config.json" -dnsserver "127.0.0.1:$dns_port" \
 		>>"$dir/log" 2>&1 &
 	PEBBLE_PID=$!
 	bg $PEBBLE_PID
