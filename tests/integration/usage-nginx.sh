@@ -38,7 +38,7 @@ tls_start nginx || tap_bail "nginx does not start: $(tls_server_log)"
 # The hook runs with a clean environment: the snippet and the uninstalled
 # libcertstore are named on its command line.
 cat >>"$STORE/certstore.conf" <<CONF
-on-assign = /usr/bin/env OPENSSL_CONF=$OSSL_CNF LD_LIBRARY_PATH=$PROVIDER_DIR $(command -v nginx) -c $SRV_DIR/conf -e $SRV_DIR/error.log -s reload
+on-assign = /usr/bin/env $(sanitizer_env_words) OPENSSL_CONF=$OSSL_CNF LD_LIBRARY_PATH=$PROVIDER_DIR $(command -v nginx) -c $SRV_DIR/conf -e $SRV_DIR/error.log -s reload
 CONF
 
 # served: the SHA-1 thumbprint nginx serves, when the handshake verifies

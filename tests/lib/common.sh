@@ -36,6 +36,14 @@ bg() {
 }
 
 [ -x "$CERTSTORE" ] || tap_bail "no certstore binary at $CERTSTORE (set \$CERTSTORE)"
+# In the build tree libtool's wrapper script stands for the program; it runs
+# sed, which under the preloaded sanitizer runtimes and the tool's own
+# ASAN_OPTIONS reports sed's leaks.  Run the real binary instead.
+if grep -q 'libtool wrapper' "$CERTSTORE" 2>/dev/null &&
+	[ -x "$(dirname "$CERTSTORE")/.libs/certstore" ]; then
+	export LD_LIBRARY_PATH="$(dirname "$CERTSTORE")/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	CERTSTORE=$(dirname "$CERTSTORE")/.libs/certstore
+fi
 
 # A sanitizer build (--enable-sanitizers): our modules are loaded into programs
 # that were not built with ASan (openssl, pkcs11-tool, trust, certutil, nginx),
@@ -59,6 +67,20 @@ no_sanitizer_preload() {
 
 sanitizer_build() {
 	[ "${CS_SANITIZERS:-no}" = yes ]
+}
+
+# curl under the preloaded ASan runtime deadlocks in its first setlocale()
+# (Debian 12's curl 7.88.1, every time), and no test loads our modules into
+# curl: it runs without the runtimes.
+if sanitizer_build; then
+	curl() { env -u LD_PRELOAD curl "$@"; }
+fi
+
+# What a program started with a clean environment (a hook) needs to load our
+# modules, as NAME=VALUE words for env(1): nothing outside a sanitizer build.
+sanitizer_env_words() {
+	sanitizer_build || return 0
+	printf 'LD_PRELOAD=%s:%s ASAN_OPTIONS=%s' "$CS_ASAN_RUNTIME" "$CS_UBSAN_RUNTIME" "$ASAN_OPTIONS"
 }
 
 cs() {

@@ -69,12 +69,6 @@ tls_agent_setup() {
 	sed -i "/^\[certstore_sect\]/a agent = $AGENT_SOCK" "$OSSL_CNF"
 }
 
-# The environment every server starts with: the snippet, and the uninstalled
-# libcertstore beside the provider.
-tls_env() {
-	env OPENSSL_CONF="$OSSL_CNF" LD_LIBRARY_PATH="$PROVIDER_DIR" "$@"
-}
-
 tls_conf_nginx() {
 	mkdir -p "$SRV_DIR/tmp"
 	cat <<EOF2
@@ -213,13 +207,18 @@ tls_start() {
 	# Some servers write their pid file and log after dropping privileges.
 	mkdir -p "$SRV_DIR" && chmod 0755 "$SRV_DIR" && chown www-data: "$SRV_DIR"
 	"tls_conf_$name" >"$SRV_DIR/conf"
+	local -a argv
 	case $name in
-	nginx) tls_env nginx -c "$SRV_DIR/conf" -e "$SRV_DIR/error.log" ;;
-	haproxy) tls_env haproxy -db -f "$SRV_DIR/conf" ;;
-	apache2) tls_env apache2 -f "$SRV_DIR/conf" -DFOREGROUND ;;
-	stunnel4) tls_env stunnel4 "$SRV_DIR/conf" ;;
-	lighttpd) tls_env lighttpd -D -f "$SRV_DIR/conf" ;;
-	esac >"$SRV_DIR/out.log" 2>&1 &
+	nginx) argv=(nginx -c "$SRV_DIR/conf" -e "$SRV_DIR/error.log") ;;
+	haproxy) argv=(haproxy -db -f "$SRV_DIR/conf") ;;
+	apache2) argv=(apache2 -f "$SRV_DIR/conf" -DFOREGROUND) ;;
+	stunnel4) argv=(stunnel4 "$SRV_DIR/conf") ;;
+	lighttpd) argv=(lighttpd -D -f "$SRV_DIR/conf") ;;
+	esac
+	# Started directly (env execs the server), so that $! is the server's
+	# own PID: a subshell's PID would leave the server running after tls_stop.
+	env OPENSSL_CONF="$OSSL_CNF" LD_LIBRARY_PATH="$PROVIDER_DIR" "${argv[@]}" \
+		>"$SRV_DIR/out.log" 2>&1 &
 	SERVER_PID=$!
 	bg "$SERVER_PID"
 	wait_port "$PORT"

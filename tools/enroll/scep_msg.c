@@ -346,15 +346,19 @@ cs_rv scep_rep_verify(scep_rep *rep, const cs_cert_list *cas, cs_bytes *envelope
  * Some servers (scepserver 2.1, older NDES) encrypt the CertRep with single
  * DES, which OpenSSL 3 keeps in its legacy provider.  What it protects is the
  * issued certificate, which is public, so certstore reads such an answer (it
- * never sends with DES): the legacy provider is loaded for that case only.
+ * never sends with DES): the legacy provider is loaded for that case only,
+ * and unloaded after (a provider reference kept to exit leaks its library
+ * context).  *legacy is NULL when DES is not involved.
  */
-static bool allow_des_answer(PKCS7 *env)
+static bool allow_des_answer(PKCS7 *env, OSSL_PROVIDER **legacy)
 {
 	const PKCS7_ENC_CONTENT *ec = env->d.enveloped ? env->d.enveloped->enc_data : NULL;
 
+	*legacy = NULL;
 	if (ec == NULL || ec->algorithm == NULL || OBJ_obj2nid(ec->algorithm->algorithm) != NID_des_cbc)
 		return true;
-	return OSSL_PROVIDER_try_load(NULL, "legacy", 1) != NULL;
+	*legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+	return *legacy != NULL;
 }
 
 cs_rv scep_rep_certs(const cs_bytes *enveloped, EVP_PKEY *key, X509 *cert, cs_cert_list *out,
@@ -363,13 +367,14 @@ cs_rv scep_rep_certs(const cs_bytes *enveloped, EVP_PKEY *key, X509 *cert, cs_ce
 	const unsigned char *p = enveloped->data;
 	PKCS7 *env = d2i_PKCS7(NULL, &p, (long)enveloped->len);
 	BIO *plain = BIO_new(BIO_s_mem());
+	OSSL_PROVIDER *legacy = NULL;
 	char *data = NULL;
 	long n = 0;
 	cs_rv rv;
 
 	if (env == NULL || plain == NULL || !PKCS7_type_is_enveloped(env))
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "the SCEP answer holds no EnvelopedData");
-	else if (!allow_des_answer(env) || PKCS7_decrypt(env, key, cert, plain, 0) != 1) {
+	else if (!allow_des_answer(env, &legacy) || PKCS7_decrypt(env, key, cert, plain, 0) != 1) {
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "the SCEP answer does not decrypt with the "
 						       "request's key");
 		cs_err_add_openssl(err);
@@ -380,6 +385,8 @@ cs_rv scep_rep_certs(const cs_bytes *enveloped, EVP_PKEY *key, X509 *cert, cs_ce
 			cs_err_prefix(err, "the SCEP answer's certificates");
 	}
 	ERR_clear_error();
+	if (legacy != NULL)
+		OSSL_PROVIDER_unload(legacy);
 	BIO_free(plain);
 	PKCS7_free(env);
 	return rv;
