@@ -93,10 +93,13 @@ static cs_rv ask(int tty, const char *prompt, char **out, cs_err *err)
 	noecho = old;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
 	noecho.c_lflag |= ECHONL;
-	dprintf(tty, "%s: ", prompt);
+	/* Echo goes off before the prompt is shown: TCSAFLUSH drops whatever
+	 * was typed before we asked, and nothing typed after the prompt may be
+	 * dropped (a quick answer, a paste, a script answering the prompt). */
 	tcsetattr(tty, TCSAFLUSH, &noecho);
+	dprintf(tty, "%s: ", prompt);
 	rv = from_fd(tty, "terminal", out, err);
-	tcsetattr(tty, TCSAFLUSH, &old);
+	tcsetattr(tty, TCSADRAIN, &old);
 	return rv;
 }
 
