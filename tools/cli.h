@@ -102,5 +102,7 @@ json_object *cli_json_cert(const cs_cert *cert);
 json_object *cli_json_status(const cs_status_report *report);
 /* Prints obj (pretty) and a newline on stdout and drops the reference. */
 cs_rv cli_json_print(json_object *obj, cs_err *err);
+/* "added", "duplicate" or "skipped-root", as `import --json` names them. */
+const char *cli_import_outcome_name(cs_import_outcome outcome);
 
 #endif /* CERTSTORE_CLI_H */

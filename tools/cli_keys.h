@@ -49,6 +49,7 @@ typedef struct cli_pfx_import {
 	const char *password_env;
 	bool exportable;
 	bool trust_root; /* --store Root */
+	bool json;	 /* --json: the result as import's JSON, plus "key" */
 } cli_pfx_import;
 
 /* True when the file at path is a PKCS#12 file (by content, not name). */

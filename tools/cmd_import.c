@@ -124,7 +124,7 @@ static cs_rv parse_all_files(const import_args *args, parsed_input *in, cs_err *
 	return CS_OK;
 }
 
-static const char *outcome_name(cs_import_outcome outcome)
+const char *cli_import_outcome_name(cs_import_outcome outcome)
 {
 	switch (outcome) {
 	case CS_IMPORT_ADDED:
@@ -177,7 +177,7 @@ static cs_rv print_result_json(const import_args *args, const parsed_input *in,
 	for (size_t i = 0; i < res->n; i++) {
 		json_object *item = json_object_new_object();
 
-		cli_json_add_string(item, "outcome", outcome_name(res->items[i].outcome));
+		cli_json_add_string(item, "outcome", cli_import_outcome_name(res->items[i].outcome));
 		cli_json_add_string(item, "store", cs_store_id_name(res->items[i].store));
 		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
 		cli_json_add_string(item, "subject", res->items[i].subject);
@@ -226,8 +226,6 @@ static cs_rv run_pfx(const cli_ctx *ctx, const cli_command *cmd, import_args *ar
 
 	if (args->n_files != 1)
 		return cli_usage_error(cmd, err, "import a PFX file on its own");
-	if (args->json)
-		return cli_usage_error(cmd, err, "--json is not available for PFX files");
 	rv = cli_parse_store_name(args->store_name, &sid, err);
 	if (rv != CS_OK)
 		return rv;
@@ -237,6 +235,7 @@ static cs_rv run_pfx(const cli_ctx *ctx, const cli_command *cmd, import_args *ar
 				       "(to trust the PFX's root)");
 	args->pfx.friendly_name = args->friendly_name;
 	args->pfx.trust_root = sid == CS_STORE_ROOT;
+	args->pfx.json = args->json;
 	return cli_import_pfx(ctx, args->files[0], &args->pfx, err);
 }
 

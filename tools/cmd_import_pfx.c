@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <openssl/pkcs12.h>
 
 #include "cli.h"
@@ -45,6 +46,34 @@ static void print_result(const char *path, const cs_import_result *res, const ch
 	printf("private key: %s (%s)\n", uri, exportable ? "exportable" : "not exportable");
 }
 
+/* The shape of `import --json` for certificates, with the key added. */
+static cs_rv print_result_json(const char *path, const cs_import_result *res, const char *uri,
+			       bool exportable, cs_err *err)
+{
+	json_object *obj = json_object_new_object();
+	json_object *items = json_object_new_array();
+	json_object *key = json_object_new_object();
+
+	cli_json_add_int(obj, "added", (int64_t)res->added);
+	cli_json_add_int(obj, "duplicates", (int64_t)res->duplicates);
+	cli_json_add_int(obj, "skipped_roots", (int64_t)res->skipped_roots);
+	for (size_t i = 0; i < res->n; i++) {
+		json_object *item = json_object_new_object();
+
+		cli_json_add_string(item, "outcome", cli_import_outcome_name(res->items[i].outcome));
+		cli_json_add_string(item, "store", cs_store_id_name(res->items[i].store));
+		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
+		cli_json_add_string(item, "subject", res->items[i].subject);
+		cli_json_add_string(item, "file", path);
+		json_object_array_add(items, item);
+	}
+	json_object_object_add(obj, "items", items);
+	cli_json_add_string(key, "uri", uri);
+	cli_json_add_bool(key, "exportable", exportable);
+	json_object_object_add(obj, "key", key);
+	return cli_json_print(obj, err);
+}
+
 static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs_bytes *data,
 				  const char *password, const cli_pfx_import *o, cs_err *err)
 {
@@ -64,7 +93,9 @@ static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs
 				   &uri, err);
 	if (rv == CS_OK)
 		rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, res.items[0].sha1, &leaf, err);
-	if (rv == CS_OK)
+	if (rv == CS_OK && o->json)
+		rv = print_result_json(path, &res, uri, leaf->exportable, err);
+	else if (rv == CS_OK)
 		print_result(path, &res, uri, leaf->exportable);
 	cs_cert_free(leaf);
 	free(uri);

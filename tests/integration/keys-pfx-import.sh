@@ -76,6 +76,19 @@ tap_like "$OUT" "^added to Root: CN=Test Root CA" "--store Root: the PFX's root 
 tap_like "$OUT" "^added to My: CN=leaf.test" "--store Root: the leaf still went to My"
 tap_like "$(cs verify "$LEAF")" "^Valid\$" "--store Root: Valid at once"
 
+# --- --json: what was placed where, and the key -----------------------------------------
+STORE=$TEST_TMP/store-json
+keys_init
+run_cs import "$TEST_TMP/rsa-legacy.pfx" --password-file "$PASS" --json
+tap_is "$RC" 0 "PFX --json: exit 0"
+json_get() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1" <<<"$OUT"; }
+tap_is "$(json_get 'd["added"]')" 2 "PFX --json: two certificates added (leaf and intermediate)"
+tap_is "$(json_get '[i["store"] for i in d["items"] if i["thumbprint"] == "'"$RSA"'"][0]')" My \
+	"PFX --json: the leaf is listed in My by thumbprint"
+tap_like "$(json_get 'd["key"]["uri"]')" "^pkcs11:.*type=private" "PFX --json: the key's URI"
+tap_is "$(json_get 'd["key"]["exportable"]')" False "PFX --json: the key is not exportable"
+tap_unlike "$OUT$ERR" "pfx secret" "PFX --json: the password is never printed"
+
 # --- no password source and no terminal -------------------------------------------------
 STORE=$TEST_TMP/store3
 keys_init
