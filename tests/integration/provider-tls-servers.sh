@@ -42,10 +42,23 @@ for name in ${SERVERS:-nginx haproxy apache2 stunnel4 lighttpd}; do
 $(tls_server_log)"
 		fi
 		tls_curl "${HOSTS[$USAGE]}" # a second handshake, maybe another worker
+		if [ "$name" = nginx ] && [ "$USAGE" = WebRSA ]; then
+			# TLS 1.2 with RSA key exchange: the worker decrypts the
+			# premaster secret with the token's key, through the agent.
+			out=$(timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername rsa.test \
+				-tls1_2 -cipher AES128-GCM-SHA256 -CAfile "$ROOTS" -verify_return_error \
+				</dev/null 2>&1)
+			tap_like "$out" "Cipher is AES128-GCM-SHA256" \
+				"nginx (RSA-2048): a TLS 1.2 handshake with RSA key exchange"
+		fi
 		tls_stop
 		signed=$(tail -n +"$((before + 1))" "$TEST_TMP/agent.log" | grep ' ok$')
 		tap_like "$signed" "uid 33 gid 33 sign" \
 			"$name ($kind): the handshakes were signed for www-data, through the agent"
+		if [ "$name" = nginx ] && [ "$USAGE" = WebRSA ]; then
+			tap_like "$signed" "uid 33 gid 33 decrypt" \
+				"nginx (RSA-2048): the premaster secret was decrypted for www-data, through the agent"
+		fi
 	done
 done
 
