@@ -91,8 +91,10 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
 			cs_err *err);
 /*
  * Makes the published directories agree with the database (after a crash):
- * rewrites any that are missing, stale or half-written, removes leftovers.
- * *repaired counts the fixes.
+ * rewrites any that are missing, stale or half-written, and runs the hooks
+ * of each usage rewritten (its service still holds the old files); removes
+ * leftovers.  *repaired counts the fixes.  A failing hook does not stop the
+ * repairs: the first is returned as CS_ERR_HOOK once they are done.
  */
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
 
@@ -106,7 +108,7 @@ cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new
 /* Inside import's transaction: moves the usages of old_sha1 to new_cert and
  * archives the old one, when new_cert is Valid (*moved); after the commit
  * cs_renewal_publish publishes them and runs their hooks.  A crash in
- * between leaves files `certstore check` republishes (without hooks). */
+ * between leaves files `certstore check` republishes, hooks included. */
 cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1,
 			bool *moved, cs_err *err);
 cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err);

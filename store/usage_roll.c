@@ -182,16 +182,36 @@ static bool published_matches(cs_store *store, const cs_usage *u, char *why, siz
 	return ok;
 }
 
-static cs_rv republish(cs_store *store, const cs_usage *u, cs_err *err)
+/*
+ * Publishes again what the database says the usage serves, then runs its
+ * hooks: the service may still hold the files of before the crash, and only
+ * its hook makes it load the repaired ones.  A hook that fails is reported
+ * in *hook_rv / *hook_err; the republication stands.
+ */
+static cs_rv republish(cs_store *store, const cs_usage *u, const char *why, cs_fix_list *fixes,
+		       cs_rv *hook_rv, cs_err *hook_err, cs_err *err)
 {
 	cs_cert *cert = NULL;
-	cs_rv rv = find_my(store, u->sha1, &cert, err);
+	cs_err one = {0};
+	cs_rv rv = find_my(store, u->sha1, &cert, err), hrv;
 
 	if (rv == CS_OK)
 		rv = cs_usage_assign(store, u->name, cert, true, err);
-	cs_cert_free(cert);
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
 		cs_err_prefix(err, "usage %s: cannot republish %s", u->name, u->sha1);
+		goto out;
+	}
+	add_fix(fixes, "usage %s: republished %s (%s)", u->name, u->sha1, why);
+	hrv = cs_usage_run_hooks(store, u->name, cert, &one);
+	if (hrv != CS_OK && *hook_rv == CS_OK) {
+		*hook_rv = hrv;
+		*hook_err = one;
+		cs_err_prefix(hook_err, "usage %s", u->name);
+	}
+	if (hrv != CS_OK)
+		add_fix(fixes, "usage %s: its on-assign hook failed after the republication", u->name);
+out:
+	cs_cert_free(cert);
 	return rv;
 }
 
@@ -221,17 +241,15 @@ cs_rv cs_usage_check_fixes(cs_store *store, cs_fix_list *fixes, cs_err *err)
 	cs_usage_list l = {0};
 	char *parent = NULL, why[128];
 	size_t i, swept;
-	cs_rv rv;
+	cs_err hook_err = {0};
+	cs_rv rv, hook_rv = CS_OK;
 
 	rv = cs_usage_list_get(store, &l, err);
 	for (i = 0; rv == CS_OK && i < l.n; i++) {
 		if (l.items[i].sha1[0] == '\0' ||
 		    published_matches(store, &l.items[i], why, sizeof(why)))
 			continue;
-		rv = republish(store, &l.items[i], err);
-		if (rv == CS_OK)
-			add_fix(fixes, "usage %s: republished %s (%s)", l.items[i].name,
-				l.items[i].sha1, why);
+		rv = republish(store, &l.items[i], why, fixes, &hook_rv, &hook_err, err);
 	}
 	if (rv == CS_OK && asprintf(&parent, "%s/usages", store->dir) > 0) {
 		swept = cs_pubdir_sweep(parent);
@@ -242,6 +260,11 @@ cs_rv cs_usage_check_fixes(cs_store *store, cs_fix_list *fixes, cs_err *err)
 	}
 	free(parent);
 	cs_usage_list_clear(&l);
+	if (rv == CS_OK && hook_rv != CS_OK) {
+		if (err != NULL)
+			*err = hook_err;
+		rv = hook_rv;
+	}
 	return rv;
 }
 

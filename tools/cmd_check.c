@@ -48,8 +48,16 @@ static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 		rv = cli_open_store(ctx, 0, &store, err);
 	if (rv == CS_OK)
 		rv = cs_usage_check_fixes(store, &fixes, err);
-	if (rv == CS_OK)
-		rv = cs_publish_roots_check(store, &fixes, err);
+	/* a failed hook after a republication does not excuse the Root view */
+	if (rv == CS_OK || rv == CS_ERR_HOOK) {
+		cs_err roots_err = {0};
+		cs_rv roots_rv = cs_publish_roots_check(store, &fixes, &roots_err);
+
+		if (roots_rv != CS_OK && rv == CS_OK) {
+			rv = roots_rv;
+			*err = roots_err;
+		}
+	}
 	/* what was fixed before a failure is still worth saying */
 	if (rv == CS_OK || fixes.n > 0)
 		print_fixes(&fixes, json && rv == CS_OK, NULL);

@@ -74,6 +74,16 @@ LOG=$(cs log --usage Default)
 tap_like "$LOG" "hook +Default $A .*record.sh.*: exit 0" "audit log: the hook and its exit status"
 tap_like "$LOG" "recorded for Default" "audit log: the hook's output"
 
+# --- check republishes after a crash, and runs the hook ------------------------------
+rm "$STORE/usages/Default/cert.pem" "$TEST_TMP/Default.txt"
+run_cs check
+tap_is "$RC" 0 "check after a half-published usage: exit 0"
+tap_like "$OUT" "usage Default: republished $A" "check: says it republished Default"
+tap_like "$(cat "$TEST_TMP/Default.txt" 2>/dev/null)" "^CERTSTORE_THUMBPRINT=$A$" \
+	"check: the usage's hook ran, so the service loads the repaired files"
+run_cs check
+tap_is "$(cat "$TEST_TMP/Default.txt" | grep -c THUMBPRINT)" 1 "check with nothing to repair runs no hook"
+
 # --- a hook that fails: the assignment stays, exit 13 ---------------------------------
 run_cs assign "$A" --usage Failing
 tap_is "$RC" 13 "a failing hook: exit 13"
@@ -81,6 +91,11 @@ tap_like "$ERR" "usage Failing: on-assign hook failed: .*fail.sh: exit 3: reload
 tap_like "$ERR" "assignment stays" "failing hook: says the assignment stays"
 tap_is "$(published_sha1 Failing)" "$A" "failing hook: usages/Failing is published"
 tap_like "$(cs usages)" "^Failing +$A .*Assigned$" "failing hook: usages shows it Assigned"
+rm "$STORE/usages/Failing/cert.pem"
+run_cs check
+tap_is "$RC" 13 "check: a failing hook after republishing: exit 13"
+tap_like "$ERR" "usage Failing: on-assign hook failed" "check: the failing hook's usage is named"
+tap_is "$(published_sha1 Failing)" "$A" "check: the republication stands despite the hook"
 LOG=$(cs log --usage Failing)
 tap_like "$LOG" "hook +Failing $A .*fail.sh: exit 3" "failing hook: audit log has the exit status"
 tap_like "$LOG" "reload failed: nginx" "failing hook: audit log has its stdout"
