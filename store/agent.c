@@ -118,14 +118,15 @@ cs_rv cs_agent_authorize(cs_store *store, const char *sha1, uid_t uid, gid_t gid
 	for (size_t i = 0; rv == CS_OK && !ok && i < usages.n; i++) {
 		const cs_usage *u = &usages.items[i];
 
-		/* The certificate a usage had until a moment ago is still what the
-		 * server's workers sign with until its hook has reloaded it. */
-		if (strcmp(u->sha1, sha1) != 0 &&
-		    (strcmp(u->previous_sha1, sha1) != 0 ||
-		     (int64_t)cs_now() - u->assigned_at > CS_AGENT_PREVIOUS_GRACE))
+		bool current = strcmp(u->sha1, sha1) == 0;
+
+		if (!current && strcmp(u->previous_sha1, sha1) != 0)
 			continue;
 		rv = cs_usage_conf_load(store, usages.items[i].name, &uc, err);
-		ok = rv == CS_OK && uc.group != NULL && in_group(uid, gid, uc.group);
+		/* The certificate a usage had until a moment ago is still what the
+		 * server's workers sign with until its hook has reloaded it. */
+		ok = rv == CS_OK && uc.group != NULL && in_group(uid, gid, uc.group) &&
+		     (current || (int64_t)cs_now() - u->assigned_at <= uc.previous_grace);
 		cs_usage_conf_clear(&uc);
 	}
 	cs_usage_list_clear(&usages);

@@ -48,12 +48,13 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
 
 /* Seconds after a usage moves to another certificate during which the one
  * it had (its previous) stays usable by the usage's group: the server's
- * workers sign with it until the on-assign hook has reloaded them. */
+ * workers sign with it until the on-assign hook has reloaded them.  The
+ * default of [usage.NAME] previous-grace = SECONDS (0: not at all). */
 #define CS_AGENT_PREVIOUS_GRACE 300
 
 /* May a process with this uid/gid use the key of certificate sha1?  Yes when
  * sha1 serves a usage whose [usage.NAME] group = holds the process (or was
- * that usage's certificate up to CS_AGENT_PREVIOUS_GRACE seconds ago).
+ * that usage's certificate up to its previous-grace seconds ago).
  * CS_OK, or CS_ERR_REFUSED saying why not (CS_ERR_NOT_FOUND: no such
  * certificate). */
 cs_rv cs_agent_authorize(cs_store *store, const char *sha1, uid_t uid, gid_t gid, cs_err *err);

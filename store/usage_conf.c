@@ -3,6 +3,7 @@
  * that may read a usage's published files.
  */
 #include "usage_conf.h"
+#include "agent.h"
 #include "config_file.h"
 
 #include <dirent.h>
@@ -18,7 +19,7 @@
 
 #define HOOK_TIMEOUT_DEFAULT 60
 
-static const char *const known_keys[] = {"on-assign", "group", "hook-timeout"};
+static const char *const known_keys[] = {"on-assign", "group", "hook-timeout", "previous-grace"};
 
 void cs_usage_conf_clear(cs_usage_conf *uc)
 {
@@ -75,28 +76,28 @@ static cs_rv check_keys(CONF *conf, const char *section, const char *path, cs_er
 		if (!known_key(key))
 			return cs_err_set(err, CS_ERR_STORE,
 					  "%s: [%s]: unknown setting '%s' (known: on-assign, "
-					  "group, hook-timeout)",
+					  "group, hook-timeout, previous-grace)",
 					  path, section, key);
 	}
 	return CS_OK;
 }
 
-static cs_rv parse_timeout(const char *s, const char *path, const char *section, int *out,
-			   cs_err *err)
+/* A number of seconds in [min, 86400] for `key`, def when absent. */
+static cs_rv parse_seconds(const char *s, const char *key, int min, int def, const char *path,
+			   const char *section, int *out, cs_err *err)
 {
 	char *end = NULL;
 	long v;
 
-	*out = HOOK_TIMEOUT_DEFAULT;
+	*out = def;
 	if (s == NULL)
 		return CS_OK;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 86400)
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > 86400)
 		return cs_err_set(err, CS_ERR_STORE,
-				  "%s: [%s]: hook-timeout '%s' is not a number of seconds "
-				  "(1-86400)",
-				  path, section, s);
+				  "%s: [%s]: %s '%s' is not a number of seconds (%d-86400)", path,
+				  section, key, s, min);
 	*out = (int)v;
 	return CS_OK;
 }
@@ -123,8 +124,12 @@ cs_rv cs_usage_conf_load(cs_store *store, const char *name, cs_usage_conf *out, 
 	if (rv == CS_OK)
 		rv = check_keys(conf, section, path, err);
 	if (rv == CS_OK)
-		rv = parse_timeout(section_value(conf, section, "hook-timeout"), path, section,
-				   &out->hook_timeout, err);
+		rv = parse_seconds(section_value(conf, section, "hook-timeout"), "hook-timeout", 1,
+				   HOOK_TIMEOUT_DEFAULT, path, section, &out->hook_timeout, err);
+	if (rv == CS_OK)
+		rv = parse_seconds(section_value(conf, section, "previous-grace"), "previous-grace",
+				   0, CS_AGENT_PREVIOUS_GRACE, path, section, &out->previous_grace,
+				   err);
 	if (rv == CS_OK)
 		rv = dup_setting(section_value(conf, section, "on-assign"), &out->on_assign, err);
 	if (rv == CS_OK)

@@ -5,6 +5,7 @@
  *   on-assign = /usr/sbin/nginx -s reload
  *   group = www-data
  *   hook-timeout = 60
+ *   previous-grace = 300
  *
  * Internal to libcertstore.
  */
@@ -17,6 +18,8 @@ typedef struct cs_usage_conf {
 	char *on_assign;  /* the hook command line, NULL when none */
 	char *group;      /* group that may read the published files, NULL when none */
 	int hook_timeout; /* seconds a hook may run before it is killed */
+	int previous_grace; /* seconds the usage's previous certificate stays
+			     * usable by its group after a change (agent.h) */
 } cs_usage_conf;
 
 /*

@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 #include "usage.h"
+#include "agent.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +310,61 @@ static void test_roots_published_as_bundle_and_hashed_dir(void **state)
 	tu_rmdir(dir);
 }
 
+/* [usage.NAME] previous-grace: how long the usage's group may still use the
+ * certificate it had, while its workers are being reloaded. */
+static void write_conf(cs_store *s, const char *text)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/certstore.conf", cs_store_dir(s));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0600);
+}
+
+static cs_rv authorize_at(cs_store *s, const char *sha1, int64_t when)
+{
+	char now[32];
+	cs_rv rv;
+
+	snprintf(now, sizeof(now), "%lld", (long long)when);
+	setenv("CERTSTORE_NOW", now, 1);
+	rv = cs_agent_authorize(s, sha1, 33, 33, NULL); /* www-data */
+	unsetenv("CERTSTORE_NOW");
+	return rv;
+}
+
+static void test_agent_previous_certificate_grace(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_cert *b = put(s, leaf2.x509, CS_STORE_MY, true);
+	int64_t t = (int64_t)time(NULL);
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = www-data\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(cs_usage_assign(s, "Web", b, false, NULL), CS_OK);
+	assert_int_equal(authorize_at(s, b->sha1, t), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, t + 10), CS_OK); /* default: 300 s */
+	assert_int_equal(authorize_at(s, a->sha1, t + 400), CS_ERR_REFUSED);
+	assert_int_equal(authorize_at(s, b->sha1, t + 400), CS_OK); /* the current one */
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = 3600\n");
+	assert_int_equal(authorize_at(s, a->sha1, t + 400), CS_OK);
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = 0\n");
+	assert_int_equal(authorize_at(s, a->sha1, t + 5), CS_ERR_REFUSED);
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = soon\n");
+	assert_int_equal(authorize_at(s, a->sha1, t), CS_ERR_STORE);
+	cs_cert_free(b);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_move_all_carries_every_usage_to_the_renewal),
 		cmocka_unit_test(test_check_repairs_missing_and_stale_publications),
 		cmocka_unit_test(test_roots_published_as_bundle_and_hashed_dir),
+		cmocka_unit_test(test_agent_previous_certificate_grace),
 	};
 
 	return cmocka_run_group_tests_name("usage", tests, setup, teardown);
