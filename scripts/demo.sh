@@ -84,7 +84,7 @@ mkdir -p "$DEMO/run" "$DEMO/nginx/tmp" && chmod 0755 "$DEMO/run" "$DEMO/nginx"
 AGENT_PID=$!
 for _ in $(seq 50); do [ -S "$DEMO/run/agent.sock" ] && break; sleep 0.1; done
 # openssl.cnf: the shipped snippet, pointed at the built module, the store and the agent.
-sed -e "s|^# module = .*|module = $PROVIDER_DIR/certstore.so|" \
+sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 	-e "s|^# store = .*|store = $CERTSTORE_DIR|" \
 	-e "/^\[certstore_sect\]/a agent = $DEMO/run/agent.sock" \
 	"$SRC/provider/certstore-openssl.cnf" >"$DEMO/openssl.cnf"

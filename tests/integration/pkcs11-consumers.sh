@@ -112,7 +112,7 @@ tap_like "$out" "Signature Verified Successfully" "pkcs11-tool --sign -m ECDSA o
 # the provider: the module and SoftHSM2 use the module's own library context.
 SNIPPET=$top_srcdir/provider/certstore-openssl.cnf
 [ -f "$SNIPPET" ] || SNIPPET=$(dirname "$0")/../../provider/certstore-openssl.cnf
-sed "s|^\[certstore_sect\]|&\nmodule = $PROVIDER_DIR/certstore.so\nstore = $STORE|" "$SNIPPET" \
+sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" -e "s|^\[certstore_sect\]|&\nstore = $STORE|" "$SNIPPET" \
 	>"$TEST_TMP/openssl.cnf"
 P11SIGN_ARGS=()
 OPENSSL_CONF=$TEST_TMP/openssl.cnf p11sign \

@@ -11,7 +11,7 @@ pki_make_all "$PKI" || tap_bail "cannot make the test PKI"
 cs import "$PKI/root.crt" --store Root >/dev/null || tap_bail "cannot fill the store"
 SNIPPET=$top_srcdir/provider/certstore-openssl.cnf
 [ -f "$SNIPPET" ] || SNIPPET=$(dirname "$0")/../../provider/certstore-openssl.cnf
-sed "s|^\[certstore_sect\]|&\nmodule = $PROVIDER_DIR/certstore.so\nstore = $STORE|" "$SNIPPET" \
+sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" -e "s|^\[certstore_sect\]|&\nstore = $STORE|" "$SNIPPET" \
 	>"$TEST_TMP/openssl.cnf"
 export OPENSSL_CONF=$TEST_TMP/openssl.cnf
 unset CERTSTORE_DIR

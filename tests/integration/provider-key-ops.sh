@@ -68,7 +68,7 @@ if [ "$(id -u)" = 0 ]; then
 	"$CERTSTORE" --store-dir "$STORE" agent --socket "$SOCK" 2>"$TEST_TMP/agent.log" &
 	bg $!
 	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	sed -e "s|^# module = .*|module = $PROVIDER_DIR/certstore.so|" \
+	sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 		"$top_srcdir/provider/certstore-openssl.cnf" >"$TEST_TMP/openssl.cnf"
 	sed -i "/^\[certstore_sect\]/a agent = $SOCK" "$TEST_TMP/openssl.cnf"
 	OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \

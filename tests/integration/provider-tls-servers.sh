@@ -42,6 +42,13 @@ for name in ${SERVERS:-nginx haproxy apache2 stunnel4 lighttpd}; do
 $(tls_server_log)"
 		fi
 		tls_curl "${HOSTS[$USAGE]}" # a second handshake, maybe another worker
+		# Key exchange on P-256 only: libssl's ephemeral keys and TLS groups
+		# must stay with the default provider (its EC key management), not
+		# reach certstore's.  stunnel once refused P-256 (design notes).
+		out=$(timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername "${HOSTS[$USAGE]}" \
+			-groups P-256 -CAfile "$ROOTS" -verify_return_error </dev/null 2>&1)
+		tap_like "$out" "Server Temp Key: ECDH, prime256v1" \
+			"$name ($kind): ECDHE on P-256 (the provider leaves ephemeral keys to default)"
 		if [ "$name" = nginx ] && [ "$USAGE" = WebRSA ]; then
 			# TLS 1.2 with RSA key exchange: the worker decrypts the
 			# premaster secret with the token's key, through the agent.

@@ -63,7 +63,7 @@ tls_agent_setup() {
 	[ -S "$AGENT_SOCK" ] || tap_bail "the key agent did not start: $(cat "$TEST_TMP/agent.log")"
 
 	OSSL_CNF=$TEST_TMP/openssl.cnf
-	sed -e "s|^# module = .*|module = $PROVIDER_DIR/certstore.so|" \
+	sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 		-e "s|^# store = .*|store = $STORE|" \
 		-e "s|^activate = 1\$|&|" "$top_srcdir/provider/certstore-openssl.cnf" >"$OSSL_CNF"
 	sed -i "/^\[certstore_sect\]/a agent = $AGENT_SOCK" "$OSSL_CNF"
@@ -148,11 +148,6 @@ SSLSessionCache none
 EOF2
 }
 
-# curves: stunnel's default list (X25519:P-256:X448:P-521:P-384) is refused
-# with the provider loaded, because libssl 3.0 keeps a TLS group only when an
-# unqualified fetch of its KEYMGMT ("EC") lands on the provider that
-# announced the group, and in stunnel that fetch lands on certstore's EC
-# KEYMGMT.  X25519/X448 are unaffected; see doc/design-notes.md.
 tls_conf_stunnel4() {
 	# The backend reads the whole request head before answering: closing a
 	# socket with unread data sends a reset, and curl may then see nothing.
@@ -167,7 +162,6 @@ SH
 	chmod 0755 "$SRV_DIR/backend.sh"
 	cat <<EOF2
 foreground = yes
-curves = X25519:X448
 pid = $SRV_DIR/pid
 setuid = www-data
 setgid = www-data
