@@ -91,6 +91,31 @@ cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min
 	return CS_OK;
 }
 
+cs_rv cli_parse_id_args(const cli_command *cmd, int argc, char **argv, const cli_opt_slot *slots,
+			const char **id, bool *help, cs_err *err)
+{
+	const cli_opt_slot *s;
+	cs_rv rv = CS_OK;
+	int c;
+
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
+		for (s = slots; s->opt != 0 && s->opt != c; s++)
+			;
+		if (s->value != NULL)
+			*s->value = optarg;
+		else if (s->flag != NULL)
+			*s->flag = true;
+	}
+	if (c == CLI_OPT_STOP) {
+		*help = rv == CS_OK;
+		return rv;
+	}
+	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
+	if (rv == CS_OK)
+		*id = argv[optind];
+	return rv;
+}
+
 void cli_print_error(const cs_err *err)
 {
 	if (err->msg[0] != '\0')

@@ -58,6 +58,22 @@ cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
 cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min, int max,
 			  cs_err *err);
 
+/* Where an option of a command goes: its value (value != NULL) or "given"
+ * (flag != NULL).  Lists end with {0}. */
+typedef struct cli_opt_slot {
+	int opt;
+	const char **value;
+	bool *flag;
+} cli_opt_slot;
+
+/*
+ * The arguments of a command on one certificate, `NAME ID [options]`: each
+ * option into its slot, the one operand into *id.  *help is set when --help
+ * was printed (then CS_OK and nothing else is set).
+ */
+cs_rv cli_parse_id_args(const cli_command *cmd, int argc, char **argv, const cli_opt_slot *slots,
+			const char **id, bool *help, cs_err *err);
+
 /* Prints "certstore: <err->msg>" on stderr (nothing when the message is empty). */
 void cli_print_error(const cs_err *err);
 

@@ -17,28 +17,15 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args, cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args,
+			cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'t', &args->to_name, NULL}, {0}};
+	cs_rv rv = cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 's')
-			args->store_name = optarg;
-		else if (c == 't')
-			args->to_name = optarg;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
-		return rv;
-	}
-	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
-	if (rv != CS_OK)
-		return rv;
-	if (args->to_name == NULL)
+	if (rv == CS_OK && !args->help && args->to_name == NULL)
 		return cli_usage_error(cmd, err, "--to STORE is required");
-	args->id = argv[optind];
-	return CS_OK;
+	return rv;
 }
 
 static cs_rv move_cert(cs_store *store, const move_args *args, cs_store_id sid, cs_store_id to,

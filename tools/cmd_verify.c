@@ -24,23 +24,9 @@ static const struct option longopts[] = {
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, verify_args *args,
 			cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 's')
-			args->store_name = optarg;
-		else if (c == 'j')
-			args->json = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
-		return rv;
-	}
-	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
-	if (rv == CS_OK)
-		args->id = argv[optind];
-	return rv;
+	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 }
 
 static void print_chain(const cs_status_report *report)
