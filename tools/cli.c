@@ -19,7 +19,8 @@ void cli_reset_options(void)
 	opterr = 0;
 }
 
-static cs_rv vusage_error(const cli_command *cmd, cs_err *err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static cs_rv vusage_error(const cli_command *cmd, cs_err *err,
+								 const char *fmt, va_list ap)
 {
 	char what[512];
 
