@@ -34,6 +34,7 @@ typedef struct csp_loader {
 	cs_cert_list certs;
 	size_t next;
 	bool cert_done; /* certs.items[next] was handed out, its key may follow */
+	cs_der_list ders; /* a subject search of a whole store: DER only */
 } csp_loader;
 
 static void *csp_store_open(void *provctx, const char *uri)
@@ -206,17 +207,34 @@ static const char *describe(const csp_loader *l)
 	return sel[l->uri.sel];
 }
 
+static bool wants(const csp_loader *l, int type)
+{
+	return l->expect == 0 || l->expect == type;
+}
+
+/* An issuer lookup (a subject search of a whole store, for certificates)
+ * hands out DER that OpenSSL parses itself: nothing needs parsing here. */
+static bool der_only(const csp_loader *l)
+{
+	return l->uri.sel == CSP_SEL_NONE && l->subject != NULL && wants(l, OSSL_STORE_INFO_CERT);
+}
+
 static cs_rv run_query(csp_loader *l, cs_err *err)
 {
+	cs_find_opts opts = {.store = l->uri.store};
 	cs_store *st = NULL;
 	cs_rv rv;
 
 	rv = csp_store_acquire(l->prov, &st, err);
 	if (rv != CS_OK)
 		return rv;
-	rv = by_selector(l, st, &l->certs, err);
+	if (der_only(l))
+		rv = cs_store_find_der_by_subject(st, l->subject, &opts, &l->ders, err);
+	else
+		rv = by_selector(l, st, &l->certs, err);
 	csp_store_release(l->prov);
-	csp_trace("query %s: %s -> %zu", where(l), describe(l), rv == CS_OK ? l->certs.n : 0);
+	csp_trace("query %s: %s -> %zu", where(l), describe(l),
+		  rv == CS_OK ? l->certs.n + l->ders.n : 0);
 	if (rv == CS_OK && l->subject != NULL && l->uri.sel != CSP_SEL_NONE)
 		keep_subject(&l->certs, l->subject);
 	return rv;
@@ -224,21 +242,21 @@ static cs_rv run_query(csp_loader *l, cs_err *err)
 
 /* ---- handing out objects ------------------------------------------------- */
 
-static int emit_cert(const cs_cert *cert, OSSL_CALLBACK *object_cb, void *object_cbarg)
+static int emit_der(const cs_bytes *der, OSSL_CALLBACK *object_cb, void *object_cbarg)
 {
 	int type = OSSL_OBJECT_CERT;
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_int(OSSL_OBJECT_PARAM_TYPE, &type),
-		OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_DATA, cert->der.data, cert->der.len),
+		OSSL_PARAM_octet_string(OSSL_OBJECT_PARAM_DATA, der->data, der->len),
 		OSSL_PARAM_END,
 	};
 
 	return object_cb(params, object_cbarg);
 }
 
-static bool wants(const csp_loader *l, int type)
+static int emit_cert(const cs_cert *cert, OSSL_CALLBACK *object_cb, void *object_cbarg)
 {
-	return l->expect == 0 || l->expect == type;
+	return emit_der(&cert->der, object_cb, object_cbarg);
 }
 
 /* A My certificate's private key follows it, by reference; issuer lookups
@@ -270,6 +288,9 @@ static int emit_key(csp_loader *l, const cs_cert *cert, OSSL_CALLBACK *object_cb
 static int load_next(csp_loader *l, OSSL_CALLBACK *object_cb, void *object_cbarg)
 {
 	const cs_cert *cert;
+
+	if (l->next < l->ders.n)
+		return emit_der(&l->ders.items[l->next++], object_cb, object_cbarg);
 
 	while (l->next < l->certs.n) {
 		cert = l->certs.items[l->next];
@@ -346,6 +367,7 @@ static int csp_store_close(void *loaderctx)
 	if (l == NULL)
 		return 1;
 	cs_cert_list_clear(&l->certs);
+	cs_der_list_clear(&l->ders);
 	X509_NAME_free(l->subject);
 	csp_uri_clear(&l->uri);
 	free(l);

@@ -196,6 +196,17 @@ cs_rv cs_cert_list_push(cs_cert_list *list, cs_cert *cert, cs_err *err)
 	return CS_OK;
 }
 
+void cs_der_list_clear(cs_der_list *list)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		free(list->items[i].data);
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
+
 void cs_cert_list_clear(cs_cert_list *list)
 {
 	size_t i;

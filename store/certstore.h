@@ -231,6 +231,21 @@ cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *
 cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
 			       cs_cert_list *out, cs_err *err);
 
+/* The DER of certificates, without anything parsed from it. */
+typedef struct cs_der_list {
+	cs_bytes *items;
+	size_t n;
+} cs_der_list;
+
+void cs_der_list_clear(cs_der_list *list);
+
+/* As cs_store_find_by_subject, but only each certificate's DER, in the same
+ * order and without parsing it: for issuer lookups that hand the DER on to
+ * OpenSSL, which parses it anyway (a certificate parse is most of a lookup's
+ * cost under OpenSSL 3.0). */
+cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name,
+				   const cs_find_opts *opts, cs_der_list *out, cs_err *err);
+
 /* Certificates with this issuer and serial number (the (issuer, serial)
  * index), restricted to opts->store when set.  Zero matches is CS_OK with an
  * empty list. */

@@ -38,6 +38,8 @@ typedef struct cs_db_query {
 } cs_db_query;
 
 cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err);
+/* The same rows as cs_db_certs_select, only their DER. */
+cs_rv cs_db_certs_select_der(cs_store *store, const cs_db_query *q, cs_der_list *out, cs_err *err);
 cs_rv cs_db_certs_count(cs_store *store, const cs_db_query *q, int64_t *out, cs_err *err);
 /* Inserts cert (its store field says where) and sets cert->id and cert->added. */
 cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err);

@@ -142,6 +142,46 @@ static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_
 	return CS_OK;
 }
 
+#define CERT_ORDER                                                                         \
+	" ORDER BY CASE store WHEN 'My' THEN 1 WHEN 'CA' THEN 2 WHEN 'Root' "                  \
+	"THEN 3 WHEN 'Disallowed' THEN 4 ELSE 5 END, subject, id"
+
+static cs_rv der_list_push(cs_der_list *out, const void *der, int len, cs_err *err)
+{
+	cs_bytes *items = realloc(out->items, (out->n + 1) * sizeof(*items));
+	unsigned char *copy = len > 0 ? malloc((size_t)len) : NULL;
+
+	if (items != NULL)
+		out->items = items;
+	if (items == NULL || copy == NULL) {
+		free(copy);
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	memcpy(copy, der, (size_t)len);
+	out->items[out->n].data = copy;
+	out->items[out->n++].len = (size_t)len;
+	return CS_OK;
+}
+
+cs_rv cs_db_certs_select_der(cs_store *store, const cs_db_query *q, cs_der_list *out, cs_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	cs_rv rv;
+	int rc;
+
+	rv = prepare_query(store, "SELECT der FROM certs", q, CERT_ORDER, &st, err);
+	if (rv != CS_OK)
+		return rv;
+	while (rv == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		rv = der_list_push(out, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), err);
+	if (rv == CS_OK && rc != SQLITE_DONE)
+		rv = stmt_fail(store, err);
+	sqlite3_finalize(st);
+	if (rv != CS_OK)
+		cs_der_list_clear(out);
+	return rv;
+}
+
 cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -149,10 +189,7 @@ cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *ou
 	cs_rv rv;
 	int rc;
 
-	rv = prepare_query(store, "SELECT " CERT_COLUMNS " FROM certs", q,
-			   " ORDER BY CASE store WHEN 'My' THEN 1 WHEN 'CA' THEN 2 WHEN 'Root' "
-			   "THEN 3 WHEN 'Disallowed' THEN 4 ELSE 5 END, subject, id",
-			   &st, err);
+	rv = prepare_query(store, "SELECT " CERT_COLUMNS " FROM certs", q, CERT_ORDER, &st, err);
 	if (rv != CS_OK)
 		return rv;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

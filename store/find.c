@@ -52,25 +52,46 @@ cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *
 	return rv;
 }
 
+/* The query for certificates whose subject is name; free q->subject_der
+ * with OPENSSL_free. */
+static cs_rv subject_query(const X509_NAME *name, const cs_find_opts *opts, cs_db_query *q,
+			   cs_err *err)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_NAME(name, &der);
+
+	if (len <= 0)
+		return cs_err_set(err, CS_ERR_BAD_INPUT, "subject name cannot be encoded");
+	if (opts != NULL) {
+		q->store = opts->store;
+		q->include_archived = opts->include_archived;
+	}
+	q->subject_der = der;
+	q->subject_der_len = (size_t)len;
+	return CS_OK;
+}
+
 cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
 			       cs_cert_list *out, cs_err *err)
 {
 	cs_db_query q = {0};
-	unsigned char *der = NULL;
-	int len;
-	cs_rv rv;
+	cs_rv rv = subject_query(name, opts, &q, err);
 
-	len = i2d_X509_NAME(name, &der);
-	if (len <= 0)
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "subject name cannot be encoded");
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
-	q.subject_der = der;
-	q.subject_der_len = (size_t)len;
-	rv = cs_db_certs_select(store, &q, out, err);
-	OPENSSL_free(der);
+	if (rv == CS_OK)
+		rv = cs_db_certs_select(store, &q, out, err);
+	OPENSSL_free((void *)q.subject_der);
+	return rv;
+}
+
+cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name,
+				   const cs_find_opts *opts, cs_der_list *out, cs_err *err)
+{
+	cs_db_query q = {0};
+	cs_rv rv = subject_query(name, opts, &q, err);
+
+	if (rv == CS_OK)
+		rv = cs_db_certs_select_der(store, &q, out, err);
+	OPENSSL_free((void *)q.subject_der);
 	return rv;
 }
 

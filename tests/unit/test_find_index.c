@@ -174,10 +174,44 @@ static void test_key_id_migration_fills_existing_rows(void **state)
 	tu_rmdir(dir);
 }
 
+static void test_find_der_by_subject_matches_find_by_subject(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list certs = {0};
+	cs_der_list ders = {0};
+	cs_find_opts root_only = {.store = CS_STORE_ROOT}, my_only = {.store = CS_STORE_MY};
+
+	(void)state;
+	import_one(s, root.x509, CS_STORE_ROOT);
+	import_one(s, leaf.x509, CS_STORE_MY);
+	assert_int_equal(cs_store_find_by_subject(s, X509_get_subject_name(root.x509), &root_only,
+						  &certs, NULL),
+			 CS_OK);
+	assert_int_equal(cs_store_find_der_by_subject(s, X509_get_subject_name(root.x509),
+						      &root_only, &ders, NULL),
+			 CS_OK);
+	assert_int_equal(ders.n, 1);
+	assert_int_equal(certs.n, 1);
+	assert_int_equal(ders.items[0].len, certs.items[0]->der.len);
+	assert_memory_equal(ders.items[0].data, certs.items[0]->der.data, ders.items[0].len);
+	cs_der_list_clear(&ders);
+	/* the root's subject is not in My */
+	assert_int_equal(cs_store_find_der_by_subject(s, X509_get_subject_name(root.x509),
+						      &my_only, &ders, NULL),
+			 CS_OK);
+	assert_int_equal(ders.n, 0);
+	cs_der_list_clear(&ders);
+	cs_cert_list_clear(&certs);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_by_issuer_serial_finds_only_that_certificate),
+		cmocka_unit_test(test_find_der_by_subject_matches_find_by_subject),
 		cmocka_unit_test(test_find_by_row_returns_the_row_and_not_found_when_gone),
 		cmocka_unit_test(test_data_version_changes_only_after_another_connection_commits),
 		cmocka_unit_test(test_find_by_key_id_finds_the_certificate_of_that_key),
