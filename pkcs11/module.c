@@ -4,7 +4,11 @@
  * library context; the work is done in the other files of pkcs11/.
  *
  * Threads: one mutex around every call (CKF_OS_LOCKING_OK; application
- * supplied mutex functions without that flag are refused with CKR_CANT_LOCK).
+ * supplied mutex functions without that flag are refused with CKR_CANT_LOCK),
+ * except while a signature is computed in the HSM: the operation is taken
+ * out of its session and the mutex released, so threads sign at once (a TLS
+ * server's handshakes) and other calls go on meanwhile; C_Finalize waits
+ * for those signatures to end.
  * fork(): a child keeps its sessions and handles (they name rows, not HSM
  * state) but never touches the parent's SQLite connection; it opens its own.
  * A child may also call C_Initialize again, as PKCS#11 says it should.
@@ -24,12 +28,16 @@
 #include <openssl/provider.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t no_signing = PTHREAD_COND_INITIALIZER;
+static unsigned signing; /* signatures in the HSM with the lock released */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static bool initialized;
 static pid_t init_pid;
 static OSSL_LIB_CTX *libctx;
 static OSSL_PROVIDER *default_provider;
-static OSSL_LIB_CTX *caller_ctx; /* the caller's default, restored on return */
+/* the calling thread's default library context, restored on return (the
+ * default is per thread, and threads are inside at once while signing) */
+static __thread OSSL_LIB_CTX *caller_ctx;
 
 /* Nobody holds the lock across fork(), so the child's copy is usable. */
 static void atfork_prepare(void)
@@ -37,14 +45,21 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&lock);
 }
 
-static void atfork_release(void)
+static void atfork_parent(void)
 {
+	pthread_mutex_unlock(&lock);
+}
+
+/* The threads that were signing do not exist in the child. */
+static void atfork_child(void)
+{
+	signing = 0;
 	pthread_mutex_unlock(&lock);
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
 static void after_fork(void)
@@ -197,6 +212,8 @@ CK_RV C_Finalize(CK_VOID_PTR reserved)
 	}
 	if (getpid() != init_pid)
 		p11_store_forget();
+	while (signing > 0)
+		pthread_cond_wait(&no_signing, &lock);
 	teardown();
 	pthread_mutex_unlock(&lock);
 	return CKR_OK;
@@ -436,6 +453,31 @@ CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE ke
 	WITH_SESSION(h, { return leave(op_init(s, P11_OP_SIGN, mech, key)); });
 }
 
+/*
+ * Ends the session's sign operation with the lock released while the HSM
+ * signs, when this call does sign (a length query or a short buffer keeps
+ * the operation, under the lock).  The operation leaves its session first:
+ * nothing another thread does to the session can touch it meanwhile.
+ */
+static CK_RV sign_final(p11_session *s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+			CK_ULONG_PTR outlen)
+{
+	p11_op op;
+	CK_RV rv;
+
+	if (out == NULL || outlen == NULL || *outlen < s->op.size)
+		return p11_sign_final(&s->op, in, len, out, outlen);
+	op = s->op;
+	memset(&s->op, 0, sizeof(s->op));
+	signing++;
+	pthread_mutex_unlock(&lock);
+	rv = p11_sign_final(&op, in, len, out, outlen);
+	pthread_mutex_lock(&lock);
+	if (--signing == 0)
+		pthread_cond_broadcast(&no_signing);
+	return rv;
+}
+
 CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 	     CK_ULONG_PTR outlen)
 {
@@ -444,7 +486,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 			p11_op_clear(&s->op);
 			return leave(CKR_ARGUMENTS_BAD);
 		}
-		return leave(p11_sign_final(&s->op, in, len, out, outlen));
+		return leave(sign_final(s, in, len, out, outlen));
 	});
 }
 
@@ -455,7 +497,7 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len)
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
 {
-	WITH_OP(h, P11_OP_SIGN, { return leave(p11_sign_final(&s->op, NULL, 0, out, outlen)); });
+	WITH_OP(h, P11_OP_SIGN, { return leave(sign_final(s, NULL, 0, out, outlen)); });
 }
 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)

@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,69 @@ static void test_forked_child_signs_with_the_parents_session(void **state)
 	f->C_CloseSession(s);
 }
 
+/* ---- threads: signatures at once (the module lock is released in the HSM) */
+
+#define SIGN_THREADS 8
+#define SIGNS_PER_THREAD 25
+
+typedef struct signer {
+	CK_OBJECT_HANDLE key;
+	int ok, failed;
+	CK_RV last;
+} signer;
+
+/* In a thread: no cmocka asserts, only counts (they longjmp). */
+static void *sign_many(void *arg)
+{
+	signer *me = arg;
+	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
+	CK_SESSION_HANDLE s = 0;
+	unsigned char sig[512];
+	CK_ULONG len;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	CK_RV rv;
+
+	me->last = f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION, NULL, NULL, &s);
+	for (int i = 0; me->last == CKR_OK && i < SIGNS_PER_THREAD; i++) {
+		len = sizeof(sig);
+		rv = f->C_SignInit(s, &m, me->key);
+		if (rv == CKR_OK)
+			rv = f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len);
+		if (rv == CKR_OK &&
+		    EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, rsa_leaf.key) == 1 &&
+		    EVP_DigestVerify(ctx, sig, len, msg, sizeof(msg)) == 1)
+			me->ok++;
+		else
+			me->failed++, me->last = rv;
+	}
+	f->C_CloseSession(s);
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+static void test_threads_sign_at_once(void **state)
+{
+	CK_SESSION_HANDLE s = open_my();
+	signer who[SIGN_THREADS] = {{0}};
+	pthread_t t[SIGN_THREADS];
+	int ok = 0;
+
+	(void)state;
+	for (int i = 0; i < SIGN_THREADS; i++) {
+		who[i].key = private_key(s, &rsa_leaf);
+		assert_int_equal(pthread_create(&t[i], NULL, sign_many, &who[i]), 0);
+	}
+	for (int i = 0; i < SIGN_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(who[i].last, CKR_OK);
+		assert_int_equal(who[i].failed, 0);
+		ok += who[i].ok;
+	}
+	assert_int_equal(ok, SIGN_THREADS * SIGNS_PER_THREAD);
+	f->C_CloseSession(s);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
@@ -572,6 +636,7 @@ int main(void)
 	    T(test_operations_refuse_what_does_not_fit),
 	    T(test_without_the_pin_file_keys_show_but_do_not_sign),
 	    T(test_forked_child_signs_with_the_parents_session),
+	    T(test_threads_sign_at_once),
 	};
 #undef T
 
