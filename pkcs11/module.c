@@ -5,10 +5,10 @@
  *
  * Threads: one mutex around every call (CKF_OS_LOCKING_OK; application
  * supplied mutex functions without that flag are refused with CKR_CANT_LOCK),
- * except while a signature is computed in the HSM: the operation is taken
- * out of its session and the mutex released, so threads sign at once (a TLS
- * server's handshakes) and other calls go on meanwhile; C_Finalize waits
- * for those signatures to end.
+ * except while the HSM signs or decrypts: the operation is taken out of its
+ * session and the mutex released, so threads sign at once (a TLS server's
+ * handshakes) and other calls go on meanwhile; C_Finalize waits for those
+ * operations to end.
  * fork(): a child keeps its sessions and handles (they name rows, not HSM
  * state) but never touches the parent's SQLite connection; it opens its own.
  * A child may also call C_Initialize again, as PKCS#11 says it should.
@@ -29,7 +29,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t no_signing = PTHREAD_COND_INITIALIZER;
-static unsigned signing; /* signatures in the HSM with the lock released */
+static unsigned signing; /* HSM operations running with the lock released */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static bool initialized;
 static pid_t init_pid;
@@ -505,10 +505,39 @@ CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE
 	WITH_SESSION(h, { return leave(op_init(s, P11_OP_DECRYPT, mech, key)); });
 }
 
+/*
+ * Decrypts with the lock released while the HSM works, as sign_final does.
+ * A short buffer keeps the answer for the retry PKCS#11 allows: the
+ * operation then goes back into its session, if that is still open and idle.
+ */
+static CK_RV decrypt(CK_SESSION_HANDLE h, p11_session *s, CK_BYTE_PTR in, CK_ULONG len,
+		     CK_BYTE_PTR out, CK_ULONG_PTR outlen)
+{
+	p11_op op;
+	CK_RV rv;
+
+	if (out == NULL || outlen == NULL || in == NULL || s->op.result != NULL)
+		return p11_decrypt(&s->op, in, len, out, outlen);
+	op = s->op;
+	memset(&s->op, 0, sizeof(s->op));
+	signing++;
+	pthread_mutex_unlock(&lock);
+	rv = p11_decrypt(&op, in, len, out, outlen);
+	pthread_mutex_lock(&lock);
+	if (--signing == 0)
+		pthread_cond_broadcast(&no_signing);
+	s = rv == CKR_BUFFER_TOO_SMALL ? p11_session_get(h) : NULL;
+	if (s != NULL && s->op.kind == P11_OP_NONE)
+		s->op = op;
+	else
+		p11_op_clear(&op);
+	return rv;
+}
+
 CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 		CK_ULONG_PTR outlen)
 {
-	WITH_OP(h, P11_OP_DECRYPT, { return leave(p11_decrypt(&s->op, in, len, out, outlen)); });
+	WITH_OP(h, P11_OP_DECRYPT, { return leave(decrypt(h, s, in, len, out, outlen)); });
 }
 
 CK_RV p11_unsupported(void)

@@ -17,6 +17,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <p11-kit/pkcs11.h>
@@ -556,16 +557,33 @@ static void test_forked_child_signs_with_the_parents_session(void **state)
 	f->C_CloseSession(s);
 }
 
-/* ---- threads: signatures at once (the module lock is released in the HSM) */
+/* ---- threads: signatures and decryptions at once (the module lock is
+ * released while the HSM works) */
 
 #define SIGN_THREADS 8
 #define SIGNS_PER_THREAD 25
 
 typedef struct signer {
 	CK_OBJECT_HANDLE key;
+	const unsigned char *secret; /* what ciphertext decrypts to */
+	const unsigned char *ciphertext;
+	size_t ctlen;
 	int ok, failed;
 	CK_RV last;
 } signer;
+
+/* One PKCS#1 decryption of me->ciphertext: 1 when it gives me->secret. */
+static int decrypt_once(signer *me, CK_SESSION_HANDLE s)
+{
+	CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
+	unsigned char plain[512];
+	CK_ULONG len = sizeof(plain);
+
+	me->last = f->C_DecryptInit(s, &m, me->key);
+	if (me->last == CKR_OK)
+		me->last = f->C_Decrypt(s, (CK_BYTE_PTR)me->ciphertext, me->ctlen, plain, &len);
+	return me->last == CKR_OK && len == 48 && memcmp(plain, me->secret, 48) == 0;
+}
 
 /* In a thread: no cmocka asserts, only counts (they longjmp). */
 static void *sign_many(void *arg)
@@ -587,25 +605,32 @@ static void *sign_many(void *arg)
 			rv = f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig, &len);
 		if (rv == CKR_OK &&
 		    EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, rsa_leaf.key) == 1 &&
-		    EVP_DigestVerify(ctx, sig, len, msg, sizeof(msg)) == 1)
+		    EVP_DigestVerify(ctx, sig, len, msg, sizeof(msg)) == 1 && decrypt_once(me, s))
 			me->ok++;
 		else
-			me->failed++, me->last = rv;
+			me->failed++, me->last = rv != CKR_OK ? rv : me->last;
 	}
 	f->C_CloseSession(s);
 	EVP_MD_CTX_free(ctx);
 	return NULL;
 }
 
-static void test_threads_sign_at_once(void **state)
+static void test_threads_sign_and_decrypt_at_once(void **state)
 {
 	CK_SESSION_HANDLE s = open_my();
 	signer who[SIGN_THREADS] = {{0}};
 	pthread_t t[SIGN_THREADS];
+	unsigned char secret[48], ct[512];
+	size_t ctlen = sizeof(ct);
 	int ok = 0;
 
 	(void)state;
+	assert_int_equal(RAND_bytes(secret, sizeof(secret)), 1);
+	encrypt_to(&rsa_leaf, RSA_PKCS1_PADDING, secret, sizeof(secret), ct, &ctlen);
 	for (int i = 0; i < SIGN_THREADS; i++) {
+		who[i].secret = secret;
+		who[i].ciphertext = ct;
+		who[i].ctlen = ctlen;
 		who[i].key = private_key(s, &rsa_leaf);
 		assert_int_equal(pthread_create(&t[i], NULL, sign_many, &who[i]), 0);
 	}
@@ -636,7 +661,7 @@ int main(void)
 	    T(test_operations_refuse_what_does_not_fit),
 	    T(test_without_the_pin_file_keys_show_but_do_not_sign),
 	    T(test_forked_child_signs_with_the_parents_session),
-	    T(test_threads_sign_at_once),
+	    T(test_threads_sign_and_decrypt_at_once),
 	};
 #undef T
 
