@@ -281,55 +281,12 @@ out:
  * token.lock, the fcntl lock SoftHSM2 holds while it writes the file.
  */
 
-static bool read_all(const char *path, char **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	bool ok = false;
-
-	*data = NULL;
-	*len = 0;
-	if (f == NULL)
-		return false;
-	if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && st.st_size < (1 << 20) &&
-	    (*data = malloc((size_t)st.st_size)) != NULL)
-		ok = fread(*data, 1, (size_t)st.st_size, f) == (size_t)st.st_size;
-	if (ok)
-		*len = (size_t)st.st_size;
-	else {
-		free(*data);
-		*data = NULL;
-	}
-	fclose(f);
-	return ok;
-}
-
-/* Writes data to path through path.tmp, fsync and rename. */
-static bool replace_file(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX];
-	int fd;
-	bool ok;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return false;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return false;
-	ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok)
-		unlink(tmp);
-	return ok;
-}
-
 static void guard_one(const char *dir)
 {
 	char obj[PATH_MAX], bak[PATH_MAX], lck[PATH_MAX];
-	char *cur = NULL, *saved = NULL;
-	size_t cur_len, saved_len;
+	cs_bytes cur = {0}, saved = {0};
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	bool whole, have_copy;
 	int lock_fd;
 
 	if (snprintf(obj, sizeof(obj), "%s/token.object", dir) >= (int)sizeof(obj) ||
@@ -340,24 +297,23 @@ static void guard_one(const char *dir)
 	if (lock_fd < 0)
 		return; /* not a SoftHSM2 token directory */
 	if (fcntl(lock_fd, F_SETLKW, &fl) == 0) {
-		bool whole = read_all(obj, &cur, &cur_len);
-		bool have_copy = read_all(bak, &saved, &saved_len);
-
+		/* an empty or missing file does not read */
+		whole = cs_read_file(obj, &cur, NULL) == CS_OK;
+		have_copy = cs_read_file(bak, &saved, NULL) == CS_OK;
 		if (!whole && have_copy) {
-			if (replace_file(obj, saved, saved_len))
+			if (cs_write_file_atomic(obj, saved.data, saved.len, 0600, NULL) == CS_OK)
 				fprintf(stderr, "certstore: %s was empty (a process killed while "
 						"SoftHSM2 rewrote it): restored from its copy\n",
 					obj);
-		} else if (whole && (!have_copy || (saved_len == cur_len &&
-						    memcmp(saved, cur, cur_len) != 0)))
-			(void)replace_file(bak, cur, cur_len);
-		else if (whole && saved_len != cur_len)
-			/* another size: PINs changed by hand; keep the newest */
-			(void)replace_file(bak, cur, cur_len);
+		} else if (whole && (!have_copy || saved.len != cur.len ||
+				     memcmp(saved.data, cur.data, cur.len) != 0)) {
+			/* new flags, or PINs changed by hand: keep the newest whole one */
+			(void)cs_write_file_atomic(bak, cur.data, cur.len, 0600, NULL);
+		}
 	}
 	close(lock_fd); /* releases the lock */
-	free(cur);
-	free(saved);
+	cs_bytes_clear(&cur);
+	cs_bytes_clear(&saved);
 }
 
 void cs_softhsm_guard(const char *softhsm_conf)
