@@ -31,6 +31,15 @@ bool cs_x509_key_id(const X509 *x, unsigned char id[20]);
 cs_rv cs_after_root_change(cs_store *store, cs_err *err);
 
 /*
+ * Assigns cert to every usage that now serves the certificate `serving`
+ * (force: even when cert is not Valid) and runs each one's hooks.  A failing
+ * hook does not leave the other usages behind: the first hook failure is
+ * returned once all are moved (usage_roll.c).
+ */
+cs_rv cs_usage_reassign_serving(cs_store *store, const char *serving, const cs_cert *cert,
+				bool force, cs_err *err);
+
+/*
  * cs_import_certs, except that a certificate whose store field is already
  * set goes to that store instead of being placed by its kind (a PFX's leaf
  * goes to My with its key, its root to Root when the admin said so).  Its

@@ -164,26 +164,12 @@ cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *ol
 cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err)
 {
 	cs_cert *new_cert = NULL;
-	cs_usage_list l = {0};
-	cs_rv rv, hooks = CS_OK;
-	cs_err hook_err = {0};
-	size_t i;
+	cs_rv rv;
 
 	rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, new_sha1, &new_cert, err);
+	/* the usages already name new_sha1: this publishes and runs the hooks */
 	if (rv == CS_OK)
-		rv = cs_usage_list_get(store, &l, err);
-	for (i = 0; rv == CS_OK && i < l.n; i++) {
-		if (strcmp(l.items[i].sha1, new_sha1) != 0)
-			continue;
-		rv = cs_usage_assign(store, l.items[i].name, new_cert, true, err);
-		if (rv == CS_OK && hooks == CS_OK)
-			hooks = cs_usage_run_hooks(store, l.items[i].name, new_cert, &hook_err);
-		else if (rv == CS_OK)
-			(void)cs_usage_run_hooks(store, l.items[i].name, new_cert, NULL);
-	}
-	cs_usage_list_clear(&l);
+		rv = cs_usage_reassign_serving(store, new_sha1, new_cert, true, err);
 	cs_cert_free(new_cert);
-	if (rv == CS_OK && hooks != CS_OK && err != NULL)
-		*err = hook_err;
-	return rv != CS_OK ? rv : hooks;
+	return rv;
 }

@@ -93,8 +93,8 @@ cs_rv cs_usage_apply_due(cs_store *store, size_t *applied, cs_err *err)
 	return rv != CS_OK ? rv : first;
 }
 
-cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert *new_cert,
-			cs_err *err)
+cs_rv cs_usage_reassign_serving(cs_store *store, const char *serving, const cs_cert *cert,
+				bool force, cs_err *err)
 {
 	cs_usage_list l = {0};
 	cs_rv rv, hooks = CS_OK;
@@ -103,19 +103,25 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
 
 	rv = cs_usage_list_get(store, &l, err);
 	for (i = 0; rv == CS_OK && i < l.n; i++) {
-		if (strcmp(l.items[i].sha1, old_cert->sha1) != 0)
+		if (strcmp(l.items[i].sha1, serving) != 0)
 			continue;
-		rv = cs_usage_assign(store, l.items[i].name, new_cert, false, err);
+		rv = cs_usage_assign(store, l.items[i].name, cert, force, err);
 		/* a failing hook must not leave the other usages on the old certificate */
 		if (rv == CS_OK && hooks == CS_OK)
-			hooks = cs_usage_run_hooks(store, l.items[i].name, new_cert, &hook_err);
+			hooks = cs_usage_run_hooks(store, l.items[i].name, cert, &hook_err);
 		else if (rv == CS_OK)
-			(void)cs_usage_run_hooks(store, l.items[i].name, new_cert, NULL);
+			(void)cs_usage_run_hooks(store, l.items[i].name, cert, NULL);
 	}
 	cs_usage_list_clear(&l);
 	if (rv == CS_OK && hooks != CS_OK && err != NULL)
 		*err = hook_err;
 	return rv != CS_OK ? rv : hooks;
+}
+
+cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert *new_cert,
+			cs_err *err)
+{
+	return cs_usage_reassign_serving(store, old_cert->sha1, new_cert, false, err);
 }
 
 void cs_fix_list_clear(cs_fix_list *l)
