@@ -28,15 +28,15 @@
 #include <openssl/provider.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t no_signing = PTHREAD_COND_INITIALIZER;
-static unsigned signing; /* HSM operations running with the lock released */
+static pthread_cond_t hsm_idle = PTHREAD_COND_INITIALIZER;
+static unsigned in_hsm; /* HSM operations running with the lock released */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static bool initialized;
 static pid_t init_pid;
 static OSSL_LIB_CTX *libctx;
 static OSSL_PROVIDER *default_provider;
 /* the calling thread's default library context, restored on return (the
- * default is per thread, and threads are inside at once while signing) */
+ * default is per thread, and threads are inside at once while in the HSM) */
 static __thread OSSL_LIB_CTX *caller_ctx;
 
 /* Nobody holds the lock across fork(), so the child's copy is usable. */
@@ -50,10 +50,10 @@ static void atfork_parent(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The threads that were signing do not exist in the child. */
+/* The threads that were in the HSM do not exist in the child. */
 static void atfork_child(void)
 {
-	signing = 0;
+	in_hsm = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -212,8 +212,8 @@ CK_RV C_Finalize(CK_VOID_PTR reserved)
 	}
 	if (getpid() != init_pid)
 		p11_store_forget();
-	while (signing > 0)
-		pthread_cond_wait(&no_signing, &lock);
+	while (in_hsm > 0)
+		pthread_cond_wait(&hsm_idle, &lock);
 	teardown();
 	pthread_mutex_unlock(&lock);
 	return CKR_OK;
@@ -454,11 +454,28 @@ CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE ke
 }
 
 /*
- * Ends the session's sign operation with the lock released while the HSM
- * signs, when this call does sign (a length query or a short buffer keeps
- * the operation, under the lock).  The operation leaves its session first:
- * nothing another thread does to the session can touch it meanwhile.
+ * An HSM operation runs with the lock released.  It leaves its session
+ * first (*op takes it over, the session has none): nothing another thread
+ * does to the session can touch it meanwhile.  hsm_leave takes the lock
+ * again; C_Finalize waits until no operation is out.
  */
+static void hsm_enter(p11_session *s, p11_op *op)
+{
+	*op = s->op;
+	memset(&s->op, 0, sizeof(s->op));
+	in_hsm++;
+	pthread_mutex_unlock(&lock);
+}
+
+static void hsm_leave(void)
+{
+	pthread_mutex_lock(&lock);
+	if (--in_hsm == 0)
+		pthread_cond_broadcast(&hsm_idle);
+}
+
+/* Ends the session's sign operation, in the HSM without the lock when this
+ * call does sign (a length query or a short buffer keeps the operation). */
 static CK_RV sign_final(p11_session *s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 			CK_ULONG_PTR outlen)
 {
@@ -467,14 +484,9 @@ static CK_RV sign_final(p11_session *s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PT
 
 	if (out == NULL || outlen == NULL || *outlen < s->op.size)
 		return p11_sign_final(&s->op, in, len, out, outlen);
-	op = s->op;
-	memset(&s->op, 0, sizeof(s->op));
-	signing++;
-	pthread_mutex_unlock(&lock);
+	hsm_enter(s, &op);
 	rv = p11_sign_final(&op, in, len, out, outlen);
-	pthread_mutex_lock(&lock);
-	if (--signing == 0)
-		pthread_cond_broadcast(&no_signing);
+	hsm_leave();
 	return rv;
 }
 
@@ -506,7 +518,7 @@ CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE
 }
 
 /*
- * Decrypts with the lock released while the HSM works, as sign_final does.
+ * Decrypts, in the HSM without the lock, as sign_final does.
  * A short buffer keeps the answer for the retry PKCS#11 allows: the
  * operation then goes back into its session, if that is still open and idle.
  */
@@ -518,14 +530,9 @@ static CK_RV decrypt(CK_SESSION_HANDLE h, p11_session *s, CK_BYTE_PTR in, CK_ULO
 
 	if (out == NULL || outlen == NULL || in == NULL || s->op.result != NULL)
 		return p11_decrypt(&s->op, in, len, out, outlen);
-	op = s->op;
-	memset(&s->op, 0, sizeof(s->op));
-	signing++;
-	pthread_mutex_unlock(&lock);
+	hsm_enter(s, &op);
 	rv = p11_decrypt(&op, in, len, out, outlen);
-	pthread_mutex_lock(&lock);
-	if (--signing == 0)
-		pthread_cond_broadcast(&no_signing);
+	hsm_leave();
 	s = rv == CKR_BUFFER_TOO_SMALL ? p11_session_get(h) : NULL;
 	if (s != NULL && s->op.kind == P11_OP_NONE)
 		s->op = op;
