@@ -118,7 +118,9 @@ json_object *cli_json_cert(const cs_cert *cert);
 json_object *cli_json_status(const cs_status_report *report);
 /* Prints obj (pretty) and a newline on stdout and drops the reference. */
 cs_rv cli_json_print(json_object *obj, cs_err *err);
-/* "added", "duplicate" or "skipped-root", as `import --json` names them. */
-const char *cli_import_outcome_name(cs_import_outcome outcome);
+/* The `import --json` object for res: counts and one item per certificate,
+ * its "file" from file_of(item index, arg).  Print with cli_json_print. */
+json_object *cli_import_result_json(const cs_import_result *res,
+				    const char *(*file_of)(size_t i, const void *arg), const void *arg);
 
 #endif /* CERTSTORE_CLI_H */

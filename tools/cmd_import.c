@@ -124,7 +124,7 @@ static cs_rv parse_all_files(const import_args *args, parsed_input *in, cs_err *
 	return CS_OK;
 }
 
-const char *cli_import_outcome_name(cs_import_outcome outcome)
+static const char *outcome_name(cs_import_outcome outcome)
 {
 	switch (outcome) {
 	case CS_IMPORT_ADDED:
@@ -165,8 +165,8 @@ static void print_item(const cs_import_item *item, const char *file)
 	}
 }
 
-static cs_rv print_result_json(const import_args *args, const parsed_input *in,
-			       const cs_import_result *res, cs_err *err)
+json_object *cli_import_result_json(const cs_import_result *res,
+				    const char *(*file_of)(size_t i, const void *arg), const void *arg)
 {
 	json_object *obj = json_object_new_object();
 	json_object *items = json_object_new_array();
@@ -177,15 +177,36 @@ static cs_rv print_result_json(const import_args *args, const parsed_input *in,
 	for (size_t i = 0; i < res->n; i++) {
 		json_object *item = json_object_new_object();
 
-		cli_json_add_string(item, "outcome", cli_import_outcome_name(res->items[i].outcome));
+		cli_json_add_string(item, "outcome", outcome_name(res->items[i].outcome));
 		cli_json_add_string(item, "store", cs_store_id_name(res->items[i].store));
 		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
 		cli_json_add_string(item, "subject", res->items[i].subject);
-		cli_json_add_string(item, "file", item_file(args, in, res, i));
+		cli_json_add_string(item, "file", file_of(i, arg));
 		json_object_array_add(items, item);
 	}
 	json_object_object_add(obj, "items", items);
-	return cli_json_print(obj, err);
+	return obj;
+}
+
+typedef struct item_files {
+	const import_args *args;
+	const parsed_input *in;
+	const cs_import_result *res;
+} item_files;
+
+static const char *file_of_item(size_t i, const void *arg)
+{
+	const item_files *f = arg;
+
+	return item_file(f->args, f->in, f->res, i);
+}
+
+static cs_rv print_result_json(const import_args *args, const parsed_input *in,
+			       const cs_import_result *res, cs_err *err)
+{
+	item_files files = {args, in, res};
+
+	return cli_json_print(cli_import_result_json(res, file_of_item, &files), err);
 }
 
 /* Nothing added is a failure: only duplicates (7), or roots refused (6). */

@@ -46,28 +46,19 @@ static void print_result(const char *path, const cs_import_result *res, const ch
 	printf("private key: %s (%s)\n", uri, exportable ? "exportable" : "not exportable");
 }
 
+static const char *the_pfx(size_t i, const void *path)
+{
+	(void)i;
+	return path;
+}
+
 /* The shape of `import --json` for certificates, with the key added. */
 static cs_rv print_result_json(const char *path, const cs_import_result *res, const char *uri,
 			       bool exportable, cs_err *err)
 {
-	json_object *obj = json_object_new_object();
-	json_object *items = json_object_new_array();
+	json_object *obj = cli_import_result_json(res, the_pfx, path);
 	json_object *key = json_object_new_object();
 
-	cli_json_add_int(obj, "added", (int64_t)res->added);
-	cli_json_add_int(obj, "duplicates", (int64_t)res->duplicates);
-	cli_json_add_int(obj, "skipped_roots", (int64_t)res->skipped_roots);
-	for (size_t i = 0; i < res->n; i++) {
-		json_object *item = json_object_new_object();
-
-		cli_json_add_string(item, "outcome", cli_import_outcome_name(res->items[i].outcome));
-		cli_json_add_string(item, "store", cs_store_id_name(res->items[i].store));
-		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
-		cli_json_add_string(item, "subject", res->items[i].subject);
-		cli_json_add_string(item, "file", path);
-		json_object_array_add(items, item);
-	}
-	json_object_object_add(obj, "items", items);
 	cli_json_add_string(key, "uri", uri);
 	cli_json_add_bool(key, "exportable", exportable);
 	json_object_object_add(obj, "key", key);
