@@ -2,6 +2,7 @@
  * est_http.c - see est_http.h.
  */
 #include "est_http.h"
+#include "http.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -13,8 +14,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-#define HTTP_MAX_BODY (4u << 20)
 
 typedef struct http_call {
 	const enroll_http_req *req;
@@ -168,26 +167,22 @@ static cs_rv classify(const enroll_http_req *req, CURLcode cc, const char *errbu
 {
 	const char *detail = *errbuf ? errbuf : curl_easy_strerror(cc);
 
-	switch (cc) {
-	case CURLE_OK: return CS_OK;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_COULDNT_RESOLVE_PROXY:
+	if (cc == CURLE_OK)
+		return CS_OK;
+	switch (enroll_curl_class(cc)) {
+	case CS_ERR_UNREACHABLE:
 		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach %s at %s: %s", req->what,
 				  req->url, detail);
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
+	case CS_ERR_TLS:
 		return cs_err_set(err, CS_ERR_TLS,
 				  "the TLS certificate of %s does not verify against %s: %s",
 				  req->what, "its trust anchors (the Root store or ca-file)", detail);
-	case CURLE_WRITE_ERROR:
-		if (call->too_big)
-			return cs_err_set(err, CS_ERR_CA, "%s sent more than %u bytes", req->what,
-					  HTTP_MAX_BODY);
+	default:
 		break;
-	default: break;
 	}
+	if (cc == CURLE_WRITE_ERROR && call->too_big)
+		return cs_err_set(err, CS_ERR_CA, "%s sent more than %u bytes", req->what,
+				  HTTP_MAX_BODY);
 	return cs_err_set(err, CS_ERR_CA, "talking to %s at %s failed: %s", req->what, req->url,
 			  detail);
 }

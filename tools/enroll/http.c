@@ -242,34 +242,49 @@ void http_close(http_conn *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static bool tls_trust_failure(CURLcode rc)
+cs_rv enroll_curl_class(int curl_code)
 {
-	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
-	       rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+	switch (curl_code) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return CS_ERR_UNREACHABLE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return CS_ERR_TLS;
+	default:
+		return CS_ERR_CA;
+	}
 }
 
 static cs_rv transport_error(const http_conn *h, const char *url, CURLcode rc, const char *msg,
 			     cs_err *err)
 {
 	const char *name = h->profile->name;
+	const char *detail = *msg ? msg : curl_easy_strerror(rc);
 
-	if (tls_trust_failure(rc))
+	switch (enroll_curl_class(rc)) {
+	case CS_ERR_TLS:
 		return cs_err_set(err, CS_ERR_TLS,
 				  "the TLS certificate of CA %s (%s) is not trusted: %s; check its "
 				  "fingerprint and put its root in Root (`certstore import ROOT "
 				  "--store Root`, or `certstore ca roots %s --trust` when the CA "
 				  "also signs its own TLS certificate), or pin it with ca-file = "
 				  "FILE in [ca.%s]",
-				  name, url, *msg ? msg : curl_easy_strerror(rc), name, name);
+				  name, url, detail, name, name);
+	case CS_ERR_UNREACHABLE:
+		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach CA %s at %s: %s", name, url,
+				  detail);
+	default:
+		break;
+	}
 	if (rc == CURLE_WRITE_ERROR)
 		return cs_err_set(err, CS_ERR_CA, "CA %s (%s) sent more than %u bytes", name, url,
 				  HTTP_MAX_BODY);
-	if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-	    rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_RESOLVE_PROXY)
-		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach CA %s at %s: %s", name, url,
-				  *msg ? msg : curl_easy_strerror(rc));
-	return cs_err_set(err, CS_ERR_CA, "talking to CA %s at %s failed: %s", name, url,
-			  *msg ? msg : curl_easy_strerror(rc));
+	return cs_err_set(err, CS_ERR_CA, "talking to CA %s at %s failed: %s", name, url, detail);
 }
 
 static struct curl_slist *request_headers(const char *content_type, const char *accept)

@@ -70,6 +70,12 @@ void http_response_clear(http_response *r);
 /* "a=b&c=d" form encoding of one value (caller frees). */
 char *http_form_escape(const char *s);
 
+/* The error class of a failed libcurl transfer (a CURLcode), the same for
+ * every protocol: CS_ERR_UNREACHABLE (exit 17) when the CA could not be
+ * reached, CS_ERR_TLS (18) when its TLS certificate does not verify, else
+ * CS_ERR_CA (12). */
+cs_rv enroll_curl_class(int curl_code);
+
 /*
  * The profile's password: password-file (a regular file, not a symlink, mode
  * 0600 or 0400, first line) or, on a terminal, a no-echo prompt.  Wipe with
