@@ -117,12 +117,11 @@ cs_rv cs_agent_authorize(cs_store *store, const char *sha1, uid_t uid, gid_t gid
 	rv = cs_usage_list_get(store, &usages, err);
 	for (size_t i = 0; rv == CS_OK && !ok && i < usages.n; i++) {
 		const cs_usage *u = &usages.items[i];
-
 		bool current = strcmp(u->sha1, sha1) == 0;
 
 		if (!current && strcmp(u->previous_sha1, sha1) != 0)
 			continue;
-		rv = cs_usage_conf_load(store, usages.items[i].name, &uc, err);
+		rv = cs_usage_conf_load(store, u->name, &uc, err);
 		/* The certificate a usage had until a moment ago is still what the
 		 * server's workers sign with until its hook has reloaded it. */
 		ok = rv == CS_OK && uc.group != NULL && in_group(uid, gid, uc.group) &&

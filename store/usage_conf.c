@@ -72,12 +72,15 @@ static cs_rv check_keys(CONF *conf, const char *section, const char *path, cs_er
 
 	for (i = 0; sect != NULL && i < sk_CONF_VALUE_num(sect); i++) {
 		const char *key = sk_CONF_VALUE_value(sect, i)->name;
+		char known[128] = "";
 
-		if (!known_key(key))
-			return cs_err_set(err, CS_ERR_STORE,
-					  "%s: [%s]: unknown setting '%s' (known: on-assign, "
-					  "group, hook-timeout, previous-grace)",
-					  path, section, key);
+		if (known_key(key))
+			continue;
+		for (size_t k = 0; k < sizeof(known_keys) / sizeof(known_keys[0]); k++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+				 k > 0 ? ", " : "", known_keys[k]);
+		return cs_err_set(err, CS_ERR_STORE, "%s: [%s]: unknown setting '%s' (known: %s)",
+				  path, section, key, known);
 	}
 	return CS_OK;
 }
