@@ -136,6 +136,15 @@ run_cs assign "$A" --usage Typo
 tap_is "$RC" 8 "an unknown setting in [usage.Typo]: exit 8"
 tap_like "$ERR" "certstore.conf: \[usage.Typo\]: unknown setting 'on_assign'" "unknown setting: named with its section"
 tap_is "$(store_snapshot)" "$BEFORE" "unknown setting: the store is unchanged"
+tap_like "$ERR" "known: on-assign, group, hook-timeout, previous-grace\)" "unknown setting: lists the known ones"
+cp "$TEST_TMP/conf.good" "$STORE/certstore.conf"
+printf '[usage.Graceless]\nprevious-grace = soon\n' >>"$STORE/certstore.conf"
+BEFORE=$(store_snapshot)
+run_cs assign "$A" --usage Graceless
+tap_is "$RC" 8 "previous-grace that is not a number: exit 8"
+tap_like "$ERR" "\[usage.Graceless\]: previous-grace 'soon' is not a number of seconds \(0-86400\)" \
+	"bad previous-grace: names the setting, the value and the range"
+tap_is "$(store_snapshot)" "$BEFORE" "bad previous-grace: the store is unchanged"
 printf '[usage.Broken\n' >"$STORE/certstore.conf"
 run_cs assign "$A" --usage Default
 tap_is "$RC" 8 "a syntax error in certstore.conf: exit 8"
