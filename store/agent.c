@@ -1,403 +1,657 @@
 /*
- * agent.c - the key agent (agent.h): a Unix socket in front of the token.
+ * agent.c - the key agent's server (agent.h): one event-loop thread owns
+ * every connection and reads requests without blocking; a fixed pool of
+ * worker threads does the key operations and writes the answers.
  *
- * One request per connection, fixed header plus payload, native byte order
- * (both ends are on this machine).  The store connection is not thread-safe
- * and is guarded by a mutex; the token is (keys.h), so signatures from
- * several workers run in parallel up to the token's session pool.
+ * Nothing a peer sends can hold a resource for long: a request must arrive
+ * whole within CS_AGENT_REQUEST_SECONDS of its first byte, connections are
+ * capped per uid and overall, an answer that cannot be written within the
+ * same deadline closes the connection, and accept() failing for lack of
+ * descriptors pauses accepting instead of spinning.  Idle connections cost
+ * a descriptor and a small buffer, no thread.
  */
-/* struct ucred needs _GNU_SOURCE, which config.h (via the build flags) sets. */
 #include "agent.h"
-#include "usage.h"
-#include "usage_conf.h"
+#include "agent_wire.h"
+#include "agent_grants.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <linux/capability.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
-#define AGENT_MAGIC 0x31415343u /* "CSA1" */
-#define AGENT_MAX_IN 4096
-#define AGENT_MAX_OUT 1024
-
-enum { OP_SIGN = 1, OP_DECRYPT = 2 };
-
-typedef struct agent_req {
-	uint32_t magic;
-	uint32_t op;
-	char store_dir[PATH_MAX];
-	char sha1[41];
-	int32_t alg, md, mgf1_md, salt_len;
-	uint32_t inlen, label_len, outlen; /* outlen: 0 asks for the size only */
-} agent_req;
-
-typedef struct agent_resp {
-	uint32_t magic;
-	int32_t rv;
-	uint32_t outlen;
-	char msg[CS_ERR_MSG_MAX];
-} agent_resp;
-
-/* ---- I/O ---------------------------------------------------------------- */
-
-static int full_read(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int full_write(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* ---- authorisation -------------------------------------------------------- */
-
-static bool in_group(uid_t uid, gid_t gid, const char *group)
-{
-	struct group *gr = getgrnam(group);
-	struct passwd *pw;
-	gid_t groups[256];
-	int n = 256;
-
-	if (gr == NULL)
-		return false;
-	if (gr->gr_gid == gid)
-		return true;
-	pw = getpwuid(uid);
-	if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (groups[i] == gr->gr_gid)
-			return true;
-	return false;
-}
-
-cs_rv cs_agent_authorize(cs_store *store, const char *sha1, uid_t uid, gid_t gid, cs_err *err)
-{
-	cs_usage_list usages = {0};
-	cs_usage_conf uc = {0};
-	struct stat st;
-	cs_rv rv;
-	bool ok = false;
-
-	if (uid == 0 || (stat(cs_store_dir(store), &st) == 0 && st.st_uid == uid))
-		return CS_OK;
-	rv = cs_usage_list_get(store, &usages, err);
-	for (size_t i = 0; rv == CS_OK && !ok && i < usages.n; i++) {
-		const cs_usage *u = &usages.items[i];
-		bool current = strcmp(u->sha1, sha1) == 0;
-
-		if (!current && strcmp(u->previous_sha1, sha1) != 0)
-			continue;
-		rv = cs_usage_conf_load(store, u->name, &uc, err);
-		/* The certificate a usage had until a moment ago is still what the
-		 * server's workers sign with until its hook has reloaded it. */
-		ok = rv == CS_OK && uc.group != NULL && in_group(uid, gid, uc.group) &&
-		     (current || (int64_t)cs_now() - u->assigned_at <= uc.previous_grace);
-		cs_usage_conf_clear(&uc);
-	}
-	cs_usage_list_clear(&usages);
-	if (rv == CS_OK && !ok)
-		rv = cs_err_set(err, CS_ERR_REFUSED,
-				"uid %u may not use the key of %s: no usage it serves grants one of "
-				"that user's groups (certstore.conf [usage.NAME] group =)",
-				(unsigned)uid, sha1);
-	return rv;
-}
-
-/* ---- the server ------------------------------------------------------------- */
-
-typedef struct agent_srv {
-	cs_store *store;
-	pthread_mutex_t lock; /* the store connection */
-	cs_token *tok;
-	char dir[PATH_MAX];
-} agent_srv;
+typedef enum { CONN_IDLE, CONN_READING, CONN_BUSY } conn_state;
 
 typedef struct agent_conn {
-	agent_srv *srv;
 	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	conn_state state;
+	int64_t deadline_ms;  /* CONN_READING: the whole request by then */
+	size_t have, need;    /* bytes in buf, bytes the current message needs */
+	size_t payload_len;
+	bool dir_checked;     /* the store directory was resolved once for this peer */
+	bool close_after;     /* the worker saw an error that ends the connection */
+	cs_agent_request req;
+	struct agent_conn *prev, *next; /* every connection (event loop only) */
+	struct agent_conn *next_done;   /* handed back by a worker */
+	unsigned char buf[CS_AGENT_REQ_HDR + CS_AGENT_MAX_PAYLOAD];
 } agent_conn;
 
-/* The key URI the store binds to sha1 now, if the peer may use it. */
-static cs_rv key_for(agent_srv *srv, const agent_req *req, uid_t uid, gid_t gid, char **uri,
-		     cs_err *err)
-{
+typedef struct uid_count {
+	uid_t uid;
+	unsigned n;
+} uid_count;
+
+typedef struct agent_srv {
 	char dir[PATH_MAX];
-	cs_find_opts opts = {.store = CS_STORE_NONE};
-	cs_cert_list all = {0};
-	cs_cert *cert = NULL;
-	cs_rv rv;
+	cs_agent_limits lim;
+	cs_agent_grants *grants; /* the store connection and the decisions cached */
+	cs_token *tok;
+	int lfd, epfd, donefd;
+	agent_conn *conns;
+	unsigned nconns;
+	uid_count *uids;
+	size_t nuids;
+	/* the work queue: complete requests for the workers */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	agent_conn **queue;
+	size_t qhead, qlen, qcap;
+	bool quit;
+	/* connections the workers are done with, for the event loop */
+	pthread_mutex_t dlock;
+	agent_conn *done;
+	bool trace;
+} agent_srv;
 
-	*uri = NULL;
-	if (realpath(req->store_dir, dir) == NULL || strcmp(dir, srv->dir) != 0)
-		return cs_err_set(err, CS_ERR_NOT_FOUND, "the agent serves store %s, not %s",
-				  srv->dir, req->store_dir);
-	pthread_mutex_lock(&srv->lock);
-	rv = cs_store_find_one(srv->store, req->sha1, &opts, &cert, &all, err);
-	if (rv == CS_ERR_AMBIGUOUS && all.n > 0) {
-		cert = all.items[0];
-		all.items[0] = NULL;
-		rv = CS_OK;
-	}
-	if (rv == CS_OK)
-		rv = cs_agent_authorize(srv->store, req->sha1, uid, gid, err);
-	pthread_mutex_unlock(&srv->lock);
-	if (rv == CS_ERR_NOT_FOUND)
-		rv = cs_err_set(err, rv, "no certificate with thumbprint %s in %s", req->sha1, srv->dir);
-	if (rv == CS_OK && cert->key_uri == NULL)
-		rv = cs_err_set(err, CS_ERR_KEY, "%s has no private key in the store", req->sha1);
-	if (rv == CS_OK && (*uri = strdup(cert->key_uri)) == NULL)
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	cs_cert_free(cert);
-	cs_cert_list_clear(&all);
-	return rv;
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void serve_one(agent_srv *srv, int fd)
-{
-	agent_req req;
-	agent_resp resp = {.magic = AGENT_MAGIC};
-	unsigned char in[AGENT_MAX_IN], out[AGENT_MAX_OUT];
-	size_t outlen = sizeof(out);
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	char *uri = NULL;
-	cs_err err = {0};
-	cs_rv rv;
+/* ---- per-uid accounting -------------------------------------------------- */
 
-	if (full_read(fd, &req, sizeof(req)) != 0 || req.magic != AGENT_MAGIC ||
-	    req.inlen + req.label_len > sizeof(in) || req.outlen > sizeof(out) ||
-	    full_read(fd, in, req.inlen + req.label_len) != 0)
-		return;
-	req.store_dir[sizeof(req.store_dir) - 1] = '\0';
-	req.sha1[sizeof(req.sha1) - 1] = '\0';
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
-		return;
-	rv = key_for(srv, &req, cred.uid, cred.gid, &uri, &err);
-	if (rv == CS_OK && req.outlen != 0)
-		outlen = req.outlen;
-	if (rv == CS_OK && req.op == OP_SIGN) {
-		cs_sign_mech m = {.alg = req.alg, .md = req.md, .mgf1_md = req.mgf1_md,
-				  .salt_len = req.salt_len};
-		rv = cs_key_sign(srv->tok, uri, &m, in, req.inlen, req.outlen ? out : NULL, &outlen,
-				 &err);
-	} else if (rv == CS_OK && req.op == OP_DECRYPT) {
-		cs_decrypt_mech m = {.alg = req.alg, .md = req.md, .mgf1_md = req.mgf1_md,
-				     .label = req.label_len ? in + req.inlen : NULL,
-				     .label_len = req.label_len};
-		rv = cs_key_decrypt(srv->tok, uri, &m, in, req.inlen, req.outlen ? out : NULL,
-				    &outlen, &err);
-	} else if (rv == CS_OK) {
-		rv = cs_err_set(&err, CS_ERR_BAD_INPUT, "unknown agent request %u", req.op);
-	}
-	free(uri);
-	/* With CERTSTORE_AGENT_TRACE set, one line per request: tests check who asked. */
-	if (getenv("CERTSTORE_AGENT_TRACE") != NULL)
-		fprintf(stderr, "certstore-agent: uid %u gid %u %s %s: %s\n", (unsigned)cred.uid,
-			(unsigned)cred.gid, req.op == OP_SIGN ? "sign" : "decrypt", req.sha1,
-			rv == CS_OK ? "ok" : err.msg);
-	resp.rv = rv;
-	resp.outlen = rv == CS_OK ? (uint32_t)outlen : 0;
-	if (rv != CS_OK)
-		snprintf(resp.msg, sizeof(resp.msg), "%s", err.msg);
-	if (full_write(fd, &resp, sizeof(resp)) == 0 && rv == CS_OK && req.outlen != 0)
-		(void)full_write(fd, out, outlen);
-	OPENSSL_cleanse(out, sizeof(out)); /* a decrypted premaster secret */
+static uid_count *uid_slot(agent_srv *srv, uid_t uid)
+{
+	uid_count *grown;
+
+	for (size_t i = 0; i < srv->nuids; i++)
+		if (srv->uids[i].uid == uid)
+			return &srv->uids[i];
+	grown = realloc(srv->uids, (srv->nuids + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return NULL;
+	srv->uids = grown;
+	srv->uids[srv->nuids] = (uid_count){.uid = uid};
+	return &srv->uids[srv->nuids++];
 }
 
-static void *conn_thread(void *arg)
-{
-	agent_conn *c = arg;
+/* ---- connections (event loop thread only) --------------------------------- */
 
-	serve_one(c->srv, c->fd);
+static void conn_close(agent_srv *srv, agent_conn *c)
+{
+	uid_count *u = uid_slot(srv, c->uid);
+
+	if (u != NULL && u->n > 0)
+		u->n--;
+	(void)epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	OPENSSL_cleanse(c->buf, sizeof(c->buf)); /* ciphertexts, digests */
 	free(c);
-	return NULL;
 }
 
-cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
-		     volatile sig_atomic_t *stop, cs_err *err)
+static int conn_arm(agent_srv *srv, agent_conn *c)
 {
-	agent_srv srv = {0};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	pthread_attr_t attr;
-	int lfd = -1, fd;
-	cs_rv rv;
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
 
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return cs_err_set(err, CS_ERR_USAGE, "%s: socket path too long", socket_path);
-	if (realpath(store_dir, srv.dir) == NULL)
-		return cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir, strerror(errno));
-	rv = cs_store_open(srv.dir, CS_OPEN_READONLY, &srv.store, err);
-	if (rv == CS_OK)
-		rv = cs_token_open_store(srv.dir, &srv.tok, err);
-	if (rv != CS_OK)
-		goto out;
-	pthread_mutex_init(&srv.lock, NULL);
-	strcpy(sa.sun_path, socket_path);
-	unlink(socket_path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(socket_path, 0666) != 0 || listen(lfd, 128) != 0) {
-		rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot listen: %s", socket_path,
-				strerror(errno));
-		goto out_lock;
-	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	while (!*stop) {
+	return epoll_ctl(srv->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_reset(agent_conn *c)
+{
+	c->state = CONN_IDLE;
+	c->have = 0;
+	c->need = CS_AGENT_REQ_HDR;
+	c->payload_len = 0;
+}
+
+/* Accepts what is waiting; false when accepting must pause (no descriptors). */
+static bool accept_pending(agent_srv *srv)
+{
+	for (;;) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT};
 		agent_conn *c;
-		pthread_t th;
+		uid_count *u;
+		int fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
-			continue; /* EINTR from the stop signal, or a transient failure */
-		c = malloc(sizeof(*c));
-		if (c == NULL) {
+			return !(errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+				 errno == ENOMEM);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 			close(fd);
 			continue;
 		}
-		c->srv = &srv;
+		u = uid_slot(srv, cred.uid);
+		/* Over a cap the connection is closed at once: the peer sees EOF
+		 * and its error, and nothing of ours stays held. */
+		if (u == NULL || srv->nconns >= srv->lim.max_connections ||
+		    u->n >= srv->lim.max_per_uid || (c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
 		c->fd = fd;
-		if (pthread_create(&th, &attr, conn_thread, c) != 0) {
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+		c->pid = cred.pid;
+		conn_reset(c);
+		ev.data.ptr = c;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
 			free(c);
+			continue;
+		}
+		u->n++;
+		c->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = c;
+		srv->conns = c;
+		srv->nconns++;
+	}
+}
+
+/* Answers a request we could not frame, then the connection ends. */
+static void refuse_framing(agent_conn *c, const cs_err *err)
+{
+	unsigned char hdr[CS_AGENT_RESP_HDR];
+	cs_agent_answer ans = {.rv = err->rv ? err->rv : CS_ERR_BAD_INPUT};
+	size_t mlen = strlen(err->msg);
+
+	ans.msg_len = (uint32_t)(mlen > 0 ? mlen : 1);
+	cs_agent_wire_put_answer_header(&ans, hdr);
+	(void)send(c->fd, hdr, sizeof(hdr), MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)send(c->fd, mlen > 0 ? err->msg : "?", ans.msg_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void enqueue(agent_srv *srv, agent_conn *c)
+{
+	pthread_mutex_lock(&srv->qlock);
+	srv->queue[(srv->qhead + srv->qlen) % srv->qcap] = c;
+	srv->qlen++;
+	pthread_cond_signal(&srv->qcond);
+	pthread_mutex_unlock(&srv->qlock);
+}
+
+/* Reads what the peer sent; a complete request goes to the workers. */
+static void conn_readable(agent_srv *srv, agent_conn *c)
+{
+	cs_err err = {0};
+
+	for (;;) {
+		ssize_t n = recv(c->fd, c->buf + c->have, c->need - c->have, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_close(srv, c);
+			return;
+		}
+		if (c->state == CONN_IDLE) {
+			c->state = CONN_READING;
+			c->deadline_ms = now_ms() + 1000LL * srv->lim.request_seconds;
+		}
+		c->have += (size_t)n;
+		if (c->have < c->need)
+			continue;
+		if (c->need == CS_AGENT_REQ_HDR &&
+		    cs_agent_wire_parse_request_header(c->buf, &c->req, &c->payload_len, &err) !=
+			    CS_OK) {
+			refuse_framing(c, &err);
+			conn_close(srv, c);
+			return;
+		}
+		c->need = CS_AGENT_REQ_HDR + c->payload_len;
+		if (c->have == c->need) {
+			c->state = CONN_BUSY;
+			enqueue(srv, c);
+			return;
 		}
 	}
-	pthread_attr_destroy(&attr);
-	unlink(socket_path);
-out_lock:
-	/* Threads still running hold srv: the process is about to exit, leave
-	 * the store and token to it (see keys.h on finalising at exit). */
-	if (lfd >= 0)
-		close(lfd);
-	return rv;
-out:
-	cs_store_close(srv.store);
-	return rv;
+	if (conn_arm(srv, c) != 0)
+		conn_close(srv, c);
 }
 
-/* ---- the client ------------------------------------------------------------- */
-
-static cs_rv call(const char *socket_path, agent_req *req, const unsigned char *in,
-		  const unsigned char *label, unsigned char *out, size_t *outlen, cs_err *err)
+/* Closes connections whose request is overdue; the next deadline, in ms. */
+static int expire_overdue(agent_srv *srv)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	agent_resp resp;
-	int fd;
+	int64_t now = now_ms(), next = now + 1000;
+	agent_conn *c = srv->conns, *nx;
+
+	for (; c != NULL; c = nx) {
+		nx = c->next;
+		if (c->state != CONN_READING)
+			continue;
+		if (c->deadline_ms <= now)
+			conn_close(srv, c);
+		else if (c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
+	return (int)(next - now);
+}
+
+static void take_done(agent_srv *srv)
+{
+	uint64_t n;
+	agent_conn *c, *nx;
+
+	(void)read(srv->donefd, &n, sizeof(n));
+	pthread_mutex_lock(&srv->dlock);
+	c = srv->done;
+	srv->done = NULL;
+	pthread_mutex_unlock(&srv->dlock);
+	for (; c != NULL; c = nx) {
+		nx = c->next_done;
+		c->next_done = NULL;
+		if (c->close_after) {
+			conn_close(srv, c);
+			continue;
+		}
+		conn_reset(c);
+		if (conn_arm(srv, c) != 0)
+			conn_close(srv, c);
+	}
+}
+
+/* ---- workers ------------------------------------------------------------------ */
+
+static int write_all(int fd, const unsigned char *p, size_t len, int64_t deadline_ms)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+			int64_t left = deadline_ms - now_ms();
+
+			/* A peer that does not read its answer loses its connection. */
+			if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+				return -1;
+			continue;
+		}
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * What a peer is told: the error's class and a message that names the
+ * certificate, never the token: a PKCS#11 URI carries the token's serial
+ * number and the key's CKA_ID.  The agent's own log keeps the whole message.
+ */
+static void peer_message(const cs_agent_request *req, const cs_err *err, char *out, size_t n)
+{
+	if (err->rv == CS_ERR_TOKEN || err->rv == CS_ERR_AUTH || err->rv == CS_ERR_INTERNAL ||
+	    strstr(err->msg, "pkcs11:") != NULL)
+		snprintf(out, n, "the key agent could not %s with the key of %s (%s; the agent's "
+			 "log says more)", req->op == CS_AGENT_OP_SIGN ? "sign" : "decrypt",
+			 req->sha1, err->rv == CS_ERR_AUTH ? "the token refused its PIN"
+							   : "the key token failed");
+	else
+		snprintf(out, n, "%s", err->msg);
+}
+
+static cs_rv do_operation(agent_srv *srv, agent_conn *c, unsigned char *out, size_t *outlen,
+			  cs_err *err)
+{
+	cs_agent_request *req = &c->req;
+	char *uri = NULL;
 	cs_rv rv;
 
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return cs_err_set(err, CS_ERR_USAGE, "%s: socket path too long", socket_path);
-	if (req->inlen + req->label_len > AGENT_MAX_IN)
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "input too long for the key agent");
-	strcpy(sa.sun_path, socket_path);
-	req->magic = AGENT_MAGIC;
-	req->outlen = out != NULL ? (uint32_t)(*outlen < AGENT_MAX_OUT ? *outlen : AGENT_MAX_OUT) : 0;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		rv = cs_err_set(err, CS_ERR_TOKEN, "key agent %s: %s", socket_path, strerror(errno));
-		goto out;
+	rv = cs_agent_wire_parse_request_payload(req, c->buf + CS_AGENT_REQ_HDR, c->payload_len,
+						 err);
+	if (rv == CS_OK && !c->dir_checked) {
+		char real[PATH_MAX];
+
+		if (realpath(req->dir, real) == NULL || strcmp(real, srv->dir) != 0)
+			rv = cs_err_set(err, CS_ERR_NOT_FOUND, "the agent serves store %s, not %s",
+					srv->dir, req->dir);
+		c->dir_checked = rv == CS_OK;
 	}
-	if (full_write(fd, req, sizeof(*req)) != 0 || full_write(fd, in, req->inlen) != 0 ||
-	    (req->label_len && full_write(fd, label, req->label_len) != 0) ||
-	    full_read(fd, &resp, sizeof(resp)) != 0 || resp.magic != AGENT_MAGIC) {
-		rv = cs_err_set(err, CS_ERR_TOKEN, "key agent %s: the request failed", socket_path);
-		goto out;
+	if (rv == CS_OK)
+		rv = cs_agent_grants_key(srv->grants, req->sha1, c->uid, c->gid, &uri, err);
+	if (rv == CS_OK && req->out_len == 0)
+		*outlen = CS_AGENT_MAX_OUT;
+	else if (rv == CS_OK)
+		*outlen = req->out_len;
+	if (rv == CS_OK && req->op == CS_AGENT_OP_SIGN) {
+		cs_sign_mech m = {.alg = (cs_sign_alg)req->alg, .md = req->md,
+				  .mgf1_md = req->mgf1_md, .salt_len = req->salt_len};
+
+		rv = cs_key_sign(srv->tok, uri, &m, req->in, req->in_len,
+				 req->out_len ? out : NULL, outlen, err);
+	} else if (rv == CS_OK) {
+		cs_decrypt_mech m = {.alg = (cs_decrypt_alg)req->alg, .md = req->md,
+				     .mgf1_md = req->mgf1_md, .label = req->label,
+				     .label_len = req->label_len};
+
+		rv = cs_key_decrypt(srv->tok, uri, &m, req->in, req->in_len,
+				    req->out_len ? out : NULL, outlen, err);
 	}
-	rv = resp.rv;
-	if (rv != CS_OK) {
-		resp.msg[sizeof(resp.msg) - 1] = '\0';
-		cs_err_set(err, rv, "%s", resp.msg);
-		goto out;
-	}
-	if (out != NULL && (resp.outlen > *outlen || full_read(fd, out, resp.outlen) != 0)) {
-		rv = cs_err_set(err, CS_ERR_TOKEN, "key agent %s: short answer", socket_path);
-		goto out;
-	}
-	*outlen = resp.outlen;
-out:
-	if (fd >= 0)
-		close(fd);
+	free(uri);
 	return rv;
 }
 
-static cs_rv fill(agent_req *req, uint32_t op, const char *store_dir, const char *sha1,
-		  cs_err *err)
+static void serve_request(agent_srv *srv, agent_conn *c)
 {
-	memset(req, 0, sizeof(*req));
-	req->op = op;
-	if (store_dir == NULL || sha1 == NULL || strlen(sha1) != 40 ||
-	    strlen(store_dir) >= sizeof(req->store_dir))
-		return cs_err_set(err, CS_ERR_KEY, "the key agent serves store certificates' keys only");
-	strcpy(req->store_dir, store_dir);
-	strcpy(req->sha1, sha1);
+	unsigned char hdr[CS_AGENT_RESP_HDR], out[CS_AGENT_MAX_OUT];
+	char msg[CS_ERR_MSG_MAX];
+	size_t outlen = 0;
+	cs_agent_answer ans = {0};
+	cs_err err = {0};
+	int64_t deadline = now_ms() + 1000LL * srv->lim.request_seconds;
+	int bad;
+
+	ans.rv = do_operation(srv, c, out, &outlen, &err);
+	if (srv->trace)
+		fprintf(stderr, "certstore-agent: pid %ld uid %u gid %u %s %s: %s\n",
+			(long)c->pid, (unsigned)c->uid, (unsigned)c->gid,
+			c->req.op == CS_AGENT_OP_SIGN ? "sign" : "decrypt", c->req.sha1,
+			ans.rv == CS_OK ? "ok" : err.msg);
+	else if (ans.rv != CS_OK && ans.rv != CS_ERR_REFUSED)
+		fprintf(stderr, "certstore-agent: uid %u pid %ld %s: %s\n", (unsigned)c->uid,
+			(long)c->pid, c->req.sha1, err.msg);
+	if (ans.rv == CS_OK) {
+		ans.size = (uint32_t)outlen;
+		ans.data_len = c->req.out_len != 0 ? (uint32_t)outlen : 0;
+	} else {
+		peer_message(&c->req, &err, msg, sizeof(msg));
+		ans.msg_len = (uint32_t)strlen(msg);
+	}
+	cs_agent_wire_put_answer_header(&ans, hdr);
+	bad = write_all(c->fd, hdr, sizeof(hdr), deadline) != 0 ||
+	      (ans.msg_len && write_all(c->fd, (unsigned char *)msg, ans.msg_len, deadline) != 0) ||
+	      (ans.data_len && write_all(c->fd, out, ans.data_len, deadline) != 0);
+	OPENSSL_cleanse(out, sizeof(out)); /* a decrypted premaster secret */
+	c->close_after = bad;
+}
+
+static void *worker(void *arg)
+{
+	agent_srv *srv = arg;
+	uint64_t one = 1;
+
+	for (;;) {
+		agent_conn *c;
+
+		pthread_mutex_lock(&srv->qlock);
+		while (srv->qlen == 0 && !srv->quit)
+			pthread_cond_wait(&srv->qcond, &srv->qlock);
+		if (srv->qlen == 0) {
+			pthread_mutex_unlock(&srv->qlock);
+			return NULL;
+		}
+		c = srv->queue[srv->qhead];
+		srv->qhead = (srv->qhead + 1) % srv->qcap;
+		srv->qlen--;
+		pthread_mutex_unlock(&srv->qlock);
+
+		serve_request(srv, c);
+		pthread_mutex_lock(&srv->dlock);
+		c->next_done = srv->done;
+		srv->done = c;
+		pthread_mutex_unlock(&srv->dlock);
+		(void)write(srv->donefd, &one, sizeof(one));
+	}
+}
+
+/* ---- the listening socket ------------------------------------------------------ */
+
+/* systemd's socket activation (sd_listen_fds(3)): the first passed
+ * descriptor, when the variables are meant for this process. */
+static int activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid() ||
+	    strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;
+}
+
+static cs_rv open_listener(agent_srv *srv, const char *socket_path, bool *bound, cs_err *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = activated_socket();
+
+	*bound = false;
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+			return cs_err_set(err, CS_ERR_STORE, "the socket systemd passed: %s",
+					  strerror(errno));
+		srv->lfd = fd;
+		return CS_OK;
+	}
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return cs_err_set(err, CS_ERR_USAGE, "%s: socket path too long", socket_path);
+	strcpy(sa.sun_path, socket_path);
+	unlink(socket_path);
+	srv->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (srv->lfd < 0 || bind(srv->lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(socket_path, 0666) != 0 || listen(srv->lfd, 512) != 0)
+		return cs_err_set(err, CS_ERR_STORE, "%s: cannot listen: %s", socket_path,
+				  strerror(errno));
+	*bound = true;
 	return CS_OK;
 }
 
-cs_rv cs_agent_sign(const char *socket_path, const char *store_dir, const char *sha1,
-		    const cs_sign_mech *mech, const unsigned char *in, size_t inlen,
-		    unsigned char *out, size_t *outlen, cs_err *err)
+/*
+ * Once the token and the socket are open, the agent needs no capability:
+ * it reads files its own uid owns.  Dropping them all means a bug in the
+ * agent cannot override file permissions, change owners or load modules.
+ * Only when the store is ours: reading another user's store as root needs
+ * CAP_DAC_OVERRIDE at every SQLite or SoftHSM2 file open.
+ */
+static void drop_capabilities(const char *dir)
 {
-	agent_req req;
-	cs_rv rv = fill(&req, OP_SIGN, store_dir, sha1, err);
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	struct stat st;
 
-	if (rv != CS_OK)
-		return rv;
-	req.alg = mech->alg;
-	req.md = mech->md;
-	req.mgf1_md = mech->mgf1_md;
-	req.salt_len = mech->salt_len;
-	req.inlen = (uint32_t)inlen;
-	return call(socket_path, &req, in, NULL, out, outlen, err);
+	if (stat(dir, &st) != 0 || st.st_uid != geteuid())
+		return;
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+			break;
+	memset(d, 0, sizeof(d));
+	(void)syscall(SYS_capset, &h, d);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-cs_rv cs_agent_decrypt(const char *socket_path, const char *store_dir, const char *sha1,
-		       const cs_decrypt_mech *mech, const unsigned char *in, size_t inlen,
-		       unsigned char *out, size_t *outlen, cs_err *err)
-{
-	agent_req req;
-	cs_rv rv = fill(&req, OP_DECRYPT, store_dir, sha1, err);
+/* ---- the loop ---------------------------------------------------------------------- */
 
-	if (rv != CS_OK)
-		return rv;
-	req.alg = mech->alg;
-	req.md = mech->md;
-	req.mgf1_md = mech->mgf1_md;
-	req.inlen = (uint32_t)inlen;
-	req.label_len = (uint32_t)mech->label_len;
-	return call(socket_path, &req, in, mech->label, out, outlen, err);
+/* epoll data for the two descriptors that are not connections */
+static char listener_tag, done_tag;
+
+void cs_agent_limits_default(cs_agent_limits *lim)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	lim->workers = cpus < 1 ? 2 : cpus > 8 ? 16 : (unsigned)(2 * cpus);
+	lim->max_connections = 4096;
+	lim->max_per_uid = 256;
+	lim->request_seconds = 5;
+}
+
+static int listen_on(agent_srv *srv)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listener_tag};
+
+	return epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &ev);
+}
+
+static void event_loop(agent_srv *srv, volatile sig_atomic_t *stop)
+{
+	struct epoll_event evs[64];
+	int64_t paused_until = 0;
+
+	while (!*stop) {
+		int timeout = expire_overdue(srv), n;
+
+		if (paused_until != 0) {
+			int64_t left = paused_until - now_ms();
+
+			if (left <= 0) {
+				(void)listen_on(srv);
+				paused_until = 0;
+			} else if (left < timeout) {
+				timeout = (int)left;
+			}
+		}
+		n = epoll_wait(srv->epfd, evs, 64, timeout);
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p == &done_tag) {
+				take_done(srv);
+			} else if (p != &listener_tag) {
+				conn_readable(srv, p);
+			} else if (!accept_pending(srv)) {
+				/* Out of descriptors: stop accepting for a moment
+				 * instead of spinning on a listener that stays ready. */
+				(void)epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->lfd, NULL);
+				paused_until = now_ms() + 200;
+				fprintf(stderr, "certstore-agent: out of file descriptors with %u "
+					"connections; accepting again in 200 ms\n", srv->nconns);
+			}
+		}
+	}
+}
+
+static cs_rv setup_loop(agent_srv *srv, cs_err *err)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &done_tag};
+
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	srv->qcap = srv->lim.max_connections + 1;
+	srv->queue = calloc(srv->qcap, sizeof(*srv->queue));
+	if (srv->epfd < 0 || srv->donefd < 0 || srv->queue == NULL ||
+	    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->donefd, &ev) != 0 || listen_on(srv) != 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot set up the event loop: %s",
+				  strerror(errno));
+	return CS_OK;
+}
+
+static cs_rv start_workers(agent_srv *srv, pthread_t *th, unsigned *started, cs_err *err)
+{
+	for (*started = 0; *started < srv->lim.workers; (*started)++)
+		if (pthread_create(&th[*started], NULL, worker, srv) != 0)
+			return cs_err_set(err, CS_ERR_INTERNAL, "cannot start worker threads");
+	return CS_OK;
+}
+
+static void stop_workers(agent_srv *srv, pthread_t *th, unsigned started)
+{
+	pthread_mutex_lock(&srv->qlock);
+	srv->quit = true;
+	pthread_cond_broadcast(&srv->qcond);
+	pthread_mutex_unlock(&srv->qlock);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+cs_rv cs_agent_serve(const char *store_dir, const char *socket_path, const cs_agent_limits *lim,
+		     volatile sig_atomic_t *stop, cs_err *err)
+{
+	agent_srv srv = {.lfd = -1, .epfd = -1, .donefd = -1};
+	pthread_t *th = NULL;
+	unsigned started = 0;
+	bool bound = false;
+	cs_rv rv;
+
+	if (lim != NULL)
+		srv.lim = *lim;
+	else
+		cs_agent_limits_default(&srv.lim);
+	if (srv.lim.workers == 0 || srv.lim.max_connections == 0 || srv.lim.max_per_uid == 0 ||
+	    srv.lim.request_seconds <= 0)
+		return cs_err_set(err, CS_ERR_USAGE, "agent limits must be positive");
+	if (realpath(store_dir, srv.dir) == NULL)
+		return cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir, strerror(errno));
+	srv.trace = getenv("CERTSTORE_AGENT_TRACE") != NULL;
+	pthread_mutex_init(&srv.qlock, NULL);
+	pthread_cond_init(&srv.qcond, NULL);
+	pthread_mutex_init(&srv.dlock, NULL);
+	rv = cs_agent_grants_open(srv.dir, &srv.grants, err);
+	if (rv == CS_OK)
+		rv = cs_token_open_store(srv.dir, &srv.tok, err);
+	if (rv == CS_OK)
+		rv = open_listener(&srv, socket_path, &bound, err);
+	if (rv == CS_OK)
+		rv = setup_loop(&srv, err);
+	if (rv == CS_OK && (th = calloc(srv.lim.workers, sizeof(*th))) == NULL)
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	if (rv == CS_OK)
+		rv = start_workers(&srv, th, &started, err);
+	if (rv == CS_OK) {
+		drop_capabilities(srv.dir);
+		event_loop(&srv, stop);
+	}
+	stop_workers(&srv, th, started);
+	while (srv.conns != NULL)
+		conn_close(&srv, srv.conns);
+	if (bound)
+		unlink(socket_path);
+	if (srv.lfd >= 0)
+		close(srv.lfd);
+	if (srv.epfd >= 0)
+		close(srv.epfd);
+	if (srv.donefd >= 0)
+		close(srv.donefd);
+	free(th);
+	free(srv.queue);
+	free(srv.uids);
+	/* The token stays open: the process is about to exit, and SoftHSM2
+	 * crashes in some finalisation orders (keys.h). */
+	cs_agent_grants_close(srv.grants);
+	return rv;
 }

@@ -143,7 +143,7 @@ cs_rv cs_usage_conf_load(cs_store *store, const char *name, cs_usage_conf *out, 
 	return rv;
 }
 
-static cs_rv lookup_group(const char *group, gid_t *gid, cs_err *err)
+cs_rv cs_group_resolve(const char *group, gid_t *gid, cs_err *err)
 {
 	struct group gr, *found = NULL;
 	char buf[4096], *end = NULL;
@@ -179,7 +179,7 @@ cs_rv cs_usage_conf_apply_group(const cs_usage_conf *uc, const char *dir, cs_err
 
 	if (uc->group == NULL)
 		return CS_OK;
-	rv = lookup_group(uc->group, &gid, err);
+	rv = cs_group_resolve(uc->group, &gid, err);
 	if (rv != CS_OK)
 		return rv;
 	d = opendir(dir);

@@ -31,6 +31,13 @@ cs_rv cs_usage_conf_load(cs_store *store, const char *name, cs_usage_conf *out, 
 void cs_usage_conf_clear(cs_usage_conf *uc);
 
 /*
+ * A group as certstore.conf names it: a group name, or a number (a gid that
+ * has no name here).  The publisher and the agent both resolve it this way,
+ * so the group that can read a usage's files is the group the agent grants.
+ */
+cs_rv cs_group_resolve(const char *group, gid_t *gid, cs_err *err);
+
+/*
  * With uc->group set, gives dir and every file in it to that group, modes
  * 0750 and 0640 (nothing for others).  Without it, does nothing.
  */

@@ -50,7 +50,7 @@ static cs_rv run_agent(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return cs_agent_serve(ctx->store_dir != NULL ? ctx->store_dir : cs_store_default_dir(),
-			      args.socket, &stop_flag, err);
+			      args.socket, NULL, &stop_flag, err);
 }
 
 const cli_command cmd_agent = {
