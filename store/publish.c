@@ -37,15 +37,45 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/*
+ * Only the store's owner may change what is in parent: a group that could
+ * write there could swap NAME for a link of its own, and the next commit,
+ * running as root, would remove whatever that link points at.
+ */
+static cs_rv check_parent(const char *parent, cs_err *err)
+{
+	struct stat st;
+
+	if (lstat(parent, &st) != 0)
+		return cs_err_set(err, CS_ERR_STORE, "%s: %s", parent, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cs_err_set(err, CS_ERR_STORE, "%s: not a directory: refusing to publish there",
+				  parent);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return cs_err_set(err, CS_ERR_STORE,
+				  "%s: owned by uid %u, not by the store's owner: refusing to publish "
+				  "there", parent, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return cs_err_set(err, CS_ERR_STORE,
+				  "%s: writable by group or others (mode %04o): refusing to publish "
+				  "there (chmod go-w %s)", parent, (unsigned)(st.st_mode & 07777),
+				  parent);
+	return CS_OK;
+}
+
 cs_rv cs_pubdir_begin(const char *parent, const char *name, int dir_mode, cs_pubdir *out,
 		      cs_err *err)
 {
 	struct timespec ts;
+	cs_rv rv;
 
 	memset(out, 0, sizeof(*out));
 	if (mkdir(parent, 0711) != 0 && errno != EEXIST)
 		return cs_err_set(err, CS_ERR_STORE, "%s: cannot create: %s", parent,
 				  strerror(errno));
+	rv = check_parent(parent, err);
+	if (rv != CS_OK)
+		return rv;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	out->parent = strdup(parent);
 	out->name = strdup(name);
@@ -79,7 +109,22 @@ cs_rv cs_pubdir_write(cs_pubdir *pd, const char *file, const void *data, size_t 
 	return rv;
 }
 
-/* The generation NAME points at now (absolute), or NULL. */
+/* Is entry (a name in parent) one of NAME's generation directories, and a
+ * real directory rather than a link to somewhere else? */
+static bool is_generation(const char *parent, const char *name, const char *entry)
+{
+	char prefix[300], path[4400];
+	struct stat st;
+
+	snprintf(prefix, sizeof(prefix), ".%s.gen-", name);
+	if (strncmp(entry, prefix, strlen(prefix)) != 0 || strchr(entry, '/') != NULL)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", parent, entry);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The generation NAME points at now (absolute), or NULL when NAME is not a
+ * link to one of its own generations: nothing else is ever removed. */
 static char *current_target(const char *parent, const char *name)
 {
 	char link[4096], *path = NULL, *out = NULL;
@@ -92,7 +137,7 @@ static char *current_target(const char *parent, const char *name)
 	if (n <= 0)
 		return NULL;
 	link[n] = '\0';
-	if (asprintf(&out, "%s/%s", parent, link) < 0)
+	if (!is_generation(parent, name, link) || asprintf(&out, "%s/%s", parent, link) < 0)
 		return NULL;
 	return out;
 }
@@ -140,8 +185,16 @@ void cs_pubdir_abort(cs_pubdir *pd)
 
 cs_rv cs_pubdir_remove(const char *parent, const char *name, cs_err *err)
 {
-	char *old = current_target(parent, name), *final = NULL;
+	char *old = NULL, *final = NULL;
+	struct stat st;
+	cs_rv rv;
 
+	if (lstat(parent, &st) != 0 && errno == ENOENT)
+		return CS_OK; /* nothing was ever published */
+	rv = check_parent(parent, err);
+	if (rv != CS_OK)
+		return rv;
+	old = current_target(parent, name);
 	if (asprintf(&final, "%s/%s", parent, name) < 0) {
 		free(old);
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
@@ -191,7 +244,13 @@ size_t cs_pubdir_sweep(const char *parent)
 	char path[4096];
 	size_t removed = 0;
 
+	if (d != NULL && check_parent(parent, NULL) != CS_OK) {
+		closedir(d);
+		return 0;
+	}
 	while (d != NULL && (e = readdir(d)) != NULL) {
+		struct stat st;
+
 		if (e->d_name[0] != '.' || strcmp(e->d_name, ".") == 0 ||
 		    strcmp(e->d_name, "..") == 0)
 			continue;
@@ -200,6 +259,11 @@ size_t cs_pubdir_sweep(const char *parent)
 		if (strstr(e->d_name, ".gen-") != NULL && is_linked(parent, e->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", parent, e->d_name);
+		/* a generation is a directory, a half-made link a link: anything
+		 * else under those names was not made here and stays */
+		if (lstat(path, &st) != 0 ||
+		    (strstr(e->d_name, ".gen-") != NULL ? !S_ISDIR(st.st_mode) : !S_ISLNK(st.st_mode)))
+			continue;
 		cs_remove_tree(path);
 		removed++;
 	}

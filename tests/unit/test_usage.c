@@ -365,6 +365,181 @@ static void test_agent_previous_certificate_grace(void **state)
 	tu_rmdir(dir);
 }
 
+/* authorize_msg: as authorize_at, keeping the message. */
+static cs_rv authorize_msg(cs_store *s, const char *sha1, int64_t when, cs_err *err)
+{
+	char now[32];
+	cs_rv rv;
+
+	snprintf(now, sizeof(now), "%lld", (long long)when);
+	setenv("CERTSTORE_NOW", now, 1);
+	rv = cs_agent_authorize(s, sha1, 33, 33, err);
+	unsetenv("CERTSTORE_NOW");
+	return rv;
+}
+
+static void test_agent_grace_covers_a_renewal_that_archived_the_certificate(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_cert *b = put(s, leaf2.x509, CS_STORE_MY, true);
+	int64_t t = (int64_t)time(NULL);
+	bool moved = false;
+	cs_err err = {0};
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = 60\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(cs_renewal_record(s, b, a->sha1, &moved, NULL), CS_OK);
+	assert_true(moved);
+	/* the renewal archived a: the grace must still find it */
+	assert_int_equal(authorize_msg(s, a->sha1, t + 5, &err), CS_OK);
+	assert_int_equal(authorize_msg(s, a->sha1, t + 120, &err), CS_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "usage Web's previous certificate"));
+	assert_non_null(strstr(err.msg, "previous-grace ended at"));
+	cs_cert_free(b);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_agent_grace_zero_grants_nothing_even_in_the_same_second(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_cert *b = put(s, leaf2.x509, CS_STORE_MY, true);
+	cs_usage u = {0};
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = 0\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(cs_usage_assign(s, "Web", b, false, NULL), CS_OK);
+	assert_int_equal(cs_usage_get(s, "Web", &u, NULL), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, u.assigned_at), CS_ERR_REFUSED);
+	assert_int_equal(authorize_at(s, b->sha1, u.assigned_at), CS_OK);
+	cs_usage_clear(&u);
+	cs_cert_free(b);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_agent_grace_not_extended_by_a_clock_set_back(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_cert *b = put(s, leaf2.x509, CS_STORE_MY, true);
+	cs_usage u = {0};
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = www-data\nprevious-grace = 300\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(cs_usage_assign(s, "Web", b, false, NULL), CS_OK);
+	assert_int_equal(cs_usage_get(s, "Web", &u, NULL), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, u.assigned_at + 299), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, u.assigned_at + 300), CS_ERR_REFUSED);
+	assert_int_equal(authorize_at(s, a->sha1, u.assigned_at - 100), CS_ERR_REFUSED);
+	cs_usage_clear(&u);
+	cs_cert_free(b);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_agent_refuses_a_certificate_in_disallowed(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_cert *d;
+	cs_err err = {0};
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = www-data\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, time(NULL)), CS_OK);
+	d = put(s, leaf.x509, CS_STORE_DISALLOWED, false);
+	assert_int_equal(authorize_msg(s, a->sha1, time(NULL), &err), CS_ERR_REFUSED);
+	assert_non_null(strstr(err.msg, "Disallowed"));
+	/* root too: distrust is not a permission */
+	assert_int_equal(cs_agent_authorize(s, a->sha1, 0, 0, NULL), CS_ERR_REFUSED);
+	cs_cert_free(d);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_agent_resolves_a_numeric_group_as_the_publisher_does(void **state)
+{
+	char *dir;
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+
+	(void)state;
+	write_conf(s, "[usage.Web]\ngroup = 33\n");
+	assert_int_equal(cs_usage_assign(s, "Web", a, false, NULL), CS_OK);
+	assert_int_equal(authorize_at(s, a->sha1, time(NULL)), CS_OK);
+	assert_int_equal(cs_agent_authorize(s, a->sha1, 65534, 65534, NULL), CS_ERR_REFUSED);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_assign_refuses_a_group_writable_usages_dir(void **state)
+{
+	char *dir, path[1024];
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	cs_err err = {0};
+
+	(void)state;
+	assert_int_equal(cs_usage_assign(s, "Default", a, false, NULL), CS_OK);
+	snprintf(path, sizeof(path), "%s/usages", cs_store_dir(s));
+	assert_int_equal(chmod(path, 0775), 0);
+	assert_int_equal(cs_usage_assign(s, "Default", a, false, &err), CS_ERR_STORE);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_int_equal(chmod(path, 0711), 0);
+	assert_int_equal(cs_usage_assign(s, "Default", a, false, NULL), CS_OK);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+/* A usage swapped for a link to a tree elsewhere: the next assign replaces
+ * the link and leaves that tree alone. */
+static void test_assign_never_removes_what_a_swapped_link_points_at(void **state)
+{
+	char *dir, victim[1024], file[1100], link[1024];
+	cs_store *s = store_with_root(&dir);
+	cs_cert *a = put(s, leaf.x509, CS_STORE_MY, true);
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(cs_usage_assign(s, "Default", a, false, NULL), CS_OK);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	assert_int_equal(mkdir(victim, 0700), 0);
+	snprintf(file, sizeof(file), "%s/precious", victim);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(link, sizeof(link), "%s/usages/Default", cs_store_dir(s));
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(cs_usage_assign(s, "Default", a, false, NULL), CS_OK);
+	assert_int_equal(access(file, F_OK), 0);
+	/* and one pointing at a relative sibling that is not a generation */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink("../victim", link), 0);
+	assert_int_equal(cs_usage_unassign(s, "Default", NULL), CS_OK);
+	assert_int_equal(access(file, F_OK), 0);
+	cs_cert_free(a);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +553,13 @@ int main(void)
 		cmocka_unit_test(test_check_repairs_missing_and_stale_publications),
 		cmocka_unit_test(test_roots_published_as_bundle_and_hashed_dir),
 		cmocka_unit_test(test_agent_previous_certificate_grace),
+		cmocka_unit_test(test_assign_refuses_a_group_writable_usages_dir),
+		cmocka_unit_test(test_assign_never_removes_what_a_swapped_link_points_at),
+		cmocka_unit_test(test_agent_grace_covers_a_renewal_that_archived_the_certificate),
+		cmocka_unit_test(test_agent_grace_zero_grants_nothing_even_in_the_same_second),
+		cmocka_unit_test(test_agent_grace_not_extended_by_a_clock_set_back),
+		cmocka_unit_test(test_agent_refuses_a_certificate_in_disallowed),
+		cmocka_unit_test(test_agent_resolves_a_numeric_group_as_the_publisher_does),
 	};
 
 	return cmocka_run_group_tests_name("usage", tests, setup, teardown);
