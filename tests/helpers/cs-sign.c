@@ -3,7 +3,7 @@
  * a TLS server does (OSSL_STORE load, then EVP_DigestSign), and verifies
  * every signature with the key's public half in the default provider.
  *
- *   cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] KEY
+ *   cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] [--flood SECONDS] KEY
  *
  * KEY is a PEM key reference file or a certstore: URI.  The provider is
  * loaded after default from $CERTSTORE_PROVIDER_DIR (or by openssl.cnf
@@ -11,6 +11,9 @@
  * signs (PKCS#11 sessions do not survive fork: the key layer must open its
  * own), then the parent again.  --threads: N threads sign at once.
  * --drop-to: setgid/setuid to USER after loading the key (a worker).
+ * --flood: sign for SECONDS (one thread; with --count, stop after COUNT
+ * attempts), counting failures instead of stopping at the first; prints
+ * "signed N failed M" and exits 1 when M > 0.
  * Prints "signed N" and exits 0, or prints OpenSSL's errors and exits 1.
  */
 #include <grp.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -46,6 +50,26 @@ static int sign_verify(void)
 	EVP_MD_CTX_free(s);
 	EVP_MD_CTX_free(v);
 	return ok;
+}
+
+/* --flood: signatures made and failed until the deadline. */
+static int flood(int seconds, int limit)
+{
+	time_t end = time(NULL) + seconds;
+	long done = 0, failed = 0;
+
+	while (time(NULL) < end && (limit <= 0 || done + failed < limit)) {
+		if (sign_verify()) {
+			done++;
+		} else {
+			failed++;
+			if (failed <= 3)
+				ERR_print_errors_fp(stderr);
+			ERR_clear_error();
+		}
+	}
+	printf("signed %ld failed %ld\n", done, failed);
+	return failed == 0 ? 0 : 1;
 }
 
 static int sign_n(void)
@@ -91,7 +115,7 @@ static int drop_to(const char *user)
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("CERTSTORE_PROVIDER_DIR"), *user = NULL;
-	int threads = 0, do_fork = 0, ok = 1, i, status;
+	int threads = 0, do_fork = 0, ok = 1, i, status, flood_seconds = 0, count_given = 0;
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	int len;
@@ -100,16 +124,19 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc - 1)
 			threads = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc - 1)
-			count = atoi(argv[++i]);
+			count = atoi(argv[++i]), count_given = 1;
 		else if (strcmp(argv[i], "--fork") == 0)
 			do_fork = 1;
 		else if (strcmp(argv[i], "--drop-to") == 0 && i + 1 < argc - 1)
 			user = argv[++i];
+		else if (strcmp(argv[i], "--flood") == 0 && i + 1 < argc - 1)
+			flood_seconds = atoi(argv[++i]);
 		else
 			break;
 	}
 	if (i != argc - 1) {
-		fprintf(stderr, "usage: cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] KEY\n");
+		fprintf(stderr, "usage: cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] "
+				"[--flood SECONDS] KEY\n");
 		return 2;
 	}
 	if (dir != NULL && *dir != '\0' && (!OSSL_PROVIDER_set_default_search_path(NULL, dir) ||
@@ -127,6 +154,8 @@ int main(int argc, char **argv)
 	if (pub == NULL || (user != NULL && !drop_to(user)))
 		goto fail;
 
+	if (flood_seconds > 0)
+		return flood(flood_seconds, count_given ? count : 0);
 	if (do_fork) {
 		pid_t pid;
 
