@@ -156,12 +156,13 @@ int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbar
 cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned char *in,
 		   size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
 {
+	const char *agent = key->sha1[0] != '\0' ? csp_agent(key->prov) : NULL;
 	cs_token *tok;
 	cs_rv rv;
 
-	if (key->prov->agent != NULL)
-		return cs_agent_sign(key->prov->agent, csp_store_dir(key->prov), key->sha1, mech, in,
-				     inlen, out, outlen, err);
+	if (agent != NULL)
+		return cs_agent_sign(agent, csp_store_dir(key->prov), key->sha1, mech, in, inlen, out,
+				     outlen, err);
 	rv = csp_token_get(key->prov, &tok, err);
 	if (rv == CS_OK)
 		rv = cs_key_sign(tok, key->uri, mech, in, inlen, out, outlen, err);
@@ -171,12 +172,13 @@ cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned 
 cs_rv csp_key_decrypt(const csp_key *key, const cs_decrypt_mech *mech, const unsigned char *in,
 		      size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
 {
+	const char *agent = key->sha1[0] != '\0' ? csp_agent(key->prov) : NULL;
 	cs_token *tok;
 	cs_rv rv;
 
-	if (key->prov->agent != NULL)
-		return cs_agent_decrypt(key->prov->agent, csp_store_dir(key->prov), key->sha1, mech,
-					in, inlen, out, outlen, err);
+	if (agent != NULL)
+		return cs_agent_decrypt(agent, csp_store_dir(key->prov), key->sha1, mech, in, inlen,
+					out, outlen, err);
 	rv = csp_token_get(key->prov, &tok, err);
 	if (rv == CS_OK)
 		rv = cs_key_decrypt(tok, key->uri, mech, in, inlen, out, outlen, err);

@@ -131,6 +131,28 @@ cs_rv csp_token_get(csp_ctx *ctx, cs_token **out, cs_err *err)
 	return rv;
 }
 
+const char *csp_agent(csp_ctx *ctx)
+{
+	cs_token_config *cfg = NULL;
+	const char *agent;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->agent == NULL && !ctx->agent_checked) {
+		/* once per store: the configuration is read on the first key
+		 * operation, never per signature */
+		if (cs_token_config_load(csp_store_dir(ctx), &cfg, NULL) == CS_OK &&
+		    cfg->agent != NULL) {
+			ctx->agent = cfg->agent;
+			cfg->agent = NULL;
+		}
+		cs_token_config_free(cfg);
+		ctx->agent_checked = true;
+	}
+	agent = ctx->agent;
+	pthread_mutex_unlock(&ctx->lock);
+	return agent;
+}
+
 void csp_store_release(csp_ctx *ctx)
 {
 	pthread_mutex_unlock(&ctx->lock);

@@ -48,6 +48,7 @@ typedef struct csp_ctx {
 	cs_store *store; /* opened on first use */
 	pid_t store_pid; /* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
+	bool agent_checked;	/* certstore.conf's [token] agent = was read */
 
 	/* Key references may name another store than this one: each such store
 	 * gets a context of its own (same handle, explicit store_dir), made on
@@ -125,6 +126,11 @@ void csp_uri_clear(csp_uri *uri);
  * errors with their context) and hand it to KEYMGMT's load as a csp_keyref,
  * valid during the object callback only: load makes its own copy.
  */
+/* The key agent this store's key operations go through: the provider's
+ * `agent` parameter, else certstore.conf's [token] agent =; NULL: the
+ * token is opened in this process. */
+const char *csp_agent(csp_ctx *ctx);
+
 typedef struct csp_key {
 	csp_ctx *prov;
 	int type; /* EVP_PKEY_RSA or EVP_PKEY_EC */

@@ -26,6 +26,7 @@ void cs_token_config_free(cs_token_config *cfg)
 	free(cfg->token_uri);
 	free(cfg->pin_file);
 	free(cfg->softhsm_conf);
+	free(cfg->agent);
 	free(cfg);
 }
 
@@ -52,7 +53,7 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 	CONF *conf = NULL;
 	cs_token_config *cfg = NULL;
 	char *path = NULL;
-	const char *module, *token, *pin, *shconf;
+	const char *module, *token, *pin, *shconf, *agent;
 
 	*out = NULL;
 	if (asprintf(&path, "%s/certstore.conf", store_dir) < 0) {
@@ -66,6 +67,7 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 	token = conf_get(conf, "token");
 	pin = conf_get(conf, "pin-file");
 	shconf = conf_get(conf, "softhsm-conf");
+	agent = conf_get(conf, "agent");
 	if (module == NULL || *module == '\0' || token == NULL || *token == '\0') {
 		rv = cs_err_set(err, CS_ERR_STORE, "%s: section [token] needs `module` and `token`",
 				path);
@@ -83,6 +85,8 @@ cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err 
 		goto oom;
 	if (shconf != NULL && *shconf != '\0' &&
 	    (cfg->softhsm_conf = resolve(store_dir, shconf)) == NULL)
+		goto oom;
+	if (agent != NULL && *agent != '\0' && (cfg->agent = resolve(store_dir, agent)) == NULL)
 		goto oom;
 	*out = cfg;
 	cfg = NULL;

@@ -63,6 +63,10 @@ extern "C" {
  *         module.  SoftHSM2 reads it once per initialisation, so one process
  *         can have tokens of only one softhsm-conf open at a time: opening a
  *         second one is CS_ERR_TOKEN.
+ * agent:  the socket of a key agent (`certstore agent`) that owns the
+ *         token: the provider then signs and decrypts for the store's
+ *         certificates through it instead of opening the token in every
+ *         process (SoftHSM2's file token is not safe across processes).
  * Relative paths are relative to the store directory.
  */
 typedef struct cs_token_config {
@@ -71,6 +75,7 @@ typedef struct cs_token_config {
 	char *token_uri;    /* never NULL */
 	char *pin_file;	    /* resolved path, NULL when none */
 	char *softhsm_conf; /* resolved path, NULL when none */
+	char *agent;	    /* `agent =`: the key agent's socket, NULL when none */
 } cs_token_config;
 
 /*

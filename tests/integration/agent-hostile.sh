@@ -109,6 +109,7 @@ tap_like "$OUT" "uid 65534 may not use the key of $SHA1" "nobody is refused, by 
 tap_unlike "$OUT" "pkcs11:" "the refusal carries no PKCS#11 URI"
 # A certificate whose key URI names nothing in the token: the agent's error
 # names the URI; the peer's names the certificate only.
+ORIG_URI=$(sqlite3 "$STORE/store.db" "SELECT key_uri FROM certs WHERE sha1 = '$SHA1' AND key_uri IS NOT NULL")
 sqlite3 "$STORE/store.db" "UPDATE certs SET key_uri = 'pkcs11:token=gone;serial=0123456789abcdef;id=%01' WHERE sha1 = '$SHA1'" ||
 	tap_bail "cannot point the key URI elsewhere"
 worker_sign
@@ -116,6 +117,19 @@ tap_ok "a key the token does not have: the worker's signature fails (exit $RC)" 
 tap_like "$OUT" "the key agent could not sign with the key of $SHA1" "the peer is told which certificate failed"
 tap_unlike "$OUT" "pkcs11:|0123456789abcdef|serial" "the peer is not told the token's serial or the key's URI"
 tap_like "$(cat "$TEST_TMP/agent.log")" "pkcs11:token=gone" "the agent's own log has the whole message"
+
+# --- the agent as the token's owner for every process ----------------------------------------
+# certstore.conf [token] agent = SOCK: a process with no agent in its
+# openssl.cnf (here root, through CERTSTORE_PROVIDER_DIR) signs through it.
+sqlite3 "$STORE/store.db" "UPDATE certs SET key_uri = '$ORIG_URI' WHERE sha1 = '$SHA1' AND key_uri IS NOT NULL"
+cp "$STORE/certstore.conf" "$TEST_TMP/certstore.conf.orig"
+sed -i "/^\[token\]/a agent = $SOCK" "$STORE/certstore.conf"
+before=$(grep -c "uid 0 gid 0 sign $SHA1: ok" "$TEST_TMP/agent.log")
+OUT=$(CERTSTORE_DIR=$STORE CERTSTORE_PROVIDER_DIR=$PROVIDER_DIR timeout 60 "$CS_SIGN" --count 3 "$KEYREF" 2>&1)
+tap_is "$OUT" "signed 3" "with [token] agent = in certstore.conf, a process signs without opening the token"
+after=$(grep -c "uid 0 gid 0 sign $SHA1: ok" "$TEST_TMP/agent.log")
+tap_is "$((after - before))" 3 "its three signatures went through the agent"
+cp "$TEST_TMP/certstore.conf.orig" "$STORE/certstore.conf"
 
 # --- an agent that never answers --------------------------------------------------------------
 SILENT=$TEST_TMP/run/silent.sock
