@@ -28,6 +28,15 @@ bind_key web "$PKI/leaf.key" || tap_bail "cannot put the key in the token"
 SHA1=$(pki_sha1 "$PKI/leaf.crt")
 KEYREF=$TEST_TMP/key.pem
 cs export web --format keyref -o "$KEYREF" || tap_bail "cannot export the key reference"
+# An RSA certificate and key too: protocol 1's overflow crashed in C_Decrypt.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TEST_TMP/rsa.key" -out "$TEST_TMP/rsa.crt" \
+	-subj /CN=rsa.test -days 30 2>/dev/null &&
+	echo "rsa $$" >"$TEST_TMP/rsa.pass" &&
+	openssl pkcs12 -export -in "$TEST_TMP/rsa.crt" -inkey "$TEST_TMP/rsa.key" -name rsa \
+		-passout "file:$TEST_TMP/rsa.pass" -out "$TEST_TMP/rsa.pfx" &&
+	cs import "$TEST_TMP/rsa.pfx" --password-file "$TEST_TMP/rsa.pass" >/dev/null ||
+	tap_bail "cannot import the RSA key"
+RSA_SHA1=$(pki_sha1 "$TEST_TMP/rsa.crt")
 printf '\n[usage.Default]\ngroup = www-data\n' >>"$STORE/certstore.conf"
 cs assign web --usage Default >/dev/null || tap_bail "cannot assign Default"
 
@@ -59,12 +68,13 @@ worker_sign 2
 tap_is "$RC:$OUT" "0:signed 2" "www-data signs through the agent"
 
 # --- malformed requests ------------------------------------------------------------------
-OUT=$(peer v1-overflow "$SOCK" "$STORE_REAL" "$SHA1")
-tap_ok "a protocol-1 request with inlen 0xFFFFFFFF and label_len 1: the agent lives ($OUT)" \
-	alive_after "$OUT"
+OUT=$(peer v1-overflow "$SOCK" "$STORE_REAL" "$RSA_SHA1")
+tap_like "$OUT" "^answered [0-9]+ bytes$" \
+	"a protocol-1 RSA decryption with inlen 0xFFFFFFFF and label_len 1 is refused at once, not run"
+tap_ok "the agent lives" alive
 worker_sign
 tap_is "$RC:$OUT" "0:signed 1" "after it, www-data still signs"
-OUT=$(peer --as-nobody v2-overflow "$SOCK" "$STORE_REAL" "$SHA1")
+OUT=$(peer v2-overflow "$SOCK" "$STORE_REAL" "$RSA_SHA1")
 tap_like "$OUT" "rv 5: input length 4294967295 out of range" \
 	"the same lengths in protocol 2 are refused, naming the field"
 tap_ok "the agent lives" alive
