@@ -37,12 +37,16 @@ static CK_RV x_SetPIN(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR a, CK_ULONG b, CK_UTF
 	});
 }
 
+static CK_RV get_function_list(CK_FUNCTION_LIST_PTR_PTR list);
+
 static CK_FUNCTION_LIST function_list = {
 	.version = {CRYPTOKI_VERSION_MAJOR, CRYPTOKI_VERSION_MINOR},
 	.C_Initialize = C_Initialize,
 	.C_Finalize = C_Finalize,
 	.C_GetInfo = C_GetInfo,
-	.C_GetFunctionList = C_GetFunctionList,
+	/* not C_GetFunctionList: libp11-kit (linked in through libcertstore)
+	 * exports one too, and the reference would bind to the proxy's */
+	.C_GetFunctionList = get_function_list,
 	.C_GetSlotList = C_GetSlotList,
 	.C_GetSlotInfo = C_GetSlotInfo,
 	.C_GetTokenInfo = C_GetTokenInfo,
@@ -109,10 +113,15 @@ static CK_FUNCTION_LIST function_list = {
 	.C_WaitForSlotEvent = C_WaitForSlotEvent,
 };
 
-CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+static CK_RV get_function_list(CK_FUNCTION_LIST_PTR_PTR list)
 {
 	if (list == NULL)
 		return CKR_ARGUMENTS_BAD;
 	*list = &function_list;
 	return CKR_OK;
+}
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+	return get_function_list(list);
 }
