@@ -15,7 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -184,6 +192,54 @@ static void test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD(v
 	/* nothing of the refusals stayed: a plain initialisation works */
 	assert_int_equal(f->C_Initialize(NULL), CKR_OK);
 	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+}
+
+/* What some container seccomp profiles do: process_vm_readv is EPERM. */
+static int deny_process_vm_readv(void)
+{
+	struct sock_filter filter[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* The same answers where the module cannot use process_vm_readv to check
+ * the pointer (in a child, which keeps the filter to itself). */
+static void test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv(void **state)
+{
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
+		char c;
+		struct iovec l = {&c, 1}, r = {reserved, 1};
+
+		if (deny_process_vm_readv() != 0)
+			_exit(10);
+		if (process_vm_readv(getpid(), &l, 1, &r, 1, 0) != -1 || errno != EPERM)
+			_exit(11); /* the filter did not take */
+		args.pReserved = (void *)1;
+		if (f->C_Initialize(&args) != CKR_ARGUMENTS_BAD)
+			_exit(12);
+		args.pReserved = reserved;
+		if (f->C_Initialize(&args) != CKR_OK)
+			_exit(13);
+		_exit(f->C_Finalize(NULL) == CKR_OK ? 0 : 14);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* p11-kit's x-init-reserved convention keeps working. */
@@ -790,6 +846,7 @@ int main(void)
 #define BARE(name) cmocka_unit_test(name)
 	const struct CMUnitTest tests[] = {
 	    BARE(test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD),
+	    BARE(test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv),
 	    BARE(test_5_4_C_Initialize_p11kit_store_option_is_accepted),
 	    BARE(test_5_4_C_Initialize_some_mutex_functions_is_ARGUMENTS_BAD),
 	    BARE(test_5_4_C_Initialize_twice_is_ALREADY_INITIALIZED),
