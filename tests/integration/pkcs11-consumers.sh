@@ -166,6 +166,8 @@ anchors() {
 if [ -n "$REG" ]; then
 	want=$(cs list Root --json | count_listed)
 	tap_is "$(anchors)" "$want" "trust list --filter=ca-anchors shows every Root certificate"
+	tap_is "$(CERTSTORE_DIR=$TEST_TMP/nowhere anchors)" "$want" \
+		"the store named by x-init-reserved in the .module file is read (p11-kit passes it as pReserved)"
 	trust anchor --store "$PKI/extra.crt" >"$TEST_TMP/anchor.out" 2>&1
 	# Debian's trust also runs extract-compat, which it does not ship: ignore
 	# that exit status and check the store.
