@@ -180,8 +180,8 @@ static void test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD(v
 	args.pReserved = "verbose=yes";
 	assert_int_equal(f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
 	/* a string that runs into an unmapped page without its NUL */
-	page = mmap(NULL, (size_t)psz * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
+	page =
+	    mmap(NULL, (size_t)psz * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(page != MAP_FAILED);
 	assert_int_equal(munmap(page + psz, (size_t)psz), 0);
 	memset(page, 'x', (size_t)psz);
@@ -305,62 +305,118 @@ static CK_RV call_each(int i, CK_SESSION_HANDLE h)
 	CK_ULONG n = 0;
 
 	switch (i) {
-	case 0: return f->C_GetSessionInfo(h, NULL);
-	case 1: return f->C_GetOperationState(h, NULL, &n);
-	case 2: return f->C_SetOperationState(h, NULL, 0, 0, 0);
-	case 3: return f->C_Login(h, CKU_USER, NULL, 0);
-	case 4: return f->C_Logout(h);
-	case 5: return f->C_CreateObject(h, NULL, 0, NULL);
-	case 6: return f->C_CopyObject(h, 1, NULL, 0, NULL);
-	case 7: return f->C_DestroyObject(h, 1);
-	case 8: return f->C_GetObjectSize(h, 1, NULL);
-	case 9: return f->C_GetAttributeValue(h, 1, NULL, 0);
-	case 10: return f->C_SetAttributeValue(h, 1, NULL, 0);
-	case 11: return f->C_FindObjectsInit(h, NULL, 0);
-	case 12: return f->C_FindObjects(h, NULL, 0, NULL);
-	case 13: return f->C_FindObjectsFinal(h);
-	case 14: return f->C_EncryptInit(h, &m, 1);
-	case 15: return f->C_Encrypt(h, NULL, 0, NULL, NULL);
-	case 16: return f->C_EncryptUpdate(h, NULL, 0, NULL, NULL);
-	case 17: return f->C_EncryptFinal(h, NULL, NULL);
-	case 18: return f->C_DecryptInit(h, &m, 1);
-	case 19: return f->C_Decrypt(h, NULL, 0, NULL, NULL);
-	case 20: return f->C_DecryptUpdate(h, NULL, 0, NULL, NULL);
-	case 21: return f->C_DecryptFinal(h, NULL, NULL);
-	case 22: return f->C_DigestInit(h, &m);
-	case 23: return f->C_Digest(h, NULL, 0, NULL, NULL);
-	case 24: return f->C_DigestUpdate(h, NULL, 0);
-	case 25: return f->C_DigestKey(h, 1);
-	case 26: return f->C_DigestFinal(h, NULL, NULL);
-	case 27: return f->C_SignInit(h, &m, 1);
-	case 28: return f->C_Sign(h, NULL, 0, NULL, NULL);
-	case 29: return f->C_SignUpdate(h, NULL, 0);
-	case 30: return f->C_SignFinal(h, NULL, NULL);
-	case 31: return f->C_SignRecoverInit(h, &m, 1);
-	case 32: return f->C_SignRecover(h, NULL, 0, NULL, NULL);
-	case 33: return f->C_VerifyInit(h, &m, 1);
-	case 34: return f->C_Verify(h, NULL, 0, NULL, 0);
-	case 35: return f->C_VerifyUpdate(h, NULL, 0);
-	case 36: return f->C_VerifyFinal(h, NULL, 0);
-	case 37: return f->C_VerifyRecoverInit(h, &m, 1);
-	case 38: return f->C_VerifyRecover(h, NULL, 0, NULL, NULL);
-	case 39: return f->C_DigestEncryptUpdate(h, NULL, 0, NULL, NULL);
-	case 40: return f->C_DecryptDigestUpdate(h, NULL, 0, NULL, NULL);
-	case 41: return f->C_SignEncryptUpdate(h, NULL, 0, NULL, NULL);
-	case 42: return f->C_DecryptVerifyUpdate(h, NULL, 0, NULL, NULL);
-	case 43: return f->C_GenerateKey(h, &m, NULL, 0, NULL);
-	case 44: return f->C_GenerateKeyPair(h, &m, NULL, 0, NULL, 0, NULL, NULL);
-	case 45: return f->C_WrapKey(h, &m, 1, 1, NULL, NULL);
-	case 46: return f->C_UnwrapKey(h, &m, 1, NULL, 0, NULL, 0, NULL);
-	case 47: return f->C_DeriveKey(h, &m, 1, NULL, 0, NULL);
-	case 48: return f->C_SeedRandom(h, NULL, 0);
-	case 49: return f->C_GenerateRandom(h, NULL, 0);
-	case 50: return f->C_GetFunctionStatus(h);
-	case 51: return f->C_CancelFunction(h);
-	case 52: return f->C_InitPIN(h, NULL, 0);
-	case 53: return f->C_SetPIN(h, NULL, 0, NULL, 0);
-	case 54: return f->C_CloseSession(h);
-	default: return (CK_RV)-1;
+	case 0:
+		return f->C_GetSessionInfo(h, NULL);
+	case 1:
+		return f->C_GetOperationState(h, NULL, &n);
+	case 2:
+		return f->C_SetOperationState(h, NULL, 0, 0, 0);
+	case 3:
+		return f->C_Login(h, CKU_USER, NULL, 0);
+	case 4:
+		return f->C_Logout(h);
+	case 5:
+		return f->C_CreateObject(h, NULL, 0, NULL);
+	case 6:
+		return f->C_CopyObject(h, 1, NULL, 0, NULL);
+	case 7:
+		return f->C_DestroyObject(h, 1);
+	case 8:
+		return f->C_GetObjectSize(h, 1, NULL);
+	case 9:
+		return f->C_GetAttributeValue(h, 1, NULL, 0);
+	case 10:
+		return f->C_SetAttributeValue(h, 1, NULL, 0);
+	case 11:
+		return f->C_FindObjectsInit(h, NULL, 0);
+	case 12:
+		return f->C_FindObjects(h, NULL, 0, NULL);
+	case 13:
+		return f->C_FindObjectsFinal(h);
+	case 14:
+		return f->C_EncryptInit(h, &m, 1);
+	case 15:
+		return f->C_Encrypt(h, NULL, 0, NULL, NULL);
+	case 16:
+		return f->C_EncryptUpdate(h, NULL, 0, NULL, NULL);
+	case 17:
+		return f->C_EncryptFinal(h, NULL, NULL);
+	case 18:
+		return f->C_DecryptInit(h, &m, 1);
+	case 19:
+		return f->C_Decrypt(h, NULL, 0, NULL, NULL);
+	case 20:
+		return f->C_DecryptUpdate(h, NULL, 0, NULL, NULL);
+	case 21:
+		return f->C_DecryptFinal(h, NULL, NULL);
+	case 22:
+		return f->C_DigestInit(h, &m);
+	case 23:
+		return f->C_Digest(h, NULL, 0, NULL, NULL);
+	case 24:
+		return f->C_DigestUpdate(h, NULL, 0);
+	case 25:
+		return f->C_DigestKey(h, 1);
+	case 26:
+		return f->C_DigestFinal(h, NULL, NULL);
+	case 27:
+		return f->C_SignInit(h, &m, 1);
+	case 28:
+		return f->C_Sign(h, NULL, 0, NULL, NULL);
+	case 29:
+		return f->C_SignUpdate(h, NULL, 0);
+	case 30:
+		return f->C_SignFinal(h, NULL, NULL);
+	case 31:
+		return f->C_SignRecoverInit(h, &m, 1);
+	case 32:
+		return f->C_SignRecover(h, NULL, 0, NULL, NULL);
+	case 33:
+		return f->C_VerifyInit(h, &m, 1);
+	case 34:
+		return f->C_Verify(h, NULL, 0, NULL, 0);
+	case 35:
+		return f->C_VerifyUpdate(h, NULL, 0);
+	case 36:
+		return f->C_VerifyFinal(h, NULL, 0);
+	case 37:
+		return f->C_VerifyRecoverInit(h, &m, 1);
+	case 38:
+		return f->C_VerifyRecover(h, NULL, 0, NULL, NULL);
+	case 39:
+		return f->C_DigestEncryptUpdate(h, NULL, 0, NULL, NULL);
+	case 40:
+		return f->C_DecryptDigestUpdate(h, NULL, 0, NULL, NULL);
+	case 41:
+		return f->C_SignEncryptUpdate(h, NULL, 0, NULL, NULL);
+	case 42:
+		return f->C_DecryptVerifyUpdate(h, NULL, 0, NULL, NULL);
+	case 43:
+		return f->C_GenerateKey(h, &m, NULL, 0, NULL);
+	case 44:
+		return f->C_GenerateKeyPair(h, &m, NULL, 0, NULL, 0, NULL, NULL);
+	case 45:
+		return f->C_WrapKey(h, &m, 1, 1, NULL, NULL);
+	case 46:
+		return f->C_UnwrapKey(h, &m, 1, NULL, 0, NULL, 0, NULL);
+	case 47:
+		return f->C_DeriveKey(h, &m, 1, NULL, 0, NULL);
+	case 48:
+		return f->C_SeedRandom(h, NULL, 0);
+	case 49:
+		return f->C_GenerateRandom(h, NULL, 0);
+	case 50:
+		return f->C_GetFunctionStatus(h);
+	case 51:
+		return f->C_CancelFunction(h);
+	case 52:
+		return f->C_InitPIN(h, NULL, 0);
+	case 53:
+		return f->C_SetPIN(h, NULL, 0, NULL, 0);
+	case 54:
+		return f->C_CloseSession(h);
+	default:
+		return (CK_RV)-1;
 	}
 }
 
@@ -381,8 +437,8 @@ static void test_5_4_every_function_before_C_Initialize_is_NOT_INITIALIZED(void 
 	assert_int_equal(f->C_InitToken(SLOT_MY, NULL, 0, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
-static void test_5_1_every_session_function_with_a_bad_handle_is_SESSION_HANDLE_INVALID(
-    void **state)
+static void
+test_5_1_every_session_function_with_a_bad_handle_is_SESSION_HANDLE_INVALID(void **state)
 {
 	CK_RV rv;
 
@@ -447,14 +503,14 @@ static void test_5_5_C_GetTokenInfo_flags_match_behaviour(void **state)
 	assert_true(ti.flags & CKF_LOGIN_REQUIRED);
 	assert_true(ti.flags & CKF_USER_PIN_INITIALIZED);
 	assert_true(ti.flags & CKF_WRITE_PROTECTED);
-	assert_int_equal(f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-					  &h),
-			 CKR_TOKEN_WRITE_PROTECTED);
+	assert_int_equal(
+	    f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
+	    CKR_TOKEN_WRITE_PROTECTED);
 	assert_int_equal(f->C_GetTokenInfo(SLOT_ROOT, &ti), CKR_OK);
 	assert_false(ti.flags & CKF_LOGIN_REQUIRED);
-	assert_int_equal(f->C_OpenSession(SLOT_ROOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-					  NULL, &h),
-			 (ti.flags & CKF_WRITE_PROTECTED) ? CKR_TOKEN_WRITE_PROTECTED : CKR_OK);
+	assert_int_equal(
+	    f->C_OpenSession(SLOT_ROOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
+	    (ti.flags & CKF_WRITE_PROTECTED) ? CKR_TOKEN_WRITE_PROTECTED : CKR_OK);
 }
 
 static void test_5_5_C_GetMechanismList_size_query_and_BUFFER_TOO_SMALL(void **state)
@@ -511,8 +567,7 @@ static void test_5_6_C_Login_wrong_PIN_is_PIN_INCORRECT(void **state)
 	assert_int_equal(si.state, CKS_RO_PUBLIC_SESSION);
 }
 
-static void test_5_6_C_Login_SO_with_a_read_only_session_is_SESSION_READ_ONLY_EXISTS(
-    void **state)
+static void test_5_6_C_Login_SO_with_a_read_only_session_is_SESSION_READ_ONLY_EXISTS(void **state)
 {
 	CK_SESSION_HANDLE h = open_ro(SLOT_MY);
 
@@ -570,8 +625,8 @@ static void test_5_6_C_Login_on_a_token_without_PIN_is_USER_PIN_NOT_INITIALIZED(
 	assert_int_equal(f->C_Logout(h), CKR_USER_NOT_LOGGED_IN);
 }
 
-static void test_5_6_C_Login_CONTEXT_SPECIFIC_without_operation_is_OPERATION_NOT_INITIALIZED(
-    void **state)
+static void
+test_5_6_C_Login_CONTEXT_SPECIFIC_without_operation_is_OPERATION_NOT_INITIALIZED(void **state)
 {
 	CK_SESSION_HANDLE h = open_ro(SLOT_MY);
 
@@ -580,8 +635,8 @@ static void test_5_6_C_Login_CONTEXT_SPECIFIC_without_operation_is_OPERATION_NOT
 			 CKR_OPERATION_NOT_INITIALIZED);
 }
 
-static void test_5_6_C_GetOperationState_without_operation_is_OPERATION_NOT_INITIALIZED(
-    void **state)
+static void
+test_5_6_C_GetOperationState_without_operation_is_OPERATION_NOT_INITIALIZED(void **state)
 {
 	CK_SESSION_HANDLE h = open_ro(SLOT_MY);
 	CK_ULONG n = 0;
@@ -815,8 +870,8 @@ static void test_5_11_C_Sign_after_C_SignUpdate_is_refused_and_ends_it(void **st
 
 /* ---- 5.15 random numbers, 5.16 parallel functions ---------------------------- */
 
-static void test_5_15_C_GenerateRandom_fills_and_C_SeedRandom_is_RANDOM_SEED_NOT_SUPPORTED(
-    void **state)
+static void
+test_5_15_C_GenerateRandom_fills_and_C_SeedRandom_is_RANDOM_SEED_NOT_SUPPORTED(void **state)
 {
 	CK_SESSION_HANDLE h = open_ro(SLOT_ROOT);
 	unsigned char a[32] = {0}, b[32] = {0}, zero[32] = {0};
