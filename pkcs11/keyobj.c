@@ -157,7 +157,6 @@ static CK_RV common_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 	switch (type) {
 	case CKA_TOKEN:
 		return p11_value_bool(v, true);
-	case CKA_PRIVATE: /* no login: see doc/pkcs11-module.md */
 	case CKA_MODIFIABLE:
 	case CKA_COPYABLE:
 	case CKA_DESTROYABLE:
@@ -207,6 +206,8 @@ static CK_RV public_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 	switch (type) {
 	case CKA_CLASS:
 		return p11_value_ulong(v, CKO_PUBLIC_KEY);
+	case CKA_PRIVATE:
+		return p11_value_bool(v, false);
 	case CKA_ENCRYPT:
 	case CKA_WRAP:
 		return p11_value_bool(v, type == CKA_ENCRYPT && kt == CKK_RSA);
@@ -225,6 +226,8 @@ static CK_RV private_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE t
 	switch (type) {
 	case CKA_CLASS:
 		return p11_value_ulong(v, CKO_PRIVATE_KEY);
+	case CKA_PRIVATE: /* seen and used after C_Login only (module.c) */
+		return p11_value_bool(v, true);
 	case CKA_SIGN:
 	case CKA_SENSITIVE:
 		return p11_value_bool(v, true);

@@ -50,6 +50,32 @@ static CK_RV token_get(void)
 	return CKR_OK;
 }
 
+CK_RV p11_keys_check_pin(const unsigned char *pin, size_t len)
+{
+	cs_token_config *cfg = NULL;
+	char *want = NULL;
+	cs_err err = {0};
+	CK_RV rv;
+
+	if (cs_token_config_load(p11_store_dirname(), &cfg, &err) != CS_OK ||
+	    cfg->pin_file == NULL) {
+		rv = CKR_USER_PIN_NOT_INITIALIZED;
+		goto out;
+	}
+	if (cs_pin_read(cfg, &want, &err) != CS_OK) {
+		(void)p11_ckr(err.rv, &err);
+		rv = CKR_DEVICE_ERROR;
+		goto out;
+	}
+	/* the length is not secret (the token reports the range anyway) */
+	rv = strlen(want) == len && CRYPTO_memcmp(want, pin, len) == 0 ? CKR_OK
+									: CKR_PIN_INCORRECT;
+out:
+	cs_pin_free(want);
+	cs_token_config_free(cfg);
+	return rv;
+}
+
 /* A store/keys.h failure in PKCS#11 words (the words go to the debug log). */
 static CK_RV key_ckr(cs_rv rv, const cs_err *err, bool decrypt)
 {
@@ -82,6 +108,7 @@ void p11_op_clear(p11_op *op)
 		OPENSSL_clear_free(op->data, op->data_len);
 	if (op->result != NULL)
 		OPENSSL_clear_free(op->result, op->result_len);
+	OPENSSL_free(op->parts);
 	memset(op, 0, sizeof(*op));
 }
 
@@ -235,6 +262,28 @@ CK_RV p11_sign_final(p11_op *op, const unsigned char *in, size_t len, unsigned c
 	OPENSSL_cleanse(digest, sizeof(digest));
 	p11_op_clear(op);
 	return rv;
+}
+
+CK_RV p11_decrypt_update(p11_op *op, const unsigned char *in, size_t len)
+{
+	unsigned char *grown;
+
+	/* more than one block can only be refused, now or at the end */
+	if (op->parts_len + len > op->key_size) {
+		p11_op_clear(op);
+		return CKR_ENCRYPTED_DATA_LEN_RANGE;
+	}
+	if (len == 0)
+		return CKR_OK;
+	grown = OPENSSL_realloc(op->parts, op->parts_len + len);
+	if (grown == NULL) {
+		p11_op_clear(op);
+		return CKR_HOST_MEMORY;
+	}
+	memcpy(grown + op->parts_len, in, len);
+	op->parts = grown;
+	op->parts_len += len;
+	return CKR_OK;
 }
 
 CK_RV p11_decrypt(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,

@@ -19,13 +19,18 @@
  */
 #include "p11.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/provider.h>
+#include <openssl/rand.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hsm_idle = PTHREAD_COND_INITIALIZER;
@@ -68,7 +73,7 @@ static void after_fork(void)
 	init_pid = getpid();
 }
 
-static CK_RV enter(void)
+CK_RV p11_enter(void)
 {
 	pthread_mutex_lock(&lock);
 	if (!initialized) {
@@ -81,51 +86,107 @@ static CK_RV enter(void)
 	return CKR_OK;
 }
 
-static CK_RV leave(CK_RV rv)
+CK_RV p11_leave(CK_RV rv)
 {
 	OSSL_LIB_CTX_set0_default(caller_ctx);
 	pthread_mutex_unlock(&lock);
 	return rv;
 }
 
-/* Enters, finds the session, runs BODY with `s` set, leaves. */
-#define WITH_SESSION(h, BODY)                                                              \
-	do {                                                                               \
-		p11_session *s;                                                            \
-		CK_RV rv_ = enter();                                                       \
-		if (rv_ != CKR_OK)                                                         \
-			return rv_;                                                        \
-		s = p11_session_get(h);                                                    \
-		if (s == NULL)                                                             \
-			return leave(CKR_SESSION_HANDLE_INVALID);                          \
-		BODY;                                                                      \
-	} while (0)
-
 /* ---- initialisation ----------------------------------------------------- */
 
-/* "store=DIR" in the reserved argument (p11-kit: x-init-reserved, to which
- * p11-kit's tools may append " verbose=yes").  Options are separated by
- * blanks or ';', as p11-kit's own modules do, so DIR cannot hold a blank.
- * Returns a malloc()ed DIR or NULL. */
-static char *reserved_store(const char *reserved)
+/*
+ * The reserved argument.  PKCS#11 2.40 (5.4) says it must be NULL; p11-kit
+ * passes its `x-init-reserved` string there (as for p11-kit-trust's
+ * `paths=`), to which its tools may append " verbose=yes".  So a non-NULL
+ * value is read as that string, but only once it is known to be one: it is
+ * copied out with process_vm_readv, which fails instead of faulting on a
+ * pointer that is not mapped, a page at a time (a string may end just before
+ * an unmapped page).  What is not a NUL-terminated list of blank- or
+ * ';'-separated name=value options with store= among them is
+ * CKR_ARGUMENTS_BAD, as the standard wants for anything non-NULL.
+ */
+#define RESERVED_MAX 4096
+
+/* Copies n bytes at src, or says false when any of them is not readable.
+ * Where process_vm_readv is not allowed (some container seccomp profiles),
+ * write(2) into a pipe checks the same way: EFAULT, not a fault. */
+static bool read_safely(void *dst, uintptr_t src, size_t n)
+{
+	struct iovec local = {.iov_base = dst, .iov_len = n};
+	struct iovec remote = {.iov_base = (void *)src, .iov_len = n};
+	int fds[2];
+	bool ok;
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n)
+		return true;
+	if (errno != ENOSYS && errno != EPERM)
+		return false;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return false;
+	ok = write(fds[1], (const void *)src, n) == (ssize_t)n && read(fds[0], dst, n) == (ssize_t)n;
+	close(fds[0]);
+	close(fds[1]);
+	return ok;
+}
+
+static CK_RV copy_reserved(const void *p, char *buf, size_t size)
+{
+	uintptr_t at = (uintptr_t)p;
+	size_t got = 0, chunk;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (page <= 0)
+		page = 4096;
+	while (got < size) {
+		chunk = (size_t)page - (at + got) % (size_t)page;
+		if (chunk > size - got)
+			chunk = size - got;
+		if (!read_safely(buf + got, at + got, chunk))
+			return CKR_ARGUMENTS_BAD;
+		if (memchr(buf + got, '\0', chunk) != NULL)
+			return CKR_OK;
+		got += chunk;
+	}
+	return CKR_ARGUMENTS_BAD; /* no NUL in RESERVED_MAX bytes: not a string */
+}
+
+/* DIR of "store=DIR" in the options, malloc()ed; *dir stays NULL and the
+ * answer is CKR_ARGUMENTS_BAD when the string is anything else. */
+static CK_RV reserved_store(const char *opts, char **dir)
 {
 	static const char seps[] = " \t\n;";
-	const char *p = reserved;
+	const char *p = opts, *eq;
 	size_t len;
 
-	while (p != NULL && *p != '\0') {
+	while (*p != '\0') {
 		p += strspn(p, seps);
 		len = strcspn(p, seps);
-		if (len > 6 && strncmp(p, "store=", 6) == 0)
-			return strndup(p + 6, len - 6);
+		if (len == 0)
+			break;
+		eq = memchr(p, '=', len);
+		if (eq == NULL || eq == p)
+			goto bad;
+		if (len > 6 && strncmp(p, "store=", 6) == 0 && *dir == NULL) {
+			*dir = strndup(p + 6, len - 6);
+			if (*dir == NULL)
+				return CKR_HOST_MEMORY;
+		}
 		p += len;
 	}
-	return NULL;
+	if (*dir != NULL)
+		return CKR_OK;
+bad:
+	free(*dir);
+	*dir = NULL;
+	return CKR_ARGUMENTS_BAD;
 }
 
 static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir)
 {
+	char *buf;
 	int given;
+	CK_RV rv;
 
 	*dir = NULL;
 	if (a == NULL)
@@ -136,8 +197,16 @@ static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir)
 		return CKR_ARGUMENTS_BAD;
 	if (given == 4 && !(a->flags & CKF_OS_LOCKING_OK))
 		return CKR_CANT_LOCK;
-	*dir = reserved_store(a->pReserved);
-	return CKR_OK;
+	if (a->pReserved == NULL)
+		return CKR_OK;
+	buf = malloc(RESERVED_MAX);
+	if (buf == NULL)
+		return CKR_HOST_MEMORY;
+	rv = copy_reserved(a->pReserved, buf, RESERVED_MAX);
+	if (rv == CKR_OK)
+		rv = reserved_store(buf, dir);
+	free(buf);
+	return rv;
 }
 
 static void teardown(void)
@@ -221,12 +290,12 @@ CK_RV C_Finalize(CK_VOID_PTR reserved)
 
 CK_RV C_GetInfo(CK_INFO_PTR info)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
 	if (rv != CKR_OK)
 		return rv;
 	if (info == NULL)
-		return leave(CKR_ARGUMENTS_BAD);
+		return p11_leave(CKR_ARGUMENTS_BAD);
 	memset(info, 0, sizeof(*info));
 	info->cryptokiVersion.major = 2;
 	info->cryptokiVersion.minor = 40;
@@ -235,51 +304,51 @@ CK_RV C_GetInfo(CK_INFO_PTR info)
 		"certstore machine store");
 	info->libraryVersion.major = 0;
 	info->libraryVersion.minor = 1;
-	return leave(CKR_OK);
+	return p11_leave(CKR_OK);
 }
 
 /* ---- slots and tokens --------------------------------------------------- */
 
 CK_RV C_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_slot_list(list, count));
+	return rv != CKR_OK ? rv : p11_leave(p11_slot_list(list, count));
 }
 
 CK_RV C_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_slot_info(slot, info));
+	return rv != CKR_OK ? rv : p11_leave(p11_slot_info(slot, info));
 }
 
 CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_token_info(slot, info));
+	return rv != CKR_OK ? rv : p11_leave(p11_token_info(slot, info));
 }
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_mechanism_list(slot, list, count));
+	return rv != CKR_OK ? rv : p11_leave(p11_mechanism_list(slot, list, count));
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_mechanism_info(slot, type, info));
+	return rv != CKR_OK ? rv : p11_leave(p11_mechanism_info(slot, type, info));
 }
 
 CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(CKR_FUNCTION_NOT_SUPPORTED);
+	return rv != CKR_OK ? rv : p11_leave(CKR_FUNCTION_NOT_SUPPORTED);
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -287,51 +356,105 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserv
 CK_RV C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
 			   CK_SESSION_HANDLE_PTR out)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_session_open(slot, flags, out));
+	return rv != CKR_OK ? rv : p11_leave(p11_session_open(slot, flags, out));
 }
 
 CK_RV C_CloseSession(CK_SESSION_HANDLE h)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_session_close(h));
+	return rv != CKR_OK ? rv : p11_leave(p11_session_close(h));
 }
 
 CK_RV C_CloseAllSessions(CK_SLOT_ID slot)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(p11_session_close_slot(slot));
+	return rv != CKR_OK ? rv : p11_leave(p11_session_close_slot(slot));
+}
+
+static CK_STATE session_state(const p11_session *s)
+{
+	p11_login who = p11_slot_login(s->slot);
+
+	if (!(s->flags & CKF_RW_SESSION))
+		return who == P11_LOGIN_USER ? CKS_RO_USER_FUNCTIONS : CKS_RO_PUBLIC_SESSION;
+	if (who == P11_LOGIN_SO)
+		return CKS_RW_SO_FUNCTIONS;
+	return who == P11_LOGIN_USER ? CKS_RW_USER_FUNCTIONS : CKS_RW_PUBLIC_SESSION;
 }
 
 CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO_PTR info)
 {
 	WITH_SESSION(h, {
 		if (info == NULL)
-			return leave(CKR_ARGUMENTS_BAD);
+			return p11_leave(CKR_ARGUMENTS_BAD);
 		memset(info, 0, sizeof(*info));
 		info->slotID = s->slot;
 		info->flags = s->flags;
-		info->state = (s->flags & CKF_RW_SESSION) ? CKS_RW_PUBLIC_SESSION
-							 : CKS_RO_PUBLIC_SESSION;
-		return leave(CKR_OK);
+		info->state = session_state(s);
+		return p11_leave(CKR_OK);
 	});
 }
 
-/* The tokens need no login (CKF_LOGIN_REQUIRED is not set): the store's
- * file permissions decide who may read it, and the store's PIN file who may
- * use its keys (doc/pkcs11-module.md).  A caller that logs in anyway, with
- * any PIN, is let through rather than failed; the PIN is not looked at. */
+/*
+ * Login (PKCS#11 2.40 5.6 and C_Login in 5.6).  Personal: the user PIN is
+ * the store's key token's PIN (its pin file); after C_Login the private
+ * keys are there to find and to use, before it they are not.  The
+ * certificate-only tokens need no login and have no user PIN
+ * (CKR_USER_PIN_NOT_INITIALIZED).  No token has an SO PIN that could match,
+ * so an SO login that gets as far as the PIN is CKR_PIN_INCORRECT.
+ */
+static CK_RV login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	p11_login who = p11_slot_login(s->slot);
+	CK_RV rv;
+
+	if (user != CKU_SO && user != CKU_USER && user != CKU_CONTEXT_SPECIFIC)
+		return CKR_USER_TYPE_INVALID;
+	if (user == CKU_CONTEXT_SPECIFIC) {
+		/* only for an operation whose key says CKA_ALWAYS_AUTHENTICATE;
+		 * ours say false, but the PIN is checked all the same */
+		if (s->op.kind == P11_OP_NONE)
+			return CKR_OPERATION_NOT_INITIALIZED;
+		if (who != P11_LOGIN_USER)
+			return CKR_USER_NOT_LOGGED_IN;
+	} else if (who != P11_LOGIN_NONE) {
+		return who == (user == CKU_SO ? P11_LOGIN_SO : P11_LOGIN_USER)
+			   ? CKR_USER_ALREADY_LOGGED_IN
+			   : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+	}
+	if (user == CKU_SO && p11_session_count(s->slot, false) > p11_session_count(s->slot, true))
+		return CKR_SESSION_READ_ONLY_EXISTS;
+	if (pin == NULL) /* no protected authentication path */
+		return CKR_ARGUMENTS_BAD;
+	if (user == CKU_SO)
+		return CKR_PIN_INCORRECT;
+	if (!p11_token_has_pin(s->slot))
+		return CKR_USER_PIN_NOT_INITIALIZED;
+	if (len > P11_MAX_PIN_LEN)
+		return CKR_PIN_INCORRECT;
+	rv = p11_keys_check_pin(pin, len);
+	if (rv == CKR_OK && user == CKU_USER)
+		p11_slot_set_login(s->slot, P11_LOGIN_USER);
+	return rv;
+}
+
 CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	WITH_SESSION(h, { return leave(CKR_OK); });
+	WITH_SESSION(h, { return p11_leave(login(s, user, pin, len)); });
 }
 
 CK_RV C_Logout(CK_SESSION_HANDLE h)
 {
-	WITH_SESSION(h, { return leave(CKR_OK); });
+	WITH_SESSION(h, {
+		if (p11_slot_login(s->slot) == P11_LOGIN_NONE)
+			return p11_leave(CKR_USER_NOT_LOGGED_IN);
+		p11_slot_set_login(s->slot, P11_LOGIN_NONE);
+		return p11_leave(CKR_OK);
+	});
 }
 
 /* ---- objects ------------------------------------------------------------ */
@@ -341,8 +464,8 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
 {
 	WITH_SESSION(h, {
 		if (!(s->flags & CKF_RW_SESSION))
-			return leave(CKR_SESSION_READ_ONLY);
-		return leave(p11_create(p11_slot_store(s->slot), tmpl, n, out));
+			return p11_leave(CKR_SESSION_READ_ONLY);
+		return p11_leave(p11_create(p11_slot_store(s->slot), tmpl, n, out));
 	});
 }
 
@@ -350,8 +473,8 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj)
 {
 	WITH_SESSION(h, {
 		if (!(s->flags & CKF_RW_SESSION))
-			return leave(CKR_SESSION_READ_ONLY);
-		return leave(p11_destroy(p11_slot_store(s->slot), obj));
+			return p11_leave(CKR_SESSION_READ_ONLY);
+		return p11_leave(p11_destroy(p11_slot_store(s->slot), obj));
 	});
 }
 
@@ -360,8 +483,8 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 {
 	WITH_SESSION(h, {
 		if (!(s->flags & CKF_RW_SESSION))
-			return leave(CKR_SESSION_READ_ONLY);
-		return leave(p11_set_attributes(p11_slot_store(s->slot), obj, tmpl, n));
+			return p11_leave(CKR_SESSION_READ_ONLY);
+		return p11_leave(p11_set_attributes(p11_slot_store(s->slot), obj, tmpl, n));
 	});
 }
 
@@ -374,13 +497,33 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle,
 		CK_RV rv;
 
 		if (tmpl == NULL && n > 0)
-			return leave(CKR_ARGUMENTS_BAD);
+			return p11_leave(CKR_ARGUMENTS_BAD);
 		rv = p11_store_refresh(&present);
 		if (rv == CKR_OK)
 			rv = p11_object_load(handle, p11_slot_store(s->slot), &obj);
 		if (rv == CKR_OK)
 			rv = p11_object_get(&obj, tmpl, n);
-		return leave(rv);
+		return p11_leave(rv);
+	});
+}
+
+/* The size of the certificate's DER, which every object of a row is made
+ * from; PKCS#11 leaves the measure to the token. */
+CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ULONG_PTR size)
+{
+	WITH_SESSION(h, {
+		p11_object obj;
+		bool present;
+		CK_RV rv;
+
+		if (size == NULL)
+			return p11_leave(CKR_ARGUMENTS_BAD);
+		rv = p11_store_refresh(&present);
+		if (rv == CKR_OK)
+			rv = p11_object_load(handle, p11_slot_store(s->slot), &obj);
+		if (rv == CKR_OK)
+			*size = (CK_ULONG)obj.cert->der.len;
+		return p11_leave(rv);
 	});
 }
 
@@ -390,13 +533,13 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 		CK_RV rv;
 
 		if (tmpl == NULL && n > 0)
-			return leave(CKR_ARGUMENTS_BAD);
+			return p11_leave(CKR_ARGUMENTS_BAD);
 		if (s->finding)
-			return leave(CKR_OPERATION_ACTIVE);
+			return p11_leave(CKR_OPERATION_ACTIVE);
 		rv = p11_find(p11_slot_store(s->slot), tmpl, n, &s->found, &s->nfound);
 		s->pos = 0;
 		s->finding = rv == CKR_OK;
-		return leave(rv);
+		return p11_leave(rv);
 	});
 }
 
@@ -407,13 +550,13 @@ CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
 		CK_ULONG i = 0;
 
 		if (out == NULL || count == NULL)
-			return leave(CKR_ARGUMENTS_BAD);
+			return p11_leave(CKR_ARGUMENTS_BAD);
 		if (!s->finding)
-			return leave(CKR_OPERATION_NOT_INITIALIZED);
+			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);
 		while (i < max && s->pos < s->nfound)
 			out[i++] = s->found[s->pos++];
 		*count = i;
-		return leave(CKR_OK);
+		return p11_leave(CKR_OK);
 	});
 }
 
@@ -421,9 +564,9 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 {
 	WITH_SESSION(h, {
 		if (!s->finding)
-			return leave(CKR_OPERATION_NOT_INITIALIZED);
+			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);
 		p11_session_end_find(s);
-		return leave(CKR_OK);
+		return p11_leave(CKR_OK);
 	});
 }
 
@@ -434,23 +577,28 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 #define WITH_OP(h, K, BODY)                                                                \
 	WITH_SESSION(h, {                                                                  \
 		if (s->op.kind != (K))                                                     \
-			return leave(CKR_OPERATION_NOT_INITIALIZED);                       \
+			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);                       \
 		BODY;                                                                      \
 	})
 
 /* PKCS#11 3.0: Init with no mechanism cancels the operation. */
 static CK_RV op_init(p11_session *s, p11_op_kind kind, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
 {
+	cs_store_id store = p11_slot_store(s->slot);
+
 	if (mech == NULL && s->op.kind == kind) {
 		p11_op_clear(&s->op);
 		return CKR_OK;
 	}
-	return p11_op_init(&s->op, kind, p11_slot_store(s->slot), mech, key);
+	/* the keys are private objects of Personal */
+	if (store == CS_STORE_MY && s->op.kind == P11_OP_NONE && !p11_private_visible(store))
+		return CKR_USER_NOT_LOGGED_IN;
+	return p11_op_init(&s->op, kind, store, mech, key);
 }
 
 CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
 {
-	WITH_SESSION(h, { return leave(op_init(s, P11_OP_SIGN, mech, key)); });
+	WITH_SESSION(h, { return p11_leave(op_init(s, P11_OP_SIGN, mech, key)); });
 }
 
 /*
@@ -496,25 +644,33 @@ CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 	WITH_OP(h, P11_OP_SIGN, {
 		if (in == NULL) {
 			p11_op_clear(&s->op);
-			return leave(CKR_ARGUMENTS_BAD);
+			return p11_leave(CKR_ARGUMENTS_BAD);
 		}
-		return leave(sign_final(s, in, len, out, outlen));
+		/* C_Sign cannot end a multi-part operation (5.12) */
+		if (s->op.multipart) {
+			p11_op_clear(&s->op);
+			return p11_leave(CKR_OPERATION_ACTIVE);
+		}
+		return p11_leave(sign_final(s, in, len, out, outlen));
 	});
 }
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len)
 {
-	WITH_OP(h, P11_OP_SIGN, { return leave(p11_sign_update(&s->op, in, len)); });
+	WITH_OP(h, P11_OP_SIGN, {
+		s->op.multipart = true;
+		return p11_leave(p11_sign_update(&s->op, in, len));
+	});
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
 {
-	WITH_OP(h, P11_OP_SIGN, { return leave(sign_final(s, NULL, 0, out, outlen)); });
+	WITH_OP(h, P11_OP_SIGN, { return p11_leave(sign_final(s, NULL, 0, out, outlen)); });
 }
 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
 {
-	WITH_SESSION(h, { return leave(op_init(s, P11_OP_DECRYPT, mech, key)); });
+	WITH_SESSION(h, { return p11_leave(op_init(s, P11_OP_DECRYPT, mech, key)); });
 }
 
 /*
@@ -544,12 +700,50 @@ static CK_RV decrypt(CK_SESSION_HANDLE h, p11_session *s, CK_BYTE_PTR in, CK_ULO
 CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
 		CK_ULONG_PTR outlen)
 {
-	WITH_OP(h, P11_OP_DECRYPT, { return leave(decrypt(h, s, in, len, out, outlen)); });
+	WITH_OP(h, P11_OP_DECRYPT, {
+		if (s->op.multipart) {
+			p11_op_clear(&s->op);
+			return p11_leave(CKR_OPERATION_ACTIVE);
+		}
+		return p11_leave(decrypt(h, s, in, len, out, outlen));
+	});
+}
+
+/* RSA decrypts one block: C_DecryptUpdate gathers it and gives no output,
+ * C_DecryptFinal decrypts what was gathered (5.9 allows a part to give
+ * nothing back). */
+CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+		      CK_ULONG_PTR outlen)
+{
+	WITH_OP(h, P11_OP_DECRYPT, {
+		CK_RV rv;
+
+		(void)out;
+		if (outlen == NULL || (in == NULL && len > 0)) {
+			p11_op_clear(&s->op);
+			return p11_leave(CKR_ARGUMENTS_BAD);
+		}
+		s->op.multipart = true;
+		rv = p11_decrypt_update(&s->op, in, len);
+		if (rv == CKR_OK)
+			*outlen = 0;
+		return p11_leave(rv);
+	});
+}
+
+CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
+{
+	WITH_OP(h, P11_OP_DECRYPT, {
+		static const unsigned char none[1];
+		const unsigned char *in = s->op.parts != NULL ? s->op.parts : none;
+
+		return p11_leave(decrypt(h, s, (CK_BYTE_PTR)in, s->op.parts_len, out, outlen));
+	});
 }
 
 CK_RV p11_unsupported(void)
 {
-	CK_RV rv = enter();
+	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : leave(CKR_FUNCTION_NOT_SUPPORTED);
+	return rv != CKR_OK ? rv : p11_leave(CKR_FUNCTION_NOT_SUPPORTED);
 }

@@ -34,7 +34,10 @@ size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max)
 	}
 	if (p11_cert_has_key(cert) && n + 2 <= max) {
 		kinds[n++] = P11_KIND_PUBLIC_KEY;
-		kinds[n++] = P11_KIND_PRIVATE_KEY;
+		/* a private object: there only for the logged-in user (5.6), so
+		 * neither finding nor a remembered handle reaches it before */
+		if (p11_private_visible(cert->store))
+			kinds[n++] = P11_KIND_PRIVATE_KEY;
 	}
 	return n;
 }

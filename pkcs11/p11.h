@@ -37,6 +37,8 @@ typedef CK_ULONG CK_X_ASSERTION_TYPE;
 
 #define P11_SLOT_FIRST 1
 #define P11_NSLOTS 4
+/* The longest PIN the tokens take (the store's pin files hold at most 256). */
+#define P11_MAX_PIN_LEN 256
 
 /* The store behind a slot; CS_STORE_NONE for a slot ID that is not ours. */
 cs_store_id p11_slot_store(CK_SLOT_ID slot);
@@ -44,6 +46,11 @@ CK_SLOT_ID p11_store_slot(cs_store_id store);
 CK_RV p11_slot_list(CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
 CK_RV p11_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info);
 CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info);
+/* True when the token shows CKF_WRITE_PROTECTED: no read-write sessions. */
+bool p11_token_write_protected(CK_SLOT_ID slot);
+/* True when the token has a user PIN (Personal with a key token configured):
+ * its private keys are then private objects, seen and used after C_Login. */
+bool p11_token_has_pin(CK_SLOT_ID slot);
 /* Copies s into a blank-padded, unterminated PKCS#11 string field. */
 void p11_pad(CK_UTF8CHAR *field, size_t size, const char *s);
 
@@ -63,6 +70,9 @@ cs_store *p11_store_ro(void);
 const char *p11_store_dirname(void);
 /* True when this process may change the store (Trusted Root is writable). */
 bool p11_store_writable(void);
+/* True when the store's certstore.conf names a key token with a PIN file:
+ * its PIN is then the Personal token's user PIN. */
+bool p11_store_has_key_token(void);
 /* A read-write connection for one change; close it with cs_store_close. */
 CK_RV p11_store_open_rw(cs_store **out);
 /* Turns a library error into the nearest CKR_ (and logs it when
@@ -175,6 +185,9 @@ typedef struct p11_op {
 	size_t data_len;
 	unsigned char *result; /* a decryption kept for a retry after a short */
 	size_t result_len;     /* buffer; data holds the input it belongs to */
+	bool multipart;	       /* an Update was called: only Final may end it */
+	unsigned char *parts;  /* ciphertext gathered by C_DecryptUpdate */
+	size_t parts_len;
 } p11_op;
 
 /* mechanisms.c: what the Personal token offers. */
@@ -192,9 +205,16 @@ CK_RV p11_sign_update(p11_op *op, const unsigned char *in, size_t len);
 /* C_Sign / C_SignFinal (in NULL): ends op unless only the size was asked. */
 CK_RV p11_sign_final(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,
 		     CK_ULONG_PTR outlen);
+/* C_DecryptUpdate: gathers the ciphertext (RSA is one block), no output. */
+CK_RV p11_decrypt_update(p11_op *op, const unsigned char *in, size_t len);
 CK_RV p11_decrypt(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,
 		  CK_ULONG_PTR outlen);
 void p11_op_clear(p11_op *op);
+/* C_Login's check of the Personal user PIN against the key token's PIN
+ * (its pin file): CKR_OK, CKR_PIN_INCORRECT, CKR_USER_PIN_NOT_INITIALIZED
+ * (no key token with a PIN), or CKR_DEVICE_ERROR (the PIN file cannot be
+ * read by this process, which then could not use the keys either). */
+CK_RV p11_keys_check_pin(const unsigned char *pin, size_t len);
 /* The store's key token, closed by C_Finalize. */
 void p11_keys_finalize(void);
 
@@ -210,6 +230,17 @@ typedef struct p11_session {
 	p11_op op;
 } p11_session;
 
+/* Who is logged in to a token (shared by all of the token's sessions). */
+typedef enum { P11_LOGIN_NONE = 0, P11_LOGIN_USER, P11_LOGIN_SO } p11_login;
+
+p11_login p11_slot_login(CK_SLOT_ID slot);
+/* Logging out (P11_LOGIN_NONE) also ends the token's sessions' key
+ * operations and searches. */
+void p11_slot_set_login(CK_SLOT_ID slot, p11_login who);
+/* True when the private objects of store's token (the Personal private
+ * keys) are visible: its user is logged in. */
+bool p11_private_visible(cs_store_id store);
+
 CK_RV p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);
 CK_RV p11_session_close_slot(CK_SLOT_ID slot);
@@ -219,9 +250,57 @@ p11_session *p11_session_get(CK_SESSION_HANDLE h);
 void p11_session_end_find(p11_session *s);
 CK_ULONG p11_session_count(CK_SLOT_ID slot, bool rw_only);
 
-/* ---- entry points (module.c, entry.c) ---------------------------------- */
+/* ---- entry points (module.c, entry.c, declined.c) ---------------------- */
+
+/* Takes the module lock (CKR_OK) or says why not; every entry point starts
+ * with it and ends with p11_leave, which returns rv. */
+CK_RV p11_enter(void);
+CK_RV p11_leave(CK_RV rv);
+
+/* Enters, finds the session, runs BODY with `s` set, leaves. */
+#define WITH_SESSION(h, BODY)                                                              \
+	do {                                                                               \
+		p11_session *s;                                                            \
+		CK_RV rv_ = p11_enter();                                                   \
+		if (rv_ != CKR_OK)                                                         \
+			return rv_;                                                        \
+		s = p11_session_get(h);                                                    \
+		if (s == NULL)                                                             \
+			return p11_leave(CKR_SESSION_HANDLE_INVALID);                      \
+		BODY;                                                                      \
+	} while (0)
 
 /* CKR_CRYPTOKI_NOT_INITIALIZED or CKR_FUNCTION_NOT_SUPPORTED. */
 CK_RV p11_unsupported(void);
+
+/* declined.c: the entries of the function list for what no token offers
+ * (x_EncryptInit serves every Init with a key: encrypt, verify, recover). */
+CK_RV x_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k);
+CK_RV x_DigestInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m);
+CK_RV x_Crypt(CK_SESSION_HANDLE h, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c, CK_ULONG_PTR d);
+CK_RV x_CryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR a, CK_ULONG_PTR b);
+CK_RV x_Update(CK_SESSION_HANDLE h, CK_BYTE_PTR a, CK_ULONG b);
+CK_RV x_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k);
+CK_RV x_Verify(CK_SESSION_HANDLE h, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c, CK_ULONG d);
+CK_RV x_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR a, CK_ULONG b);
+CK_RV x_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+		    CK_OBJECT_HANDLE_PTR out);
+CK_RV x_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR a, CK_ULONG b,
+			CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e,
+			CK_OBJECT_HANDLE_PTR f);
+CK_RV x_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE a, CK_OBJECT_HANDLE b,
+		CK_BYTE_PTR c, CK_ULONG_PTR d);
+CK_RV x_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE a, CK_BYTE_PTR b,
+		  CK_ULONG c, CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f);
+CK_RV x_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE a, CK_ATTRIBUTE_PTR b,
+		  CK_ULONG c, CK_OBJECT_HANDLE_PTR d);
+CK_RV x_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+		   CK_OBJECT_HANDLE_PTR out);
+CK_RV x_GetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state, CK_ULONG_PTR len);
+CK_RV x_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state, CK_ULONG len,
+			  CK_OBJECT_HANDLE enc, CK_OBJECT_HANDLE auth);
+CK_RV x_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG len);
+CK_RV x_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR seed, CK_ULONG len);
+CK_RV x_FunctionNotParallel(CK_SESSION_HANDLE h);
 
 #endif

@@ -77,6 +77,19 @@ CK_RV p11_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 	return CKR_OK;
 }
 
+/* Writers (`trust anchor --store`) look for the first token without
+ * CKF_WRITE_PROTECTED, so Root has it too when this process could not write
+ * anyway; and then it opens no read-write session either. */
+bool p11_token_write_protected(CK_SLOT_ID slot)
+{
+	return p11_slot_store(slot) != CS_STORE_ROOT || !p11_store_writable();
+}
+
+bool p11_token_has_pin(CK_SLOT_ID slot)
+{
+	return p11_slot_store(slot) == CS_STORE_MY && p11_store_has_key_token();
+}
+
 CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	cs_store_id store = p11_slot_store(slot);
@@ -91,17 +104,21 @@ CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	p11_pad(info->model, sizeof(info->model), "certstore");
 	p11_pad(info->serialNumber, sizeof(info->serialNumber), cs_store_id_name(store));
 	p11_pad(info->utcTime, sizeof(info->utcTime), "");
-	info->flags = CKF_TOKEN_INITIALIZED;
-	/* Writers (`trust anchor --store`) look for the first token without this
-	 * flag, so Root has it too when this process could not write anyway. */
-	if (store != CS_STORE_ROOT || !p11_store_writable())
+	/* random numbers come from the system's generator (C_GenerateRandom) */
+	info->flags = CKF_TOKEN_INITIALIZED | CKF_RNG;
+	if (p11_token_write_protected(slot))
 		info->flags |= CKF_WRITE_PROTECTED;
+	/* Personal's private keys are private objects: the key token's PIN */
+	if (store == CS_STORE_MY)
+		info->flags |= CKF_LOGIN_REQUIRED;
+	if (p11_token_has_pin(slot))
+		info->flags |= CKF_USER_PIN_INITIALIZED;
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	info->ulSessionCount = p11_session_count(slot, false);
 	info->ulMaxRwSessionCount = store == CS_STORE_ROOT ? CK_EFFECTIVELY_INFINITE : 0;
 	info->ulRwSessionCount = p11_session_count(slot, true);
-	info->ulMaxPinLen = 0;
-	info->ulMinPinLen = 0;
+	info->ulMaxPinLen = store == CS_STORE_MY ? P11_MAX_PIN_LEN : 0;
+	info->ulMinPinLen = store == CS_STORE_MY ? 1 : 0;
 	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
 	info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
 	info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;

@@ -192,6 +192,18 @@ bool p11_store_writable(void)
 	return access(path, W_OK) == 0;
 }
 
+bool p11_store_has_key_token(void)
+{
+	cs_token_config *cfg = NULL;
+	bool has;
+
+	if (store_dir == NULL || cs_token_config_load(store_dir, &cfg, NULL) != CS_OK)
+		return false;
+	has = cfg->pin_file != NULL;
+	cs_token_config_free(cfg);
+	return has;
+}
+
 CK_RV p11_store_open_rw(cs_store **out)
 {
 	cs_err err = {0};

@@ -57,7 +57,7 @@ out:
 cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label, bool exportable,
 		      char **uri_out, EVP_PKEY **pub_out, cs_err *err)
 {
-	cs_session s = {0};
+	cs_session s = {.write = true}; /* a new key pair: object files */
 	CK_BBOOL extractable = exportable ? CK_TRUE : CK_FALSE;
 	CK_ULONG bits = spec->bits;
 	CK_BYTE e65537[] = {0x01, 0x00, 0x01};
@@ -244,7 +244,7 @@ static cs_rv token_can(cs_token *tok, CK_MECHANISM_TYPE mech, const char *what, 
 cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool exportable,
 		    char **uri_out, cs_err *err)
 {
-	cs_session s = {0};
+	cs_session s = {.write = true};
 	key_parts k = {0};
 	EVP_PKEY *pub = NULL;
 	unsigned char id[20];
@@ -563,7 +563,7 @@ cs_rv cs_key_is_exportable(cs_token *tok, const char *uri, bool *out, cs_err *er
 
 cs_rv cs_key_delete(cs_token *tok, const char *uri, cs_err *err)
 {
-	cs_session s = {0};
+	cs_session s = {.write = true};
 	cs_key_ref ref = {0}, byid = {0};
 	cs_key_info key;
 	unsigned char *id = NULL;

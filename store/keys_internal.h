@@ -48,6 +48,11 @@ struct cs_token {
 	int n_sessions;
 	cs_handle_cache cache[CS_HANDLE_CACHE_MAX];
 	int n_cache;
+	/* Cross-process access lock (token.c): its path, NULL when the token
+	 * is not an embedded SoftHSM2 one, and the flock descriptor each
+	 * borrowed session holds (-1: none), set and closed by its borrower. */
+	char *access_lock;
+	int lock_fd[CS_TOKEN_MAX_SESSIONS];
 
 	struct cs_token *next; /* registry of open tokens, for fork */
 };
@@ -57,11 +62,14 @@ typedef struct cs_session {
 	cs_token *tok;
 	int slot_index;
 	CK_SESSION_HANDLE h;
+	bool write; /* set by the caller before cs_session_get: it changes token objects */
 } cs_session;
 
 /*
  * Borrows a logged-in session, waiting while all are busy.  In a forked
- * child this first re-initialises the module and logs in again.
+ * child this first re-initialises the module and logs in again.  Until
+ * cs_session_put the session holds the token's cross-process access lock:
+ * shared, or exclusive when s->write is set (see token.c).
  */
 cs_rv cs_session_get(cs_token *tok, cs_session *s, cs_err *err);
 /* Returns it.  With broken = true (the session died) it is closed instead. */

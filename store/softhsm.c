@@ -277,8 +277,14 @@ out:
  * two leaves it empty, and the whole token is gone: no slot has the label
  * any more, every key is unusable.  Its content only changes with those
  * flags (and PINs, which certstore never changes after init), so a copy
- * taken while it is whole brings the token back.  Both happen under
- * token.lock, the fcntl lock SoftHSM2 holds while it writes the file.
+ * taken while it is whole brings the token back.
+ *
+ * SoftHSM2 does not hold token.lock while it rewrites token.object (it locks
+ * token.object itself, and lets go of that lock before its buffered write
+ * reaches the file), so token.lock alone would let this see the file empty
+ * while another process logs in, and "restore" it.  The caller holds
+ * certstore's exclusive access lock (token.c), under which no certstore
+ * process logs in: an empty file here is a real one.
  */
 
 static void guard_one(const char *dir)

@@ -68,11 +68,23 @@ out=$(pkcs11-tool --module "$MODULE" --slot 2 -O 2>&1)
 tap_like "$out" "label: +Test Root CA" "pkcs11-tool -O shows the roots in Trusted Root"
 skid=$(openssl x509 -in "$PKI/root.crt" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' :' | tr A-F a-f)
 tap_like "$out" "ID: +$skid" "CKA_ID is the SHA-1 of the public key (the root's SKI)"
+# Personal's private keys are private objects: seen and used after C_Login
+# with the key token's PIN, which pkcs11-tool takes from the environment
+# (--pin env:NAME), never from argv.
+P11_TEST_PIN=$(cat "$STORE/pin")
+export P11_TEST_PIN
+p11login() {
+	pkcs11-tool --module "$MODULE" --slot 1 --login --pin env:P11_TEST_PIN "$@"
+}
 out=$(pkcs11-tool --module "$MODULE" --slot 1 -O 2>&1)
 tap_like "$out" "label: +leaf.test" "pkcs11-tool -O shows the leaf in Personal"
 tap_unlike "$out" "Test Root CA" "Personal does not show the roots"
-tap_like "$out" "Private Key Object; RSA" "pkcs11-tool -O shows the RSA private key in Personal"
-tap_like "$out" "Private Key Object; EC" "pkcs11-tool -O shows the EC private key in Personal"
+tap_unlike "$out" "Private Key Object" "without login Personal shows no private key"
+out=$(p11login -O 2>&1)
+tap_like "$out" "Private Key Object; RSA" "pkcs11-tool --login -O shows the RSA private key in Personal"
+tap_like "$out" "Private Key Object; EC" "pkcs11-tool --login -O shows the EC private key in Personal"
+out=$(P11_TEST_PIN=wrong-pin p11login -O 2>&1)
+tap_like "$out" "CKR_PIN_INCORRECT" "a wrong PIN is refused (CKR_PIN_INCORRECT)"
 
 # p11sign DESC ID MECH OPENSSL-VERIFY-ARGS...: pkcs11-tool signs $TEST_TMP/msg
 # with the key ID, openssl dgst checks the signature.
@@ -80,7 +92,7 @@ p11sign() {
 	local desc=$1 id=$2 mech=$3 sig=$TEST_TMP/sig
 	shift 3
 	rm -f "$sig"
-	if ! out=$(timeout 60 pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$id" -m "$mech" \
+	if ! out=$(p11login --sign --id "$id" -m "$mech" \
 		-i "$TEST_TMP/msg" -o "$sig" "${P11SIGN_ARGS[@]}" 2>&1); then
 		tap_fail "$desc" "pkcs11-tool: $out"
 	elif out=$(openssl dgst -sha256 "$@" -signature "$sig" "$TEST_TMP/msg" 2>&1) &&
@@ -101,7 +113,7 @@ P11SIGN_ARGS=(--signature-format openssl)
 p11sign "pkcs11-tool --sign -m ECDSA-SHA256: openssl verifies it with the certificate" \
 	"$(key_id "$PKI/leaf.crt")" ECDSA-SHA256 -verify "$PKI/leaf.pub"
 openssl dgst -sha256 -binary "$TEST_TMP/msg" >"$TEST_TMP/msg.sha256"
-out=$(pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$(key_id "$PKI/leaf.crt")" -m ECDSA \
+out=$(p11login --sign --id "$(key_id "$PKI/leaf.crt")" -m ECDSA \
 	--signature-format openssl -i "$TEST_TMP/msg.sha256" -o "$TEST_TMP/sig" 2>&1 &&
 	openssl pkeyutl -verify -pubin -inkey "$PKI/leaf.pub" -in "$TEST_TMP/msg.sha256" \
 		-sigfile "$TEST_TMP/sig" 2>&1)
@@ -122,12 +134,12 @@ OPENSSL_CONF=$TEST_TMP/openssl.cnf p11sign \
 printf 'a session key\n' >"$TEST_TMP/secret"
 openssl pkeyutl -encrypt -pubin -inkey "$PKI/rsa.pub" -in "$TEST_TMP/secret" \
 	-out "$TEST_TMP/secret.enc" 2>/dev/null
-out=$(pkcs11-tool --module "$MODULE" --slot 1 --decrypt --id "$(key_id "$PKI/rsa.crt")" \
+out=$(p11login --decrypt --id "$(key_id "$PKI/rsa.crt")" \
 	-m RSA-PKCS -i "$TEST_TMP/secret.enc" 2>/dev/null)
 tap_is "$out" "a session key" "pkcs11-tool --decrypt -m RSA-PKCS gives back what openssl encrypted"
 openssl pkeyutl -encrypt -pubin -inkey "$PKI/rsa.pub" -pkeyopt rsa_padding_mode:oaep \
 	-in "$TEST_TMP/secret" -out "$TEST_TMP/secret.enc" 2>/dev/null
-out=$(pkcs11-tool --module "$MODULE" --slot 1 --decrypt --id "$(key_id "$PKI/rsa.crt")" \
+out=$(p11login --decrypt --id "$(key_id "$PKI/rsa.crt")" \
 	-m RSA-PKCS-OAEP --hash-algorithm SHA-1 --mgf MGF1-SHA1 -i "$TEST_TMP/secret.enc" 2>/dev/null)
 tap_is "$out" "a session key" "pkcs11-tool --decrypt -m RSA-PKCS-OAEP (SHA-1) works"
 
@@ -136,10 +148,14 @@ out=$(p11tool --provider "$MODULE" --list-all "pkcs11:token=Trusted%20Root" 2>&1
 tap_like "$out" "Label: Test Root CA" "p11tool --list-all shows Trusted Root"
 out=$(p11tool --provider "$MODULE" --list-all-trusted "pkcs11:token=Trusted%20Root" 2>&1)
 tap_like "$out" "Label: Other Root CA" "p11tool --list-all-trusted marks the roots trusted"
-out=$(timeout 60 p11tool --provider "$MODULE" --test-sign "pkcs11:token=Personal;object=rsa.test" 2>&1)
+# GnuTLS takes the PIN from the environment for --login
+GNUTLS_PIN=$P11_TEST_PIN
+export GNUTLS_PIN
+out=$(timeout 60 p11tool --provider "$MODULE" --login --test-sign "pkcs11:token=Personal;object=rsa.test" 2>&1)
 tap_like "$out" "Verifying against public key in the token\.\.\. ok" \
 	"p11tool --test-sign with the RSA key"
-out=$(timeout 60 p11tool --provider "$MODULE" --test-sign "pkcs11:token=Personal;object=leaf.test" 2>&1)
+out=$(timeout 60 p11tool --provider "$MODULE" --login --test-sign "pkcs11:token=Personal;object=leaf.test" 2>&1)
+unset GNUTLS_PIN
 tap_like "$out" "Verifying against public key in the token\.\.\. ok" \
 	"p11tool --test-sign with the EC key"
 
@@ -150,6 +166,8 @@ anchors() {
 if [ -n "$REG" ]; then
 	want=$(cs list Root --json | count_listed)
 	tap_is "$(anchors)" "$want" "trust list --filter=ca-anchors shows every Root certificate"
+	tap_is "$(CERTSTORE_DIR=$TEST_TMP/nowhere anchors)" "$want" \
+		"the store named by x-init-reserved in the .module file is read (p11-kit passes it as pReserved)"
 	trust anchor --store "$PKI/extra.crt" >"$TEST_TMP/anchor.out" 2>&1
 	# Debian's trust also runs extract-compat, which it does not ship: ignore
 	# that exit status and check the store.
@@ -186,10 +204,11 @@ out=$(certutil -L -d "sql:$NSSDB" -h all 2>&1)
 tap_like "$out" "Untrusted:Other Root CA +p,p,p" "NSS: a Disallowed certificate is prohibited (p,p,p)"
 
 # ---- Java SunPKCS11 ------------------------------------------------------------
+# The keystore password is the token's PIN (Personal: the key token's).
 keytool_list() {
 	printf 'name = certstore\nlibrary = %s\nslot = %s\n' "$MODULE" "$1" >"$TEST_TMP/java.cfg"
 	timeout 120 keytool -list -storetype PKCS11 -providerClass sun.security.pkcs11.SunPKCS11 \
-		-providerArg "$TEST_TMP/java.cfg" -storepass none 2>&1
+		-providerArg "$TEST_TMP/java.cfg" -storepass:file "$2" 2>&1
 }
 if sanitizer_build; then
 	why="sanitizer build: the JVM cannot run with the ASan runtime preloaded, nor load an ASan module without it"
@@ -197,9 +216,10 @@ if sanitizer_build; then
 	tap_skip "Java keytool lists the Personal RSA key entry" "$why"
 	tap_skip "Java keytool lists the Personal EC key entry" "$why"
 elif command -v keytool >/dev/null; then
-	out=$(keytool_list 2)
+	echo none >"$TEST_TMP/nopin"
+	out=$(keytool_list 2 "$TEST_TMP/nopin")
 	tap_like "$out" "Test Root CA, trustedCertEntry" "Java keytool lists Trusted Root entries"
-	out=$(keytool_list 1)
+	out=$(keytool_list 1 "$STORE/pin")
 	tap_like "$out" "rsa.test, PrivateKeyEntry" "Java keytool lists the Personal RSA key entry"
 	tap_like "$out" "leaf.test, PrivateKeyEntry" "Java keytool lists the Personal EC key entry"
 else

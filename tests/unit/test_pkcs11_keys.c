@@ -136,11 +136,30 @@ static int fini(void **state)
 	return 0;
 }
 
+/* The store's PIN (its pin file), which is the Personal token's user PIN. */
+static void read_pin(char *pin, size_t size)
+{
+	char path[600];
+	FILE *pf;
+
+	snprintf(path, sizeof(path), "%s/pin", store_dir);
+	pf = fopen(path, "r");
+	assert_non_null(pf);
+	assert_non_null(fgets(pin, (int)size, pf));
+	fclose(pf);
+	pin[strcspn(pin, "\r\n")] = '\0';
+}
+
+/* A Personal session, logged in: the private keys are private objects. */
 static CK_SESSION_HANDLE open_my(void)
 {
 	CK_SESSION_HANDLE h = 0;
+	char pin[300];
 
 	assert_int_equal(f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION, NULL, NULL, &h), CKR_OK);
+	read_pin(pin, sizeof(pin));
+	assert_int_equal(f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)), CKR_OK);
+	OPENSSL_cleanse(pin, sizeof(pin));
 	return h;
 }
 
@@ -499,24 +518,31 @@ static void test_operations_refuse_what_does_not_fit(void **state)
 	f->C_CloseSession(s);
 }
 
-/* Who may sign is who may read the store's PIN file: without it the keys
- * are listed but cannot be used, and nothing asks for a PIN instead. */
+/* Using a key takes the PIN and a process that may open the key token
+ * (read the store's PIN file): without the file the keys cannot be used,
+ * and a failure leaves nothing behind. */
 static void test_without_the_pin_file_keys_show_but_do_not_sign(void **state)
 {
 	CK_SESSION_HANDLE s = open_my();
 	CK_MECHANISM m = {CKM_SHA256_RSA_PKCS, NULL, 0};
 	CK_OBJECT_HANDLE key = private_key(s, &rsa_leaf);
-	char pin[600], away[610];
+	char pin[600], away[610], secret[300];
 
 	(void)state;
 	snprintf(pin, sizeof(pin), "%s/pin", store_dir);
 	snprintf(away, sizeof(away), "%s.away", pin);
+	read_pin(secret, sizeof(secret));
 	assert_int_equal(rename(pin, away), 0);
 	assert_int_equal(f->C_SignInit(s, &m, key), CKR_DEVICE_ERROR);
+	assert_int_equal(f->C_Logout(s), CKR_OK);
+	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)secret, strlen(secret)),
+			 CKR_DEVICE_ERROR);
 	assert_int_equal(rename(away, pin), 0);
-	/* nothing was kept of the failure */
-	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "any", 3), CKR_OK);
-	assert_int_equal(f->C_SignInit(s, &m, key), CKR_OK);
+	/* nothing was kept of the failure; a wrong PIN is refused */
+	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "any", 3), CKR_PIN_INCORRECT);
+	assert_int_equal(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)secret, strlen(secret)), CKR_OK);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	assert_int_equal(f->C_SignInit(s, &m, private_key(s, &rsa_leaf)), CKR_OK);
 	f->C_CloseSession(s);
 }
 
