@@ -365,23 +365,25 @@
     }
 
     function requestsTable(items) {
-        const rows = items.map(r => el("tr", {},
+        const rows = items.map(r => el("tr", { "data-id": r.id },
                                        el("td", { text: r.id }),
-                                       el("td", { text: r.subject || "" }),
-                                       el("td", { text: r.ca || r.profile || "offline" }),
-                                       el("td", { text: fmtTime(r.created || r.time_created) }),
-                                       el("td", {}, el("button", {
+                                       el("td", {}, el("div", { text: r.subject || "" }),
+                                          r.friendly_name ? el("div", { class: "cs-detail", text: r.friendly_name }) : null),
+                                       el("td", { text: r.key || "" }),
+                                       el("td", { text: r.ca ? r.ca + (r.ca_request_id ? " (CA's ID " + r.ca_request_id + ")" : "") : "offline: accept the CA's response" }),
+                                       el("td", { text: fmtTime(r.created) }),
+                                       el("td", {}, r.ca ? el("button", {
                                            type: "button",
                                            onclick: () => simpleAction("Retrieving request " + r.id,
                                                                        ["request", "--retrieve", String(r.id)]),
-                                       }, "Retrieve"), " ",
+                                       }, "Retrieve") : null, " ",
                                        el("button", {
                                            type: "button",
                                            class: "pf-danger",
                                            onclick: () => simpleAction("Cancelling request " + r.id,
                                                                        ["requests", "--cancel", String(r.id)]),
                                        }, "Cancel"))));
-        return table(["ID", "Subject", "CA", "Created", ""], rows, { empty: "No pending requests." });
+        return table(["ID", "Subject", "Key", "CA", "Created", ""], rows, { id: "requests", empty: "No pending requests." });
     }
 
     /* One CLI command with its text output as a notification. */
@@ -460,6 +462,16 @@
          * CLI gives them. */
         if (!res)
             return el("p", { text: "Done." });
+        /* accept --json: the installed certificate, as show --json */
+        if (res.thumbprint) {
+            const st = res.status || {};
+            return el("ul", { class: "cs-result", id: "import-result" },
+                      el("li", {}, el("strong", { text: "installed " }), "→ " + res.store + " ",
+                         el("span", { text: res.subject || "" }),
+                         el("span", { class: "cs-mono cs-detail", text: " " + res.thumbprint }),
+                         el("div", {}, el("span", { class: statusClass(st.status), text: st.status || "" }),
+                            st.detail ? el("span", { class: "cs-detail", text: " " + st.detail }) : null)));
+        }
         const items = res.items || res.certificates || [];
         return el("div", {},
                   el("ul", { class: "cs-result", id: "import-result" },
@@ -469,7 +481,9 @@
                                        el("span", { text: i.subject || "" }),
                                        i.thumbprint ? el("span", { class: "cs-mono cs-detail", text: " " + i.thumbprint }) : null,
                                        i.message ? el("div", { class: "cs-detail", text: i.message }) : null))),
-                  res.key ? el("p", { text: "Key: " + (res.key.uri || "") + (res.key.exportable ? " (exportable)" : " (not exportable)") }) : null);
+                  res.key && typeof res.key === "object"
+                      ? el("p", { class: "cs-wrap", text: "Key in the token" + (res.key.exportable ? " (exportable)" : " (not exportable)") + ": " + (res.key.uri || "") })
+                      : null);
     }
 
     function isPfx(name) {
@@ -551,8 +565,8 @@
                 const path = dir + "/" + safeName(f.name);
                 return writeFile(path, bytes).then(() => cliJson(["accept", path]));
             }))).then(res => {
-                dialog.body(el("div", { class: "cs-alert cs-success" }, "Accepted " + f.name), resultList(res));
-                dialog.setButtons([{ label: "Close", primary: true, action: () => dialog.close() }]);
+                dialog.body(el("div", { class: "cs-alert cs-success", id: "accept-done" }, "Accepted " + f.name), resultList(res));
+                dialog.setButtons([{ label: "Close", primary: true, id: "dialog-close", action: () => dialog.close() }]);
                 refresh();
             }).catch(() => {});
         }

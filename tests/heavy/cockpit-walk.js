@@ -12,12 +12,15 @@
  *   CS_FILES      directory of the files the admin uploads
  *   CS_SNAPSHOT   a program printing the store's content (for "unchanged")
  *   CS_CLI        a program running `certstore` on the test's store
+ *   CS_WORK       a scratch directory
+ *   CS_SIGNER_CRT, CS_SIGNER_KEY   an offline CA (openssl) for the request file
  */
 "use strict";
 
 const puppeteer = require("puppeteer-core");
 const { execFileSync } = require("child_process");
 const path = require("path");
+const fs = require("fs");
 
 const env = process.env;
 const FILES = env.CS_FILES;
@@ -49,7 +52,12 @@ function sleep(ms) {
 async function screenshot(page, name) {
     shot++;
     const file = path.join(env.CS_ARTIFACTS, String(shot).padStart(2, "0") + "-" + name + ".png");
-    await page.screenshot({ path: file, fullPage: true });
+    /* a dialog covers the window, not the whole page: shoot what is seen */
+    const dialogOpen = await page.evaluate(() => {
+        const b = document.getElementById("dialog-backdrop");
+        return !!b && !b.hidden;
+    }).catch(() => false);
+    await page.screenshot({ path: file, fullPage: !dialogOpen });
 }
 
 async function text(page, selector) {
@@ -117,8 +125,23 @@ async function importFile(page, file, opts) {
         await page.select("#import-store", opts.store);
     if (opts.trust)
         await click(page, "#import-trust");
+    if (opts.exportable)
+        await click(page, "#import-exportable");
+    if (opts.name)
+        await type(page, "#import-name", opts.name);
     await click(page, "#import-run");
     return waitOutcome(page, "#import-done");
+}
+
+/* Clicks the page's download link, as the admin would, and returns what
+ * the browser saved (downloads go to CS_WORK/downloads). */
+async function download(page) {
+    const name = await page.$eval("#download-link", a => a.download);
+    const file = path.join(env.CS_WORK, "downloads", name);
+    await click(page, "#download-link");
+    for (let i = 0; i < 300 && !fs.existsSync(file); i++)
+        await sleep(100);
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(nothing downloaded as " + name + ")";
 }
 
 async function closeDialog(page) {
@@ -138,6 +161,9 @@ async function main() {
         defaultViewport: { width: 1280, height: 900 },
     });
     const page = await browser.newPage();
+    fs.mkdirSync(path.join(env.CS_WORK, "downloads"), { recursive: true });
+    const cdp = await page.createCDPSession();
+    await cdp.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: path.join(env.CS_WORK, "downloads") });
     const consoleErrors = [];
     page.on("pageerror", e => consoleErrors.push(String(e)));
     page.on("dialog", d => d.dismiss());
@@ -281,6 +307,88 @@ async function main() {
             ok(new RegExp(action).test(log), "Log: shows a '" + action + "' entry", log.slice(0, 2000));
         await screenshot(page, "log");
 
+        /* ---- an offline request: the file, signed elsewhere, accepted ---- */
+        await click(page, "#btn-request");
+        await page.waitForSelector("#wizard-step-1");
+        await click(page, "#wz-mode-file");
+        await click(page, "#wizard-next");
+        await type(page, "#wz-cn", "offline.example");
+        await type(page, "#wz-sans", "dns:offline.example");
+        await click(page, "#wizard-next");
+        await click(page, "#wizard-next");
+        await type(page, "#wz-name", "offline");
+        await click(page, "#wizard-next");
+        await waitText(page, "#wizard-summary", /offline\.example/);
+        await click(page, "#wizard-finish");
+        out = await waitOutcome(page, "#wizard-report");
+        ok(out.ok, "wizard, offline: the request is written", out.error);
+        const csr = out.ok ? await download(page) : "";
+        ok(/BEGIN CERTIFICATE REQUEST/.test(csr), "wizard, offline: the request file is offered for download", csr.slice(0, 200));
+        await screenshot(page, "wizard-offline-result");
+        await closeDialog(page);
+        await openStore(page, "Request");
+        const pending = await text(page, "#store-table");
+        ok(/offline\.example/.test(pending), "Requests: the pending request is listed", pending);
+        await screenshot(page, "stores-requests");
+        fs.writeFileSync(path.join(env.CS_WORK, "offline.req"), csr);
+        execFileSync("openssl", ["x509", "-req", "-in", path.join(env.CS_WORK, "offline.req"),
+                                 "-CA", env.CS_SIGNER_CRT, "-CAkey", env.CS_SIGNER_KEY, "-days", "30",
+                                 "-out", path.join(FILES, "offline-response.cer")], { stdio: "ignore" });
+        await click(page, "#btn-accept");
+        input = await page.waitForSelector("#accept-file");
+        await input.uploadFile(path.join(FILES, "offline-response.cer"));
+        await click(page, "#accept-run");
+        out = await waitOutcome(page, "#accept-done");
+        ok(out.ok, "accept the CA's response", out.error);
+        await screenshot(page, "accept-result");
+        await closeDialog(page);
+        const offline = cliJson("list", "My").find(c => c.friendly_name === "offline");
+        ok(offline && offline.key, "the CLI: the response is in My, bound to the request's key", JSON.stringify(offline));
+        ok(cliJson("requests").length === 0, "the CLI: no request pending any more");
+
+        /* ---- export: the certificate and chain; no PFX for a key that stays ---- */
+        const renewed = cliJson("list", "My").find(c => c.friendly_name === "web");
+        await openStore(page, "My");
+        await selectCert(page, renewed.thumbprint);
+        await click(page, "#btn-export");
+        const formats = await page.$$eval("#export-format option", os => os.map(o => o.value));
+        ok(!formats.includes("pfx"), "export: PFX is not offered for a non-exportable key", formats.join(","));
+        await click(page, "#export-chain");
+        await click(page, "#export-run");
+        out = await waitOutcome(page, "#download-link");
+        ok(out.ok, "export web with its chain", out.error);
+        const pem = out.ok ? await download(page) : "";
+        ok((pem.match(/BEGIN CERTIFICATE/g) || []).length === 2, "export: the download holds web and its CA", pem.slice(0, 300));
+        await screenshot(page, "export");
+        await closeDialog(page);
+
+        /* ---- a staged roll from Usages ---- */
+        await goPage(page, "usages");
+        await click(page, '#usages tr[data-usage="Default"] button');
+        await page.waitForSelector("#assign-cert");
+        await page.select("#assign-cert", offline.thumbprint);
+        const at = new Date(Date.now() + 2 * 86400000);
+        const pad = n => String(n).padStart(2, "0");
+        const local = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) + "T" +
+            pad(at.getHours()) + ":" + pad(at.getMinutes());
+        await page.$eval("#assign-at", (e, v) => { e.value = v }, local);
+        await click(page, "#assign-force");
+        await click(page, "#assign-run");
+        await page.waitForFunction(() => document.getElementById("dialog-backdrop").hidden ||
+                                         !document.getElementById("dialog-error").hidden, { timeout: 60000 });
+        const stageErr = await page.$eval("#dialog-error", e => e.hidden ? "" : e.textContent);
+        ok(!stageErr, "stage a roll of Default to the offline certificate in two days (forced)", stageErr);
+        await closeDialog(page);
+        const staged = cliJson("usages").find(u => u.usage === "Default");
+        ok(staged && staged.staged && staged.staged.thumbprint === offline.thumbprint,
+           "the CLI: Default has the staged roll", JSON.stringify(staged));
+        ok(staged && staged.staged && Math.abs(Date.parse(staged.staged.at) - at.getTime()) < 120000,
+           "the CLI: staged for the time entered", JSON.stringify(staged && staged.staged) + " vs " + at.toISOString());
+        await goPage(page, "usages");
+        const urow3 = await text(page, '#usages tr[data-usage="Default"]');
+        ok(urow3.includes(offline.thumbprint), "Usages: the staged roll is shown", urow3);
+        await screenshot(page, "usages-staged");
+
         /* ---- bad input: the CLI's message, the store unchanged ---- */
         await openStore(page, "My");
         before = snapshot();
@@ -314,6 +422,55 @@ async function main() {
         await screenshot(page, "bad-assign-not-valid");
         await closeDialog(page);
         ok(snapshot() === before, "... the store is unchanged");
+
+        /* ---- a PFX with its password: the key into the token, exportable; out again ---- */
+        out = await importFile(page, "server.pfx", { password: env.CS_PFX_PASSWORD, exportable: true, name: "pfx" });
+        ok(out.ok, "import a PFX with its password, key exportable", out.error);
+        await screenshot(page, "import-pfx");
+        await closeDialog(page);
+        const pfxCert = cliJson("list", "My").find(c => c.friendly_name === "pfx");
+        ok(pfxCert && pfxCert.key && pfxCert.exportable, "the CLI: in My with an exportable key", JSON.stringify(pfxCert));
+        await openStore(page, "My");
+        await selectCert(page, pfxCert.thumbprint);
+        await click(page, "#btn-export");
+        await page.select("#export-format", "pfx");
+        await type(page, "#export-password", "export password");
+        await click(page, "#export-run");
+        out = await waitOutcome(page, "#download-link");
+        ok(out.ok, "export it as a PFX", out.error);
+        if (out.ok) {
+            const name = await page.$eval("#download-link", a => a.download);
+            await download(page);
+            const got = path.join(env.CS_WORK, "downloads", name);
+            let keyOut = "";
+            try {
+                keyOut = execFileSync("openssl", ["pkcs12", "-in", got, "-nocerts", "-nodes", "-passin", "env:CS_EXPORT_PASS"],
+                                      { encoding: "utf8", env: Object.assign({}, process.env, { CS_EXPORT_PASS: "export password" }),
+                                        stdio: ["ignore", "pipe", "pipe"] });
+            } catch (e) {
+                keyOut = String(e.stderr || e);
+            }
+            ok(/PRIVATE KEY/.test(keyOut), "the downloaded PFX opens with the password and holds the key", keyOut.slice(0, 200));
+        }
+        await closeDialog(page);
+
+        /* ---- stop trusting the root: Disallowed, and the usage says so ---- */
+        await openStore(page, "Root");
+        await selectCert(page, roots[0].thumbprint);
+        await click(page, "#btn-disallow");
+        await click(page, "#disallow-run");
+        await page.waitForFunction(() => document.getElementById("dialog-backdrop").hidden ||
+                                         !document.getElementById("dialog-error").hidden, { timeout: 60000 });
+        const moveErr = await page.$eval("#dialog-error", e => e.hidden ? "" : e.textContent);
+        ok(!moveErr, "move the local CA's root to Disallowed", moveErr);
+        await closeDialog(page);
+        ok(cliJson("list", "Disallowed").some(c => c.thumbprint === roots[0].thumbprint), "the CLI: the root is in Disallowed");
+        await openStore(page, "Disallowed");
+        ok((await text(page, "#store-table")).includes(roots[0].thumbprint), "the Disallowed tab lists it");
+        await goPage(page, "usages");
+        const urow4 = await text(page, '#usages tr[data-usage="Default"]');
+        ok(!/Assigned/.test(urow4) && /Disallowed|Untrusted/.test(urow4), "Usages: Default is no longer Assigned, and says why", urow4);
+        await screenshot(page, "usages-after-disallow");
 
         ok(consoleErrors.length === 0, "no JavaScript errors on the page", consoleErrors.join("\n"));
     } catch (e) {

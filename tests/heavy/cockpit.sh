@@ -87,11 +87,12 @@ cs ca create-local lab >/dev/null || tap_bail "ca create-local failed"
 sqlite3 "$STORE/store.db" "SELECT hex(der) FROM local_cas WHERE name = 'lab'" | xxd -r -p \
 	>"$FILES/lab-root.cer"
 pki_root "$TEST_TMP" other "Other Root CA" &&
-	pki_issue "$TEST_TMP" leaf leaf.test other server || tap_bail "cannot make the test PKI"
+	pki_issue "$TEST_TMP" leaf leaf.test other server &&
+	pki_issue "$TEST_TMP" pfxleaf pfx.test other server || tap_bail "cannot make the test PKI"
 cs import "$TEST_TMP/leaf.crt" --friendly-name untrusted >/dev/null || tap_bail "cannot import leaf"
 printf 'pfx password\n' >"$TEST_TMP/pfx.pass"
 make_pfx() { openssl pkcs12 -export -in "$1" -inkey "$2" -passout "file:$3" -out "$4"; }
-make_pfx "$TEST_TMP/leaf.crt" "$TEST_TMP/leaf.key" "$TEST_TMP/pfx.pass" "$FILES/server.pfx" ||
+make_pfx "$TEST_TMP/pfxleaf.crt" "$TEST_TMP/pfxleaf.key" "$TEST_TMP/pfx.pass" "$FILES/server.pfx" ||
 	tap_bail "cannot make the PFX"
 head -c 300 /dev/urandom | base64 | head -c 301 >"$FILES/corrupt.cer"
 
@@ -138,7 +139,8 @@ curl -s -o /dev/null "http://127.0.0.1:$PORT/" || { cat "$TEST_TMP/ws.log"; tap_
 rm -rf "$CS_ARTIFACTS" && mkdir -p "$CS_ARTIFACTS"
 CS_URL=http://127.0.0.1:$PORT CS_USER=$CS_USER CS_PASSWORD=$CS_PASSWORD CS_CHROMIUM=$CHROMIUM \
 	CS_ARTIFACTS=$CS_ARTIFACTS CS_FILES=$FILES CS_SNAPSHOT=$TEST_TMP/snapshot CS_CLI=$TEST_TMP/cli \
-	CS_STORE=$STORE NODE_PATH=$TEST_TMP/node/node_modules \
+	CS_STORE=$STORE NODE_PATH=$TEST_TMP/node/node_modules CS_WORK=$TEST_TMP \
+	CS_SIGNER_CRT=$TEST_TMP/other.crt CS_SIGNER_KEY=$TEST_TMP/other.key CS_PFX_PASSWORD="pfx password" \
 	node "$HEAVY_DIR/cockpit-walk.js" >"$TEST_TMP/walk.out" 2>"$TEST_TMP/walk.err"
 walk_rc=$?
 while IFS= read -r line; do
