@@ -16,6 +16,10 @@ PACKAGES=(
 	# check them, and the libp11 engine bench/handshake compares against
 	nginx-light haproxy apache2 stunnel4 lighttpd lighttpd-mod-openssl curl
 	libengine-pkcs11-openssl
+	# the Cockpit page and its browser test (tests/heavy/cockpit.sh): cockpit-ws
+	# and its bridge, sudo for administrative access, headless chromium, npm
+	# for puppeteer-core (installed by the test into its temp dir)
+	cockpit-ws cockpit-bridge cockpit-system sudo chromium nodejs
 )
 
 missing=()
@@ -23,6 +27,8 @@ for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# npm: Debian's package, unless a nodejs from elsewhere (NodeSource) brings its own
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -gt 0 ] || exit 0
 
 if [ "$(id -u)" != 0 ]; then
