@@ -11,6 +11,7 @@
 # reaches the peer without the key's PKCS#11 URI.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_LIB_DIR/provider.sh"
+. "$TESTS_LIB_DIR/tls-servers.sh"
 
 [ "$(id -u)" = 0 ] || tap_bail "needs root: peers run as www-data and nobody"
 CS_SIGN=${top_builddir:-.}/tests/helpers/cs-sign
@@ -40,23 +41,14 @@ RSA_SHA1=$(pki_sha1 "$TEST_TMP/rsa.crt")
 printf '\n[usage.Default]\ngroup = www-data\n' >>"$STORE/certstore.conf"
 cs assign web --usage Default >/dev/null || tap_bail "cannot assign Default"
 
-chmod 0711 "$TEST_TMP"
-mkdir -p "$TEST_TMP/run" && chmod 0755 "$TEST_TMP/run"
-SOCK=$TEST_TMP/run/agent.sock
-CERTSTORE_AGENT_TRACE=1 "$CERTSTORE" --store-dir "$STORE" agent --socket "$SOCK" \
-	2>"$TEST_TMP/agent.log" &
-AGENT=$!
-bg "$AGENT"
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || tap_bail "the agent did not start: $(cat "$TEST_TMP/agent.log")"
-sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
-	"$top_srcdir/provider/certstore-openssl.cnf" >"$TEST_TMP/openssl.cnf"
-sed -i "/^\[certstore_sect\]/a agent = $SOCK" "$TEST_TMP/openssl.cnf"
+tls_agent_setup # the agent (traced to $TEST_TMP/agent.log) and $OSSL_CNF naming it
+SOCK=$AGENT_SOCK
+AGENT=$AGENT_PID
 STORE_REAL=$(cd "$STORE" && pwd -P)
 
 # worker_sign [COUNT]: cs-sign as www-data through the agent; $OUT, $RC.
 worker_sign() {
-	OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
+	OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
 		--drop-to www-data --count "${1:-1}" "$KEYREF" 2>&1)
 	RC=$?
 }
@@ -113,7 +105,7 @@ worker_sign
 tap_is "$RC:$OUT" "0:signed 1" "afterwards, www-data still signs"
 
 # --- what a peer is told -------------------------------------------------------------------
-OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
+OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
 	--drop-to nobody "$KEYREF" 2>&1)
 tap_like "$OUT" "uid 65534 may not use the key of $SHA1" "nobody is refused, by certificate"
 tap_unlike "$OUT" "pkcs11:" "the refusal carries no PKCS#11 URI"
@@ -146,9 +138,9 @@ SILENT=$TEST_TMP/run/silent.sock
 peer silent "$SILENT" 60 &
 bg $!
 for _ in $(seq 100); do [ -S "$SILENT" ] && break; sleep 0.1; done
-sed -i "s|^agent = .*|agent = $SILENT|" "$TEST_TMP/openssl.cnf"
+sed -i "s|^agent = .*|agent = $SILENT|" "$OSSL_CNF"
 start=$(date +%s)
-OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= CERTSTORE_AGENT_TIMEOUT=2 \
+OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= CERTSTORE_AGENT_TIMEOUT=2 \
 	timeout 50 "$CS_SIGN" --drop-to www-data "$KEYREF" 2>&1)
 RC=$?
 took=$(($(date +%s) - start))
