@@ -440,10 +440,13 @@ static void *worker(void *arg)
 /* ---- the listening socket ------------------------------------------------------ */
 
 /* systemd's socket activation (sd_listen_fds(3)): the first passed
- * descriptor, when the variables are meant for this process. */
+ * descriptor, when the variables are meant for this process and it is a
+ * listening stream socket. */
 static int activated_socket(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int listening = 0, type = 0;
+	socklen_t len = sizeof(listening), tlen = sizeof(type);
 
 	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid() ||
 	    strtol(fds, NULL, 10) < 1)
@@ -451,6 +454,9 @@ static int activated_socket(void)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
+	if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+	    getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_STREAM)
+		return -1;
 	return 3;
 }
 
