@@ -16,6 +16,9 @@ PACKAGES=(
 	# check them, and the libp11 engine bench/handshake compares against
 	nginx-light haproxy apache2 stunnel4 lighttpd lighttpd-mod-openssl curl
 	libengine-pkcs11-openssl
+	# Java's SunPKCS11 (keytool) as a consumer of the PKCS#11 module, and
+	# systemd-analyze to verify the units in systemd/
+	openjdk-17-jdk-headless systemd
 )
 
 missing=()
