@@ -7,7 +7,8 @@
 #   doc/certstore.1       subcommands (.SS NAME) and long options (\-\-NAME)
 #   doc/certstore.conf.5  configuration keys (the .TP items: .B key / .BR a ", " b),
 #   and those of certstore(1)'s CONFIGURATION and CA PROFILES sections
-# and looks for each in tests/ (integration scripts, their libraries, unit
+# (and, the other way round, every long option in the tools' longopts tables
+# must be in certstore(1)), and looks for each in tests/ (integration scripts, their libraries, unit
 # tests): a subcommand as `cs NAME`, `run_cs NAME` or `certstore NAME`, an
 # option as `--NAME`, a key as `NAME =` (certstore.conf syntax) or
 # `"NAME"` (C).  Prints one TAP point per item; exits 1 when one is missing.
@@ -51,6 +52,17 @@ for opt in $options; do
 		point ok "option $opt is used by a test"
 	else
 		point not-ok "option $opt is used by a test"
+	fi
+done
+
+# The other way round: every long option the tool takes (its longopts
+# tables) is in certstore(1), so that an option cannot be added undocumented.
+for opt in $(grep -ho '{"[a-z][a-z0-9-]*", *\(no\|required\|optional\)_argument' "$SRC"/tools/*.c |
+	sed 's/{"\([^"]*\)".*/\1/' | sort -u); do
+	if grep -qF -- "\\-\\-${opt//-/\\-}" "$MAN1"; then
+		point ok "option --$opt of the tool is in certstore(1)"
+	else
+		point not-ok "option --$opt of the tool is in certstore(1)"
 	fi
 done
 
