@@ -20,6 +20,9 @@ PACKAGES=(
 	# and its bridge, sudo for administrative access, headless chromium, npm
 	# for puppeteer-core (installed by the test into its temp dir)
 	cockpit-ws cockpit-bridge cockpit-system sudo chromium nodejs
+	# Java's SunPKCS11 (keytool) as a consumer of the PKCS#11 module, and
+	# systemd-analyze to verify the units in systemd/
+	openjdk-17-jdk-headless systemd
 )
 
 missing=()

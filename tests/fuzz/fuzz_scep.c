@@ -2,7 +2,9 @@
  * fuzz_scep.c - libFuzzer target over the SCEP message parsers
  * (tools/enroll/scep_msg.c): the CertRep pkiMessage (structure and its
  * authenticated attributes), the GetCACert answer and GetCACaps.  The first
- * input byte picks the parser; the rest is the body.
+ * input byte picks the parser; the rest is the body.  Seeds in
+ * corpus/scep/ start with the byte of their parser: 0x00 CertRep, 0x01 CA
+ * certificate, 0x04 RA and CA certificates (PKCS#7), 0x02 GetCACaps.
  *
  * Build: ./configure CC=clang --enable-fuzzing && make tests/fuzz/fuzz_scep
  * Run:   tests/fuzz/fuzz_scep -max_total_time=60 tests/fuzz/corpus/scep

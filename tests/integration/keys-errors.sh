@@ -47,7 +47,7 @@ expect_failure "wrong PFX password" 10 "^certstore: wrong password for .*leaf.pf
 	import "$TEST_TMP/leaf.pfx" --password-file "$TEST_TMP/wrong"
 expect_failure "PFX without a key" 5 "nokey.pfx holds no private key" \
 	import "$TEST_TMP/nokey.pfx" --password-file "$PASS"
-expect_failure "Ed25519 key (the token cannot hold it)" 9 "." \
+expect_failure "Ed25519 key (the token cannot hold it)" 9 "keeps only RSA and EC keys in the token; this is an ED25519 key" \
 	import "$TEST_TMP/ed.pfx" --password-file "$PASS"
 expect_failure "not a PFX, with --exportable" 2 "apply to PFX files only" \
 	import "$PKI/leaf.crt" --exportable

@@ -57,6 +57,22 @@ RC=$?
 tap_is "$RC" 0 "tick 10 days before expiry: exit 0"
 tap_like "$OUT" "renewing CN=web.example" "tick: says what it renews"
 tap_unlike "$(usage_sha1 Default)" "^$NEWER$" "tick: Default moved to the renewal"
+TICKED=$(usage_sha1 Default)
+tap_is "$(key_of "$TICKED")" "$(key_of "$NEWER")" "tick without [renew] new-key: the same key"
+
+# --- [renew] renew-before and new-key decide what tick does -----------------------------
+notafter=$(openssl x509 -in "$STORE/usages/Default/cert.pem" -noout -enddate | sed 's/notAfter=//')
+early=$(($(date -d "$notafter" +%s) - 45 * 86400))
+OUT=$(CERTSTORE_NOW=$early cs tick 2>&1)
+tap_is "$(usage_sha1 Default)" "$TICKED" "45 days before expiry, renew-before 30 (default): nothing renewed"
+printf '\n[renew]\nrenew-before = 60\nnew-key = yes\n' >>"$STORE/certstore.conf"
+OUT=$(CERTSTORE_NOW=$early cs tick 2>&1)
+RC=$?
+tap_is "$RC" 0 "tick with renew-before = 60, 45 days before expiry: exit 0"
+tap_like "$OUT" "renewing CN=web.example .*expires in less than 60 days" "tick: renews by renew-before"
+LAST=$(usage_sha1 Default)
+tap_unlike "$LAST" "^$TICKED$" "renew-before = 60: Default moved to the renewal"
+tap_unlike "$(key_of "$LAST")" "^$(key_of "$TICKED")\$" "new-key = yes: the renewal has a new key"
 
 # --- an offline renewal completes on import ------------------------------------------------
 PKI=$TEST_TMP/pki

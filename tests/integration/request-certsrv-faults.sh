@@ -1,7 +1,8 @@
 #!/bin/bash
 # What can go wrong between `request --ca` and an online CA, with the AD CS
 # fixture: the CA unreachable, its TLS certificate not trusted, 401 and 403,
-# a password file others can read, a page that says nothing, and answers that
+# a password file others can read, is a symbolic link or is someone else's,
+# auth = cert (an EST-only thing), a page that says nothing, and answers that
 # are not the certificate (HTML, bad Base64, PKCS#7 without certificates, a
 # certificate for another key).  Each: its exit code and message, nothing in
 # My, the request and its key kept; and asking again (--retrieve) changes
@@ -64,6 +65,22 @@ start_certsrv openpass --user enroll --password-file "$TEST_TMP/right"
 add_profile openpass auth=basic user=enroll password-file="$TEST_TMP/open"
 expect_fault "password file readable by others" 11 "accessible by group or others" openpass
 tap_unlike "$ERR" "right" "password file readable by others: the password is not printed"
+# The rules of a secret file (certstore.conf(5)): no symbolic link, and owned
+# by the store's owner even when 0600; both refused by policy, exit 11.
+ln -s "$TEST_TMP/right" "$TEST_TMP/link"
+add_profile linkpass protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=basic \
+	user=enroll password-file="$TEST_TMP/link"
+expect_fault "password file that is a symbolic link" 11 "password-file .*/link is a symbolic link" linkpass
+cp "$TEST_TMP/right" "$TEST_TMP/notmine"
+chmod 600 "$TEST_TMP/notmine"
+chown nobody "$TEST_TMP/notmine"
+add_profile notmine protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=basic \
+	user=enroll password-file="$TEST_TMP/notmine"
+expect_fault "0600 password file owned by another user" 11 \
+	"password-file .*/notmine is owned by uid [0-9]+, not by the store's owner" notmine
+# auth = cert was accepted and did nothing; a TLS client certificate is EST's.
+add_profile certauth protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=cert
+expect_fault "auth = cert for certsrv" 2 "auth = cert: only EST profiles present a TLS client certificate" certauth
 
 # --- answers that are not the certificate ------------------------------------------
 start_certsrv garbage --garbage

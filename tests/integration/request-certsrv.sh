@@ -94,6 +94,16 @@ tap_is "$RC" 0 "basic auth: exit 0"
 tap_like "$OUT" "Status: +Valid" "basic auth: Valid"
 tap_unlike "$ERR$OUT" "s3cret" "basic auth: the password is not printed"
 tap_unlike "$(cat "$STORE"/store.db* | strings)" "s3cret" "basic auth: nor kept in the store"
+# A relative password-file is relative to the store directory, wherever
+# certstore runs from (a timer runs it in /).
+cp "$TEST_TMP/ca-pass" "$STORE/rel.pass"
+chmod 600 "$STORE/rel.pass"
+add_profile relpass protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" template=WebServer \
+	auth=basic user=enroll password-file=rel.pass
+cd / || tap_bail "cannot cd /"
+run_cs request --cn rel.example --san dns:rel.example --ca relpass
+cd - >/dev/null || tap_bail "cannot cd back"
+tap_is "$RC" 0 "password-file = rel.pass (relative), run from /: read from the store directory"
 add_profile asks protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" auth=basic user=enroll
 shown=$(with_tty s3cret-pass "$CERTSTORE" --store-dir "$STORE" request --cn tty.example --ca asks)
 tap_like "$shown" "Password for enroll at CA asks: " "no password-file: asks on the terminal"

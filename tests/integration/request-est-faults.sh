@@ -62,6 +62,19 @@ profile "user = estuser
 password-file = $TEST_TMP/pw"
 expect_fault "401 with a wrong password" 10 "HTTP 401"
 tap_unlike "$ERR" "wrong" "401: the password is not in the message"
+# auth is read: none sends no credentials even with the right ones at hand
+# (it once fell back to Basic whatever auth said), and what EST cannot do
+# is refused before anything is sent.
+printf 'right\n' >"$TEST_TMP/pw-right"
+chmod 600 "$TEST_TMP/pw-right"
+profile "auth = none
+user = estuser
+password-file = $TEST_TMP/pw-right"
+expect_fault "auth = none with the right user and password: none sent (401)" 10 "HTTP 401"
+profile "auth = ntlm
+user = estuser
+password-file = $TEST_TMP/pw-right"
+expect_fault "auth = ntlm for EST" 2 "auth = ntlm: an EST profile authenticates with basic"
 rm -f "$EST_DIR/basic"
 profile ""
 est_mode forbidden

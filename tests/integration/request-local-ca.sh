@@ -71,7 +71,32 @@ tap_like "$OUT" "Subject: +/CN=dry.example" "dry run: shows the subject"
 tap_like "$OUT" "rsa:3072" "dry run: shows the key"
 tap_is "$(token_count)" "$before" "dry run: no key made"
 
+# --- ca create-local --days --cn: a CA issues nothing that outlives it ------------------
+# A validity is checked from both sides (expires within N+1 days, not within
+# N-1), so that a --days or days = ignored in favour of a default fails.
+valid_days_between() { # FILE LOW HIGH: valid for more than LOW days, less than HIGH
+	openssl x509 -in "$1" -noout -checkend $(($2 * 86400)) >/dev/null &&
+		! openssl x509 -in "$1" -noout -checkend $(($3 * 86400)) >/dev/null
+}
+run_cs ca create-local short --key ec:p256 --days 20 --cn "Short Lived CA"
+tap_is "$RC" 0 "ca create-local --days 20 --cn: exit 0"
+tap_like "$OUT" "CN=Short Lived CA" "ca create-local --cn: names the CA so"
+run_cs request --cn short.example --san dns:short.example --ca short --friendly-name short
+tap_is "$RC" 0 "request --ca short: exit 0"
+cs export short -o "$TEST_TMP/short.pem"
+tap_ok "a 20-day local CA: what it issues ends with it (19 to 21 days)" \
+	valid_days_between "$TEST_TMP/short.pem" 19 21
+
+# --- [ca.NAME] days = for a local CA: the validity of what it issues ----------------------
+printf '\n[ca.lab]\nprotocol = local\ndays = 5\n' >>"$STORE/certstore.conf"
+run_cs request --cn five.example --san dns:five.example --ca lab --friendly-name five
+tap_is "$RC" 0 "request --ca lab with days = 5: exit 0"
+cs export five -o "$TEST_TMP/five.pem"
+tap_ok "days = 5 in [ca.lab]: the certificate is valid for 4 to 6 days" \
+	valid_days_between "$TEST_TMP/five.pem" 4 6
+
 # --- an unknown profile fails before any key is made ---------------------------------
+before=$(token_count)
 run_cs request --cn x.example --ca nowhere
 tap_is "$RC" 3 "unknown CA profile: exit 3"
 tap_like "$ERR" "no CA profile 'nowhere'" "unknown CA profile: says so"

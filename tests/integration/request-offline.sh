@@ -70,6 +70,27 @@ tap_like "$(openssl req -in "$TEST_TMP/req3.pem" -noout -text)" "sha384WithRSAEn
 tap_like "$(openssl req -in "$TEST_TMP/req3.pem" -noout -text)" "Public-Key: \\(3072 bit\\)" \
 	"INF: a 3072-bit key"
 
+# --- the subject built from its fields, and the v2 template extension -----------------
+run_cs request --cn fields.example --org "Example Org" --ou "Web Team" --country GB \
+	--state "Greater London" --city London --email admin@fields.example \
+	--template-oid 1.3.6.1.4.1.311.21.8.1234.5678:100:3 --out "$TEST_TMP/req4.pem"
+tap_is "$RC" 0 "request with every subject field and --template-oid: exit 0"
+subject=$(openssl req -in "$TEST_TMP/req4.pem" -noout -subject -nameopt multiline)
+tap_like "$subject" "organizationName += Example Org" "--org: O"
+tap_like "$subject" "organizationalUnitName += Web Team" "--ou: OU"
+tap_like "$subject" "countryName += GB" "--country: C"
+tap_like "$subject" "stateOrProvinceName += Greater London" "--state: ST"
+tap_like "$subject" "localityName += London" "--city: L"
+tap_like "$subject" "emailAddress += admin@fields.example" "--email: emailAddress"
+parsed=$(openssl asn1parse -in "$TEST_TMP/req4.pem")
+tap_like "$parsed" "1.3.6.1.4.1.311.21.7" "--template-oid: the certificate template (v2) extension"
+# the extension's value (an OCTET STRING): SEQUENCE { OID, major, minor }
+off=$(grep -A1 "311.21.7$" <<<"$parsed" | tail -1 | cut -d: -f1 | tr -d ' ')
+template=$(openssl asn1parse -in "$TEST_TMP/req4.pem" -strparse "$off" 2>&1)
+tap_like "$template" "OBJECT +:1.3.6.1.4.1.311.21.8.1234.5678" "--template-oid: names the template's OID"
+tap_is "$(grep INTEGER <<<"$template" | sed 's/.*://' | tr '\n' ' ')" "64 03 " \
+	"--template-oid: major version 100, minor 3"
+
 # --- cancelling removes the request and its key -----------------------------------------
 before=$(token_count)
 id=$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)

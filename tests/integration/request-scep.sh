@@ -10,6 +10,12 @@ if [ -z "${CS_SCEP_NETNS:-}" ]; then
 	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
 		CS_SCEP_NETNS=1 exec unshare -n "$BASH" "$0" "$@"
 	fi
+	# CI runs as root with util-linux: there a missing namespace is a failure.
+	if [ "${CI:-}" = true ]; then
+		echo "1..1"
+		echo "not ok 1 - SCEP tests # needs root and unshare -n for a private network namespace (CI=true)"
+		exit 1
+	fi
 	echo "1..0 # SKIP needs root for a private network namespace (unshare -n)"
 	exit 0
 fi
@@ -39,6 +45,9 @@ protocol = scep
 url = http://127.0.0.1:$PORT/scep
 challenge-file = $TEST_TMP/challenge
 timeout = 30
+# sent as GetCACert's message; scepserver hosts one CA and ignores it, so
+# this shows only that a profile with it still enrolls (certstore(1) says so)
+ca-identifier = certstore-tests
 CONF
 
 # --- nothing is sent to a CA certificate nobody trusts ---------------------------------

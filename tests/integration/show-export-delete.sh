@@ -69,6 +69,8 @@ tap_is "$RC" 0 "export pem -o: exit 0"
 tap_is "$(pki_sha1 "$OUTDIR/leaf.pem")" "$LEAF" "export pem: openssl reads the leaf back"
 tap_is "$(stat -c %a "$OUTDIR/leaf.pem")" 644 "export -o: mode 0644"
 tap_is "$(cs export web | pki_sha1 /dev/stdin)" "$LEAF" "export pem to stdout: the leaf"
+run_cs export web --output "$OUTDIR/leaf-long.pem"
+tap_is "$(pki_sha1 "$OUTDIR/leaf-long.pem")" "$LEAF" "export --output (the long -o): the leaf"
 run_cs export web --format der -o "$OUTDIR/leaf.der"
 tap_is "$RC" 0 "export der: exit 0"
 tap_is "$(openssl x509 -inform DER -in "$OUTDIR/leaf.der" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')" "$LEAF" \

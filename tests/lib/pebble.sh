@@ -5,7 +5,8 @@
 #       makes pebble's TLS certificate for 127.0.0.1 (Debian ships none),
 #       writes its config (httpPort = our http-01 responder's port), starts it
 #       with PEBBLE_VA_NOSLEEP=1 and adds [ca.NAME] (protocol acme, ca-file =
-#       the TLS root, listen = 127.0.0.1:httpPort, roots-url = the management
+#       the TLS root, listen = 127.0.0.1:httpPort, email (the account
+#       contact), roots-url = the management
 #       interface's /roots/0).  http01: pebble really fetches the challenge;
 #       names resolve through pebble-challtestsrv's DNS, which answers
 #       127.0.0.1 for every name (pebble's own resolver would ask the
@@ -67,7 +68,7 @@ JSON
 		sleep 0.1
 	done
 	[ "$i" -lt 100 ] || tap_bail "pebble did not start (see $dir/log)"
-	printf '\n[ca.%s]\nprotocol = acme\nurl = https://127.0.0.1:%s/dir\nca-file = %s\nlisten = 127.0.0.1:%s\nroots-url = https://127.0.0.1:%s/roots/0\n' \
+	printf '\n[ca.%s]\nprotocol = acme\nurl = https://127.0.0.1:%s/dir\nca-file = %s\nlisten = 127.0.0.1:%s\nroots-url = https://127.0.0.1:%s/roots/0\nemail = admin@certstore.test\n' \
 		"$name" "$PEBBLE_PORT" "$PKI/pebbletls.crt" "$HTTP01_PORT" "$PEBBLE_MGMT" \
 		>>"$STORE/certstore.conf"
 }

@@ -7,15 +7,20 @@
 #   tap_unlike TEXT ERE DESC
 #   tap_pass DESC / tap_fail DESC [WHY]
 #   tap_skip DESC REASON
+#   tap_skip_prereq DESC REASON   a missing prerequisite: a skip, but a
+#                           failure under CI=true (CI installs everything)
 #   tap_diag TEXT...        a "# " comment on stdout
 #   tap_bail REASON         "Bail out!" and exit 1
-#   tap_done                trailing plan, then exit 0
+#   tap_done                trailing plan, then exit 0, or 1 after a "not ok"
 #
 # Failures print the details as TAP comments.  A script that dies before
-# tap_done prints no plan, which the TAP driver reports as an error.
+# tap_done prints no plan, which the TAP driver reports as an error.  The
+# exit status matters where no TAP driver reads the output (the soak run
+# by hand): a run with a failed point must not end in success.
 
 TAP_N=0
 TAP_PLANNED=
+TAP_FAILED=0
 
 tap_plan() {
 	TAP_PLANNED=$1
@@ -33,6 +38,7 @@ tap_pass() {
 
 tap_fail() {
 	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
 	echo "not ok $TAP_N - $1"
 	[ $# -lt 2 ] || tap_diag "$2"
 }
@@ -40,6 +46,16 @@ tap_fail() {
 tap_skip() {
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+# A CI job installs every prerequisite (scripts/deps.sh), so there a
+# missing one means the job is broken, not that the test does not apply.
+tap_skip_prereq() {
+	if [ "${CI:-}" = true ]; then
+		tap_fail "$1" "missing prerequisite under CI=true: $2"
+	else
+		tap_skip "$1" "$2"
+	fi
 }
 
 tap_ok() {
@@ -83,5 +99,6 @@ tap_bail() {
 
 tap_done() {
 	[ -n "$TAP_PLANNED" ] || echo "1..$TAP_N"
+	[ "$TAP_FAILED" = 0 ] || exit 1
 	exit 0
 }

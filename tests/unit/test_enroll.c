@@ -5,10 +5,12 @@
 #include "localca.h"
 #include "request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 
 static X509_REQ *make_request(const char *cn, EVP_PKEY *key)
 {
@@ -45,6 +47,28 @@ static cs_rv import_x509(cs_store *s, X509 *x, cs_import_result *res)
 	return rv;
 }
 
+/* Rows of the issued-serials table for (ca, serial), read with SQLite itself
+ * so that the check does not go through the code under test. */
+static int issued_rows(const char *dir, const char *ca, const char *serial)
+{
+	char path[1024];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "%s/store/store.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM issued WHERE ca = ? AND serial = ?", -1,
+			       &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 1, ca, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_bind_text(st, 2, serial, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 static void test_local_ca_issues_with_sans_eku_and_records_serial(void **state)
 {
 	char *dir;
@@ -53,6 +77,8 @@ static void test_local_ca_issues_with_sans_eku_and_records_serial(void **state)
 	cs_local_ca *ca = make_ca(s, ca_key), *again = NULL;
 	X509_REQ *req = make_request("issued.example", key);
 	cs_audit_list log = {0};
+	cs_cert *issued = NULL;
+	char want[256];
 	X509 *x = NULL;
 
 	(void)state;
@@ -67,6 +93,13 @@ static void test_local_ca_issues_with_sans_eku_and_records_serial(void **state)
 	assert_string_equal(again->key_uri, "pkcs11:token=t;id=%CA");
 	assert_int_equal(cs_audit_list_get(s, "ca-", &log, NULL), CS_OK);
 	assert_int_equal(log.n, 2);
+	/* the serial recorded is the issued certificate's, with its thumbprint */
+	assert_int_equal(cs_cert_from_x509(x, &issued, NULL), CS_OK);
+	assert_string_equal(log.items[1].action, "ca-issue");
+	snprintf(want, sizeof(want), "lab serial %s %s ", issued->serial, issued->sha1);
+	assert_true(strncmp(log.items[1].detail, want, strlen(want)) == 0);
+	assert_int_equal(issued_rows(dir, "lab", issued->serial), 1);
+	cs_cert_free(issued);
 	cs_audit_list_clear(&log);
 	cs_local_ca_free(again);
 	X509_free(x);

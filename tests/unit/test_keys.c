@@ -311,7 +311,9 @@ static void test_rsa_signs_pkcs1_digestinfo_raw_and_pss(void **state)
 	EVP_PKEY_free(pub);
 }
 
-static void encrypt_decrypt(fixture *f, const char *uri, EVP_PKEY *pub, int pad, int md)
+/* Returns false, with the token's reason checked, when the token cannot do
+ * this padding: the caller decides whether that is a skip or a failure. */
+static bool encrypt_decrypt(fixture *f, const char *uri, EVP_PKEY *pub, int pad, int md)
 {
 	unsigned char msg[32], ct[512], pt[512];
 	size_t ctlen = sizeof(ct), ptlen = sizeof(pt);
@@ -333,7 +335,7 @@ static void encrypt_decrypt(fixture *f, const char *uri, EVP_PKEY *pub, int pad,
 	if (md == NID_sha256 && rv == CS_ERR_TOKEN) {
 		/* SoftHSM2 2.6.1 does OAEP with SHA-1 only; the message says so. */
 		assert_non_null(strstr(err.msg, "RSA-OAEP"));
-		return;
+		return false;
 	}
 	if (rv != CS_OK)
 		fail_msg("%s", err.msg);
@@ -345,6 +347,7 @@ static void encrypt_decrypt(fixture *f, const char *uri, EVP_PKEY *pub, int pad,
 	assert_int_equal(cs_key_decrypt(f->tok, uri, &m, ct, ctlen, pt, &ptlen, &err),
 			 CS_ERR_BAD_INPUT);
 	assert_string_equal(err.msg, "decryption failed");
+	return true;
 }
 
 static void test_rsa_decrypts_pkcs1_and_oaep(void **state)
@@ -355,11 +358,31 @@ static void test_rsa_decrypts_pkcs1_and_oaep(void **state)
 	EVP_PKEY *pub = NULL;
 
 	assert_int_equal(cs_key_generate(f->tok, &spec, NULL, false, &uri, &pub, NULL), CS_OK);
-	encrypt_decrypt(f, uri, pub, RSA_PKCS1_PADDING, NID_undef);
-	encrypt_decrypt(f, uri, pub, RSA_PKCS1_OAEP_PADDING, NID_sha1);
-	encrypt_decrypt(f, uri, pub, RSA_PKCS1_OAEP_PADDING, NID_sha256);
+	assert_true(encrypt_decrypt(f, uri, pub, RSA_PKCS1_PADDING, NID_undef));
+	assert_true(encrypt_decrypt(f, uri, pub, RSA_PKCS1_OAEP_PADDING, NID_sha1));
 	free(uri);
 	EVP_PKEY_free(pub);
+}
+
+/* A point of its own, so that a token without OAEP-SHA256 is a visible skip
+ * and not a pass: SoftHSM2 2.6.1 is such a token. */
+static void test_rsa_decrypts_oaep_sha256(void **state)
+{
+	fixture *f = *state;
+	cs_key_spec spec = {CS_KEY_RSA, 2048, 0};
+	char *uri = NULL;
+	EVP_PKEY *pub = NULL;
+	bool done;
+
+	assert_int_equal(cs_key_generate(f->tok, &spec, NULL, false, &uri, &pub, NULL), CS_OK);
+	done = encrypt_decrypt(f, uri, pub, RSA_PKCS1_OAEP_PADDING, NID_sha256);
+	free(uri);
+	EVP_PKEY_free(pub);
+	if (!done) {
+		print_message("# SKIP the token cannot decrypt RSA-OAEP with SHA-256 "
+			      "(SoftHSM2 2.6.1 does OAEP with SHA-1 only)\n");
+		skip();
+	}
 }
 
 /* ---- import and export ------------------------------------------------------ */
@@ -760,6 +783,7 @@ int main(void)
 	    T(test_ecdsa_raw_is_r_and_s_of_order_size),
 	    T(test_rsa_signs_pkcs1_digestinfo_raw_and_pss),
 	    T(test_rsa_decrypts_pkcs1_and_oaep),
+	    T(test_rsa_decrypts_oaep_sha256),
 	    T(test_import_and_export_rsa),
 	    T(test_import_and_export_ec),
 	    T(test_export_of_non_exportable_key_is_refused_by_the_token),

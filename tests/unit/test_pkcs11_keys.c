@@ -5,6 +5,7 @@
  * with the certificate's public key.  The keys live in the store's SoftHSM2
  * token, put there with store/keys.h as `certstore import` would.
  */
+#include "config.h" /* CS_SOFTHSM_MODULE */
 #include "testutil.h"
 
 #include <dlfcn.h>
@@ -73,6 +74,52 @@ static void import_my(cs_store *s, cs_token *tok, const tu_cert *c, bool with_ke
 	cs_cert_free(mine);
 }
 
+/* The store's key token becomes tests/helpers/p11-overlap-shim in front of
+ * SoftHSM2: the thread test asks it whether signatures overlapped in the
+ * HSM.  Absolute path: the module of [token] is read relative to the store. */
+static char shim_path[4096];
+
+static void shim_install(void)
+{
+	char conf[1200], *text, *at, *line_end;
+	FILE *fp;
+	long n;
+
+	if (realpath("tests/helpers/.libs/p11-overlap-shim.so", shim_path) == NULL)
+		fail_msg("no tests/helpers/.libs/p11-overlap-shim.so (make check builds it)");
+	assert_int_equal(setenv("CS_SHIM_REAL", CS_SOFTHSM_MODULE, 1), 0);
+	snprintf(conf, sizeof(conf), "%s/certstore.conf", store_dir);
+	fp = fopen(conf, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	text = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	at = strstr(text, "module = ");
+	assert_non_null(at);
+	line_end = strchr(at, '\n');
+	assert_non_null(line_end);
+	fp = fopen(conf, "w");
+	assert_non_null(fp);
+	fprintf(fp, "%.*smodule = %s%s", (int)(at - text), text, shim_path, line_end);
+	fclose(fp);
+	free(text);
+}
+
+static int shim_max_in_flight(void)
+{
+	void *h = dlopen(shim_path, RTLD_NOW | RTLD_NOLOAD);
+	int (*max)(void) = h ? (int (*)(void))dlsym(h, "cs_shim_max_in_flight") : NULL;
+	int n;
+
+	assert_non_null(max);
+	n = max();
+	dlclose(h);
+	return n;
+}
+
 static int group_setup(void **state)
 {
 	const char *path = getenv("CERTSTORE_PKCS11");
@@ -105,6 +152,7 @@ static int group_setup(void **state)
 	/* the module opens its own, as any consumer's process would */
 	cs_token_close(tok);
 	cs_store_close(s);
+	shim_install();
 	return 0;
 }
 
@@ -653,6 +701,8 @@ static void test_threads_sign_and_decrypt_at_once(void **state)
 	(void)state;
 	assert_int_equal(RAND_bytes(secret, sizeof(secret)), 1);
 	encrypt_to(&rsa_leaf, RSA_PKCS1_PADDING, secret, sizeof(secret), ct, &ctlen);
+	/* the shim's first few signatures wait for a second one to arrive */
+	assert_int_equal(setenv("CS_SHIM_WAIT", "1", 1), 0);
 	for (int i = 0; i < SIGN_THREADS; i++) {
 		who[i].secret = secret;
 		who[i].ciphertext = ct;
@@ -667,6 +717,10 @@ static void test_threads_sign_and_decrypt_at_once(void **state)
 		ok += who[i].ok;
 	}
 	assert_int_equal(ok, SIGN_THREADS * SIGNS_PER_THREAD);
+	unsetenv("CS_SHIM_WAIT");
+	/* Right results alone would pass with every call serialised: two
+	 * signatures were inside the HSM at the same moment. */
+	assert_true(shim_max_in_flight() >= 2);
 	f->C_CloseSession(s);
 }
 

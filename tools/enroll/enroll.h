@@ -25,11 +25,12 @@ typedef struct enroll_profile {
 	char *name;
 	char *protocol;      /* "local", "certsrv", "est", "acme", "scep" */
 	char *url;
-	char *auth;          /* "none", "basic", "ntlm", "negotiate", "cert" */
+	char *auth;          /* "none", "basic", "ntlm", "negotiate" */
 	char *user;
-	char *password_file;
+	char *password_file; /* absolute: relative ones are resolved in store_dir */
 	char *template_name;
-	char *ca_file;       /* pinned CA for the CA's TLS, else the Root store */
+	char *ca_file;       /* pinned CA for the CA's TLS, else the Root store; absolute */
+	char *store_dir;     /* relative paths are relative to it; its owner owns secrets */
 	char *issue_profile; /* local: server (default), client, both */
 	long days;           /* local: validity of issued certificates */
 	long connect_timeout, timeout; /* seconds */
@@ -40,6 +41,9 @@ cs_rv enroll_profile_load(cs_store *store, const char *name, enroll_profile **ou
 void enroll_profile_free(enroll_profile *p);
 /* Protocol-specific key of the profile's section (NULL when absent). */
 const char *enroll_profile_get(const enroll_profile *p, const char *key);
+/* A path-valued key of the profile's section, relative ones resolved in the
+ * store directory; NULL when absent.  Caller frees. */
+char *enroll_profile_path(const enroll_profile *p, const char *key);
 /* Every profile name: [ca.*] sections, then local CAs. NULL-terminated, caller frees. */
 char **enroll_profile_names(cs_store *store, cs_err *err);
 

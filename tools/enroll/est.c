@@ -4,6 +4,8 @@
  * Profile keys ([ca.NAME] in certstore.conf):
  *   url            https://host[:port] (or a base already ending in /.well-known/est)
  *   label          optional CA label: /.well-known/est/LABEL/...
+ *   auth           basic (the default when user is set) or none; RFC 7030 3.2.3
+ *                  HTTP authentication is Basic here, TLS client auth is client-cert
  *   user           Basic auth user; password-file holds the password (first line)
  *   client-cert    thumbprint of a certificate in My used for TLS client auth
  *   ca-file        anchors for the server's TLS instead of the Root store
@@ -39,6 +41,7 @@ typedef struct est_session {
 	STACK_OF(X509) *anchors;
 	enroll_http_tls tls;
 	char *password;
+	bool basic; /* send user and password with Basic */
 } est_session;
 
 static void est_close(est_session *s)
@@ -83,6 +86,26 @@ static cs_rv est_identity(est_session *s, const cs_cert *client, cs_err *err)
 					   &s->tls.client_key, err);
 }
 
+/* Whether Basic credentials go with each request: auth was once ignored
+ * here, so that auth = ntlm silently became Basic. */
+static cs_rv est_uses_basic(const enroll_profile *p, bool *basic, cs_err *err)
+{
+	*basic = false;
+	if (p->auth == NULL || strcasecmp(p->auth, "basic") == 0) {
+		*basic = p->user != NULL;
+		if (p->auth != NULL && p->user == NULL)
+			return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = basic needs user",
+					  p->name);
+		return CS_OK;
+	}
+	if (strcasecmp(p->auth, "none") == 0)
+		return CS_OK;
+	return cs_err_set(err, CS_ERR_USAGE,
+			  "[ca.%s] auth = %s: an EST profile authenticates with basic (user, "
+			  "password-file), none, or a TLS client certificate (client-cert)",
+			  p->name, p->auth);
+}
+
 /* client: authenticate with this certificate (reenroll); provisional: bootstrap. */
 static cs_rv est_open(enroll_ctx *ctx, const cs_cert *client, bool provisional, est_session *s,
 		      cs_err *err)
@@ -97,7 +120,9 @@ static cs_rv est_open(enroll_ctx *ctx, const cs_cert *client, bool provisional, 
 	if (rv == CS_OK)
 		rv = enroll_http_anchors(ctx->store, s->p->ca_file, &s->anchors, err);
 	s->tls.anchors = s->anchors;
-	if (rv == CS_OK && s->p->user != NULL)
+	if (rv == CS_OK)
+		rv = est_uses_basic(s->p, &s->basic, err);
+	if (rv == CS_OK && s->basic)
 		rv = http_read_password(s->p, &s->password, err);
 	if (rv == CS_OK)
 		rv = est_identity(s, client, err);
@@ -116,7 +141,7 @@ static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body,
 		.body = body ? body->data : NULL,
 		.body_len = body ? body->len : 0,
 		.content_type = body ? "application/pkcs10" : NULL,
-		.user = s->p->user,
+		.user = s->basic ? s->p->user : NULL,
 		.password = s->password,
 		.connect_timeout = s->p->connect_timeout,
 		.timeout = s->p->timeout,

@@ -175,8 +175,16 @@ static cs_rv set_auth(http_conn *h, cs_err *err)
 	char *password = NULL;
 	cs_rv rv;
 
-	if (strcasecmp(auth, "none") == 0 || strcasecmp(auth, "cert") == 0)
+	if (strcasecmp(auth, "none") == 0)
 		return CS_OK;
+	/* auth = cert was once accepted here and silently did nothing: a TLS
+	 * client certificate is an EST feature (client-cert), so say so. */
+	if (strcasecmp(auth, "cert") == 0)
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "[ca.%s] auth = cert: only EST profiles present a TLS client "
+				  "certificate (client-cert = THUMBPRINT); for %s use none, basic, "
+				  "ntlm or negotiate",
+				  p->name, p->protocol ? p->protocol : "this protocol");
 	if (strcasecmp(auth, "basic") == 0)
 		how = CURLAUTH_BASIC;
 	else if (strcasecmp(auth, "ntlm") == 0)

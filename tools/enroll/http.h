@@ -83,7 +83,11 @@ cs_rv enroll_curl_class(int curl_code);
  */
 cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err);
 /* The same checks for any secret file (what: "password-file", "challenge-file"). */
-cs_rv http_read_secret_file(const char *path, const char *what, char **out, cs_err *err);
+/* The file must be a regular file, no symbolic link, 0600 or 0400, owned by
+ * the owner of store_dir (certstore.conf(5)); a file breaking these rules is
+ * refused by policy (CS_ERR_REFUSED, exit 11) before a byte is read. */
+cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what,
+			    char **out, cs_err *err);
 void http_secret_free(char *secret);
 
 #endif

@@ -36,24 +36,38 @@ static char *first_line(char *buf, size_t n)
 	return strdup(buf);
 }
 
-cs_rv http_read_secret_file(const char *path, const char *what, char **out, cs_err *err)
+cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what,
+			    char **out, cs_err *err)
 {
 	char buf[SECRET_MAX];
-	struct stat st;
+	struct stat st, dst;
 	ssize_t n;
 	cs_rv rv = CS_OK;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
+	/* A link, a FIFO or someone else's file is a policy refusal (exit 11),
+	 * as for a group-readable one: the rules of a secret file are broken,
+	 * whatever the password inside; a file that cannot be read at all is a
+	 * failure to authenticate (exit 10). */
+	if (fd < 0 && errno == ELOOP)
+		return cs_err_set(err, CS_ERR_REFUSED, "%s %s is a symbolic link; it must be a "
+				  "regular file", what, path);
 	if (fd < 0)
-		return cs_err_set(err, CS_ERR_AUTH, "%s %s: %s%s", what, path, strerror(errno),
-				  errno == ELOOP ? " (it must not be a symbolic link)" : "");
+		return cs_err_set(err, CS_ERR_AUTH, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		rv = cs_err_set(err, CS_ERR_AUTH, "%s %s is not a regular file", what, path);
+		rv = cs_err_set(err, CS_ERR_REFUSED, "%s %s is not a regular file", what, path);
 	else if ((st.st_mode & 077) != 0)
 		rv = cs_err_set(err, CS_ERR_REFUSED,
 				"%s %s is accessible by group or others (mode %04o); "
 				"it must be 0600 or 0400",
 				what, path, (unsigned)(st.st_mode & 07777));
+	else if (store_dir != NULL && stat(store_dir, &dst) != 0)
+		rv = cs_err_set(err, CS_ERR_STORE, "store directory %s: %s", store_dir,
+				strerror(errno));
+	else if (store_dir != NULL && st.st_uid != dst.st_uid)
+		rv = cs_err_set(err, CS_ERR_REFUSED,
+				"%s %s is owned by uid %u, not by the store's owner (uid %u)", what,
+				path, (unsigned)st.st_uid, (unsigned)dst.st_uid);
 	if (rv == CS_OK) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		if (n <= 0)
@@ -88,6 +102,7 @@ cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err)
 {
 	*out = NULL;
 	if (p->password_file != NULL)
-		return http_read_secret_file(p->password_file, "password-file", out, err);
+		return http_read_secret_file(p->store_dir, p->password_file, "password-file", out,
+					     err);
 	return prompt_secret(p, out, err);
 }

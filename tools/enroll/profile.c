@@ -24,6 +24,7 @@ void enroll_profile_free(enroll_profile *p)
 	free(p->password_file);
 	free(p->template_name);
 	free(p->ca_file);
+	free(p->store_dir);
 	free(p->issue_profile);
 	NCONF_free(p->conf);
 	free(p);
@@ -46,6 +47,20 @@ static char *dup_opt(const enroll_profile *p, const char *key)
 	return v != NULL ? strdup(v) : NULL;
 }
 
+/* certstore.conf(5): relative paths are relative to the store directory,
+ * not to wherever certstore happens to be run from (a timer's cwd is /). */
+char *enroll_profile_path(const enroll_profile *p, const char *key)
+{
+	const char *v = enroll_profile_get(p, key);
+	char *path;
+
+	if (v == NULL || v[0] == '/' || p->store_dir == NULL)
+		return v != NULL ? strdup(v) : NULL;
+	if (asprintf(&path, "%s/%s", p->store_dir, v) < 0)
+		return NULL;
+	return path;
+}
+
 static long long_opt(const enroll_profile *p, const char *key, long dflt)
 {
 	const char *v = enroll_profile_get(p, key);
@@ -64,9 +79,9 @@ static void fill_from_section(enroll_profile *p)
 	p->url = dup_opt(p, "url");
 	p->auth = dup_opt(p, "auth");
 	p->user = dup_opt(p, "user");
-	p->password_file = dup_opt(p, "password-file");
+	p->password_file = enroll_profile_path(p, "password-file");
 	p->template_name = dup_opt(p, "template");
-	p->ca_file = dup_opt(p, "ca-file");
+	p->ca_file = enroll_profile_path(p, "ca-file");
 	p->issue_profile = dup_opt(p, "profile");
 	p->days = long_opt(p, "days", 0);
 	p->connect_timeout = long_opt(p, "connect-timeout", 10);
@@ -80,7 +95,10 @@ cs_rv enroll_profile_load(cs_store *store, const char *name, enroll_profile **ou
 	cs_rv rv;
 
 	*out = NULL;
-	if (p == NULL || (p->name = strdup(name)) == NULL) {
+	if (p == NULL || (p->name = strdup(name)) == NULL ||
+	    (p->store_dir = strdup(cs_store_dir(store))) == NULL) {
+		if (p != NULL)
+			free(p->name);
 		free(p);
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}

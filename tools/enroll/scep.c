@@ -359,20 +359,23 @@ static cs_rv scep_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 
 static cs_rv scep_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 {
-	const char *file = enroll_profile_get(ctx->profile, "challenge-file");
-	char *secret = NULL;
+	char *file = NULL, *secret = NULL;
 	cs_rv rv;
 
 	if (spec->key != NULL && strncasecmp(spec->key, "rsa", 3) != 0)
 		return cs_err_set(err, CS_ERR_USAGE,
 				  "SCEP needs an RSA key (the CA encrypts its answer to it), not %s",
 				  spec->key);
-	if (file == NULL)
+	if (enroll_profile_get(ctx->profile, "challenge-file") == NULL)
 		return CS_OK;
-	rv = http_read_secret_file(file, "challenge-file", &secret, err);
+	file = enroll_profile_path(ctx->profile, "challenge-file");
+	if (file == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	rv = http_read_secret_file(ctx->profile->store_dir, file, "challenge-file", &secret, err);
 	if (rv == CS_OK && secret != NULL)
 		rv = cs_request_spec_set(&spec->challenge_password, secret, err);
 	http_secret_free(secret);
+	free(file);
 	return rv;
 }
 
