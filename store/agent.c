@@ -248,34 +248,12 @@ static void *conn_thread(void *arg)
 	return NULL;
 }
 
-cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
-		     volatile sig_atomic_t *stop, cs_err *err)
+/* Accepts connections on lfd until *stop, each served by a thread of its own. */
+static void accept_loop(agent_srv *srv, int lfd, volatile sig_atomic_t *stop)
 {
-	agent_srv srv = {0};
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	pthread_attr_t attr;
-	int lfd = -1, fd;
-	cs_rv rv;
+	int fd;
 
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return cs_err_set(err, CS_ERR_USAGE, "%s: socket path too long", socket_path);
-	if (realpath(store_dir, srv.dir) == NULL)
-		return cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir, strerror(errno));
-	rv = cs_store_open(srv.dir, CS_OPEN_READONLY, &srv.store, err);
-	if (rv == CS_OK)
-		rv = cs_token_open_store(srv.dir, &srv.tok, err);
-	if (rv != CS_OK)
-		goto out;
-	pthread_mutex_init(&srv.lock, NULL);
-	strcpy(sa.sun_path, socket_path);
-	unlink(socket_path);
-	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(socket_path, 0666) != 0 || listen(lfd, 128) != 0) {
-		rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot listen: %s", socket_path,
-				strerror(errno));
-		goto out_lock;
-	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while (!*stop) {
@@ -290,7 +268,7 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
 			close(fd);
 			continue;
 		}
-		c->srv = &srv;
+		c->srv = srv;
 		c->fd = fd;
 		if (pthread_create(&th, &attr, conn_thread, c) != 0) {
 			close(fd);
@@ -298,16 +276,72 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
 		}
 	}
 	pthread_attr_destroy(&attr);
+}
+
+/* The store and its token, opened once before any connection is served. */
+static cs_rv srv_open(agent_srv *srv, const char *store_dir, cs_err *err)
+{
+	cs_rv rv;
+
+	if (realpath(store_dir, srv->dir) == NULL)
+		return cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir, strerror(errno));
+	rv = cs_store_open(srv->dir, CS_OPEN_READONLY, &srv->store, err);
+	if (rv == CS_OK)
+		rv = cs_token_open_store(srv->dir, &srv->tok, err);
+	if (rv != CS_OK) {
+		cs_store_close(srv->store);
+		srv->store = NULL;
+		return rv;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	return CS_OK;
+}
+
+cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
+		     volatile sig_atomic_t *stop, cs_err *err)
+{
+	agent_srv srv = {0};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd = -1;
+	cs_rv rv;
+
+	if (strlen(socket_path) >= sizeof(sa.sun_path))
+		return cs_err_set(err, CS_ERR_USAGE, "%s: socket path too long", socket_path);
+	rv = srv_open(&srv, store_dir, err);
+	if (rv != CS_OK)
+		return rv;
+	strcpy(sa.sun_path, socket_path);
 	unlink(socket_path);
-out_lock:
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(socket_path, 0666) != 0 || listen(lfd, 128) != 0) {
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot listen: %s", socket_path,
+				strerror(errno));
+		goto out;
+	}
+	accept_loop(&srv, lfd, stop);
+	unlink(socket_path);
+out:
 	/* Threads still running hold srv: the process is about to exit, leave
 	 * the store and token to it (see keys.h on finalising at exit). */
 	if (lfd >= 0)
 		close(lfd);
 	return rv;
-out:
-	cs_store_close(srv.store);
-	return rv;
+}
+
+cs_rv cs_agent_serve_fd(const char *store_dir, int lfd, volatile sig_atomic_t *stop,
+			cs_err *err)
+{
+	agent_srv srv = {0};
+	cs_rv rv;
+
+	rv = srv_open(&srv, store_dir, err);
+	if (rv != CS_OK)
+		return rv;
+	/* The socket and its path belong to whoever passed it (systemd): both
+	 * stay, so the next connection starts the agent again. */
+	accept_loop(&srv, lfd, stop);
+	return CS_OK;
 }
 
 /* ---- the client ------------------------------------------------------------- */

@@ -46,6 +46,12 @@ extern "C" {
 cs_rv cs_agent_serve(const char *store_dir, const char *socket_path,
 		     volatile sig_atomic_t *stop, cs_err *err);
 
+/* As cs_agent_serve, on lfd, a socket already listening: systemd's socket
+ * activation (certstore-agent.socket makes the socket and its mode).  lfd
+ * is not closed and its path not removed. */
+cs_rv cs_agent_serve_fd(const char *store_dir, int lfd, volatile sig_atomic_t *stop,
+			cs_err *err);
+
 /* Seconds after a usage moves to another certificate during which the one
  * it had (its previous) stays usable by the usage's group: the server's
  * workers sign with it until the on-assign hook has reloaded them.  The

@@ -6,7 +6,11 @@
 #include "agent.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct agent_args {
 	const char *socket;
@@ -21,6 +25,26 @@ static const struct option longopts[] = {
 
 static volatile sig_atomic_t stop_flag;
 
+/* systemd's socket activation (sd_listen_fds(3), without libsystemd): one
+ * listening Unix socket as fd 3 when LISTEN_PID is this process; else -1. */
+#define SD_LISTEN_FDS_START 3
+static int activated_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	struct stat st;
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid() ||
+	    strcmp(fds, "1") != 0)
+		return -1;
+	if (fstat(SD_LISTEN_FDS_START, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+	    !listening)
+		return -1;
+	return SD_LISTEN_FDS_START;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -31,7 +55,9 @@ static cs_rv run_agent(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 		       cs_err *err)
 {
 	agent_args args = {.socket = CS_AGENT_DEFAULT_SOCKET};
+	const char *store_dir;
 	struct sigaction sa;
+	int lfd;
 	cs_rv rv = CS_OK;
 	int c;
 
@@ -49,8 +75,15 @@ static cs_rv run_agent(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return cs_agent_serve(ctx->store_dir != NULL ? ctx->store_dir : cs_store_default_dir(),
-			      args.socket, &stop_flag, err);
+	store_dir = ctx->store_dir != NULL ? ctx->store_dir : cs_store_default_dir();
+	lfd = activated_socket();
+	/* The variables are for this process only, not for hooks it might run. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (lfd >= 0)
+		return cs_agent_serve_fd(store_dir, lfd, &stop_flag, err);
+	return cs_agent_serve(store_dir, args.socket, &stop_flag, err);
 }
 
 const cli_command cmd_agent = {
@@ -66,7 +99,9 @@ const cli_command cmd_agent = {
 	     "certificate serves a usage whose [usage.NAME] section in certstore.conf\n"
 	     "says 'group = G' and the peer is in group G.  Point the certstore\n"
 	     "provider at the socket with 'agent = PATH' in its openssl.cnf section.\n"
-	     "Runs in the foreground until SIGTERM or SIGINT.\n"
+	     "Runs in the foreground until SIGTERM or SIGINT.  Started by systemd's\n"
+	     "socket activation (certstore-agent.socket), it serves the socket it is\n"
+	     "given and --socket is ignored.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -S, --socket PATH    the socket to listen on (its directory must exist)\n"
