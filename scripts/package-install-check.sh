@@ -23,9 +23,11 @@ fi
 for d in usr etc var; do
 	mount -t overlay "certstore-$d" -o "lowerdir=/$d,upperdir=$WORK/overlay/$d/upper,workdir=$WORK/overlay/$d/work" "/$d"
 done
-# /run/certstore (the agent's socket) and the test's files, private as well.
-mkdir -p /run/certstore
-mount -t tmpfs -o mode=0755 certstore-run /run/certstore
+# /run private as well (the agent's socket goes to /run/certstore), and no
+# /run/systemd/system in it: the maintainer scripts must not reach the host's
+# systemd, if it runs one.
+mount -t tmpfs -o mode=0755 certstore-run /run
+mkdir -p /run/lock
 
 N=0 FAILED=0
 check() { # check DESC CMD...: one TAP line
