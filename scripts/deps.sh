@@ -16,6 +16,9 @@ PACKAGES=(
 	# check them, and the libp11 engine bench/handshake compares against
 	nginx-light haproxy apache2 stunnel4 lighttpd lighttpd-mod-openssl curl
 	libengine-pkcs11-openssl
+	# the Debian packages (scripts/package-test.sh), the units' checks
+	# (systemd-analyze verify, systemd-socket-activate)
+	debhelper dh-autoreconf lintian systemd man-db
 )
 
 missing=()
