@@ -6,8 +6,18 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 CERTSTORE=${1:-$SRC/build/certstore}
 . "$SRC/tests/lib/pki.sh"
 
-# The provider and the library it needs, uninstalled, beside the binary.
-PROVIDER_DIR=$(cd "$(dirname "$CERTSTORE")/.libs" && pwd)
+# The provider and the library it needs, uninstalled, beside a built binary;
+# for an installed one (/usr/bin/certstore from the packages), the provider in
+# OpenSSL's modules directory and the snippet the package put in /etc/ssl.
+if [ -d "$(dirname "$CERTSTORE")/.libs" ]; then
+	PROVIDER_DIR=$(cd "$(dirname "$CERTSTORE")/.libs" && pwd)
+	SNIPPET=$SRC/provider/certstore-openssl.cnf
+	MODULE=$PROVIDER_DIR/certstore.so
+else
+	PROVIDER_DIR=
+	SNIPPET=/etc/ssl/certstore-openssl.cnf
+	MODULE=certstore.so
+fi
 
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/certstore-demo.XXXXXX")
 NGINX_PID= AGENT_PID=
@@ -83,11 +93,11 @@ mkdir -p "$DEMO/run" "$DEMO/nginx/tmp" && chmod 0755 "$DEMO/run" "$DEMO/nginx"
 "$CERTSTORE" agent --socket "$DEMO/run/agent.sock" 2>"$DEMO/agent.log" &
 AGENT_PID=$!
 for _ in $(seq 50); do [ -S "$DEMO/run/agent.sock" ] && break; sleep 0.1; done
-# openssl.cnf: the shipped snippet, pointed at the built module, the store and the agent.
-sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
+# openssl.cnf: the shipped snippet, pointed at the module, the store and the agent.
+sed -e "s|^module = certstore.so\$|module = $MODULE|" \
 	-e "s|^# store = .*|store = $CERTSTORE_DIR|" \
 	-e "/^\[certstore_sect\]/a agent = $DEMO/run/agent.sock" \
-	"$SRC/provider/certstore-openssl.cnf" >"$DEMO/openssl.cnf"
+	"$SNIPPET" >"$DEMO/openssl.cnf"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 N=$DEMO/nginx
 cat >"$N/nginx.conf" <<CONF

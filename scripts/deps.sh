@@ -23,6 +23,9 @@ PACKAGES=(
 	# Java's SunPKCS11 (keytool) as a consumer of the PKCS#11 module, and
 	# systemd-analyze to verify the units in systemd/
 	openjdk-17-jdk-headless systemd
+	# the Debian packages (scripts/package-test.sh), the units' checks
+	# (systemd-analyze verify, systemd-socket-activate)
+	debhelper dh-autoreconf lintian systemd man-db
 )
 
 missing=()
