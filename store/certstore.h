@@ -303,6 +303,7 @@ typedef struct cs_import_item {
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
 	char renewed[41];   /* the certificate that request renewed, "" when none */
 	bool moved;         /* its usages moved and it was archived in the import's transaction */
+	bool not_root;      /* Root was asked for, but it is not self-signed: placed by kind */
 } cs_import_item;
 
 typedef struct cs_import_result {
@@ -317,7 +318,9 @@ void cs_import_result_clear(cs_import_result *res);
 /*
  * Decides where each certificate goes and adds the ones not already there,
  * in one transaction.  Without opts->store: end-entity → My, CA → CA,
- * self-signed root → skipped (trust is only added when the admin names Root).
+ * self-signed root → skipped (trust is only added when the admin names Root),
+ * or a duplicate when it is in Root already.  opts->store Root takes only
+ * self-signed certificates: the others go to My or CA (item.not_root).
  * Duplicates are reported, not added.  Every added certificate is audit-logged.
  * A certificate for My whose public key is that of a pending request is the
  * CA's answer (certreq -accept): it takes the request's key reference,
