@@ -89,6 +89,14 @@ static cs_rv add_rdn(X509_NAME *name, const char *key, const char *value, cs_err
 
 	if (OBJ_txt2nid(field) == NID_undef)
 		return cs_err_set(err, CS_ERR_USAGE, "unknown subject attribute '%s'", key);
+	/* X.520 countryName is a PrintableString of exactly two letters. */
+	if (OBJ_txt2nid(field) == NID_countryName &&
+	    (strlen(value) != 2 || !isalpha((unsigned char)value[0]) ||
+	     !isalpha((unsigned char)value[1])))
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "country %s=\"%s\": C is the two-letter ISO 3166 code "
+				  "(US, GB, DE, ...)",
+				  key, value);
 	if (!X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (const unsigned char *)value,
 					-1, -1, 0)) {
 		ERR_clear_error();

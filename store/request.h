@@ -79,7 +79,15 @@ cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **ou
 /* A spec asking for cert again: its subject, SANs and key type (renewal). */
 cs_rv cs_request_spec_from_cert(const cs_cert *cert, cs_request_spec *spec, cs_err *err);
 
-/* The summary the enrollment wizard shows before it makes a key (for --dry-run). */
+/*
+ * Refuses what cs_request_build would refuse (key type, hash, subject, SANs,
+ * template extensions), with the same messages, without a key: so a dry run
+ * validates exactly as the real run.
+ */
+cs_rv cs_request_spec_check(const cs_request_spec *spec, cs_err *err);
+
+/* The summary the enrollment wizard shows before it makes a key (for --dry-run);
+ * the spec is checked first (cs_request_spec_check). */
 cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err);
 
 /* ---- pending requests (the Request store) ------------------------------- */
@@ -94,6 +102,8 @@ typedef struct cs_pending {
 	char key_id[41];  /* SHA-1 of the public key (upper-case hex), as CKA_ID */
 	char *key_spec;   /* "rsa:2048", ... */
 	char *friendly_name;
+	bool friendly_name_generated; /* cs_pending_add makes it unique ("NAME (2)") */
+	char *hash;                   /* the request's hash, for the audit log (not stored) */
 	bool exportable;
 	char *ca_profile;    /* NULL for a delayed (file) request */
 	char *ca_request_id; /* the CA's own ID once it has one */
@@ -114,7 +124,9 @@ cs_rv cs_pubkey_id_hex(EVP_PKEY *pub, char out[41], cs_err *err);
 
 /*
  * Records a pending request built from req (subject, key id and DER are taken
- * from it) with its key.  Sets p->id.  Audit-logged as "request".
+ * from it) with its key.  Sets p->id, unique for the life of the store (an ID
+ * is never reused).  A generated friendly name is made unique first (p's may
+ * change).  Audit-logged as "request", with key type, hash and exportable.
  */
 cs_rv cs_pending_add(cs_store *store, X509_REQ *req, cs_pending *p, cs_err *err);
 cs_rv cs_pending_list_get(cs_store *store, cs_pending_list *out, cs_err *err);

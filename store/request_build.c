@@ -3,6 +3,7 @@
  */
 #include "request.h"
 #include "internal.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +243,29 @@ out:
 	return rv;
 }
 
+cs_rv cs_request_spec_check(const cs_request_spec *spec, cs_err *err)
+{
+	X509_NAME *name = NULL;
+	X509_REQ *req = NULL;
+	cs_key_spec ks;
+	cs_rv rv;
+
+	if (request_digest(spec, err) == NULL)
+		return CS_ERR_USAGE;
+	rv = cs_key_spec_parse(spec->key, &ks, err);
+	if (rv == CS_OK)
+		rv = cs_request_subject(spec, &name, err);
+	/* The extensions are built as the real run builds them, then dropped:
+	 * a SAN or template the real run would refuse is refused here too. */
+	if (rv == CS_OK && (req = X509_REQ_new()) == NULL)
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	if (rv == CS_OK)
+		rv = add_extensions(spec, req, err);
+	X509_REQ_free(req);
+	X509_NAME_free(name);
+	return rv;
+}
+
 static void append(char **buf, const char *label, const char *value)
 {
 	char *next = NULL;
@@ -262,7 +286,9 @@ cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err)
 	cs_rv rv;
 
 	*out = NULL;
-	rv = cs_request_subject(spec, &name, err);
+	rv = cs_request_spec_check(spec, err);
+	if (rv == CS_OK)
+		rv = cs_request_subject(spec, &name, err);
 	if (rv != CS_OK)
 		return rv;
 	X509_NAME_oneline(name, subject, sizeof(subject));

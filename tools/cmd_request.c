@@ -131,12 +131,53 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_a
 	return rv;
 }
 
-static cs_rv dry_run(const request_args *a, cs_err *err)
+static json_object *dry_run_json(const request_args *a)
 {
+	const cs_request_spec *sp = &a->spec;
+	json_object *o = json_object_new_object(), *sans = json_object_new_array();
+	char subject[512] = "", *friendly = cs_request_friendly_name(sp, cs_now());
+	X509_NAME *name = NULL;
+	size_t i;
+
+	if (cs_request_subject(sp, &name, NULL) == CS_OK)
+		X509_NAME_oneline(name, subject, sizeof(subject));
+	X509_NAME_free(name);
+	cli_json_add_bool(o, "dry_run", true);
+	cli_json_add_string(o, "subject", subject);
+	for (i = 0; i < sp->n_sans; i++)
+		json_object_array_add(sans, json_object_new_string(sp->sans[i]));
+	json_object_object_add(o, "sans", sans);
+	cli_json_add_string(o, "key", sp->key ? sp->key : "rsa:2048");
+	cli_json_add_string(o, "hash", sp->hash ? sp->hash : "sha256");
+	cli_json_add_bool(o, "exportable", sp->exportable);
+	cli_json_add_string(o, "friendly_name", friendly);
+	cli_json_add_string(o, "template", sp->template_name);
+	cli_json_add_string(o, "template_oid", sp->template_oid);
+	cli_json_add_string(o, "ca", a->ca);
+	cli_json_add_string(o, "out", a->out);
+	free(friendly);
+	return o;
+}
+
+/* A dry run refuses what the real run would refuse, with the same message and
+ * exit status (the spec, an unknown CA profile); it only makes no key. */
+static cs_rv dry_run(const cli_ctx *ctx, const request_args *a, cs_err *err)
+{
+	enroll_profile *profile = NULL;
+	cs_store *store = NULL;
 	char *text = NULL;
 	cs_rv rv = cs_request_summary(&a->spec, &text, err);
 
-	if (rv == CS_OK) {
+	if (rv == CS_OK && a->ca != NULL) {
+		rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+		if (rv == CS_OK)
+			rv = enroll_profile_load(store, a->ca, &profile, err);
+		enroll_profile_free(profile);
+		cs_store_close(store);
+	}
+	if (rv == CS_OK && a->json)
+		rv = cli_json_print(dry_run_json(a), err);
+	else if (rv == CS_OK) {
 		printf("%s", text);
 		printf("Destination:       %s\n", a->ca ? a->ca : a->out ? a->out : "(none)");
 		printf("(dry run: no key was made and nothing was sent)\n");
@@ -163,7 +204,7 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_er
 		rv = flow_write_request(a->out, req, err);
 		if (rv == CS_OK && !a->json)
 			printf("request %lld pending for %s, key %s in the token\n"
-			       "written to %s: have a CA sign it, then run `certstore import "
+			       "written to %s: have a CA sign it, then run `certstore accept "
 			       "RESPONSE`\n",
 			       (long long)p->id, p->subject, p->key_spec, a->out);
 	}
@@ -182,7 +223,7 @@ static cs_rv retrieve(cs_store *store, cli_keys *keys, const request_args *a, cs
 	if (rv == CS_OK && p->ca_profile == NULL)
 		rv = cs_err_set(err, CS_ERR_USAGE,
 				"request %lld was written to a file for an offline CA; import "
-				"the CA's response with `certstore import`",
+				"the CA's response with `certstore accept RESPONSE`",
 				a->retrieve);
 	if (rv == CS_OK)
 		rv = flow_submit(store, keys, p->ca_profile, p, NULL, a->json, err);
@@ -200,7 +241,7 @@ static cs_rv run_request(const cli_ctx *ctx, const cli_command *cmd, int argc, c
 
 	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv == CS_OK && !a.help && a.dry_run)
-		rv = dry_run(&a, err);
+		rv = dry_run(ctx, &a, err);
 	else if (rv == CS_OK && !a.help) {
 		rv = cli_open_store(ctx, 0, &store, err);
 		if (rv == CS_OK)
@@ -233,7 +274,7 @@ const cli_command cmd_request = {
 	"PKCS#10 request signed with it, and keeps it pending in the Request store.\n"
 	"\n"
 	"  --out FILE      write the request (PEM) for an offline CA; import the CA's\n"
-	"                  response later with `certstore import RESPONSE`\n"
+	"                  response later with `certstore accept RESPONSE`\n"
 	"  --ca PROFILE    send it now to a CA profile ([ca.NAME] in certstore.conf, or a\n"
 	"                  local CA from `certstore ca create-local`) and install the result\n"
 	"  --inf FILE      read a Windows certreq INF file ([NewRequest] Subject, KeyLength,\n"
