@@ -28,6 +28,7 @@ typedef struct cs_db_query {
 	const char *sha256;      /* exact */
 	const char *hex_prefix;  /* prefix of sha1 or sha256 */
 	const char *friendly_name;
+	const char *subject_contains; /* substring of the subject text (a prefilter) */
 	const unsigned char *subject_der;
 	size_t subject_der_len;
 	const unsigned char *issuer_der; /* with serial: the (issuer_der, serial) index */
