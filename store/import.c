@@ -83,6 +83,7 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	item->renewed[0] = '\0';
 	item->moved = false;
 	item->not_root = false;
+	item->key_attached = false;
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)

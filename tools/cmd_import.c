@@ -193,6 +193,8 @@ json_object *cli_import_result_json(const cs_import_result *res,
 		cli_json_add_string(item, "file", file_of(i, arg));
 		if (res->items[i].not_root)
 			json_object_object_add(item, "not_root", json_object_new_boolean(1));
+		if (res->items[i].key_attached)
+			json_object_object_add(item, "key_attached", json_object_new_boolean(1));
 		json_object_array_add(items, item);
 	}
 	json_object_object_add(obj, "items", items);

@@ -34,7 +34,10 @@ static void print_result(const char *path, const cs_import_result *res, const ch
 		const cs_import_item *it = &res->items[i];
 		const char *store = cs_store_id_name(it->store);
 
-		if (it->outcome == CS_IMPORT_ADDED)
+		if (it->key_attached)
+			printf("key attached to the certificate already in My: %s (%s)\n",
+			       it->subject, it->sha1);
+		else if (it->outcome == CS_IMPORT_ADDED)
 			printf("added to %s: %s (%s)\n", store, it->subject, it->sha1);
 		else if (it->outcome == CS_IMPORT_DUPLICATE && it->store == CS_STORE_ROOT &&
 			 !trust_root)
