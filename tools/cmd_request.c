@@ -2,8 +2,11 @@
  * cmd_request.c - `certstore request`: a key in the token and a request for it,
  * kept pending (--out FILE) or sent at once to a CA (--ca PROFILE).
  */
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "request_flow.h"
@@ -109,6 +112,64 @@ static cs_rv check_combination(const cli_command *cmd, const request_args *a, cs
 	return CS_OK;
 }
 
+/* This machine's fully qualified name (the resolver's canonical name), else its host name. */
+static char *machine_fqdn(void)
+{
+	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *res = NULL;
+	char host[256] = "";
+	char *out = NULL;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+		return NULL;
+	if (strchr(host, '.') == NULL && getaddrinfo(host, NULL, &hints, &res) == 0 &&
+	    res != NULL && res->ai_canonname != NULL && strchr(res->ai_canonname, '.') != NULL)
+		out = strdup(res->ai_canonname);
+	if (res != NULL)
+		freeaddrinfo(res);
+	return out != NULL ? out : strdup(host);
+}
+
+/*
+ * A server request with no subject is for this machine, as the Exchange
+ * procedure expects: CN and a DNS SAN of its FQDN, said on stderr.  The
+ * spec's other fields (O, C, ...) stay.
+ */
+static cs_rv default_subject(request_args *a, cs_err *err)
+{
+	cs_request_spec *s = &a->spec;
+	char *fqdn, san[300];
+	bool add_san;
+	cs_rv rv;
+
+	if (a->retrieve > 0 || (s->subject != NULL && *s->subject != '\0') ||
+	    (s->cn != NULL && *s->cn != '\0'))
+		return CS_OK;
+	fqdn = machine_fqdn();
+	if (fqdn == NULL)
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "the request needs a subject (--subject or --cn), and this "
+				  "machine's name is unknown");
+	rv = cs_request_spec_set(&s->cn, fqdn, err);
+	snprintf(san, sizeof(san), "dns:%s", fqdn);
+	add_san = s->n_sans == 0;
+	if (rv == CS_OK && add_san)
+		rv = cs_request_spec_add_san(s, san, err);
+	if (rv == CS_OK && !a->json)
+		fprintf(stderr, "certstore: no subject given: requesting for this machine, CN=%s%s%s\n",
+			fqdn, add_san ? ", " : "", add_san ? san : "");
+	free(fqdn);
+	return rv;
+}
+
+/* Browsers match the host name against the SANs only: a request without one
+ * gives a certificate they refuse, so the admin hears it before the CA signs. */
+static void warn_without_san(const request_args *a)
+{
+	if (a->retrieve == 0 && a->spec.n_sans == 0)
+		fprintf(stderr, "certstore: warning: the request has no subject alternative name; "
+				"browsers ignore the CN: add --san dns:NAME\n");
+}
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_args *a,
 			cs_err *err)
 {
@@ -128,6 +189,10 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_a
 		rv = cs_request_spec_read_inf(a->inf, &a->spec, err);
 	if (rv == CS_OK)
 		rv = check_combination(cmd, a, err);
+	if (rv == CS_OK)
+		rv = default_subject(a, err);
+	if (rv == CS_OK)
+		warn_without_san(a);
 	return rv;
 }
 
@@ -172,6 +237,12 @@ static cs_rv dry_run(const cli_ctx *ctx, const request_args *a, cs_err *err)
 		rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
 		if (rv == CS_OK)
 			rv = enroll_profile_load(store, a->ca, &profile, err);
+		/* The local CA's say about the request needs no network: ask it too. */
+		if (rv == CS_OK && strcmp(profile->protocol, "local") == 0) {
+			enroll_ctx ectx = {store, NULL, profile, NULL};
+
+			rv = enroll_local.prepare(&ectx, (cs_request_spec *)&a->spec, err);
+		}
 		enroll_profile_free(profile);
 		cs_store_close(store);
 	}

@@ -83,8 +83,23 @@ static cs_rv local_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 	return rv;
 }
 
+/* The local CA has no certificate templates: a template asked for would be
+ * dropped without a word, so the request is refused before a key is made. */
+static cs_rv local_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
+{
+	if (spec->template_name == NULL && spec->template_oid == NULL)
+		return CS_OK;
+	return cs_err_set(err, CS_ERR_USAGE,
+			  "the local CA %s has no certificate templates (--template and "
+			  "--template-oid are for an AD CS CA); it issues its issue-profile "
+			  "(%s): drop the template",
+			  ctx->profile->name,
+			  ctx->profile->issue_profile ? ctx->profile->issue_profile : "server");
+}
+
 const enroll_protocol enroll_local = {
 	.name = "local",
+	.prepare = local_prepare,
 	.submit = local_submit,
 	.retrieve = local_retrieve,
 	.roots = local_roots,
