@@ -219,19 +219,40 @@ static const EVP_MD *requested_digest(X509_REQ *req)
 	}
 }
 
-static cs_rv end_entity_exts(X509 *x, X509 *issuer, cs_issue_profile profile, cs_err *err)
+/* Copies the request's extension nid into x; *copied says whether it had one. */
+static cs_rv copy_req_ext(X509_REQ *req, X509 *x, int nid, bool *copied, cs_err *err)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	int i = X509v3_get_ext_by_NID(exts, nid, -1);
+	cs_rv rv = CS_OK;
+
+	*copied = i >= 0;
+	if (i >= 0 && !X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1))
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot copy %s", OBJ_nid2sn(nid));
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rv;
+}
+
+/* The key usage and EKU the request asked for (certreq INF KeyUsage,
+ * [EnhancedKeyUsageExtension]) are honoured; the profile's otherwise. */
+static cs_rv end_entity_exts(X509 *x, X509 *issuer, X509_REQ *req, cs_issue_profile profile,
+			     cs_err *err)
 {
 	static const char *const eku[] = {"", "serverAuth", "clientAuth", "serverAuth,clientAuth"};
-	bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA");
+	bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA"), copied = false;
 	cs_rv rv;
 
 	rv = add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE", err);
 	if (rv == CS_OK)
+		rv = copy_req_ext(req, x, NID_key_usage, &copied, err);
+	if (rv == CS_OK && !copied)
 		rv = add_ext(x, issuer, NID_key_usage,
 			     rsa ? "critical,digitalSignature,keyEncipherment"
 				 : "critical,digitalSignature",
 			     err);
 	if (rv == CS_OK)
+		rv = copy_req_ext(req, x, NID_ext_key_usage, &copied, err);
+	if (rv == CS_OK && !copied)
 		rv = add_ext(x, issuer, NID_ext_key_usage, eku[profile], err);
 	if (rv == CS_OK)
 		rv = add_ext(x, issuer, NID_subject_key_identifier, "hash", err);
@@ -270,7 +291,7 @@ cs_rv cs_local_ca_issue(cs_store *store, const cs_local_ca *ca, EVP_PKEY *ca_key
 	if (rv == CS_OK)
 		rv = copy_san(copy, x, err);
 	if (rv == CS_OK)
-		rv = end_entity_exts(x, ca->cert->x509, profile, err);
+		rv = end_entity_exts(x, ca->cert->x509, copy, profile, err);
 	if (rv == CS_OK)
 		rv = sign(x, ca_key, requested_digest(copy), err);
 	if (rv == CS_OK)

@@ -35,6 +35,8 @@ void cs_request_spec_clear(cs_request_spec *spec)
 	free(spec->template_name);
 	free(spec->template_oid);
 	free(spec->friendly_name);
+	for (i = 0; i < spec->n_ekus; i++)
+		free(spec->ekus[i]);
 	if (spec->challenge_password != NULL)
 		OPENSSL_cleanse(spec->challenge_password, strlen(spec->challenge_password));
 	free(spec->challenge_password);

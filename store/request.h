@@ -21,6 +21,7 @@ extern "C" {
 #endif
 
 #define CS_REQUEST_MAX_SANS 64
+#define CS_REQUEST_MAX_EKUS 16
 
 /*
  * What a request asks for.  Every string is owned by the spec (strdup'ed by
@@ -36,6 +37,10 @@ typedef struct cs_request_spec {
 	char *template_name; /* Microsoft certificate template name (1.3.6.1.4.1.311.20.2) */
 	char *template_oid;  /* "OID:major[:minor]" (1.3.6.1.4.1.311.21.7) */
 	char *friendly_name; /* NULL: generated from the CN and the date */
+	unsigned key_usage;  /* Windows KeyUsage bits (0x80 digitalSignature, 0x20
+			      * keyEncipherment, ...) for a keyUsage extension; 0: none */
+	char *ekus[CS_REQUEST_MAX_EKUS]; /* dotted OIDs for an extendedKeyUsage extension */
+	size_t n_ekus;
 	/* PKCS#9 challengePassword attribute (SCEP's one-time enrollment
 	 * secret); a secret: wiped by cs_request_spec_clear, never printed. */
 	char *challenge_password;
@@ -54,6 +59,8 @@ cs_rv cs_request_spec_add_san(cs_request_spec *spec, const char *san, cs_err *er
  *                 Exportable, FriendlyName, HashAlgorithm
  *   [Extensions]  2.5.29.17 = "{text}" with _continue_ = "DNS=a&" lines
  *   [RequestAttributes] CertificateTemplate
+ *   [NewRequest] KeyUsage (0xa0, or CERT_..._KEY_USAGE names joined by '|')
+ *   [EnhancedKeyUsageExtension] OID = 1.3.6.1.5.5.7.3.1 (one line each)
  * into spec (fields already set by the caller are overwritten only by keys
  * present in the file).  Unknown keys in [NewRequest] that change the key or
  * its protection (e.g. MachineKeySet, ProviderName) are accepted and ignored;
