@@ -105,6 +105,19 @@ tap_is "$RC" 0 "dry run --json: exit 0"
 tap_like "$(printf '%s' "$OUT" | tr -d ' \n')" '"dry_run":true,"subject":"/CN=dry.example","sans":\["dns:dry.example"\],"key":"ec:p384","hash":"sha384"' \
 	"dry run --json: the summary as JSON"
 
+run_cs request --cn nosan.example --out "$TEST_TMP/nosan.req" --dry-run
+tap_like "$ERR" "no subject alternative name; browsers ignore the CN" "a request without a SAN: warned"
+
+# --- an INF's KeyUsage and [EnhancedKeyUsageExtension] are applied, not dropped ----------
+printf '[NewRequest]\r\nSubject = "CN=inf-ku.example"\r\nKeyUsage = "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE"\r\n[EnhancedKeyUsageExtension]\r\nOID = 1.3.6.1.5.5.7.3.2\r\n[Extensions]\r\n2.5.29.17 = "{text}dns=inf-ku.example"\r\n' >"$TEST_TMP/ku.inf"
+run_cs request --inf "$TEST_TMP/ku.inf" --out "$TEST_TMP/ku.req"
+tap_is "$RC" 0 "INF with KeyUsage and an EKU section: exit 0"
+tap_like "$(openssl req -in "$TEST_TMP/ku.req" -noout -text)" "Digital Signature, Key Encipherment" \
+	"INF: the request carries the KeyUsage"
+cs ca sign lab "$TEST_TMP/ku.req" -o "$TEST_TMP/ku.pem" >/dev/null
+tap_like "$(openssl x509 -in "$TEST_TMP/ku.pem" -noout -ext extendedKeyUsage)" \
+	"TLS Web Client Authentication" "INF: the local CA issues the EKU the request asked for"
+
 # --- ca roots -o: saved to inspect, nothing installed -------------------------------------
 before=$(store_snapshot)
 run_cs ca roots lab -o "$TEST_TMP/lab-roots.pem"
@@ -123,4 +136,18 @@ tap_like "$OUT" "added to My, not to Root .*CN=leaf.test" "--store Root: the ser
 tap_is "$(cs list Root --json | count_listed)" 2 "Root holds only the two self-signed roots"
 run_cs import "$PKI/root.crt"
 tap_like "$OUT" "already trusted \\(in Root\\): CN=Test Root CA" "a root already in Root: already trusted, not skipped"
+
+# --- a PFX brings the key of a certificate already in My: the key is attached ----------
+LEAF=$(pki_sha1 "$PKI/leaf.crt")
+cs import "$PKI/leaf.crt" >/dev/null 2>&1 # already in My from chain.p7b: without a key
+printf 'pfx pass\n' >"$TEST_TMP/pfx.pass"
+openssl pkcs12 -export -in "$PKI/leaf.crt" -inkey "$PKI/leaf.key" -certfile "$PKI/root.crt" \
+	-passout "file:$TEST_TMP/pfx.pass" -out "$TEST_TMP/leaf.pfx"
+run_cs import "$TEST_TMP/leaf.pfx" --password-file "$TEST_TMP/pfx.pass"
+tap_is "$RC" 0 "PFX for a certificate in My without a key: exit 0"
+tap_like "$OUT" "key attached to the certificate already in My: CN=leaf.test" "PFX: says the key was attached"
+tap_like "$OUT" "already trusted \\(in Root\\): CN=Test Root CA" "PFX: its root, already in Root, is already trusted"
+tap_like "$(cs show "$LEAF" --json)" "\"key_uri\": \"pkcs11:" "PFX: the certificate is bound to the key"
+run_cs import "$TEST_TMP/leaf.pfx" --password-file "$TEST_TMP/pfx.pass"
+tap_is "$RC" 7 "the same PFX again: exit 7 (already in My with its key)"
 tap_done
