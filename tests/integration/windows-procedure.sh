@@ -75,7 +75,7 @@ tap_is "$(openssl x509 -in "$STORE/usages/WebServicesExternal/cert.pem" -noout -
 
 # ==== Lync Edge, online; the OAuthTokenIssuer roll ==============================
 run_cs request --cn edge.contoso.test --san dns:edge.contoso.test --san dns:sip.contoso.test \
-	--key rsa:3072 --hash sha384 --ca contoso --friendly-name "Lync OAuth 2026"
+	--key rsa:3072 --hash sha384 --ca contoso --friendly-name "Lync Server 2013 OAuthTokenIssuer (contoso.test)"
 tap_is "$RC" 0 "Lync online: the certificate is issued and installed at once"
 tap_like "$OUT" "Status: +Valid" "Lync online: Status: Valid"
 OAUTH=$(printf '%s' "$OUT" | sed -n 's/.*Thumbprint: *\([0-9A-F]\{40\}\).*/\1/p')
@@ -90,8 +90,14 @@ tap_is "$RC" 0 "Lync: OAuthTokenIssuer roll staged for its effective date"
 tap_like "$(cs log --action stage)" "OAuthTokenIssuer $OAUTH at $AT_ISO" "Lync: View Log: the roll at its ISO 8601 time"
 CERTSTORE_NOW=$AT run_cs tick
 tap_is "$OUT" "applied staged OAuthTokenIssuer: $OAUTH" "Lync: at the effective date the roll is applied"
-tap_like "$(cs usages)" "^OAuthTokenIssuer +$OAUTH +Lync OAuth 2026 +[0-9-]{10} +Assigned" \
-	"Lync: usages shows the new OAuthTokenIssuer with its friendly name in its column"
+USAGES=$(cs usages)
+tap_like "$USAGES" "^OAuthTokenIssuer +$OAUTH +Lync Server 2013 OAuthTokenIssuer \\(contoso.test\\) +[0-9-]{10} +Assigned" \
+	"Lync: usages shows the new OAuthTokenIssuer with its friendly name"
+header=$(printf '%s\n' "$USAGES" | head -1)
+row=$(printf '%s\n' "$USAGES" | grep "^OAuthTokenIssuer")
+col=${header%%EXPIRES*}
+tap_like "${row:${#col}:10}" "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" \
+	"Lync: usages: the expiry stands under EXPIRES, however long the friendly name"
 
 # ==== Exchange UM: a certificate for the machine's FQDN =========================
 HOOKED=$TEST_TMP/um-restarted
