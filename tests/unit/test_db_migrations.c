@@ -46,9 +46,11 @@ static void test_request_ids_continue_past_every_id_the_log_names(void **state)
 	(void)state;
 	cs_store_close(s);
 	raw = open_raw(dir);
+	/* (sqlite_sequence exists only once a table had AUTOINCREMENT) */
+	(void)sqlite3_exec(raw, "DELETE FROM sqlite_sequence WHERE name = 'requests'", NULL, NULL,
+			   NULL);
 	snprintf(sql, sizeof(sql),
 		 "DROP TABLE requests;"
-		 "DELETE FROM sqlite_sequence WHERE name = 'requests';"
 		 "CREATE TABLE requests (id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
 		 " subject TEXT NOT NULL, csr_der BLOB NOT NULL, key_uri TEXT,"
 		 " key_id TEXT NOT NULL, key_spec TEXT NOT NULL, friendly_name TEXT,"
