@@ -60,6 +60,11 @@ run_cs ca sign lab "$PKI/leaf.crt" -o "$TEST_TMP/bad.pem"
 tap_is "$RC" 5 "ca sign of a certificate, not a request: exit 5"
 tap_like "$ERR" "not a PKCS#10 certificate request" "ca sign of a non-request: says so"
 
+cs request --cn tpl.example --san dns:tpl.example --template WebServer --out "$TEST_TMP/tpl.req" >/dev/null
+run_cs ca sign lab "$TEST_TMP/tpl.req" -o "$TEST_TMP/tpl.pem"
+tap_is "$RC" 2 "ca sign of a request naming a template: exit 2, not silently ignored"
+tap_like "$ERR" "names a certificate template, and the local CA lab has none" "ca sign of a template request: says why"
+
 # --- certreq -accept: every certificate of the response reported ---------------------
 run_cs accept "$TEST_TMP/fe01.pem"
 tap_is "$RC" 0 "accept: exit 0"
