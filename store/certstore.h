@@ -207,6 +207,7 @@ const char *cs_store_default_dir(void);
 typedef struct cs_find_opts {
 	cs_store_id store;     /* CS_STORE_NONE: every store */
 	bool include_archived; /* archived certificates are hidden otherwise */
+	bool by_cn;            /* cs_store_find_one: a subject CN too (never archived ones) */
 } cs_find_opts;
 
 /* Every certificate matching opts, ordered by store then subject. */
@@ -215,7 +216,9 @@ cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out
 /*
  * Resolves an ID the way the tool accepts it: a SHA-1 or SHA-256 thumbprint
  * (spaces and colons ignored, any case), a unique prefix of at least 8 hex
- * digits, or a friendly name.  Exactly one match is CS_OK; none is
+ * digits, a friendly name, or, with opts->by_cn and when nothing else
+ * matches, the subject CN of a certificate not archived.  Exactly one match
+ * is CS_OK; none is
  * CS_ERR_NOT_FOUND; several is CS_ERR_AMBIGUOUS and `out_all` (if not NULL)
  * receives every match so the caller can list them.
  */
@@ -303,6 +306,8 @@ typedef struct cs_import_item {
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
 	char renewed[41];   /* the certificate that request renewed, "" when none */
 	bool moved;         /* its usages moved and it was archived in the import's transaction */
+	bool not_root;      /* Root was asked for, but it is not self-signed: placed by kind */
+	bool key_attached;  /* PFX: the certificate was in My without a key; the key is bound now */
 } cs_import_item;
 
 typedef struct cs_import_result {
@@ -317,7 +322,9 @@ void cs_import_result_clear(cs_import_result *res);
 /*
  * Decides where each certificate goes and adds the ones not already there,
  * in one transaction.  Without opts->store: end-entity → My, CA → CA,
- * self-signed root → skipped (trust is only added when the admin names Root).
+ * self-signed root → skipped (trust is only added when the admin names Root),
+ * or a duplicate when it is in Root already.  opts->store Root takes only
+ * self-signed certificates: the others go to My or CA (item.not_root).
  * Duplicates are reported, not added.  Every added certificate is audit-logged.
  * A certificate for My whose public key is that of a pending request is the
  * CA's answer (certreq -accept): it takes the request's key reference,

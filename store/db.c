@@ -91,6 +91,37 @@ static const char *const migrations[] = {
 	"ALTER TABLE certs ADD COLUMN key_id BLOB;"
 	"UPDATE certs SET key_id = cs_key_id(der);"
 	"CREATE INDEX certs_by_key_id ON certs (key_id);",
+	/* 5 → 6: a request ID names one request for the life of the store.  A
+	 * plain INTEGER PRIMARY KEY hands a deleted row's ID to the next request,
+	 * so the audit log named different requests "pending 1"; AUTOINCREMENT
+	 * never reuses one.  The sequence starts past every ID already used,
+	 * including those only the audit log still names ("pending N ..."). */
+	"CREATE TABLE requests_new ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" created INTEGER NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" csr_der BLOB NOT NULL,"
+	" key_uri TEXT,"
+	" key_id TEXT NOT NULL,"
+	" key_spec TEXT NOT NULL,"
+	" friendly_name TEXT,"
+	" exportable INTEGER NOT NULL DEFAULT 0,"
+	" ca_profile TEXT,"
+	" ca_request_id TEXT,"
+	" usages TEXT,"
+	" renews TEXT);"
+	"INSERT INTO requests_new (id, created, subject, csr_der, key_uri, key_id, key_spec,"
+	" friendly_name, exportable, ca_profile, ca_request_id, usages, renews)"
+	" SELECT id, created, subject, csr_der, key_uri, key_id, key_spec, friendly_name,"
+	" exportable, ca_profile, ca_request_id, usages, renews FROM requests;"
+	"DROP TABLE requests;"
+	"ALTER TABLE requests_new RENAME TO requests;"
+	"CREATE INDEX requests_by_key_id ON requests (key_id);"
+	"DELETE FROM sqlite_sequence WHERE name IN ('requests', 'requests_new');"
+	"INSERT INTO sqlite_sequence (name, seq) SELECT 'requests', max(m) FROM ("
+	" SELECT coalesce(max(id), 0) AS m FROM requests UNION ALL"
+	" SELECT coalesce(max(CAST(substr(detail, 9) AS INTEGER)), 0) FROM audit"
+	"  WHERE action IN ('request', 'request-remove') AND detail LIKE 'pending %');",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

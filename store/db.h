@@ -28,6 +28,7 @@ typedef struct cs_db_query {
 	const char *sha256;      /* exact */
 	const char *hex_prefix;  /* prefix of sha1 or sha256 */
 	const char *friendly_name;
+	const char *subject_contains; /* substring of the subject text (a prefilter) */
 	const unsigned char *subject_der;
 	size_t subject_der_len;
 	const unsigned char *issuer_der; /* with serial: the (issuer_der, serial) index */
@@ -62,6 +63,8 @@ cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err);
 cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_pending_list *out,
 			   cs_err *err);
 cs_rv cs_db_pending_delete(cs_store *store, int64_t id, cs_err *err);
+/* Whether a certificate (any store, archived too) or a pending request has this friendly name. */
+cs_rv cs_db_friendly_name_taken(cs_store *store, const char *name, bool *taken, cs_err *err);
 cs_rv cs_db_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
 				      cs_err *err);
 

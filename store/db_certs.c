@@ -43,6 +43,8 @@ static void where_clause(const cs_db_query *q, char *sql, size_t size)
 		ADD("((sha1 >= ? AND sha1 < ?) OR (sha256 >= ? AND sha256 < ?))");
 	if (q->friendly_name != NULL)
 		ADD("friendly_name = ?");
+	if (q->subject_contains != NULL)
+		ADD("instr(subject, ?) > 0");
 	if (q->subject_der != NULL)
 		ADD("subject_der = ?");
 	if (q->issuer_der != NULL)
@@ -78,6 +80,8 @@ static int bind_query(sqlite3_stmt *st, const cs_db_query *q)
 	}
 	if (q->friendly_name != NULL)
 		rc |= sqlite3_bind_text(st, i++, q->friendly_name, -1, SQLITE_STATIC);
+	if (q->subject_contains != NULL)
+		rc |= sqlite3_bind_text(st, i++, q->subject_contains, -1, SQLITE_STATIC);
 	if (q->subject_der != NULL)
 		rc |= sqlite3_bind_blob(st, i++, q->subject_der, (int)q->subject_der_len,
 					SQLITE_STATIC);

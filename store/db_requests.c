@@ -153,3 +153,22 @@ cs_rv cs_db_pending_set_ca_request_id(cs_store *store, int64_t id, const char *c
 	return exec_id(store, "UPDATE requests SET ca_request_id = ?2 WHERE id = ?1", id,
 		       ca_request_id, err);
 }
+
+cs_rv cs_db_friendly_name_taken(cs_store *store, const char *name, bool *taken, cs_err *err)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM certs WHERE friendly_name = ?1)"
+				  " OR EXISTS (SELECT 1 FROM requests WHERE friendly_name = ?1)";
+	sqlite3_stmt *st = NULL;
+	cs_rv rv = CS_OK;
+
+	*taken = false;
+	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return stmt_fail(store, err);
+	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rv = stmt_fail(store, err);
+	else
+		*taken = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return rv;
+}

@@ -5,6 +5,7 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out, cs_err *err)
@@ -107,12 +108,31 @@ cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs
 	return cs_db_certs_select(store, &q, out, err);
 }
 
-/* Every certificate an ID could mean: by thumbprint first, else by friendly name. */
+/* Keeps the certificates whose subject CN is exactly cn (the text search only prefilters). */
+static void keep_cn(cs_cert_list *l, const char *cn)
+{
+	size_t i, kept = 0;
+	char buf[256];
+
+	for (i = 0; i < l->n; i++) {
+		X509_NAME *name = X509_get_subject_name(l->items[i]->x509);
+
+		if (X509_NAME_get_text_by_NID(name, NID_commonName, buf, sizeof(buf)) > 0 &&
+		    strcmp(buf, cn) == 0)
+			l->items[kept++] = l->items[i];
+		else
+			cs_cert_free(l->items[i]);
+	}
+	l->n = kept;
+}
+
+/* Every certificate an ID could mean: by thumbprint first, else by friendly
+ * name, else by subject CN (what the Windows admin knows the certificate by). */
 static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opts *opts,
 			      cs_cert_list *out, cs_err *err)
 {
 	cs_db_query q = {0};
-	char hex[80];
+	char hex[80], *cn = NULL;
 	size_t n;
 	cs_rv rv;
 
@@ -136,7 +156,20 @@ static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opt
 		q.sha1 = q.sha256 = q.hex_prefix = NULL;
 	}
 	q.friendly_name = id;
-	return cs_db_certs_select(store, &q, out, err);
+	rv = cs_db_certs_select(store, &q, out, err);
+	if (rv != CS_OK || out->n > 0 || opts == NULL || !opts->by_cn)
+		return rv;
+	/* A renewed certificate's predecessor keeps the CN: only live ones count. */
+	q.include_archived = false;
+	q.friendly_name = NULL;
+	if (asprintf(&cn, "CN=%s", id) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	q.subject_contains = cn;
+	rv = cs_db_certs_select(store, &q, out, err);
+	free(cn);
+	if (rv == CS_OK)
+		keep_cn(out, id);
+	return rv;
 }
 
 cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts,
@@ -157,7 +190,8 @@ cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opt
 	if (all.n == 0) {
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
 				"no certificate matches '%s' in %s (give a SHA-1 or SHA-256 "
-				"thumbprint, 8+ hex digits of one, or a friendly name)",
+				"thumbprint, 8+ hex digits of one, a friendly name or a subject "
+				"CN)",
 				id, where);
 	} else if (all.n > 1) {
 		rv = cs_err_set(err, CS_ERR_AMBIGUOUS,

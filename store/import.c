@@ -21,22 +21,38 @@ void cs_import_result_clear(cs_import_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+static bool is_root(const cs_cert *cert)
+{
+	return cs_cert_is_ca(cert) && cs_cert_is_self_signed(cert);
+}
+
 /*
  * Trust is only added when the admin names Root: a self-signed CA arriving in
- * a bundle is skipped, never silently trusted.
+ * a bundle is skipped, never silently trusted.  Naming Root trusts
+ * self-signed certificates only (a v1 root has no CA flag, and a
+ * self-signed server certificate may be pinned on purpose): a certificate
+ * some CA issued, such as the server certificate or the intermediate of a
+ * chain.p7b, goes where it belongs (*not_root tells the caller to say so),
+ * since in Root it would be an anchor nobody decided on.
  */
 static cs_import_outcome place(const cs_cert *cert, const cs_import_opts *opts, bool placed,
-			       cs_store_id *where)
+			       cs_store_id *where, bool *not_root)
 {
+	*not_root = false;
 	if (placed && cert->store != CS_STORE_NONE) {
 		*where = cert->store;
+		return CS_IMPORT_ADDED;
+	}
+	if (opts != NULL && opts->store == CS_STORE_ROOT && !cs_cert_is_self_signed(cert)) {
+		*not_root = true;
+		*where = cs_cert_is_ca(cert) ? CS_STORE_CA : CS_STORE_MY;
 		return CS_IMPORT_ADDED;
 	}
 	if (opts != NULL && opts->store != CS_STORE_NONE) {
 		*where = opts->store;
 		return CS_IMPORT_ADDED;
 	}
-	if (cs_cert_is_ca(cert) && cs_cert_is_self_signed(cert)) {
+	if (is_root(cert)) {
 		*where = CS_STORE_ROOT;
 		return CS_IMPORT_SKIPPED_ROOT;
 	}
@@ -66,6 +82,8 @@ static cs_rv record(cs_import_result *res, cs_import_outcome outcome, cs_store_i
 	item->request_id = 0;
 	item->renewed[0] = '\0';
 	item->moved = false;
+	item->not_root = false;
+	item->key_attached = false;
 	if (outcome == CS_IMPORT_ADDED)
 		res->added++;
 	else if (outcome == CS_IMPORT_DUPLICATE)
@@ -150,11 +168,12 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 	char detail[768];
 	int64_t request_id = 0;
 	char renewed[41] = "";
-	bool present, moved = false;
+	bool present, moved = false, not_root;
 	cs_rv rv;
 
-	outcome = place(cert, opts, placed, &where);
-	if (outcome == CS_IMPORT_ADDED) {
+	outcome = place(cert, opts, placed, &where, &not_root);
+	/* A root met again (in a response, a PFX) is already trusted, not "skipped". */
+	if (outcome == CS_IMPORT_ADDED || outcome == CS_IMPORT_SKIPPED_ROOT) {
 		rv = is_present(store, where, cert, &present, err);
 		if (rv != CS_OK)
 			return rv;
@@ -186,6 +205,8 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			return rv;
 	}
 	rv = record(res, outcome, where, cert, err);
+	if (rv == CS_OK)
+		res->items[res->n - 1].not_root = not_root;
 	if (rv == CS_OK && request_id != 0) {
 		res->items[res->n - 1].request_id = request_id;
 		memcpy(res->items[res->n - 1].renewed, renewed, sizeof(renewed));

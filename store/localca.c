@@ -91,10 +91,9 @@ static cs_rv set_serial_and_validity(X509 *x, int64_t not_after_cap, int days, c
 	return ok ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "cannot set serial or validity");
 }
 
-static cs_rv sign(X509 *x, EVP_PKEY *key, cs_err *err)
+static cs_rv sign(X509 *x, EVP_PKEY *key, const EVP_MD *md, cs_err *err)
 {
-	/* EdDSA-style keys take no digest; every key we make takes SHA-256. */
-	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+	if (X509_sign(x, key, md) <= 0) {
 		cs_err_set(err, CS_ERR_KEY, "signing the certificate with the CA key failed");
 		cs_err_add_openssl(err);
 		return CS_ERR_KEY;
@@ -125,7 +124,7 @@ static cs_rv make_ca_cert(const char *cn, EVP_PKEY *key, int days, X509 **out, c
 	if (rv == CS_OK)
 		rv = add_ext(x, x, NID_subject_key_identifier, "hash", err);
 	if (rv == CS_OK)
-		rv = sign(x, key, err);
+		rv = sign(x, key, EVP_sha256(), err);
 out:
 	X509_NAME_free(name);
 	if (rv != CS_OK) {
@@ -201,19 +200,59 @@ static cs_rv copy_san(X509_REQ *req, X509 *x, cs_err *err)
 	return rv;
 }
 
-static cs_rv end_entity_exts(X509 *x, X509 *issuer, cs_issue_profile profile, cs_err *err)
+/*
+ * The hash the request was signed with is the one its requester asked for
+ * (--hash, INF HashAlgorithm): the certificate is signed with it too, as a
+ * CA honouring the request does.  Anything but SHA-2 gets SHA-256.
+ */
+static const EVP_MD *requested_digest(X509_REQ *req)
+{
+	int md_nid = NID_undef, pk_nid = NID_undef;
+
+	if (!OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid))
+		return EVP_sha256();
+	switch (md_nid) {
+	case NID_sha224: return EVP_sha224();
+	case NID_sha384: return EVP_sha384();
+	case NID_sha512: return EVP_sha512();
+	default: return EVP_sha256();
+	}
+}
+
+/* Copies the request's extension nid into x; *copied says whether it had one. */
+static cs_rv copy_req_ext(X509_REQ *req, X509 *x, int nid, bool *copied, cs_err *err)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+	int i = X509v3_get_ext_by_NID(exts, nid, -1);
+	cs_rv rv = CS_OK;
+
+	*copied = i >= 0;
+	if (i >= 0 && !X509_add_ext(x, sk_X509_EXTENSION_value(exts, i), -1))
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot copy %s", OBJ_nid2sn(nid));
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rv;
+}
+
+/* The key usage and EKU the request asked for (certreq INF KeyUsage,
+ * [EnhancedKeyUsageExtension]) are honoured; the profile's otherwise. */
+static cs_rv end_entity_exts(X509 *x, X509 *issuer, X509_REQ *req, cs_issue_profile profile,
+			     cs_err *err)
 {
 	static const char *const eku[] = {"", "serverAuth", "clientAuth", "serverAuth,clientAuth"};
-	bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA");
+	bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA"), copied = false;
 	cs_rv rv;
 
 	rv = add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE", err);
 	if (rv == CS_OK)
+		rv = copy_req_ext(req, x, NID_key_usage, &copied, err);
+	if (rv == CS_OK && !copied)
 		rv = add_ext(x, issuer, NID_key_usage,
 			     rsa ? "critical,digitalSignature,keyEncipherment"
 				 : "critical,digitalSignature",
 			     err);
 	if (rv == CS_OK)
+		rv = copy_req_ext(req, x, NID_ext_key_usage, &copied, err);
+	if (rv == CS_OK && !copied)
 		rv = add_ext(x, issuer, NID_ext_key_usage, eku[profile], err);
 	if (rv == CS_OK)
 		rv = add_ext(x, issuer, NID_subject_key_identifier, "hash", err);
@@ -252,9 +291,9 @@ cs_rv cs_local_ca_issue(cs_store *store, const cs_local_ca *ca, EVP_PKEY *ca_key
 	if (rv == CS_OK)
 		rv = copy_san(copy, x, err);
 	if (rv == CS_OK)
-		rv = end_entity_exts(x, ca->cert->x509, profile, err);
+		rv = end_entity_exts(x, ca->cert->x509, copy, profile, err);
 	if (rv == CS_OK)
-		rv = sign(x, ca_key, err);
+		rv = sign(x, ca_key, requested_digest(copy), err);
 	if (rv == CS_OK)
 		rv = cs_cert_from_x509(x, &issued, err);
 	if (rv == CS_OK)

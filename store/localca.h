@@ -56,8 +56,10 @@ cs_rv cs_local_ca_names(cs_store *store, char ***out, cs_err *err);
 /*
  * Signs req with the CA's key: verifies the request's own signature (else
  * CS_ERR_BAD_INPUT), copies its subject and subjectAltName, adds
- * basicConstraints CA:FALSE, keyUsage for the key type, the profile's EKU,
- * subject and authority key identifiers, a random 128-bit serial; validity
+ * basicConstraints CA:FALSE, keyUsage for the key type and the profile's EKU
+ * (or the request's own keyUsage / extendedKeyUsage when it carries them),
+ * subject and authority key identifiers, a random 128-bit serial; signed with
+ * the hash the request was signed with (SHA-2; SHA-256 otherwise); validity
  * from five minutes ago for days, never past the CA's own notAfter.  The
  * serial is recorded.  *out is the new certificate (caller frees).
  */

@@ -22,6 +22,7 @@ void cs_pending_free(cs_pending *p)
 	free(p->friendly_name);
 	free(p->ca_profile);
 	free(p->ca_request_id);
+	free(p->hash);
 	free(p->usages);
 	free(p->renews);
 	free(p);
@@ -86,9 +87,42 @@ static cs_rv fill_from_request(X509_REQ *req, cs_pending *p, cs_err *err)
 	return cs_pubkey_id_hex(pub, p->key_id, err);
 }
 
+/*
+ * A generated name ("CN DATE") is the same for every request for one CN on
+ * one day, and a name two certificates share is no use as an ID: the first
+ * free one of "NAME", "NAME (2)", "NAME (3)"... is taken, inside the insert's
+ * transaction so two requests at once cannot both take it.
+ */
+static cs_rv make_name_unique(cs_store *store, cs_pending *p, cs_err *err)
+{
+	char *base = p->friendly_name, *next = NULL;
+	bool taken = true;
+	int n;
+	cs_rv rv = CS_OK;
+
+	if (!p->friendly_name_generated || base == NULL)
+		return CS_OK;
+	for (n = 1; rv == CS_OK && n < 10000; n++) {
+		if (n > 1 && asprintf(&next, "%s (%d)", base, n) < 0)
+			return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		rv = cs_db_friendly_name_taken(store, n > 1 ? next : base, &taken, err);
+		if (rv == CS_OK && !taken)
+			break;
+		free(next);
+		next = NULL;
+	}
+	if (rv == CS_OK && taken)
+		rv = cs_err_set(err, CS_ERR_DUPLICATE, "no free friendly name like '%s'", base);
+	if (rv == CS_OK && next != NULL) {
+		p->friendly_name = next;
+		free(base);
+	}
+	return rv;
+}
+
 cs_rv cs_pending_add(cs_store *store, X509_REQ *req, cs_pending *p, cs_err *err)
 {
-	char detail[768];
+	char detail[1024];
 	cs_rv rv;
 
 	rv = fill_from_request(req, p, err);
@@ -97,10 +131,16 @@ cs_rv cs_pending_add(cs_store *store, X509_REQ *req, cs_pending *p, cs_err *err)
 	rv = cs_db_begin(store, err);
 	if (rv != CS_OK)
 		return rv;
-	rv = cs_db_pending_insert(store, p, err);
+	rv = make_name_unique(store, p, err);
+	if (rv == CS_OK)
+		rv = cs_db_pending_insert(store, p, err);
 	if (rv == CS_OK) {
-		snprintf(detail, sizeof(detail), "pending %lld %s key %s%s%s",
-			 (long long)p->id, p->subject, p->key_id, p->ca_profile ? " ca " : "",
+		/* What was asked for, so the log alone answers "which key, which hash?" */
+		snprintf(detail, sizeof(detail),
+			 "pending %lld %s key %s %s hash %s exportable %s friendly-name \"%s\"%s%s",
+			 (long long)p->id, p->subject, p->key_id, p->key_spec ? p->key_spec : "?",
+			 p->hash ? p->hash : "sha256", p->exportable ? "yes" : "no",
+			 p->friendly_name ? p->friendly_name : "", p->ca_profile ? " ca " : "",
 			 p->ca_profile ? p->ca_profile : "");
 		rv = cs_db_audit_insert(store, "request", detail, err);
 	}

@@ -237,15 +237,26 @@ static cs_rv plan_certs(cs_pfx *pfx, const cs_pfx_import_opts *opts, cs_cert_lis
 	return rv;
 }
 
-static cs_rv check_not_in_my(cs_store *store, const cs_cert *cert, const char *name, cs_err *err)
+/*
+ * The PFX's certificate may already be in My: with its key that is a
+ * duplicate; without one (imported alone, before the key arrived) the PFX
+ * brings the missing key and Windows attaches it, so *keyless receives it.
+ */
+static cs_rv check_my(cs_store *store, const cs_cert *cert, const char *name, cs_cert **keyless,
+		      cs_err *err)
 {
 	cs_cert *found = NULL;
 	cs_rv rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, cert->sha1, &found, err);
 
+	*keyless = NULL;
+	if (rv == CS_OK && found->key_uri == NULL) {
+		*keyless = found;
+		return CS_OK;
+	}
 	cs_cert_free(found);
 	if (rv == CS_OK)
-		return cs_err_set(err, CS_ERR_DUPLICATE, "%s: %s (%s) is already in My", name,
-				  cert->subject, cert->sha1);
+		return cs_err_set(err, CS_ERR_DUPLICATE, "%s: %s (%s) is already in My with its key",
+				  name, cert->subject, cert->sha1);
 	return rv == CS_ERR_NOT_FOUND ? CS_OK : rv;
 }
 
@@ -270,6 +281,43 @@ static cs_rv put_key(cs_token *tok, EVP_PKEY *key, cs_cert *leaf, char **uri, bo
 	return rv;
 }
 
+/*
+ * The key goes to the certificate already in My: the chain is imported
+ * (placed as usual), then the key bound; res lists the certificate first,
+ * a duplicate with key_attached set.
+ */
+static cs_rv attach_key(cs_store *store, cs_cert *keyless, cs_cert_list *certs,
+			cs_import_result *res, cs_err *err)
+{
+	cs_import_opts iopts = {0};
+	cs_cert_list chain = {certs->items + 1, certs->n - 1};
+	cs_import_item *items;
+	cs_rv rv = CS_OK;
+
+	memset(res, 0, sizeof(*res));
+	if (chain.n > 0)
+		rv = cs_import_certs_placed(store, &chain, &iopts, res, err);
+	if (rv == CS_OK)
+		rv = cs_store_set_key(store, keyless, certs->items[0]->key_uri,
+				      certs->items[0]->exportable, err);
+	if (rv != CS_OK)
+		return rv;
+	items = realloc(res->items, (res->n + 1) * sizeof(*items));
+	if (items == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	memmove(items + 1, items, res->n * sizeof(*items));
+	memset(items, 0, sizeof(*items));
+	items[0].outcome = CS_IMPORT_DUPLICATE;
+	items[0].store = CS_STORE_MY;
+	items[0].key_attached = true;
+	memcpy(items[0].sha1, keyless->sha1, sizeof(items[0].sha1));
+	items[0].subject = strdup(keyless->subject);
+	res->items = items;
+	res->n++;
+	res->duplicates++;
+	return CS_OK;
+}
+
 static cs_rv store_certs(cs_store *store, const cs_cert_list *certs, const char *name,
 			 cs_import_result *res, cs_err *err)
 {
@@ -292,6 +340,7 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 	cs_pfx pfx = {0};
 	cs_cert_list certs = {0};
 	EVP_PKEY *key = NULL;
+	cs_cert *keyless = NULL;
 	char *uri = NULL;
 	bool created = false;
 	cs_rv rv;
@@ -304,7 +353,7 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 		return rv;
 	key = pfx.key;
 	pfx.key = NULL;
-	rv = check_not_in_my(store, pfx.cert, name, err);
+	rv = check_my(store, pfx.cert, name, &keyless, err);
 	if (rv == CS_OK)
 		rv = plan_certs(&pfx, opts ? opts : &no_opts, &certs, err);
 	if (rv == CS_OK) {
@@ -312,7 +361,9 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 		if (rv != CS_OK)
 			cs_err_prefix(err, "%s", name);
 	}
-	if (rv == CS_OK)
+	if (rv == CS_OK && keyless != NULL)
+		rv = attach_key(store, keyless, &certs, res, err);
+	else if (rv == CS_OK)
 		rv = store_certs(store, &certs, name, res, err);
 	if (rv != CS_OK && created)
 		cs_key_delete(tok, uri, NULL);
@@ -322,6 +373,7 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 	}
 	free(uri);
 	EVP_PKEY_free(key);
+	cs_cert_free(keyless);
 	cs_cert_list_clear(&certs);
 	cs_pfx_clear(&pfx);
 	return rv;

@@ -59,8 +59,12 @@ typedef struct cs_pfx_import_opts {
  * with trust_root).  The certificates go in one transaction.  A key the
  * token already holds (same CKA_ID) is reused, with its own exportable flag.
  *
- * Errors: those of cs_pfx_parse; the certificate already in My is
- * CS_ERR_DUPLICATE (checked before the token is touched); a key type the
+ * The certificate already in My without a key gets the PFX's key bound
+ * (Windows attaches it): res's first item is then a duplicate with
+ * key_attached set.
+ *
+ * Errors: those of cs_pfx_parse; the certificate already in My with a key
+ * is CS_ERR_DUPLICATE (checked before the token is touched); a key type the
  * token cannot hold is CS_ERR_TOKEN.  On any failure the store is unchanged
  * and a key this call put into the token is deleted again.
  * res lists every certificate (the key's first); clear with

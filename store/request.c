@@ -35,6 +35,8 @@ void cs_request_spec_clear(cs_request_spec *spec)
 	free(spec->template_name);
 	free(spec->template_oid);
 	free(spec->friendly_name);
+	for (i = 0; i < spec->n_ekus; i++)
+		free(spec->ekus[i]);
 	if (spec->challenge_password != NULL)
 		OPENSSL_cleanse(spec->challenge_password, strlen(spec->challenge_password));
 	free(spec->challenge_password);
@@ -89,6 +91,14 @@ static cs_rv add_rdn(X509_NAME *name, const char *key, const char *value, cs_err
 
 	if (OBJ_txt2nid(field) == NID_undef)
 		return cs_err_set(err, CS_ERR_USAGE, "unknown subject attribute '%s'", key);
+	/* X.520 countryName is a PrintableString of exactly two letters. */
+	if (OBJ_txt2nid(field) == NID_countryName &&
+	    (strlen(value) != 2 || !isalpha((unsigned char)value[0]) ||
+	     !isalpha((unsigned char)value[1])))
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "country %s=\"%s\": C is the two-letter ISO 3166 code "
+				  "(US, GB, DE, ...)",
+				  key, value);
 	if (!X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, (const unsigned char *)value,
 					-1, -1, 0)) {
 		ERR_clear_error();

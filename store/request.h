@@ -21,6 +21,7 @@ extern "C" {
 #endif
 
 #define CS_REQUEST_MAX_SANS 64
+#define CS_REQUEST_MAX_EKUS 16
 
 /*
  * What a request asks for.  Every string is owned by the spec (strdup'ed by
@@ -36,6 +37,10 @@ typedef struct cs_request_spec {
 	char *template_name; /* Microsoft certificate template name (1.3.6.1.4.1.311.20.2) */
 	char *template_oid;  /* "OID:major[:minor]" (1.3.6.1.4.1.311.21.7) */
 	char *friendly_name; /* NULL: generated from the CN and the date */
+	unsigned key_usage;  /* Windows KeyUsage bits (0x80 digitalSignature, 0x20
+			      * keyEncipherment, ...) for a keyUsage extension; 0: none */
+	char *ekus[CS_REQUEST_MAX_EKUS]; /* dotted OIDs for an extendedKeyUsage extension */
+	size_t n_ekus;
 	/* PKCS#9 challengePassword attribute (SCEP's one-time enrollment
 	 * secret); a secret: wiped by cs_request_spec_clear, never printed. */
 	char *challenge_password;
@@ -54,6 +59,8 @@ cs_rv cs_request_spec_add_san(cs_request_spec *spec, const char *san, cs_err *er
  *                 Exportable, FriendlyName, HashAlgorithm
  *   [Extensions]  2.5.29.17 = "{text}" with _continue_ = "DNS=a&" lines
  *   [RequestAttributes] CertificateTemplate
+ *   [NewRequest] KeyUsage (0xa0, or CERT_..._KEY_USAGE names joined by '|')
+ *   [EnhancedKeyUsageExtension] OID = 1.3.6.1.5.5.7.3.1 (one line each)
  * into spec (fields already set by the caller are overwritten only by keys
  * present in the file).  Unknown keys in [NewRequest] that change the key or
  * its protection (e.g. MachineKeySet, ProviderName) are accepted and ignored;
@@ -79,7 +86,15 @@ cs_rv cs_request_build(const cs_request_spec *spec, EVP_PKEY *key, X509_REQ **ou
 /* A spec asking for cert again: its subject, SANs and key type (renewal). */
 cs_rv cs_request_spec_from_cert(const cs_cert *cert, cs_request_spec *spec, cs_err *err);
 
-/* The summary the enrollment wizard shows before it makes a key (for --dry-run). */
+/*
+ * Refuses what cs_request_build would refuse (key type, hash, subject, SANs,
+ * template extensions), with the same messages, without a key: so a dry run
+ * validates exactly as the real run.
+ */
+cs_rv cs_request_spec_check(const cs_request_spec *spec, cs_err *err);
+
+/* The summary the enrollment wizard shows before it makes a key (for --dry-run);
+ * the spec is checked first (cs_request_spec_check). */
 cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err);
 
 /* ---- pending requests (the Request store) ------------------------------- */
@@ -94,6 +109,8 @@ typedef struct cs_pending {
 	char key_id[41];  /* SHA-1 of the public key (upper-case hex), as CKA_ID */
 	char *key_spec;   /* "rsa:2048", ... */
 	char *friendly_name;
+	bool friendly_name_generated; /* cs_pending_add makes it unique ("NAME (2)") */
+	char *hash;                   /* the request's hash, for the audit log (not stored) */
 	bool exportable;
 	char *ca_profile;    /* NULL for a delayed (file) request */
 	char *ca_request_id; /* the CA's own ID once it has one */
@@ -114,7 +131,9 @@ cs_rv cs_pubkey_id_hex(EVP_PKEY *pub, char out[41], cs_err *err);
 
 /*
  * Records a pending request built from req (subject, key id and DER are taken
- * from it) with its key.  Sets p->id.  Audit-logged as "request".
+ * from it) with its key.  Sets p->id, unique for the life of the store (an ID
+ * is never reused).  A generated friendly name is made unique first (p's may
+ * change).  Audit-logged as "request", with key type, hash and exportable.
  */
 cs_rv cs_pending_add(cs_store *store, X509_REQ *req, cs_pending *p, cs_err *err);
 cs_rv cs_pending_list_get(cs_store *store, cs_pending_list *out, cs_err *err);

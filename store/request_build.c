@@ -3,6 +3,7 @@
  */
 #include "request.h"
 #include "internal.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,49 @@ static cs_rv add_template_v2_ext(const char *spec, STACK_OF(X509_EXTENSION) *ext
 	return rv;
 }
 
+/* The admin's KeyUsage and enhanced key usages, as extensions of the request. */
+static cs_rv add_usage_exts(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) *exts,
+			    cs_err *err)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} bits[] = {{0x80, "digitalSignature"}, {0x40, "nonRepudiation"},
+		    {0x20, "keyEncipherment"},  {0x10, "dataEncipherment"},
+		    {0x08, "keyAgreement"},     {0x04, "keyCertSign"},
+		    {0x02, "cRLSign"},          {0x01, "encipherOnly"}};
+	char conf[512] = "critical";
+	X509_EXTENSION *ext;
+	size_t i;
+	cs_rv rv = CS_OK;
+
+	for (i = 0; spec->key_usage != 0 && i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (spec->key_usage & bits[i].bit) {
+			strcat(conf, ",");
+			strcat(conf, bits[i].name);
+		}
+	if (spec->key_usage != 0) {
+		ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, conf);
+		rv = ext != NULL ? push_ext(exts, ext, err)
+				 : cs_err_set(err, CS_ERR_USAGE, "bad key usage 0x%02x", spec->key_usage);
+	}
+	conf[0] = '\0';
+	for (i = 0; rv == CS_OK && i < spec->n_ekus; i++) {
+		if (strlen(conf) + strlen(spec->ekus[i]) + 2 >= sizeof(conf))
+			return cs_err_set(err, CS_ERR_USAGE, "too many enhanced key usages");
+		if (i > 0)
+			strcat(conf, ",");
+		strcat(conf, spec->ekus[i]);
+	}
+	if (rv == CS_OK && spec->n_ekus > 0) {
+		ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, conf);
+		rv = ext != NULL ? push_ext(exts, ext, err)
+				 : cs_err_set(err, CS_ERR_USAGE, "bad enhanced key usage in '%s'", conf);
+	}
+	ERR_clear_error();
+	return rv;
+}
+
 static cs_rv add_extensions(const cs_request_spec *spec, X509_REQ *req, cs_err *err)
 {
 	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
@@ -190,6 +234,8 @@ static cs_rv add_extensions(const cs_request_spec *spec, X509_REQ *req, cs_err *
 	if (exts == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	rv = add_san_ext(spec, exts, err);
+	if (rv == CS_OK)
+		rv = add_usage_exts(spec, exts, err);
 	if (rv == CS_OK && spec->template_name != NULL)
 		rv = add_template_name_ext(spec->template_name, exts, err);
 	if (rv == CS_OK && spec->template_oid != NULL)
@@ -242,6 +288,29 @@ out:
 	return rv;
 }
 
+cs_rv cs_request_spec_check(const cs_request_spec *spec, cs_err *err)
+{
+	X509_NAME *name = NULL;
+	X509_REQ *req = NULL;
+	cs_key_spec ks;
+	cs_rv rv;
+
+	if (request_digest(spec, err) == NULL)
+		return CS_ERR_USAGE;
+	rv = cs_key_spec_parse(spec->key, &ks, err);
+	if (rv == CS_OK)
+		rv = cs_request_subject(spec, &name, err);
+	/* The extensions are built as the real run builds them, then dropped:
+	 * a SAN or template the real run would refuse is refused here too. */
+	if (rv == CS_OK && (req = X509_REQ_new()) == NULL)
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	if (rv == CS_OK)
+		rv = add_extensions(spec, req, err);
+	X509_REQ_free(req);
+	X509_NAME_free(name);
+	return rv;
+}
+
 static void append(char **buf, const char *label, const char *value)
 {
 	char *next = NULL;
@@ -257,12 +326,14 @@ static void append(char **buf, const char *label, const char *value)
 cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err)
 {
 	X509_NAME *name = NULL;
-	char subject[512] = "", *text = NULL, *friendly;
+	char subject[512] = "", *text = NULL, *friendly, ku[16];
 	size_t i;
 	cs_rv rv;
 
 	*out = NULL;
-	rv = cs_request_subject(spec, &name, err);
+	rv = cs_request_spec_check(spec, err);
+	if (rv == CS_OK)
+		rv = cs_request_subject(spec, &name, err);
 	if (rv != CS_OK)
 		return rv;
 	X509_NAME_oneline(name, subject, sizeof(subject));
@@ -275,6 +346,10 @@ cs_rv cs_request_summary(const cs_request_spec *spec, char **out, cs_err *err)
 	append(&text, "Hash:", spec->hash ? spec->hash : "sha256");
 	append(&text, "Exportable:", spec->exportable ? "yes" : "no");
 	append(&text, "Friendly name:", friendly);
+	if (spec->key_usage != 0 && snprintf(ku, sizeof(ku), "0x%02x", spec->key_usage) > 0)
+		append(&text, "Key usage:", ku);
+	for (i = 0; i < spec->n_ekus; i++)
+		append(&text, i == 0 ? "Enhanced key usage:" : "", spec->ekus[i]);
 	append(&text, "Template:", spec->template_name);
 	append(&text, "Template OID:", spec->template_oid);
 	free(friendly);

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
 typedef struct inf_state {
 	const char *path;
 	int line;
@@ -80,6 +83,78 @@ static cs_rv add_san_text(inf_state *st, cs_request_spec *spec, char *text, cs_e
 	return rv;
 }
 
+/* KeyUsage = 0xa0, or "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE". */
+static cs_rv key_usage_from_inf(inf_state *st, cs_request_spec *spec, const char *value,
+				cs_err *err)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+	    {"CERT_DIGITAL_SIGNATURE_KEY_USAGE", 0x80}, {"CERT_NON_REPUDIATION_KEY_USAGE", 0x40},
+	    {"CERT_KEY_ENCIPHERMENT_KEY_USAGE", 0x20},  {"CERT_DATA_ENCIPHERMENT_KEY_USAGE", 0x10},
+	    {"CERT_KEY_AGREEMENT_KEY_USAGE", 0x08},     {"CERT_KEY_CERT_SIGN_KEY_USAGE", 0x04},
+	    {"CERT_CRL_SIGN_KEY_USAGE", 0x02},          {"CERT_OFFLINE_CRL_SIGN_KEY_USAGE", 0x02},
+	};
+	char *copy = strdup(value), *save = NULL, *part, *end;
+	unsigned long n;
+	unsigned bits = 0;
+	size_t i;
+	cs_rv rv = CS_OK;
+
+	if (copy == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	for (part = strtok_r(copy, "|", &save); part != NULL && rv == CS_OK;
+	     part = strtok_r(NULL, "|", &save)) {
+		part = strip(part);
+		if (*part == '"')
+			part++;
+		if (*part != '\0' && part[strlen(part) - 1] == '"')
+			part[strlen(part) - 1] = '\0';
+		part = strip(part);
+		n = strtoul(part, &end, 0);
+
+		if (*part != '\0' && *end == '\0' && n > 0 && n <= 0xff) {
+			bits |= (unsigned)n;
+			continue;
+		}
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(part, names[i].name) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			rv = inf_error(st, err, "KeyUsage: unknown value (use 0xa0 or "
+						"CERT_..._KEY_USAGE names joined by '|')");
+		else
+			bits |= names[i].bit;
+	}
+	free(copy);
+	if (rv == CS_OK)
+		spec->key_usage = bits;
+	return rv;
+}
+
+static cs_rv eku_from_inf(inf_state *st, cs_request_spec *spec, const char *key,
+			  const char *value, cs_err *err)
+{
+	char oid[128];
+	ASN1_OBJECT *obj;
+
+	if (strcasecmp(key, "OID") != 0)
+		return inf_error(st, err, "[EnhancedKeyUsageExtension] takes OID = lines");
+	snprintf(oid, sizeof(oid), "%s", value[0] == '"' ? value + 1 : value);
+	if (oid[0] != '\0' && oid[strlen(oid) - 1] == '"')
+		oid[strlen(oid) - 1] = '\0';
+	obj = OBJ_txt2obj(oid, 1);
+	ASN1_OBJECT_free(obj);
+	if (obj == NULL) {
+		ERR_clear_error();
+		return inf_error(st, err, "[EnhancedKeyUsageExtension]: not a dotted OID");
+	}
+	if (spec->n_ekus >= CS_REQUEST_MAX_EKUS)
+		return inf_error(st, err, "too many enhanced key usages");
+	return cs_request_spec_set(&spec->ekus[spec->n_ekus++], oid, err);
+}
+
 static cs_rv new_request_key(inf_state *st, cs_request_spec *spec, const char *key,
 			     const char *value, cs_err *err)
 {
@@ -105,6 +180,8 @@ static cs_rv new_request_key(inf_state *st, cs_request_spec *spec, const char *k
 		if (*end != '\0' || st->key_len <= 0)
 			return inf_error(st, err, "KeyLength is not a number");
 	}
+	if (strcasecmp(key, "KeyUsage") == 0)
+		return key_usage_from_inf(st, spec, value, err);
 	return CS_OK; /* MachineKeySet, ProviderName, ...: meaningless for a token */
 }
 
@@ -133,6 +210,8 @@ static cs_rv handle_line(inf_state *st, cs_request_spec *spec, char *line, cs_er
 	value = strip(eq + 1);
 	if (strcasecmp(st->section, "NewRequest") == 0)
 		return new_request_key(st, spec, key, value, err);
+	if (strcasecmp(st->section, "EnhancedKeyUsageExtension") == 0)
+		return eku_from_inf(st, spec, key, value, err);
 	if (strcasecmp(st->section, "RequestAttributes") == 0 &&
 	    strcasecmp(key, "CertificateTemplate") == 0)
 		return cs_request_spec_set(&spec->template_name, value, err);

@@ -7,6 +7,7 @@
 #include "publish.h"
 
 #include <dirent.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,9 @@ cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int
 {
 	cs_usage_list l = {0};
 	cs_usage u = {0};
-	char detail[256];
+	char detail[256], when[32] = "?";
+	time_t at_t = (time_t)at;
+	struct tm tm;
 	cs_rv rv;
 
 	if (!cs_usage_name_valid(name))
@@ -46,7 +49,10 @@ cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int
 		if (l.n == 0)
 			u.name = NULL;
 	}
-	snprintf(detail, sizeof(detail), "%s %s at %lld", name, cert->sha1, (long long)at);
+	/* ISO 8601, as the admin typed it and `usages` shows it, not epoch seconds. */
+	if (gmtime_r(&at_t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(detail, sizeof(detail), "%s %s at %s", name, cert->sha1, when);
 	if (rv == CS_OK)
 		rv = cs_db_audit_insert(store, "stage", detail, err);
 	cs_usage_list_clear(&l);

@@ -149,7 +149,7 @@ static void print_matches(const cs_cert_list *matches)
 
 cs_rv cli_find_cert(cs_store *store, const char *id, cs_store_id sid, cs_cert **out, cs_err *err)
 {
-	cs_find_opts opts = {.store = sid, .include_archived = true};
+	cs_find_opts opts = {.store = sid, .include_archived = true, .by_cn = true};
 	cs_cert_list matches = {0};
 	cs_rv rv;
 

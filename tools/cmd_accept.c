@@ -91,8 +91,71 @@ static cs_rv find_its_key(cs_store *store, cli_keys *keys, cs_cert *cert, cs_err
 					cert->subject, cert->sha1);
 }
 
-static cs_rv accept_certs(cs_store *store, cli_keys *keys, cs_cert_list *certs, bool json,
-			  cs_err *err)
+static const char *file_of_item(size_t i, const void *arg)
+{
+	const accept_args *a = arg;
+
+	(void)i;
+	return a->n_files == 1 ? a->files[0] : "";
+}
+
+/* Every certificate of the response gets a line: nothing is dropped without a word. */
+static cs_rv report_item(cs_store *store, const accept_args *a, const cs_import_item *it,
+			 cs_err *err)
+{
+	const char *where = cs_store_id_name(it->store);
+
+	if (it->outcome == CS_IMPORT_ADDED && it->store == CS_STORE_MY)
+		return flow_report(store, it->sha1, NULL, false, err);
+	if (it->outcome == CS_IMPORT_ADDED)
+		printf("added to %s: %s (%s)\n", where, it->subject, it->sha1);
+	else if (it->outcome == CS_IMPORT_DUPLICATE && it->store == CS_STORE_MY)
+		printf("already installed in My: %s (%s)\n", it->subject, it->sha1);
+	else if (it->outcome == CS_IMPORT_DUPLICATE && it->store == CS_STORE_ROOT)
+		printf("already trusted (in Root): %s (%s)\n", it->subject, it->sha1);
+	else if (it->outcome == CS_IMPORT_DUPLICATE)
+		printf("already in %s: %s (%s)\n", where, it->subject, it->sha1);
+	else
+		printf("not trusted: self-signed root %s (%s) was not added; trusting it is your "
+		       "decision: check its fingerprint, then run `certstore import %s --store "
+		       "Root`\n",
+		       it->subject, it->sha1, a->n_files == 1 ? a->files[0] : "FILE");
+	return CS_OK;
+}
+
+/* The import result, each certificate of My with its status, as one JSON object. */
+static cs_rv report_json(cs_store *store, const accept_args *a, const cs_import_result *res,
+			 cs_err *err)
+{
+	json_object *obj = cli_import_result_json(res, file_of_item, a);
+	json_object *items = json_object_object_get(obj, "items");
+	cs_rv rv = CS_OK;
+	size_t i;
+
+	for (i = 0; i < res->n && rv == CS_OK; i++) {
+		cs_status_report r = {0};
+		cs_cert *cert = NULL;
+
+		if (res->items[i].store != CS_STORE_MY)
+			continue;
+		rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, res->items[i].sha1, &cert,
+						 err);
+		if (rv == CS_OK)
+			rv = cs_status_compute(store, cert, 0, &r, err);
+		if (rv == CS_OK)
+			json_object_object_add(json_object_array_get_idx(items, i), "status",
+					       cli_json_status(&r));
+		cs_status_report_clear(&r);
+		cs_cert_free(cert);
+	}
+	if (rv == CS_OK)
+		return cli_json_print(obj, err);
+	json_object_put(obj);
+	return rv;
+}
+
+static cs_rv accept_certs(cs_store *store, cli_keys *keys, const accept_args *a,
+			  cs_cert_list *certs, cs_err *err)
 {
 	cs_import_result res = {0};
 	size_t i, leaves = 0;
@@ -108,9 +171,10 @@ static cs_rv accept_certs(cs_store *store, cli_keys *keys, cs_cert_list *certs, 
 				"the response holds only CA certificates, no certificate to accept");
 	if (rv == CS_OK)
 		rv = cs_import_certs(store, certs, NULL, &res, err);
-	for (i = 0; rv == CS_OK && i < res.n; i++)
-		if (res.items[i].store == CS_STORE_MY && res.items[i].outcome == CS_IMPORT_ADDED)
-			rv = flow_report(store, res.items[i].sha1, NULL, json, err);
+	if (rv == CS_OK && a->json)
+		rv = report_json(store, a, &res, err);
+	for (i = 0; rv == CS_OK && !a->json && i < res.n; i++)
+		rv = report_item(store, a, &res.items[i], err);
 	cs_import_result_clear(&res);
 	return rv;
 }
@@ -133,7 +197,7 @@ static cs_rv run_accept(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 	if (rv == CS_OK)
 		rv = cli_keys_open(store, &keys, err);
 	if (rv == CS_OK)
-		rv = accept_certs(store, &keys, &certs, a.json, err);
+		rv = accept_certs(store, &keys, &a, &certs, err);
 	cli_keys_close(&keys);
 	cs_store_close(store);
 	cs_cert_list_clear(&certs);
@@ -150,7 +214,9 @@ const cli_command cmd_accept = {
 	     "intermediates go to CA, and the pending request is removed.  A certificate\n"
 	     "that answers no pending request and matches no key in the token installs\n"
 	     "nothing (exit 16).  The CA's root is never trusted by this: see `certstore ca\n"
-	     "roots` or `certstore import ROOT --store Root`.\n",
+	     "roots` or `certstore import ROOT --store Root`.  Every certificate of the\n"
+	     "response is reported: installed (with its status), added to CA, already\n"
+	     "installed, already trusted, or a root not trusted and how to trust it.\n",
     .shortopts = "h",
     .longopts = longopts,
     .run = run_accept,

@@ -11,8 +11,11 @@
 #include "enroll/enroll.h"
 #include "localca.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
 typedef struct ca_args {
-	const char *action, *name, *key, *cn, *expect;
+	const char *action, *name, *key, *cn, *expect, *request, *out;
 	long days;
 	bool trust, json, help;
 } ca_args;
@@ -24,6 +27,7 @@ static const struct option longopts[] = {
     {"cn", required_argument, NULL, OPT_CN},        {"trust", no_argument, NULL, OPT_TRUST},
     {"expect-fingerprint", required_argument, NULL, OPT_EXPECT},
     {"json", no_argument, NULL, OPT_JSON},          {"help", no_argument, NULL, 'h'},
+    {"out", required_argument, NULL, 'o'},
     {NULL, 0, NULL, 0},
 };
 
@@ -37,6 +41,7 @@ static cs_rv take_option(const cli_command *cmd, ca_args *a, int c, cs_err *err)
 	case OPT_TRUST: a->trust = true; break;
 	case OPT_EXPECT: a->expect = optarg; break;
 	case OPT_JSON: a->json = true; break;
+	case 'o': a->out = optarg; break;
 	case OPT_DAYS:
 		a->days = strtol(optarg, &end, 10);
 		if (*end != '\0' || a->days <= 0 || a->days > 36500)
@@ -57,13 +62,18 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, ca_args *
 		a->help = rv == CS_OK;
 		return rv;
 	}
-	rv = cli_expect_operands(cmd, argc, argv, 1, 2, err);
+	rv = cli_expect_operands(cmd, argc, argv, 1, 3, err);
 	if (rv != CS_OK)
 		return rv;
 	a->action = argv[optind];
 	a->name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	a->request = optind + 2 < argc ? argv[optind + 2] : NULL;
 	if (strcmp(a->action, "list") != 0 && a->name == NULL)
 		return cli_usage_error(cmd, err, "%s needs a CA name", a->action);
+	if (strcmp(a->action, "sign") == 0 && a->request == NULL)
+		return cli_usage_error(cmd, err, "sign needs a CA name and a request file");
+	if (strcmp(a->action, "sign") != 0 && a->request != NULL)
+		return cli_usage_error(cmd, err, "unexpected operand '%s'", a->request);
 	return CS_OK;
 }
 
@@ -185,6 +195,48 @@ static cs_rv install_roots(cs_store *store, const ca_args *a, cs_cert_list *cert
 	return rv;
 }
 
+/* The certificates as PEM, one after the other, in path (0644: nothing secret). */
+static cs_rv write_pem_certs(const char *path, const cs_cert_list *certs, cs_err *err)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long len;
+	size_t i;
+	cs_rv rv = CS_OK;
+
+	for (i = 0; bio != NULL && i < certs->n; i++)
+		if (!PEM_write_bio_X509(bio, certs->items[i]->x509))
+			break;
+	if (bio == NULL || i < certs->n) {
+		BIO_free(bio);
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the certificates");
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if (path != NULL)
+		rv = cs_write_file_atomic(path, data, (size_t)len, 0644, err);
+	else if (fwrite(data, 1, (size_t)len, stdout) != (size_t)len)
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot write to standard output");
+	BIO_free(bio);
+	return rv;
+}
+
+/* `ca roots NAME -o FILE`: saved for inspection; the store is not changed. */
+static cs_rv save_roots(const ca_args *a, const cs_cert_list *certs, cs_err *err)
+{
+	size_t i;
+	cs_rv rv = write_pem_certs(a->out, certs, err);
+
+	for (i = 0; rv == CS_OK && i < certs->n; i++)
+		printf("%-12s %s\n             SHA-256 %s\n",
+		       is_root(certs->items[i]) ? "root" : "intermediate", certs->items[i]->subject,
+		       certs->items[i]->sha256);
+	if (rv == CS_OK)
+		printf("saved %zu certificate(s) of %s to %s; nothing was installed (trust the "
+		       "root with `certstore ca roots %s --trust`)\n",
+		       certs->n, a->name, a->out, a->name);
+	return rv;
+}
+
 static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 {
 	enroll_profile *profile = NULL;
@@ -203,10 +255,93 @@ static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 	}
 	if (rv == CS_OK && certs.n == 0)
 		rv = cs_err_set(err, CS_ERR_CA, "%s sent no certificates", a->name);
-	if (rv == CS_OK)
-		rv = install_roots(store, a, &certs, err);
+	if (rv == CS_OK && a->out != NULL && !a->trust)
+		rv = save_roots(a, &certs, err);
+	else if (rv == CS_OK) {
+		if (a->out != NULL)
+			rv = write_pem_certs(a->out, &certs, err);
+		if (rv == CS_OK)
+			rv = install_roots(store, a, &certs, err);
+	}
 	cs_cert_list_clear(&certs);
 	enroll_profile_free(profile);
+	return rv;
+}
+
+static cs_rv read_request(const char *path, X509_REQ **out, cs_err *err)
+{
+	cs_bytes data = {0};
+	const unsigned char *p;
+	BIO *bio = NULL;
+	cs_rv rv = cs_read_file(path, &data, err);
+
+	*out = NULL;
+	if (rv != CS_OK)
+		return rv;
+	/* PEM (also certreq's "NEW CERTIFICATE REQUEST"), else DER. */
+	bio = BIO_new_mem_buf(data.data, (int)data.len);
+	if (bio != NULL)
+		*out = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+	if (*out == NULL) {
+		p = data.data;
+		*out = d2i_X509_REQ(NULL, &p, (long)data.len);
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	cs_bytes_clear(&data);
+	if (*out == NULL)
+		return cs_err_set(err, CS_ERR_BAD_INPUT,
+				  "%s: not a PKCS#10 certificate request (PEM or DER)", path);
+	return CS_OK;
+}
+
+/*
+ * `ca sign NAME REQUEST`: the offline flow against the local CA, as
+ * `certreq -submit` is against a CA: the request file in, the certificate
+ * and the CA's certificate out (PEM, to -o FILE or standard output), ready
+ * for `certstore accept` wherever the request was made.
+ */
+static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
+{
+	enroll_profile *profile = NULL;
+	const enroll_protocol *proto = NULL;
+	enroll_answer answer = {0};
+	cli_keys keys = {0};
+	enroll_ctx ectx = {store, &keys, NULL, NULL};
+	X509_REQ *req = NULL;
+	cs_rv rv;
+
+	rv = read_request(a->request, &req, err);
+	if (rv == CS_OK)
+		rv = enroll_profile_load(store, a->name, &profile, err);
+	if (rv == CS_OK && strcmp(profile->protocol, "local") != 0)
+		rv = cs_err_set(err, CS_ERR_USAGE,
+				"%s is a %s CA: `ca sign` signs with a local CA (`certstore ca "
+				"create-local`); send requests to %s with `certstore request --ca`",
+				a->name, profile->protocol, a->name);
+	if (rv == CS_OK && a->days > 0)
+		profile->days = a->days;
+	if (rv == CS_OK)
+		rv = enroll_protocol_find(profile->protocol, &proto, err);
+	if (rv == CS_OK)
+		rv = cli_keys_open(store, &keys, err);
+	if (rv == CS_OK) {
+		ectx.profile = profile;
+		rv = proto->submit(&ectx, req, NULL, &answer, err);
+	}
+	if (rv != CS_OK)
+		cs_err_prefix(err, "%s", a->request);
+	if (rv == CS_OK)
+		rv = write_pem_certs(a->out, &answer.certs, err);
+	if (rv == CS_OK && a->out != NULL)
+		printf("%s signed %s: %s (%s)\nwritten to %s with the CA's certificate: install "
+		       "it with `certstore accept %s` where the request was made\n",
+		       a->name, a->request, answer.certs.items[0]->subject,
+		       answer.certs.items[0]->sha1, a->out, a->out);
+	enroll_answer_clear(&answer);
+	cli_keys_close(&keys);
+	enroll_profile_free(profile);
+	X509_REQ_free(req);
 	return rv;
 }
 
@@ -229,8 +364,11 @@ static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char *
 		rv = list_cas(store, a.json, err);
 	else if (strcmp(a.action, "roots") == 0)
 		rv = fetch_roots(store, &a, err);
+	else if (strcmp(a.action, "sign") == 0)
+		rv = sign_request(store, &a, err);
 	else
-		rv = cli_usage_error(cmd, err, "unknown action '%s' (create-local, list, roots)",
+		rv = cli_usage_error(cmd, err,
+				     "unknown action '%s' (create-local, list, roots, sign)",
 				     a.action);
 	cs_store_close(store);
 	return rv;
@@ -242,7 +380,8 @@ const cli_command cmd_ca = {
     .usage = "Usage: certstore ca create-local NAME [--key ec:p256|rsa:2048|...] [--days N]\n"
 	     "                                       [--cn COMMON-NAME]\n"
 	     "       certstore ca list [--json]\n"
-	     "       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]]\n"
+	     "       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]] [-o FILE]\n"
+	     "       certstore ca sign NAME REQUEST [-o FILE] [--days N]\n"
 	     "\n"
 	     "create-local  makes a CA whose key is in the store's token (not exportable) and\n"
 	     "              whose certificate and issued serials live in the store; requests\n"
@@ -253,8 +392,14 @@ const cli_command cmd_ca = {
 	     "              with --trust (and, given --expect-fingerprint, only if it matches:\n"
 	     "              exit 6 otherwise).  For an EST CA not trusted yet, the\n"
 	     "              fingerprint also vouches for the first TLS connection (RFC 7030\n"
-	     "              4.1.1): the server's TLS chain must verify under that certificate.\n",
-    .shortopts = "h",
+	     "              4.1.1): the server's TLS chain must verify under that certificate.\n"
+	     "              -o FILE saves the certificates (PEM) to inspect them first; without\n"
+	     "              --trust nothing is installed then.\n"
+	     "sign          the local CA NAME signs a request file (PEM or DER, e.g. from\n"
+	     "              `certstore request --out` or certreq -new) like `certreq -submit`:\n"
+	     "              the certificate and the CA's certificate go to FILE (PEM; standard\n"
+	     "              output without -o), for `certstore accept FILE`.\n",
+    .shortopts = "ho:",
     .longopts = longopts,
     .run = run_ca,
 };

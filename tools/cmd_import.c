@@ -146,16 +146,25 @@ static const char *item_file(const import_args *args, const parsed_input *in,
 	return args->files[in->file_of[i]];
 }
 
-static void print_item(const cs_import_item *item, const char *file)
+static void print_item(const cs_import_item *item, const char *file, bool root_named)
 {
 	const char *store = cs_store_id_name(item->store);
 
 	switch (item->outcome) {
 	case CS_IMPORT_ADDED:
-		printf("added to %s: %s (%s)\n", store, item->subject, item->sha1);
+		if (item->not_root)
+			printf("added to %s, not to Root (Root takes only self-signed roots; a "
+			       "CA issued this one): %s (%s)\n",
+			       store, item->subject, item->sha1);
+		else
+			printf("added to %s: %s (%s)\n", store, item->subject, item->sha1);
 		break;
 	case CS_IMPORT_DUPLICATE:
-		printf("duplicate, already in %s: %s (%s)\n", store, item->subject, item->sha1);
+		if (item->store == CS_STORE_ROOT && !root_named)
+			printf("already trusted (in Root): %s (%s)\n", item->subject, item->sha1);
+		else
+			printf("duplicate, already in %s: %s (%s)\n", store, item->subject,
+			       item->sha1);
 		break;
 	case CS_IMPORT_SKIPPED_ROOT:
 		printf("skipped self-signed root %s (%s): to trust it, run "
@@ -182,6 +191,10 @@ json_object *cli_import_result_json(const cs_import_result *res,
 		cli_json_add_string(item, "thumbprint", res->items[i].sha1);
 		cli_json_add_string(item, "subject", res->items[i].subject);
 		cli_json_add_string(item, "file", file_of(i, arg));
+		if (res->items[i].not_root)
+			json_object_object_add(item, "not_root", json_object_new_boolean(1));
+		if (res->items[i].key_attached)
+			json_object_object_add(item, "key_attached", json_object_new_boolean(1));
 		json_object_array_add(items, item);
 	}
 	json_object_object_add(obj, "items", items);
@@ -233,7 +246,8 @@ static cs_rv report(const import_args *args, const parsed_input *in, const cs_im
 		rv = print_result_json(args, in, res, err);
 	else
 		for (size_t i = 0; i < res->n; i++)
-			print_item(&res->items[i], item_file(args, in, res, i));
+			print_item(&res->items[i], item_file(args, in, res, i),
+				   args->store_name != NULL);
 	if (rv != CS_OK)
 		return rv;
 	return import_verdict(res, err);
@@ -320,8 +334,11 @@ const cli_command cmd_import = {
 	     "\n"
 	     "Without --store, end-entity certificates go to My and CA certificates to\n"
 	     "CA; a self-signed root is skipped, because trusting it is the admin's\n"
-	     "decision: name it with --store Root.  Certificates already in their store\n"
-	     "are reported as duplicates and not added again.\n"
+	     "decision: name it with --store Root.  Root takes only self-signed\n"
+	     "certificates: with --store Root, a certificate a CA issued (the server\n"
+	     "certificate or intermediate of a chain) still goes to My or CA, and the\n"
+	     "output says so.  Certificates already in their store are reported as\n"
+	     "duplicates (a root already in Root as already trusted), not added again.\n"
 	     "\n"
 	     "A PFX (PKCS#12, modern or legacy encryption) is imported on its own: its\n"
 	     "private key goes into the store's key token (not exportable unless\n"

@@ -28,14 +28,20 @@ bool cli_is_pfx(const char *path)
 }
 
 static void print_result(const char *path, const cs_import_result *res, const char *uri,
-			 bool exportable)
+			 bool exportable, bool trust_root)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		const cs_import_item *it = &res->items[i];
 		const char *store = cs_store_id_name(it->store);
 
-		if (it->outcome == CS_IMPORT_ADDED)
+		if (it->key_attached)
+			printf("key attached to the certificate already in My: %s (%s)\n",
+			       it->subject, it->sha1);
+		else if (it->outcome == CS_IMPORT_ADDED)
 			printf("added to %s: %s (%s)\n", store, it->subject, it->sha1);
+		else if (it->outcome == CS_IMPORT_DUPLICATE && it->store == CS_STORE_ROOT &&
+			 !trust_root)
+			printf("already trusted (in Root): %s (%s)\n", it->subject, it->sha1);
 		else if (it->outcome == CS_IMPORT_DUPLICATE)
 			printf("duplicate, already in %s: %s (%s)\n", store, it->subject, it->sha1);
 		else
@@ -87,7 +93,7 @@ static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs
 	if (rv == CS_OK && o->json)
 		rv = print_result_json(path, &res, uri, leaf->exportable, err);
 	else if (rv == CS_OK)
-		print_result(path, &res, uri, leaf->exportable);
+		print_result(path, &res, uri, leaf->exportable, o->trust_root);
 	cs_cert_free(leaf);
 	free(uri);
 	cs_import_result_clear(&res);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cli_keys.h"
+#include "requests_view.h"
 
 typedef struct list_args {
 	const char *store_name;
@@ -123,6 +124,18 @@ static cs_rv print_json(const list_row *rows, size_t n, cs_err *err)
 	return cli_json_print(arr, err);
 }
 
+/* Pending requests are the Request store too, though they hold no certificate yet. */
+static cs_rv mention_requests(cs_store *store, cs_err *err)
+{
+	size_t n = 0;
+	cs_rv rv = requests_view_count(store, &n, err);
+
+	if (rv == CS_OK && n > 0)
+		printf("Request: %zu pending request%s (`certstore list Request` shows them)\n", n,
+		       n == 1 ? "" : "s");
+	return rv;
+}
+
 static cs_rv list_and_print(cs_store *store, const list_args *args, const cs_find_opts *opts,
 			    cs_err *err)
 {
@@ -147,6 +160,8 @@ static cs_rv list_and_print(cs_store *store, const list_args *args, const cs_fin
 		printf("no certificates\n");
 	else
 		print_table(rows, certs.n);
+	if (rv == CS_OK && !args->json && opts->store == CS_STORE_NONE)
+		rv = mention_requests(store, err);
 out:
 	free(rows);
 	cs_cert_list_clear(&certs);
@@ -172,7 +187,8 @@ static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
 	if (rv == CS_OK) {
 		cli_keys_attach_checker(store, &keys);
-		rv = list_and_print(store, &args, &opts, err);
+		rv = opts.store == CS_STORE_REQUEST ? requests_view_print(store, args.json, err)
+						    : list_and_print(store, &args, &opts, err);
 	}
 	cs_store_close(store);
 	cli_keys_close(&keys);
@@ -187,7 +203,8 @@ const cli_command cmd_list = {
 	     "Lists the certificates in STORE (every store when omitted): store,\n"
 	     "thumbprint (SHA-1), friendly name, expiry date, whether a private key is\n"
 	     "attached, status (Valid, Expired, Untrusted root, Missing private key,\n"
-	     "...) and subject.\n"
+	     "...) and subject.  The Request store lists the pending requests, as\n"
+	     "`certstore requests` does.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -s, --store STORE  same as the STORE operand\n"

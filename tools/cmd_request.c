@@ -2,8 +2,11 @@
  * cmd_request.c - `certstore request`: a key in the token and a request for it,
  * kept pending (--out FILE) or sent at once to a CA (--ca PROFILE).
  */
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "request_flow.h"
@@ -109,6 +112,64 @@ static cs_rv check_combination(const cli_command *cmd, const request_args *a, cs
 	return CS_OK;
 }
 
+/* This machine's fully qualified name (the resolver's canonical name), else its host name. */
+static char *machine_fqdn(void)
+{
+	struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *res = NULL;
+	char host[256] = "";
+	char *out = NULL;
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+		return NULL;
+	if (strchr(host, '.') == NULL && getaddrinfo(host, NULL, &hints, &res) == 0 &&
+	    res != NULL && res->ai_canonname != NULL && strchr(res->ai_canonname, '.') != NULL)
+		out = strdup(res->ai_canonname);
+	if (res != NULL)
+		freeaddrinfo(res);
+	return out != NULL ? out : strdup(host);
+}
+
+/*
+ * A server request with no subject is for this machine, as the Exchange
+ * procedure expects: CN and a DNS SAN of its FQDN, said on stderr.  The
+ * spec's other fields (O, C, ...) stay.
+ */
+static cs_rv default_subject(request_args *a, cs_err *err)
+{
+	cs_request_spec *s = &a->spec;
+	char *fqdn, san[300];
+	bool add_san;
+	cs_rv rv;
+
+	if (a->retrieve > 0 || (s->subject != NULL && *s->subject != '\0') ||
+	    (s->cn != NULL && *s->cn != '\0'))
+		return CS_OK;
+	fqdn = machine_fqdn();
+	if (fqdn == NULL)
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "the request needs a subject (--subject or --cn), and this "
+				  "machine's name is unknown");
+	rv = cs_request_spec_set(&s->cn, fqdn, err);
+	snprintf(san, sizeof(san), "dns:%s", fqdn);
+	add_san = s->n_sans == 0;
+	if (rv == CS_OK && add_san)
+		rv = cs_request_spec_add_san(s, san, err);
+	if (rv == CS_OK && !a->json)
+		fprintf(stderr, "certstore: no subject given: requesting for this machine, CN=%s%s%s\n",
+			fqdn, add_san ? ", " : "", add_san ? san : "");
+	free(fqdn);
+	return rv;
+}
+
+/* Browsers match the host name against the SANs only: a request without one
+ * gives a certificate they refuse, so the admin hears it before the CA signs. */
+static void warn_without_san(const request_args *a)
+{
+	if (a->retrieve == 0 && a->spec.n_sans == 0)
+		fprintf(stderr, "certstore: warning: the request has no subject alternative name; "
+				"browsers ignore the CN: add --san dns:NAME\n");
+}
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_args *a,
 			cs_err *err)
 {
@@ -128,15 +189,66 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_a
 		rv = cs_request_spec_read_inf(a->inf, &a->spec, err);
 	if (rv == CS_OK)
 		rv = check_combination(cmd, a, err);
+	if (rv == CS_OK)
+		rv = default_subject(a, err);
+	if (rv == CS_OK)
+		warn_without_san(a);
 	return rv;
 }
 
-static cs_rv dry_run(const request_args *a, cs_err *err)
+static json_object *dry_run_json(const request_args *a)
 {
+	const cs_request_spec *sp = &a->spec;
+	json_object *o = json_object_new_object(), *sans = json_object_new_array();
+	char subject[512] = "", *friendly = cs_request_friendly_name(sp, cs_now());
+	X509_NAME *name = NULL;
+	size_t i;
+
+	if (cs_request_subject(sp, &name, NULL) == CS_OK)
+		X509_NAME_oneline(name, subject, sizeof(subject));
+	X509_NAME_free(name);
+	cli_json_add_bool(o, "dry_run", true);
+	cli_json_add_string(o, "subject", subject);
+	for (i = 0; i < sp->n_sans; i++)
+		json_object_array_add(sans, json_object_new_string(sp->sans[i]));
+	json_object_object_add(o, "sans", sans);
+	cli_json_add_string(o, "key", sp->key ? sp->key : "rsa:2048");
+	cli_json_add_string(o, "hash", sp->hash ? sp->hash : "sha256");
+	cli_json_add_bool(o, "exportable", sp->exportable);
+	cli_json_add_string(o, "friendly_name", friendly);
+	cli_json_add_string(o, "template", sp->template_name);
+	cli_json_add_string(o, "template_oid", sp->template_oid);
+	cli_json_add_string(o, "ca", a->ca);
+	cli_json_add_string(o, "out", a->out);
+	free(friendly);
+	return o;
+}
+
+/* A dry run refuses what the real run would refuse, with the same message and
+ * exit status (the spec, an unknown CA profile); it only makes no key. */
+static cs_rv dry_run(const cli_ctx *ctx, const request_args *a, cs_err *err)
+{
+	enroll_profile *profile = NULL;
+	cs_store *store = NULL;
 	char *text = NULL;
 	cs_rv rv = cs_request_summary(&a->spec, &text, err);
 
-	if (rv == CS_OK) {
+	if (rv == CS_OK && a->ca != NULL) {
+		rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+		if (rv == CS_OK)
+			rv = enroll_profile_load(store, a->ca, &profile, err);
+		/* The local CA's say about the request needs no network: ask it too. */
+		if (rv == CS_OK && strcmp(profile->protocol, "local") == 0) {
+			enroll_ctx ectx = {store, NULL, profile, NULL};
+
+			rv = enroll_local.prepare(&ectx, (cs_request_spec *)&a->spec, err);
+		}
+		enroll_profile_free(profile);
+		cs_store_close(store);
+	}
+	if (rv == CS_OK && a->json)
+		rv = cli_json_print(dry_run_json(a), err);
+	else if (rv == CS_OK) {
 		printf("%s", text);
 		printf("Destination:       %s\n", a->ca ? a->ca : a->out ? a->out : "(none)");
 		printf("(dry run: no key was made and nothing was sent)\n");
@@ -163,7 +275,7 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_er
 		rv = flow_write_request(a->out, req, err);
 		if (rv == CS_OK && !a->json)
 			printf("request %lld pending for %s, key %s in the token\n"
-			       "written to %s: have a CA sign it, then run `certstore import "
+			       "written to %s: have a CA sign it, then run `certstore accept "
 			       "RESPONSE`\n",
 			       (long long)p->id, p->subject, p->key_spec, a->out);
 	}
@@ -182,7 +294,7 @@ static cs_rv retrieve(cs_store *store, cli_keys *keys, const request_args *a, cs
 	if (rv == CS_OK && p->ca_profile == NULL)
 		rv = cs_err_set(err, CS_ERR_USAGE,
 				"request %lld was written to a file for an offline CA; import "
-				"the CA's response with `certstore import`",
+				"the CA's response with `certstore accept RESPONSE`",
 				a->retrieve);
 	if (rv == CS_OK)
 		rv = flow_submit(store, keys, p->ca_profile, p, NULL, a->json, err);
@@ -200,7 +312,7 @@ static cs_rv run_request(const cli_ctx *ctx, const cli_command *cmd, int argc, c
 
 	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv == CS_OK && !a.help && a.dry_run)
-		rv = dry_run(&a, err);
+		rv = dry_run(ctx, &a, err);
 	else if (rv == CS_OK && !a.help) {
 		rv = cli_open_store(ctx, 0, &store, err);
 		if (rv == CS_OK)
@@ -233,7 +345,7 @@ const cli_command cmd_request = {
 	"PKCS#10 request signed with it, and keeps it pending in the Request store.\n"
 	"\n"
 	"  --out FILE      write the request (PEM) for an offline CA; import the CA's\n"
-	"                  response later with `certstore import RESPONSE`\n"
+	"                  response later with `certstore accept RESPONSE`\n"
 	"  --ca PROFILE    send it now to a CA profile ([ca.NAME] in certstore.conf, or a\n"
 	"                  local CA from `certstore ca create-local`) and install the result\n"
 	"  --inf FILE      read a Windows certreq INF file ([NewRequest] Subject, KeyLength,\n"

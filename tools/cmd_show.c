@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "cli.h"
+#include "usage.h"
 #include "cli_keys.h"
 
 typedef struct show_args {
@@ -132,7 +133,41 @@ static void print_status(const cs_status_report *report)
 	}
 }
 
-static void print_text(const cs_cert *cert, const cs_status_report *report)
+/* The usages this certificate serves (and those it is staged for), comma-separated; caller frees. */
+static char *usages_served(cs_store *store, const cs_cert *cert, bool staged)
+{
+	cs_usage_list l = {0};
+	char *out = NULL, *next;
+	size_t i;
+
+	if (cs_usage_list_get(store, &l, NULL) != CS_OK)
+		return NULL;
+	for (i = 0; i < l.n; i++) {
+		const char *sha1 = staged ? l.items[i].staged_sha1 : l.items[i].sha1;
+
+		if (strcmp(sha1, cert->sha1) != 0)
+			continue;
+		if (asprintf(&next, "%s%s%s", out ? out : "", out ? ", " : "", l.items[i].name) < 0)
+			break;
+		free(out);
+		out = next;
+	}
+	cs_usage_list_clear(&l);
+	return out;
+}
+
+static void print_usages(cs_store *store, const cs_cert *cert)
+{
+	char *served = usages_served(store, cert, false), *staged = usages_served(store, cert, true);
+
+	print_field("Usages", served ? served : "none");
+	if (staged != NULL)
+		print_field("Staged for", staged);
+	free(served);
+	free(staged);
+}
+
+static void print_text(cs_store *store, const cs_cert *cert, const cs_status_report *report)
 {
 	print_field("Subject", cert->subject);
 	print_field("Issuer", cert->issuer);
@@ -148,10 +183,26 @@ static void print_text(const cs_cert *cert, const cs_status_report *report)
 	print_field("Exportable", cert->exportable ? "yes" : "no");
 	print_field("Archived", cert->archived ? "yes" : "no");
 	print_time_field("Added", cert->added);
+	print_usages(store, cert);
 	print_status(report);
 }
 
-static cs_rv print_json(const cs_cert *cert, const cs_status_report *report, cs_err *err)
+static json_object *usages_json(cs_store *store, const cs_cert *cert)
+{
+	json_object *arr = json_object_new_array();
+	cs_usage_list l = {0};
+	size_t i;
+
+	if (cs_usage_list_get(store, &l, NULL) == CS_OK)
+		for (i = 0; i < l.n; i++)
+			if (strcmp(l.items[i].sha1, cert->sha1) == 0)
+				json_object_array_add(arr, json_object_new_string(l.items[i].name));
+	cs_usage_list_clear(&l);
+	return arr;
+}
+
+static cs_rv print_json(cs_store *store, const cs_cert *cert, const cs_status_report *report,
+			cs_err *err)
 {
 	json_object *obj = cli_json_cert(cert);
 
@@ -163,6 +214,7 @@ static cs_rv print_json(const cs_cert *cert, const cs_status_report *report, cs_
 		free(text);
 	}
 	json_object_object_add(obj, "status", cli_json_status(report));
+	json_object_object_add(obj, "usages", usages_json(store, cert));
 	return cli_json_print(obj, err);
 }
 
@@ -177,9 +229,9 @@ static cs_rv show_cert(cs_store *store, const show_args *args, cs_store_id sid, 
 		return rv;
 	rv = cs_status_compute(store, cert, 0, &report, err);
 	if (rv == CS_OK && args->json)
-		rv = print_json(cert, &report, err);
+		rv = print_json(store, cert, &report, err);
 	else if (rv == CS_OK)
-		print_text(cert, &report);
+		print_text(store, cert, &report);
 	cs_status_report_clear(&report);
 	cs_cert_free(cert);
 	return rv;

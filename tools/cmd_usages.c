@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "usage.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const struct option longopts[] = {
@@ -48,18 +49,29 @@ static cs_rv view_of(cs_store *store, const cs_usage *u, usage_view *v, cs_err *
 	return rv;
 }
 
-static void print_text_one(const usage_view *v)
+/* Column widths wide enough for every row: a long friendly name must not run into the expiry. */
+typedef struct widths {
+	int name, friendly;
+} widths;
+
+static const char *friendly_of(const usage_view *v)
+{
+	return v->cert && v->cert->friendly_name && *v->cert->friendly_name ? v->cert->friendly_name
+									   : "-";
+}
+
+static void print_text_one(const usage_view *v, const widths *w)
 {
 	const cs_cert *c = v->cert;
 	char expires[11] = "-", when[21];
 
 	if (c != NULL)
 		cli_format_date(c->not_after, expires);
-	printf("%-24s %-40s %-20s %-10s %s\n", v->u->name, v->u->sha1[0] ? v->u->sha1 : "-",
-	       c && c->friendly_name ? c->friendly_name : "-", expires, v->status);
+	printf("%-*s  %-40s  %-*s  %-10s  %s\n", w->name, v->u->name,
+	       v->u->sha1[0] ? v->u->sha1 : "-", w->friendly, friendly_of(v), expires, v->status);
 	if (v->u->staged_sha1[0] != '\0') {
 		cli_format_time(v->u->staged_at, when);
-		printf("%-24s %-40s staged for %s\n", "", v->u->staged_sha1, when);
+		printf("%-*s  %-40s  staged for %s\n", w->name, "", v->u->staged_sha1, when);
 	}
 }
 
@@ -93,20 +105,29 @@ static json_object *json_one(const usage_view *v)
 static cs_rv show_usages(cs_store *store, const cs_usage_list *l, bool json, cs_err *err)
 {
 	json_object *arr = json ? json_object_new_array() : NULL;
-	usage_view v;
-	cs_rv rv = CS_OK;
+	usage_view *v = calloc(l->n ? l->n : 1, sizeof(*v));
+	widths w = {(int)strlen("USAGE"), (int)strlen("FRIENDLY NAME")};
+	size_t i, n = 0;
+	cs_rv rv = v != NULL ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 
-	if (!json && l->n > 0)
-		printf("%-24s %-40s %-20s %-10s %s\n", "USAGE", "THUMBPRINT", "FRIENDLY NAME",
-		       "EXPIRES", "STATUS");
-	for (size_t i = 0; rv == CS_OK && i < l->n; i++) {
-		rv = view_of(store, &l->items[i], &v, err);
-		if (rv == CS_OK && json)
-			json_object_array_add(arr, json_one(&v));
-		else if (rv == CS_OK)
-			print_text_one(&v);
-		cs_cert_free(v.cert);
+	for (i = 0; rv == CS_OK && i < l->n; i++, n++) {
+		rv = view_of(store, &l->items[i], &v[i], err);
+		if ((int)strlen(l->items[i].name) > w.name)
+			w.name = (int)strlen(l->items[i].name);
+		if (rv == CS_OK && (int)strlen(friendly_of(&v[i])) > w.friendly)
+			w.friendly = (int)strlen(friendly_of(&v[i]));
 	}
+	if (rv == CS_OK && !json && l->n > 0)
+		printf("%-*s  %-40s  %-*s  %-10s  %s\n", w.name, "USAGE", "THUMBPRINT", w.friendly,
+		       "FRIENDLY NAME", "EXPIRES", "STATUS");
+	for (i = 0; rv == CS_OK && i < l->n; i++)
+		if (json)
+			json_object_array_add(arr, json_one(&v[i]));
+		else
+			print_text_one(&v[i], &w);
+	for (i = 0; v != NULL && i < n; i++)
+		cs_cert_free(v[i].cert);
+	free(v);
 	if (json && rv == CS_OK)
 		return cli_json_print(arr, err);
 	json_object_put(arr);

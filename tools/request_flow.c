@@ -41,6 +41,8 @@ static cs_rv fill_pending(cs_pending *p, const cs_request_spec *spec, const char
 	p->key_uri = strdup(uri);
 	p->key_spec = strdup(cs_key_spec_name(&ks));
 	p->friendly_name = cs_request_friendly_name(spec, cs_now());
+	p->friendly_name_generated = spec->friendly_name == NULL;
+	p->hash = strdup(spec->hash ? spec->hash : "sha256");
 	p->exportable = spec->exportable;
 	p->ca_profile = t->ca_profile ? strdup(t->ca_profile) : NULL;
 	p->usages = t->usages ? strdup(t->usages) : NULL;

@@ -23,7 +23,7 @@ USAGES=$(cs usages)
 tap_like "$USAGES" "^OAuthTokenIssuer +$A .*Assigned$" "usages: the current certificate"
 tap_like "$USAGES" "^ +$B +staged for $AT_ISO$" "usages: the staged one with its time"
 tap_like "$(cs usages --json | tr -d ' \n')" "\"staged\":\{\"thumbprint\":\"$B\",\"at\":\"$AT_ISO\"\}" "usages --json: staged"
-tap_like "$(cs log --usage OAuthTokenIssuer --action stage)" "stage +OAuthTokenIssuer $B at $AT" "the audit log has the staging"
+tap_like "$(cs log --usage OAuthTokenIssuer --action stage)" "stage +OAuthTokenIssuer $B at $AT_ISO\$" "the audit log has the staging, at its ISO 8601 time"
 
 run_cs tick
 tap_is "$RC" 0 "tick before the time: exit 0"

@@ -132,6 +132,51 @@ static void test_import_places_leaf_in_my_intermediate_in_ca_and_skips_root(void
 	tu_rmdir(dir);
 }
 
+static void test_import_root_store_takes_only_self_signed_the_rest_by_kind(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list l = chain_list();
+	cs_import_opts o = {.store = CS_STORE_ROOT};
+	cs_import_result res;
+
+	(void)state;
+	assert_int_equal(cs_import_certs(s, &l, &o, &res, NULL), CS_OK);
+	assert_int_equal(res.added, 3);
+	assert_int_equal(res.items[0].store, CS_STORE_MY);
+	assert_true(res.items[0].not_root);
+	assert_int_equal(res.items[1].store, CS_STORE_CA);
+	assert_true(res.items[1].not_root);
+	assert_int_equal(res.items[2].store, CS_STORE_ROOT);
+	assert_false(res.items[2].not_root);
+	assert_int_equal(count(s, CS_STORE_ROOT), 1);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&l);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
+static void test_import_root_already_in_root_is_a_duplicate_not_skipped(void **state)
+{
+	char *dir;
+	cs_store *s = tu_store(&dir);
+	cs_cert_list l = chain_list();
+	cs_import_opts o = {.store = CS_STORE_ROOT};
+	cs_import_result res;
+
+	(void)state;
+	assert_int_equal(cs_import_certs(s, &l, &o, &res, NULL), CS_OK);
+	cs_import_result_clear(&res);
+	assert_int_equal(cs_import_certs(s, &l, NULL, &res, NULL), CS_OK);
+	assert_int_equal(res.items[2].outcome, CS_IMPORT_DUPLICATE);
+	assert_int_equal(res.items[2].store, CS_STORE_ROOT);
+	assert_int_equal(res.skipped_roots, 0);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&l);
+	cs_store_close(s);
+	tu_rmdir(dir);
+}
+
 static void test_import_into_root_only_when_named(void **state)
 {
 	char *dir;
@@ -257,7 +302,9 @@ static void test_delete_and_move_are_audited(void **state)
 	assert_int_equal(cs_store_delete(s, c, NULL), CS_OK);
 	assert_int_equal(cs_store_delete(s, c, NULL), CS_ERR_NOT_FOUND);
 	cs_cert_free(c);
-	assert_int_equal(count(s, CS_STORE_ROOT), 1);
+	/* Root took only the root (moved on to Disallowed); the intermediate went to CA. */
+	assert_int_equal(count(s, CS_STORE_ROOT), 0);
+	assert_int_equal(count(s, CS_STORE_CA), 1);
 	assert_int_equal(cs_audit_list_get(s, NULL, &log, NULL), CS_OK);
 	assert_int_equal(log.n, 5); /* 3 imports, move, delete */
 	assert_string_equal(log.items[3].action, "move");
@@ -346,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_open_missing_store_is_not_found),
 		cmocka_unit_test(test_store_names_and_aliases_are_case_insensitive),
 		cmocka_unit_test(test_import_places_leaf_in_my_intermediate_in_ca_and_skips_root),
+		cmocka_unit_test(test_import_root_store_takes_only_self_signed_the_rest_by_kind),
+		cmocka_unit_test(test_import_root_already_in_root_is_a_duplicate_not_skipped),
 		cmocka_unit_test(test_import_into_root_only_when_named),
 		cmocka_unit_test(test_import_twice_reports_duplicates_and_adds_nothing),
 		cmocka_unit_test(test_find_one_by_thumbprints_prefix_and_friendly_name),
