@@ -16,6 +16,9 @@ PACKAGES=(
 	# check them, and the libp11 engine bench/handshake compares against
 	nginx-light haproxy apache2 stunnel4 lighttpd lighttpd-mod-openssl curl
 	libengine-pkcs11-openssl
+	# Python's own test_ssl and test_hashlib, run with the provider included
+	# system-wide (tests/heavy/python-ssl.sh, its own CI leg)
+	libpython3.11-testsuite
 )
 
 missing=()
