@@ -182,6 +182,7 @@ cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *er
 			c->set_error_debug = ctx->set_error_debug;
 			c->vset_error = ctx->vset_error;
 			c->bio_read_ex = ctx->bio_read_ex;
+			c->bio_gets = ctx->bio_gets;
 			c->parent = ctx;
 			c->next = ctx->others;
 			ctx->others = c;
@@ -403,6 +404,9 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 			break;
 		case OSSL_FUNC_BIO_READ_EX:
 			ctx->bio_read_ex = OSSL_FUNC_BIO_read_ex(in);
+			break;
+		case OSSL_FUNC_BIO_GETS:
+			ctx->bio_gets = OSSL_FUNC_BIO_gets(in);
 			break;
 		default:
 			break;

@@ -41,6 +41,7 @@ typedef struct csp_ctx {
 	OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
 	OSSL_FUNC_core_vset_error_fn *vset_error;
 	OSSL_FUNC_BIO_read_ex_fn *bio_read_ex; /* the DECODER reads its input with it */
+	OSSL_FUNC_BIO_gets_fn *bio_gets;       /* ... and PEM one line at a time */
 	char *store_dir; /* the `store` parameter, NULL: cs_store_default_dir() */
 	char *agent;	 /* the `agent` parameter: key agent socket, NULL: none */
 
