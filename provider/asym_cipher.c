@@ -1,6 +1,11 @@
 /*
  * asym_cipher.c - ASYM_CIPHER: RSA decryption with store keys (PKCS#1 v1.5,
  * OAEP, and the TLS 1.2 RSA key exchange's premaster secret).
+ *
+ * Encryption with any key (a store key's public half included), and
+ * decryption with a foreign key (OpenSSL hands them to us when certstore
+ * is listed before default), are delegated to default in our own library
+ * context (delegate.c).
  */
 #include "provider.h"
 
@@ -25,6 +30,7 @@ typedef struct dec_ctx {
 	unsigned char *label;
 	size_t label_len;
 	unsigned int client_version, alt_version;
+	EVP_PKEY_CTX *dpctx; /* a delegated encryption or decryption */
 } dec_ctx;
 
 static void *dec_newctx(void *provctx)
@@ -45,17 +51,40 @@ static void dec_freectx(void *ctx)
 	if (c == NULL)
 		return;
 	csp_key_free(c->key);
+	EVP_PKEY_CTX_free(c->dpctx);
 	free(c->label);
 	free(c);
 }
 
-static int md_nid(const OSSL_PARAM *p, int *out)
+static void *dec_dupctx(void *ctx)
 {
+	dec_ctx *c = ctx, *d = malloc(sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	*d = *c;
+	d->key = NULL;
+	d->label = NULL;
+	d->dpctx = NULL;
+	if ((c->key != NULL && (d->key = csp_key_dup(c->key)) == NULL) ||
+	    (c->label != NULL && (d->label = malloc(c->label_len ? c->label_len : 1)) == NULL) ||
+	    (c->dpctx != NULL && (d->dpctx = EVP_PKEY_CTX_dup(c->dpctx)) == NULL)) {
+		dec_freectx(d);
+		return NULL;
+	}
+	if (c->label != NULL)
+		memcpy(d->label, c->label, c->label_len);
+	return d;
+}
+
+static int md_nid(csp_ctx *prov, const OSSL_PARAM *p, int *out)
+{
+	OSSL_LIB_CTX *lc = csp_dflt(prov);
 	const char *s;
 	EVP_MD *md;
 
-	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
-	    (md = EVP_MD_fetch(NULL, s, "provider=default")) == NULL)
+	if (lc == NULL || !OSSL_PARAM_get_utf8_string_ptr(p, &s) ||
+	    (md = EVP_MD_fetch(lc, s, NULL)) == NULL)
 		return 0;
 	*out = EVP_MD_get_type(md);
 	EVP_MD_free(md);
@@ -99,14 +128,16 @@ static int dec_set_ctx_params(void *ctx, const OSSL_PARAM params[])
 
 	if (params == NULL)
 		return 1;
+	if (c->dpctx != NULL)
+		return EVP_PKEY_CTX_set_params(c->dpctx, params) == 1;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE)) != NULL &&
 	    !set_pad(c, p))
 		return 0;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL &&
-	    !md_nid(p, &c->oaep_md))
+	    !md_nid(c->prov, p, &c->oaep_md))
 		return 0;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL &&
-	    !md_nid(p, &c->mgf1_md))
+	    !md_nid(c->prov, p, &c->mgf1_md))
 		return 0;
 	if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL)) != NULL &&
 	    !set_label(c, p))
@@ -120,24 +151,61 @@ static int dec_set_ctx_params(void *ctx, const OSSL_PARAM params[])
 	return 1;
 }
 
+static int dec_get_ctx_params(void *ctx, OSSL_PARAM params[])
+{
+	dec_ctx *c = ctx;
+
+	return c->dpctx != NULL ? EVP_PKEY_CTX_get_params(c->dpctx, params) == 1 : 1;
+}
+
+/* default's lists: what a store key takes is among them. */
 static const OSSL_PARAM *dec_settable_ctx_params(void *ctx, void *provctx)
 {
-	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL, NULL, 0),
-		OSSL_PARAM_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, NULL),
-		OSSL_PARAM_uint(OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION, NULL),
-		OSSL_PARAM_END,
-	};
-	return params;
+	EVP_ASYM_CIPHER *a = csp_dflt_asym_cipher(provctx);
+
+	return a != NULL ? EVP_ASYM_CIPHER_settable_ctx_params(a) : NULL;
+}
+
+static const OSSL_PARAM *dec_gettable_ctx_params(void *ctx, void *provctx)
+{
+	EVP_ASYM_CIPHER *a = csp_dflt_asym_cipher(provctx);
+
+	return a != NULL ? EVP_ASYM_CIPHER_gettable_ctx_params(a) : NULL;
+}
+
+static int delegate_init(dec_ctx *c, void *keydata, int encrypt, const OSSL_PARAM params[])
+{
+	csp_key_free(c->key);
+	EVP_PKEY_CTX_free(c->dpctx);
+	c->dpctx = NULL;
+	if ((c->key = csp_key_dup(keydata)) == NULL || (c->dpctx = csp_key_pctx(c->key)) == NULL)
+		return 0;
+	return (encrypt ? EVP_PKEY_encrypt_init_ex(c->dpctx, params)
+			: EVP_PKEY_decrypt_init_ex(c->dpctx, params)) == 1;
+}
+
+static int enc_init(void *ctx, void *keydata, const OSSL_PARAM params[])
+{
+	return delegate_init(ctx, keydata, 1, params);
+}
+
+static int enc_encrypt(void *ctx, unsigned char *out, size_t *outlen, size_t outsize,
+		       const unsigned char *in, size_t inlen)
+{
+	dec_ctx *c = ctx;
+
+	*outlen = outsize;
+	return c->dpctx != NULL && EVP_PKEY_encrypt(c->dpctx, out, outlen, in, inlen) == 1;
 }
 
 static int dec_init(void *ctx, void *keydata, const OSSL_PARAM params[])
 {
 	dec_ctx *c = ctx;
 
+	if (keydata != NULL && ((csp_key *)keydata)->uri == NULL)
+		return delegate_init(c, keydata, 0, params);
+	EVP_PKEY_CTX_free(c->dpctx);
+	c->dpctx = NULL;
 	csp_key_free(c->key);
 	c->key = csp_key_dup(keydata);
 	if (c->key == NULL || c->key->uri == NULL) {
@@ -194,6 +262,10 @@ static int dec_decrypt(void *ctx, unsigned char *out, size_t *outlen, size_t out
 	cs_err err = {0};
 	size_t len = outsize;
 
+	if (c->dpctx != NULL) {
+		*outlen = outsize;
+		return EVP_PKEY_decrypt(c->dpctx, out, outlen, in, inlen) == 1;
+	}
 	if (out == NULL) {
 		*outlen = (size_t)EVP_PKEY_get_size(c->key->pub);
 		return *outlen > 0;
@@ -215,6 +287,11 @@ static int dec_decrypt(void *ctx, unsigned char *out, size_t *outlen, size_t out
 const OSSL_DISPATCH csp_rsa_asym_cipher_functions[] = {
 	{OSSL_FUNC_ASYM_CIPHER_NEWCTX, (void (*)(void))dec_newctx},
 	{OSSL_FUNC_ASYM_CIPHER_FREECTX, (void (*)(void))dec_freectx},
+	{OSSL_FUNC_ASYM_CIPHER_DUPCTX, (void (*)(void))dec_dupctx},
+	{OSSL_FUNC_ASYM_CIPHER_ENCRYPT_INIT, (void (*)(void))enc_init},
+	{OSSL_FUNC_ASYM_CIPHER_ENCRYPT, (void (*)(void))enc_encrypt},
+	{OSSL_FUNC_ASYM_CIPHER_GET_CTX_PARAMS, (void (*)(void))dec_get_ctx_params},
+	{OSSL_FUNC_ASYM_CIPHER_GETTABLE_CTX_PARAMS, (void (*)(void))dec_gettable_ctx_params},
 	{OSSL_FUNC_ASYM_CIPHER_DECRYPT_INIT, (void (*)(void))dec_init},
 	{OSSL_FUNC_ASYM_CIPHER_DECRYPT, (void (*)(void))dec_decrypt},
 	{OSSL_FUNC_ASYM_CIPHER_SET_CTX_PARAMS, (void (*)(void))dec_set_ctx_params},

@@ -123,6 +123,51 @@ static int read_all(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, si
 	return 0;
 }
 
+/*
+ * Reads one PEM block (and any text before it), line by line, as OpenSSL's
+ * own PEM-to-DER step does, and leaves the input just after it.  Callers
+ * that scan a file block by block (PEM_read_bio_PrivateKey, haproxy looking
+ * for DH parameters in a certificate file) need every call to move on by
+ * one block whichever decoder was tried last: listed before default, ours
+ * is, and reading everything or nothing made haproxy loop forever.
+ */
+static int read_pem_block(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out,
+			  size_t *outlen)
+{
+	size_t cap = 4096, len = 0, n;
+	char *buf, *p, *line;
+	int in_block = 0;
+
+	if (d->prov->bio_gets == NULL)
+		return read_all(d, in, out, outlen);
+	if ((buf = malloc(cap + 1)) == NULL)
+		return 0;
+	for (;;) {
+		if (cap - len < 256) {
+			if (cap >= KEYREF_MAX_INPUT || (p = realloc(buf, cap * 2 + 1)) == NULL)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+		line = buf + len;
+		if (d->prov->bio_gets(in, line, (int)(cap - len + 1)) <= 0)
+			goto done;
+		n = strlen(line);
+		len += n;
+		if (strncmp(line, "-----BEGIN ", 11) == 0)
+			in_block = 1;
+		else if (in_block && strncmp(line, "-----END ", 9) == 0 && n > 0 && line[n - 1] == '\n')
+			goto done;
+	}
+	free(buf);
+	return 0;
+done:
+	buf[len] = '\0';
+	*out = (unsigned char *)buf;
+	*outlen = len;
+	return 1;
+}
+
 static cs_rv resolve(dec_ctx *d, const cs_keyref *ref, csp_key **out, cs_err *err);
 
 /* Can the reference in data be resolved?  If not, the reason is raised. */
@@ -220,14 +265,18 @@ static int dec_decode(void *ctx, OSSL_CORE_BIO *in, int selection, OSSL_CALLBACK
 	cs_err err = {0};
 	int ok = 1;
 
+	if (!d->der) {
+		/* One block, even when declining (see read_pem_block). */
+		if (!read_pem_block(d, in, &data, &len))
+			return 1;
+		if (dec_does_selection(NULL, selection))
+			ok = pem_decode(d, data, len, data_cb, data_cbarg);
+		goto out;
+	}
 	if (!dec_does_selection(NULL, selection))
 		return 1;
 	if (!read_all(d, in, &data, &len))
 		return 1;
-	if (!d->der) {
-		ok = pem_decode(d, data, len, data_cb, data_cbarg);
-		goto out;
-	}
 	/* Not ours: decline without a word, the next decoder gets the input. */
 	if (len < sizeof(BODY_START) || memcmp(data, BODY_START, sizeof(BODY_START) - 1) != 0)
 		goto out;

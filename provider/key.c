@@ -51,7 +51,12 @@ static cs_rv key_from_cert(csp_ctx *ctx, const cs_cert *cert, csp_key **out, cs_
 	key->prov = ctx;
 	key->type = csp_cert_key_type(cert);
 	memcpy(key->sha1, cert->sha1, sizeof(key->sha1));
-	key->pub = X509_get_pubkey(cert->x509);
+	key->pub = csp_dflt_public_of_cert(ctx, cert->x509);
+	if (key->pub == NULL) {
+		csp_key_free(key);
+		return cs_err_set(err, CS_ERR_INTERNAL, "%s (%s): cannot read its public key",
+				  cert->subject, cert->sha1);
+	}
 	*out = key;
 	return CS_OK;
 }
@@ -88,15 +93,20 @@ cs_rv csp_key_from_uri(csp_ctx *ctx, const char *uri, csp_key **out, cs_err *err
 {
 	struct cs_token *tok = NULL;
 	csp_key *key = NULL;
-	EVP_PKEY *pub = NULL;
+	EVP_PKEY *pub = NULL, *token_pub = NULL;
 	cs_rv rv;
 
 	*out = NULL;
 	rv = csp_token_get(ctx, &tok, err);
 	if (rv == CS_OK)
-		rv = cs_key_public(tok, uri, &pub, err);
+		rv = cs_key_public(tok, uri, &token_pub, err);
 	if (rv != CS_OK)
 		return rv;
+	/* Into our own library context, as every key we hold (see delegate.c). */
+	pub = csp_dflt_public(ctx, token_pub);
+	EVP_PKEY_free(token_pub);
+	if (pub == NULL)
+		return cs_err_set(err, CS_ERR_KEY, "%s: cannot read its public key", uri);
 	key = calloc(1, sizeof(*key));
 	if (key == NULL || (key->uri = strdup(uri)) == NULL) {
 		free(key);

@@ -2,10 +2,12 @@
  * provider.c - the certstore OpenSSL provider: entry point, parameters,
  * the algorithms it offers, errors, and lazy access to the store.
  *
- * Only what is certstore's own is offered: the `certstore:` STORE scheme and
- * (with the key layer) key management and operations for keys that live in
- * the store's token.  No digests, no ciphers, nothing a process could pick
- * by accident for its own software keys (see DESIGN.md, "Known traps").
+ * What is offered: the `certstore:` STORE scheme, PEM key references, and
+ * key management and operations for RSA and EC keys, which serve the store's
+ * keys from its token and every other RSA or EC key by delegating to
+ * `default` (delegate.c): listed before default, certstore receives the
+ * process's own keys too.  No digests, no ciphers: SoftHSM2 hashes with
+ * OpenSSL inside C_Login (see DESIGN.md, "Known traps").
  */
 #include "provider.h"
 
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -186,7 +189,8 @@ cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *er
 		c = calloc(1, sizeof(*c));
 		if (c == NULL || (c->store_dir = strdup(dir)) == NULL ||
 		    (ctx->agent != NULL && (c->agent = strdup(ctx->agent)) == NULL) ||
-		    pthread_mutex_init(&c->lock, NULL) != 0) {
+		    pthread_mutex_init(&c->lock, NULL) != 0 ||
+		    pthread_mutex_init(&c->dflt_lock, NULL) != 0) {
 			if (c != NULL) {
 				free(c->store_dir);
 				free(c->agent);
@@ -200,6 +204,7 @@ cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *er
 			c->set_error_debug = ctx->set_error_debug;
 			c->vset_error = ctx->vset_error;
 			c->bio_read_ex = ctx->bio_read_ex;
+			c->bio_gets = ctx->bio_gets;
 			c->parent = ctx;
 			c->next = ctx->others;
 			ctx->others = c;
@@ -249,9 +254,9 @@ static const OSSL_ALGORITHM csp_stores[] = {
 };
 
 /* The names libssl and X.509 use for these key types, so our keys are
- * recognised as RSA and EC keys.  Only our keys can be of our KEYMGMT (it
- * neither generates nor imports), and OpenSSL tries the key's own provider
- * for its operations, so nothing else reaches the operations below. */
+ * recognised as RSA and EC keys.  The same names make a fetch of "RSA" or
+ * "EC" land here when certstore is listed first: the operations below then
+ * get foreign keys, and hand them to default (delegate.c). */
 #define RSA_NAMES "RSA:rsaEncryption:1.2.840.113549.1.1.1"
 #define EC_NAMES "EC:id-ecPublicKey:1.2.840.10045.2.1"
 
@@ -308,6 +313,59 @@ static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id
 	}
 }
 
+/*
+ * TLS groups.  libssl keeps a group only when a fetch of its KEYMGMT lands
+ * on the provider that announced it; listed first, we get the fetch of "EC",
+ * so default's NIST curves would be dropped.  We announce them too (with
+ * default's values): whichever provider gets the fetch keeps each group
+ * once, and the ephemeral keys our EC KEYMGMT makes are default's.
+ */
+typedef struct tls_group {
+	const char *name, *internal;
+	unsigned int id, secbits;
+} tls_group;
+
+static const tls_group tls_groups[] = {
+	{"secp256r1", "prime256v1", 23, 128},
+	{"P-256", "prime256v1", 23, 128},
+	{"secp384r1", "secp384r1", 24, 192},
+	{"P-384", "secp384r1", 24, 192},
+	{"secp521r1", "secp521r1", 25, 256},
+	{"P-521", "secp521r1", 25, 256},
+};
+
+static int csp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb,
+				void *arg)
+{
+	size_t i;
+
+	if (strcasecmp(capability, "TLS-GROUP") != 0)
+		return 1;
+	for (i = 0; i < sizeof(tls_groups) / sizeof(tls_groups[0]); i++) {
+		const tls_group *g = &tls_groups[i];
+		unsigned int id = g->id, secbits = g->secbits;
+		int min_tls = 0x0301 /* TLS 1.0 */, max_tls = 0, min_dtls = 0xFEFF, max_dtls = 0;
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME, (char *)g->name,
+					       strlen(g->name)),
+			OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME_INTERNAL,
+					       (char *)g->internal, strlen(g->internal)),
+			OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_ALG, "EC", 2),
+			OSSL_PARAM_uint(OSSL_CAPABILITY_TLS_GROUP_ID, &id),
+			OSSL_PARAM_uint(OSSL_CAPABILITY_TLS_GROUP_SECURITY_BITS, &secbits),
+			OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MIN_TLS, &min_tls),
+			OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MAX_TLS, &max_tls),
+			OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MIN_DTLS, &min_dtls),
+			OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MAX_DTLS, &max_dtls),
+			OSSL_PARAM_END,
+		};
+
+		if (!cb(params, arg))
+			return 0;
+	}
+	return 1;
+}
+
 static const OSSL_ITEM *csp_get_reason_strings(void *provctx)
 {
 	return reason_strings;
@@ -325,6 +383,7 @@ static void csp_ctx_free(csp_ctx *ctx)
 	}
 	if (ctx->store != NULL && ctx->store_pid == getpid())
 		cs_store_close(ctx->store);
+	csp_dflt_free(ctx);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->store_dir);
 	free(ctx->agent);
@@ -342,6 +401,7 @@ static const OSSL_DISPATCH csp_dispatch[] = {
 	{OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))csp_get_params},
 	{OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))csp_query_operation},
 	{OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))csp_get_reason_strings},
+	{OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))csp_get_capabilities},
 	{0, NULL},
 };
 
@@ -366,6 +426,9 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 			break;
 		case OSSL_FUNC_BIO_READ_EX:
 			ctx->bio_read_ex = OSSL_FUNC_BIO_read_ex(in);
+			break;
+		case OSSL_FUNC_BIO_GETS:
+			ctx->bio_gets = OSSL_FUNC_BIO_gets(in);
 			break;
 		default:
 			break;
@@ -405,7 +468,8 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		return 0;
 	ctx->handle = handle;
 	take_core_functions(ctx, in, &get_params);
-	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0) {
+	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
+	    pthread_mutex_init(&ctx->dflt_lock, NULL) != 0) {
 		free(ctx->store_dir);
 		free(ctx);
 		return 0;

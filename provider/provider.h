@@ -19,6 +19,7 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "certstore.h"
 #include "keys.h"
@@ -40,6 +41,7 @@ typedef struct csp_ctx {
 	OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
 	OSSL_FUNC_core_vset_error_fn *vset_error;
 	OSSL_FUNC_BIO_read_ex_fn *bio_read_ex; /* the DECODER reads its input with it */
+	OSSL_FUNC_BIO_gets_fn *bio_gets;       /* ... and PEM one line at a time */
 	char *store_dir; /* the `store` parameter, NULL: cs_store_default_dir() */
 	char *agent;	 /* the `agent` parameter: key agent socket, NULL: none */
 
@@ -56,7 +58,19 @@ typedef struct csp_ctx {
 	struct csp_ctx *parent;
 	struct csp_ctx *others;
 	struct csp_ctx *next;
+
+	/* Keys that are not the store's (delegate.c), in the root context only:
+	 * a library context with only `default`, made on first use, and its
+	 * methods whose parameter lists we announce.  Guarded by dflt_lock. */
+	pthread_mutex_t dflt_lock;
+	OSSL_LIB_CTX *dflt;
+	OSSL_PROVIDER *dflt_prov;
+	EVP_KEYMGMT *dflt_keymgmt[2];	/* by csp_type_index */
+	EVP_SIGNATURE *dflt_signature[2];
+	EVP_ASYM_CIPHER *dflt_asym_cipher;
 } csp_ctx;
+
+#define CSP_TYPES 2
 
 /* Puts reason and the formatted message on OpenSSL's error stack. */
 void csp_raise(const csp_ctx *ctx, int reason, const char *fmt, ...)
@@ -122,7 +136,13 @@ void csp_uri_clear(csp_uri *uri);
 /*
  * A store key: the private half stays in the token, named by uri; the public
  * half comes from the certificate, so nothing opens the token until a
- * private-key operation.  The STORE and DECODER resolve a key (reporting
+ * private-key operation.
+ *
+ * A foreign key (uri NULL): any RSA or EC key OpenSSL hands us because we
+ * were listed first (a certificate's, a PEM file's, an ephemeral one); pub
+ * is then the whole key, and every operation on it is delegated
+ * (delegate.c).  pub is always in the provider's own default-only library
+ * context, so operations on it never come back to certstore.  The STORE and DECODER resolve a key (reporting
  * errors with their context) and hand it to KEYMGMT's load as a csp_keyref,
  * valid during the object callback only: load makes its own copy.
  */
@@ -135,8 +155,8 @@ typedef struct csp_key {
 	csp_ctx *prov;
 	int type; /* EVP_PKEY_RSA or EVP_PKEY_EC */
 	char sha1[41];
-	char *uri;
-	EVP_PKEY *pub; /* a default-provider public key */
+	char *uri;     /* the key in the token; NULL: a foreign key */
+	EVP_PKEY *pub; /* store key: its public half; foreign: the key */
 } csp_key;
 
 #define CSP_KEYREF_MAGIC "CSKEYRF1"
@@ -168,6 +188,25 @@ int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbar
 const char *csp_key_type_name(int type);
 /* The key type of a certificate's public key, 0 if not one we serve. */
 int csp_cert_key_type(const cs_cert *cert);
+
+/* ---- foreign keys (delegate.c) ----------------------------------------- */
+
+/* The provider's library context with only `default` loaded, made on first
+ * use (NULL, with an error raised, if it cannot be). */
+OSSL_LIB_CTX *csp_dflt(csp_ctx *ctx);
+/* Frees what csp_dflt made, at teardown. */
+void csp_dflt_free(csp_ctx *ctx);
+/* 0 for EVP_PKEY_RSA, 1 for EVP_PKEY_EC. */
+int csp_type_index(int type);
+/* default's methods there, fetched once; not owned by the caller. */
+EVP_KEYMGMT *csp_dflt_keymgmt(csp_ctx *ctx, int type);
+EVP_SIGNATURE *csp_dflt_signature(csp_ctx *ctx, int type);
+EVP_ASYM_CIPHER *csp_dflt_asym_cipher(csp_ctx *ctx);
+/* A copy of the public half of pkey / of a certificate's key, in csp_dflt. */
+EVP_PKEY *csp_dflt_public(csp_ctx *ctx, const EVP_PKEY *pkey);
+EVP_PKEY *csp_dflt_public_of_cert(csp_ctx *ctx, const X509 *x509);
+/* A new EVP_PKEY_CTX for key->pub in csp_dflt. */
+EVP_PKEY_CTX *csp_key_pctx(const csp_key *key);
 
 /* Dispatch tables of the operations, one file each. */
 extern const OSSL_DISPATCH csp_store_functions[];

@@ -1,10 +1,14 @@
 /*
- * signature.c - SIGNATURE with store keys: RSA (PKCS#1 v1.5, PSS) and ECDSA,
- * plain (the caller hashed) and digest-sign (we hash, the token signs).
+ * signature.c - SIGNATURE: RSA (PKCS#1 v1.5, PSS) and ECDSA.
  *
- * Only store keys get here: our KEYMGMT imports nothing, so OpenSSL cannot
- * move a software key to this provider.  Hashing uses the default
- * provider's digests, fetched explicitly (we offer none ourselves).
+ * Signing with a store key: plain (the caller hashed) and digest-sign (we
+ * hash, the token signs).  Hashing uses the default provider's digests in
+ * our own library context (we offer none ourselves).
+ *
+ * Everything else is delegated to default in our own library context
+ * (delegate.c): verification with any key (a store key's public half
+ * included), and signing with a foreign key, which OpenSSL hands us when
+ * certstore is listed before default.
  */
 #include "provider.h"
 
@@ -28,6 +32,10 @@ typedef struct sig_ctx {
 	int mgf1_md;  /* NID, NID_undef: md */
 	int saltlen;  /* OpenSSL's RSA_PSS_SALTLEN_* or bytes */
 	EVP_MD_CTX *mdctx; /* digest-sign only */
+
+	/* Delegated operations: one of these is set by the init. */
+	EVP_PKEY_CTX *dpctx;  /* sign, verify, verify-recover */
+	EVP_MD_CTX *dmdctx;   /* digest-sign, digest-verify */
 } sig_ctx;
 
 static void *sig_newctx(void *provctx, const char *propq, int is_rsa)
@@ -61,6 +69,8 @@ static void sig_freectx(void *ctx)
 		return;
 	csp_key_free(c->key);
 	EVP_MD_CTX_free(c->mdctx);
+	EVP_PKEY_CTX_free(c->dpctx);
+	EVP_MD_CTX_free(c->dmdctx);
 	free(c);
 }
 
@@ -73,18 +83,24 @@ static void *sig_dupctx(void *ctx)
 	*d = *c;
 	d->key = NULL;
 	d->mdctx = NULL;
+	d->dpctx = NULL;
+	d->dmdctx = NULL;
 	if ((c->key != NULL && (d->key = csp_key_dup(c->key)) == NULL) ||
 	    (c->mdctx != NULL &&
-	     ((d->mdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->mdctx, c->mdctx)))) {
+	     ((d->mdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->mdctx, c->mdctx))) ||
+	    (c->dpctx != NULL && (d->dpctx = EVP_PKEY_CTX_dup(c->dpctx)) == NULL) ||
+	    (c->dmdctx != NULL &&
+	     ((d->dmdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->dmdctx, c->dmdctx)))) {
 		sig_freectx(d);
 		return NULL;
 	}
 	return d;
 }
 
-static int md_nid(const char *name)
+static int md_nid(csp_ctx *prov, const char *name)
 {
-	EVP_MD *md = EVP_MD_fetch(NULL, name, "provider=default");
+	OSSL_LIB_CTX *lc = csp_dflt(prov);
+	EVP_MD *md = lc != NULL ? EVP_MD_fetch(lc, name, NULL) : NULL;
 	int nid = md != NULL ? EVP_MD_get_type(md) : NID_undef;
 
 	EVP_MD_free(md);
@@ -129,14 +145,22 @@ static int set_saltlen(sig_ctx *c, const OSSL_PARAM *p)
 	return 1;
 }
 
-static int set_md(int *out, const OSSL_PARAM *p)
+static int set_md(csp_ctx *prov, int *out, const OSSL_PARAM *p)
 {
 	const char *s;
 
 	if (!OSSL_PARAM_get_utf8_string_ptr(p, &s))
 		return 0;
-	*out = md_nid(s);
+	*out = md_nid(prov, s);
 	return *out != NID_undef;
+}
+
+/* The delegated operation's context, NULL when the key is the store's. */
+static EVP_PKEY_CTX *delegate(const sig_ctx *c)
+{
+	if (c->dpctx != NULL)
+		return c->dpctx;
+	return c->dmdctx != NULL ? EVP_MD_CTX_get_pkey_ctx(c->dmdctx) : NULL;
 }
 
 static int sig_set_ctx_params(void *ctx, const OSSL_PARAM params[])
@@ -146,8 +170,10 @@ static int sig_set_ctx_params(void *ctx, const OSSL_PARAM params[])
 
 	if (params == NULL)
 		return 1;
+	if (delegate(c) != NULL)
+		return EVP_PKEY_CTX_set_params(delegate(c), params);
 	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_DIGEST);
-	if (p != NULL && !set_md(&c->md, p))
+	if (p != NULL && !set_md(c->prov, &c->md, p))
 		return 0;
 	if (!c->is_rsa)
 		return 1;
@@ -158,30 +184,25 @@ static int sig_set_ctx_params(void *ctx, const OSSL_PARAM params[])
 	if (p != NULL && !set_saltlen(c, p))
 		return 0;
 	p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST);
-	if (p != NULL && !set_md(&c->mgf1_md, p))
+	if (p != NULL && !set_md(c->prov, &c->mgf1_md, p))
 		return 0;
 	return 1;
 }
 
+/* default's lists: a foreign key takes what default takes, and what a
+ * store key takes is among them. */
 static const OSSL_PARAM *rsa_settable_ctx_params(void *ctx, void *provctx)
 {
-	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_PSS_SALTLEN, NULL, 0),
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, NULL, 0),
-		OSSL_PARAM_END,
-	};
-	return params;
+	EVP_SIGNATURE *s = csp_dflt_signature(provctx, EVP_PKEY_RSA);
+
+	return s != NULL ? EVP_SIGNATURE_settable_ctx_params(s) : NULL;
 }
 
 static const OSSL_PARAM *ecdsa_settable_ctx_params(void *ctx, void *provctx)
 {
-	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-		OSSL_PARAM_END,
-	};
-	return params;
+	EVP_SIGNATURE *s = csp_dflt_signature(provctx, EVP_PKEY_EC);
+
+	return s != NULL ? EVP_SIGNATURE_settable_ctx_params(s) : NULL;
 }
 
 /* The PSS salt length as it will be used, for the AlgorithmIdentifier. */
@@ -269,6 +290,8 @@ static int sig_get_ctx_params(void *ctx, OSSL_PARAM params[])
 	sig_ctx *c = ctx;
 	OSSL_PARAM *p;
 
+	if (delegate(c) != NULL)
+		return EVP_PKEY_CTX_get_params(delegate(c), params);
 	p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID);
 	if (p != NULL && (c->key == NULL || !set_algorithm_id(c, p)))
 		return 0;
@@ -282,21 +305,146 @@ static int sig_get_ctx_params(void *ctx, OSSL_PARAM params[])
 	return 1;
 }
 
-static const OSSL_PARAM *sig_gettable_ctx_params(void *ctx, void *provctx)
+static const OSSL_PARAM *rsa_gettable_ctx_params(void *ctx, void *provctx)
 {
-	static const OSSL_PARAM params[] = {
-		OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-		OSSL_PARAM_int(OSSL_SIGNATURE_PARAM_PAD_MODE, NULL),
-		OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-		OSSL_PARAM_END,
-	};
-	return params;
+	EVP_SIGNATURE *s = csp_dflt_signature(provctx, EVP_PKEY_RSA);
+
+	return s != NULL ? EVP_SIGNATURE_gettable_ctx_params(s) : NULL;
 }
+
+static const OSSL_PARAM *ecdsa_gettable_ctx_params(void *ctx, void *provctx)
+{
+	EVP_SIGNATURE *s = csp_dflt_signature(provctx, EVP_PKEY_EC);
+
+	return s != NULL ? EVP_SIGNATURE_gettable_ctx_params(s) : NULL;
+}
+
+/* ---- delegated operations ---------------------------------------------------- */
+
+enum { OP_SIGN, OP_VERIFY, OP_VERIFY_RECOVER };
+
+static void drop_delegate(sig_ctx *c)
+{
+	EVP_PKEY_CTX_free(c->dpctx);
+	EVP_MD_CTX_free(c->dmdctx);
+	c->dpctx = NULL;
+	c->dmdctx = NULL;
+}
+
+/* keydata NULL: the same key again (a re-init keeps the key). */
+static int take_key(sig_ctx *c, void *keydata)
+{
+	if (keydata == NULL)
+		return c->key != NULL;
+	csp_key_free(c->key);
+	c->key = csp_key_dup(keydata);
+	return c->key != NULL;
+}
+
+static int delegate_init(sig_ctx *c, int op, const OSSL_PARAM params[])
+{
+	int ok;
+
+	drop_delegate(c);
+	if ((c->dpctx = csp_key_pctx(c->key)) == NULL)
+		return 0;
+	switch (op) {
+	case OP_SIGN:
+		ok = EVP_PKEY_sign_init_ex(c->dpctx, params);
+		break;
+	case OP_VERIFY:
+		ok = EVP_PKEY_verify_init_ex(c->dpctx, params);
+		break;
+	default:
+		ok = EVP_PKEY_verify_recover_init_ex(c->dpctx, params);
+		break;
+	}
+	return ok == 1;
+}
+
+static int delegate_digest_init(sig_ctx *c, int op, const char *mdname,
+				const OSSL_PARAM params[])
+{
+	OSSL_LIB_CTX *lc = csp_dflt(c->prov);
+	int ok;
+
+	drop_delegate(c);
+	if (lc == NULL || (c->dmdctx = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	if (mdname != NULL && *mdname == '\0')
+		mdname = NULL;
+	if (op == OP_SIGN)
+		ok = EVP_DigestSignInit_ex(c->dmdctx, NULL, mdname, lc, NULL, c->key->pub, params);
+	else
+		ok = EVP_DigestVerifyInit_ex(c->dmdctx, NULL, mdname, lc, NULL, c->key->pub, params);
+	return ok == 1;
+}
+
+static int sig_verify_init(void *ctx, void *keydata, const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+
+	return take_key(c, keydata) && delegate_init(c, OP_VERIFY, params);
+}
+
+static int sig_verify_recover_init(void *ctx, void *keydata, const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+
+	return take_key(c, keydata) && delegate_init(c, OP_VERIFY_RECOVER, params);
+}
+
+static int sig_verify(void *ctx, const unsigned char *sig, size_t siglen,
+		      const unsigned char *tbs, size_t tbslen)
+{
+	sig_ctx *c = ctx;
+
+	return c->dpctx != NULL && EVP_PKEY_verify(c->dpctx, sig, siglen, tbs, tbslen) == 1;
+}
+
+static int sig_verify_recover(void *ctx, unsigned char *rout, size_t *routlen, size_t routsize,
+			      const unsigned char *sig, size_t siglen)
+{
+	sig_ctx *c = ctx;
+
+	*routlen = routsize;
+	return c->dpctx != NULL &&
+	       EVP_PKEY_verify_recover(c->dpctx, rout, routlen, sig, siglen) == 1;
+}
+
+static int sig_digest_verify_init(void *ctx, const char *mdname, void *keydata,
+				  const OSSL_PARAM params[])
+{
+	sig_ctx *c = ctx;
+
+	return take_key(c, keydata) && delegate_digest_init(c, OP_VERIFY, mdname, params);
+}
+
+static int sig_digest_verify_update(void *ctx, const unsigned char *data, size_t datalen)
+{
+	sig_ctx *c = ctx;
+
+	return c->dmdctx != NULL && EVP_DigestVerifyUpdate(c->dmdctx, data, datalen) == 1;
+}
+
+static int sig_digest_verify_final(void *ctx, const unsigned char *sig, size_t siglen)
+{
+	sig_ctx *c = ctx;
+
+	return c->dmdctx != NULL && EVP_DigestVerifyFinal(c->dmdctx, sig, siglen) == 1;
+}
+
+/* ---- signing ---------------------------------------------------------------- */
 
 static int sig_init(void *ctx, void *keydata, const OSSL_PARAM params[])
 {
 	sig_ctx *c = ctx;
 
+	if (keydata != NULL && ((csp_key *)keydata)->uri == NULL)
+		return take_key(c, keydata) && delegate_init(c, OP_SIGN, params);
+	if (keydata == NULL && c->dpctx != NULL)
+		return delegate_init(c, OP_SIGN, params);
+	drop_delegate(c);
 	if (keydata != NULL) {
 		csp_key_free(c->key);
 		if ((c->key = csp_key_dup(keydata)) == NULL)
@@ -352,6 +500,13 @@ static int sig_sign(void *ctx, unsigned char *sig, size_t *siglen, size_t sigsiz
 	cs_err err = {0};
 	size_t len = sigsize;
 
+	if (c->dpctx != NULL) {
+		*siglen = sigsize;
+		return EVP_PKEY_sign(c->dpctx, sig, siglen, tbs, tbslen) == 1;
+	}
+	if (c->key == NULL || c->key->uri == NULL)
+		return 0;
+
 	/* The size query costs no token: the public key knows it. */
 	if (sig == NULL) {
 		*siglen = (size_t)EVP_PKEY_get_size(c->key->pub);
@@ -372,14 +527,18 @@ static int sig_digest_sign_init(void *ctx, const char *mdname, void *keydata,
 				const OSSL_PARAM params[])
 {
 	sig_ctx *c = ctx;
+	OSSL_LIB_CTX *lc;
 	EVP_MD *md;
 	int ok;
 
-	if (!sig_init(c, keydata, params))
+	if ((keydata != NULL && ((csp_key *)keydata)->uri == NULL) ||
+	    (keydata == NULL && c->dmdctx != NULL))
+		return take_key(c, keydata) && delegate_digest_init(c, OP_SIGN, mdname, params);
+	if (!sig_init(c, keydata, params) || (lc = csp_dflt(c->prov)) == NULL)
 		return 0;
 	if (mdname == NULL || *mdname == '\0')
 		mdname = "SHA256";
-	md = EVP_MD_fetch(NULL, mdname, "provider=default");
+	md = EVP_MD_fetch(lc, mdname, NULL);
 	if (md == NULL) {
 		csp_raise(c->prov, CSP_R_UNSUPPORTED, "digest %s is not available", mdname);
 		return 0;
@@ -396,6 +555,8 @@ static int sig_digest_sign_update(void *ctx, const unsigned char *data, size_t d
 {
 	sig_ctx *c = ctx;
 
+	if (c->dmdctx != NULL)
+		return EVP_DigestSignUpdate(c->dmdctx, data, datalen) == 1;
 	return c->mdctx != NULL && EVP_DigestUpdate(c->mdctx, data, datalen);
 }
 
@@ -405,6 +566,10 @@ static int sig_digest_sign_final(void *ctx, unsigned char *sig, size_t *siglen, 
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 
+	if (c->dmdctx != NULL) {
+		*siglen = sigsize;
+		return EVP_DigestSignFinal(c->dmdctx, sig, siglen) == 1;
+	}
 	if (c->mdctx == NULL)
 		return 0;
 	if (sig == NULL)
@@ -423,17 +588,25 @@ static int sig_digest_sign_final(void *ctx, unsigned char *sig, size_t *siglen, 
 	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE,                                       \
 	     (void (*)(void))sig_digest_sign_update},                                      \
 	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_digest_sign_final}, \
+	    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))sig_verify_init},            \
+	    {OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                      \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_digest_verify_init}, \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE,                                     \
+	     (void (*)(void))sig_digest_verify_update},                                    \
+	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL,                                      \
+	     (void (*)(void))sig_digest_verify_final},                                     \
 	    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params},      \
-	    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params},      \
 	{                                                                                  \
-		OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS,                                   \
-		    (void (*)(void))sig_gettable_ctx_params                                \
+		OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params     \
 	}
 
 const OSSL_DISPATCH csp_rsa_signature_functions[] = {
 	SIG_FUNCTIONS,
 	{OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))rsa_newctx},
+	{OSSL_FUNC_SIGNATURE_VERIFY_RECOVER_INIT, (void (*)(void))sig_verify_recover_init},
+	{OSSL_FUNC_SIGNATURE_VERIFY_RECOVER, (void (*)(void))sig_verify_recover},
 	{OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))rsa_settable_ctx_params},
+	{OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))rsa_gettable_ctx_params},
 	{0, NULL},
 };
 
@@ -441,5 +614,6 @@ const OSSL_DISPATCH csp_ecdsa_signature_functions[] = {
 	SIG_FUNCTIONS,
 	{OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))ecdsa_newctx},
 	{OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))ecdsa_settable_ctx_params},
+	{OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))ecdsa_gettable_ctx_params},
 	{0, NULL},
 };

@@ -26,6 +26,9 @@ PACKAGES=(
 	# the Debian packages (scripts/package-test.sh), the units' checks
 	# (systemd-analyze verify, systemd-socket-activate)
 	debhelper dh-autoreconf lintian systemd man-db
+	# Python's own test_ssl and test_hashlib, run with the provider included
+	# system-wide (tests/heavy/python-ssl.sh, its own CI leg)
+	libpython3.11-testsuite
 )
 
 missing=()

@@ -6,7 +6,9 @@
 # token stays root-only (0700) and its PIN unreadable to them: signatures
 # go through `certstore agent`, which grants the key per usage
 # ([usage.NAME] group = www-data).  curl verifies the chain against the
-# store's published roots.
+# store's published roots.  Twice: with the snippet as shipped, and with its
+# [providers] section listing certstore BEFORE default (OpenSSL 3.0 then
+# hands certstore every RSA and EC key, libssl's ephemeral ones included).
 #
 #   SERVERS="nginx haproxy"   limits the servers tried
 . "$(dirname "$0")/../lib/common.sh"
@@ -16,10 +18,18 @@
 command -v curl >/dev/null || tap_bail "no curl (scripts/deps.sh installs it)"
 [ "$(id -u)" = 0 ] || tap_bail "needs root: the servers drop privileges to www-data"
 tls_setup
+OSSL_CNF_SHIPPED=$OSSL_CNF
+OSSL_CNF_FIRST=$TEST_TMP/openssl-certstore-first.cnf
+sed -e '/^default = certstore_default_sect$/{h;d}' -e '/^machine-certstore = certstore_sect$/G' \
+	"$OSSL_CNF_SHIPPED" >"$OSSL_CNF_FIRST"
+grep -A2 '^\[certstore_providers\]' "$OSSL_CNF_FIRST" | tail -1 | grep -q '^default' ||
+	tap_bail "cannot make the snippet that lists certstore first"
 
 declare -A BIN=([nginx]=nginx [haproxy]=haproxy [apache2]=apache2 [stunnel4]=stunnel4 [lighttpd]=lighttpd)
 declare -A HOSTS=([Default]=leaf.test [WebRSA]=rsa.test)
 
+for ORDER in shipped first; do
+if [ "$ORDER" = first ]; then OSSL_CNF=$OSSL_CNF_FIRST; else OSSL_CNF=$OSSL_CNF_SHIPPED; fi
 for name in ${SERVERS:-nginx haproxy apache2 stunnel4 lighttpd}; do
 	if ! command -v "${BIN[$name]}" >/dev/null; then
 		tap_skip "$name" "not installed (scripts/deps.sh installs it)"
@@ -27,6 +37,7 @@ for name in ${SERVERS:-nginx haproxy apache2 stunnel4 lighttpd}; do
 	fi
 	for USAGE in Default WebRSA; do
 		kind=$([ "$USAGE" = Default ] && echo P-256 || echo RSA-2048)
+		[ "$ORDER" = first ] && kind="$kind, certstore listed first"
 		before=$(wc -l <"$TEST_TMP/agent.log")
 		if ! tls_start "$name"; then
 			tap_fail "$name ($kind): starts with the key reference" "$(tls_server_log)"
@@ -74,6 +85,7 @@ $(tls_server_log)"
 				"nginx (RSA-2048): the premaster secret was decrypted for www-data, through the agent"
 		fi
 	done
+done
 done
 
 tap_done

@@ -3,10 +3,8 @@
 #
 #   PROVIDER_DIR     where certstore.so is: $CERTSTORE_PROVIDER_DIR, else
 #                    $top_builddir/.libs
-#   OSSL_PROV        the openssl options that load it after default (the
-#                    order matters: OpenSSL gives an unqualified fetch of
-#                    "EC" or "RSA" to the provider loaded first, and libssl's
-#                    ephemeral keys must come from default)
+#   OSSL_PROV        the openssl options that load it after default
+#                    (provider-foreign-keys.sh tests it listed first too)
 #   ossl CMD ARGS... openssl CMD with OSSL_PROV, on the test's $STORE
 #   run_ossl CMD ARGS...  the same, capturing $OUT, $ERR and $RC; a run that
 #                    takes longer than 60 s is killed (RC 124: a hang)
