@@ -51,7 +51,8 @@ check() { # check DESC CMD...: one TAP line
 }
 contains() { grep -Eq -- "$2" <<<"$1" || { echo "wanted /$2/ in:"; echo "$1"; return 1; }; }
 
-PKGS=(certstore libcertstore0 libcertstore-dev openssl-provider-certstore certstore-pkcs11)
+PKGS=(certstore libcertstore0 libcertstore-dev openssl-provider-certstore certstore-pkcs11
+	cockpit-certstore)
 DEBS=()
 for p in "${PKGS[@]}"; do DEBS+=("$WORK/${p}_"*.deb); done # not the -dbgsym ones
 export DEBIAN_FRONTEND=noninteractive
@@ -67,6 +68,8 @@ check "/var/lib/certstore exists, root:root 0700" \
 check "... and is empty: no store, no token (certstore init is the admin's)" \
 	test -z "$(ls -A /var/lib/certstore)"
 check "/usr/bin/certstore runs" /usr/bin/certstore --help
+check "the Cockpit page is where cockpit-bridge looks for packages" \
+	test -f /usr/share/cockpit/certstore/manifest.json
 MODULESDIR=$(pkg-config --variable=modulesdir libcrypto)
 check "the provider is in OpenSSL's modules dir ($MODULESDIR)" test -f "$MODULESDIR/certstore.so"
 OUT=$(openssl list -providers -provider default -provider certstore 2>&1 || true)
