@@ -272,7 +272,9 @@ static void take_done(agent_srv *srv)
 	uint64_t n;
 	agent_conn *c, *nx;
 
-	(void)read(srv->donefd, &n, sizeof(n));
+	/* EAGAIN: another wakeup already drained the counter; the list decides */
+	if (read(srv->donefd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "certstore-agent: eventfd: %s\n", strerror(errno));
 	pthread_mutex_lock(&srv->dlock);
 	c = srv->done;
 	srv->done = NULL;
@@ -433,7 +435,9 @@ static void *worker(void *arg)
 		c->next_done = srv->done;
 		srv->done = c;
 		pthread_mutex_unlock(&srv->dlock);
-		(void)write(srv->donefd, &one, sizeof(one));
+		/* Fails only when the counter is full: the loop is awake then anyway. */
+		if (write(srv->donefd, &one, sizeof(one)) != (ssize_t)sizeof(one))
+			continue;
 	}
 }
 
