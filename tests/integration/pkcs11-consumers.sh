@@ -150,7 +150,8 @@ pin=$(sed -n 's/^pin-file *= *//p' "$STORE/certstore.conf" | head -1)
 case $pin in /*) ;; *) pin=$STORE/${pin:-pin} ;; esac
 chmod 0644 "$pin"
 debug_sign() {
-	timeout 60 pkcs11-tool --module "$MODULE" --slot 1 --sign --id "$(key_id "$PKI/rsa.crt")" \
+	timeout 60 pkcs11-tool --module "$MODULE" --slot 1 --login --pin env:P11_TEST_PIN \
+		--sign --id "$(key_id "$PKI/rsa.crt")" \
 		-m SHA256-RSA-PKCS -i "$TEST_TMP/msg" -o "$TEST_TMP/sig" 2>&1 >/dev/null
 }
 quiet=$(debug_sign)
