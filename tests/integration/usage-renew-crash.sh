@@ -17,10 +17,6 @@
 # right certificate, and `requests --cancel` clears the leftovers without
 # touching the key in use.
 . "$(dirname "$0")/../lib/common.sh"
-# A renewal takes ~50 ms, several times that under the sanitizers: kill
-# within a window that lets some finish and interrupts most.
-KILL_WINDOW_MS=80
-sanitizer_build && KILL_WINDOW_MS=999
 . "$TESTS_LIB_DIR/usage.sh"
 
 ITERATIONS=${ITERATIONS:-60}
@@ -51,13 +47,23 @@ unexplained_pending() {
 		 AND c.key_uri = r.key_uri)"
 }
 
+# A renewal takes ~50 ms alone, several times that under the sanitizers or
+# beside other tests: one uninterrupted renewal is timed, and each kill falls
+# within twice that, so that some renewals finish and most are interrupted
+# on this machine as it is now.
+start=$(date +%s%N)
+cs renew "$(db_usage_sha1 Default)" >/dev/null 2>&1 || tap_bail "an uninterrupted renew failed"
+KILL_WINDOW_MS=$((2 * ($(date +%s%N) - start) / 1000000))
+[ "$KILL_WINDOW_MS" -ge 80 ] || KILL_WINDOW_MS=80
+tap_diag "one renewal took $((KILL_WINDOW_MS / 2)) ms: kills within $KILL_WINDOW_MS ms"
+
 killed=0 repaired=0 pending_max=0
 for i in $(seq 1 "$ITERATIONS"); do
 	current=$(db_usage_sha1 Default)
 	"$CERTSTORE" --store-dir "$STORE" renew "$current" >/dev/null 2>&1 &
 	pid=$!
-	# Mostly inside the ~50 ms a renewal takes, sometimes after it.
-	sleep "0.$(printf '%03d' $((RANDOM % KILL_WINDOW_MS)))"
+	# Mostly inside the time a renewal takes, sometimes after it.
+	sleep "$(awk -v ms=$((RANDOM % KILL_WINDOW_MS)) 'BEGIN { printf "%.3f", ms / 1000 }')"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[ $? = 137 ] && killed=$((killed + 1))
