@@ -90,10 +90,14 @@ cs request --cn warmup.example --ca elsewhere >/dev/null 2>&1 # the account file
 cs requests --cancel "$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | head -1)" \
 	>/dev/null
 expect_fault "http-01 not answered" 12 "CA elsewhere could not validate fault.example" elsewhere
-python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", '"$HTTP01_PORT"')); s.listen(); time.sleep(60)' &
+# The squatter says when it listens: a fixed pause was too short for a
+# Python started with the sanitizer runtimes preloaded.
+python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", '"$HTTP01_PORT"')); s.listen(); open(sys.argv[1], "w").close(); time.sleep(60)' \
+	"$TEST_TMP/squatting" &
 squatter=$!
 bg $squatter
-sleep 0.3
+for _ in $(seq 300); do [ -e "$TEST_TMP/squatting" ] && break; sleep 0.1; done
+[ -e "$TEST_TMP/squatting" ] || tap_bail "the port squatter did not start"
 expect_fault "the responder's port is taken" 2 "cannot listen on 127.0.0.1:$HTTP01_PORT" real
 kill "$squatter"
 sed -n '/^\[ca.real\]/,/^$/p' "$STORE/certstore.conf" | sed 's/^\[ca.real\]/[ca.untrusted]/' |
