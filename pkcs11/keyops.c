@@ -1,6 +1,6 @@
 /*
  * keyops.c - C_Sign and C_Decrypt with the Personal token's private keys,
- * forwarded to the HSM through store/keys.h, the one place that talks
+ * forwarded to the HSM through store/keys/keys.h, the one place that talks
  * PKCS#11 for keys.  The store's key token (<store>/certstore.conf [token])
  * is opened on the first key operation, never at C_Initialize or while
  * listing: only a process that may read the store's PIN file can sign, and
@@ -76,7 +76,7 @@ out:
 	return rv;
 }
 
-/* A store/keys.h failure in PKCS#11 words (the words go to the debug log). */
+/* A store/keys/keys.h failure in PKCS#11 words (the words go to the debug log). */
 static CK_RV key_ckr(cs_rv rv, const cs_err *err, bool decrypt)
 {
 	CK_RV ck = p11_ckr(rv, err);

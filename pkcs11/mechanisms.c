@@ -1,6 +1,6 @@
 /*
  * mechanisms.c - the mechanisms of the Personal token and their parameters,
- * turned into the cs_sign_mech / cs_decrypt_mech of store/keys.h.  The other
+ * turned into the cs_sign_mech / cs_decrypt_mech of store/keys/keys.h.  The other
  * tokens hold no keys and offer none.
  *
  * Raw mechanisms (CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_ECDSA) sign what the

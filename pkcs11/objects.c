@@ -180,7 +180,7 @@ static CK_RV value_date(p11_value *v, int64_t when)
 	return p11_value_copy(v, &d, sizeof(d));
 }
 
-/* CKA_ID: SHA-1 of the subjectPublicKey BIT STRING, as store/keys.h gives
+/* CKA_ID: SHA-1 of the subjectPublicKey BIT STRING, as store/keys/keys.h gives
  * the key objects in the HSM, so certificate and key pair up by CKA_ID. */
 static CK_RV value_key_id(const cs_cert *c, p11_value *v)
 {

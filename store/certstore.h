@@ -148,7 +148,7 @@ bool cs_cert_is_self_signed(const cs_cert *cert);
 bool cs_cert_is_ca(const cs_cert *cert);
 /*
  * The key ID: SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280
- * 4.2.1.2 method 1), the CKA_ID store/keys.h gives the key objects in the
+ * 4.2.1.2 method 1), the CKA_ID store/keys/keys.h gives the key objects in the
  * HSM, so certificate and key pair up by it.  False only when the
  * certificate's public key cannot be read.
  */

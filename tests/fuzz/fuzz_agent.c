@@ -1,6 +1,6 @@
 /*
  * fuzz_agent.c - libFuzzer target over the key agent's wire parsers
- * (store/agent_wire.c): the request parser the agent runs on whatever a
+ * (store/agent/agent_wire.c): the request parser the agent runs on whatever a
  * local user sends, and the answer parser its clients run on what comes
  * back.  The first input byte picks the parser (even: request, odd:
  * answer; for an answer it also gives the output size asked for); the rest

@@ -4,7 +4,7 @@
 # C_Login, find the key, sign, C_Finalize, again and again.  SoftHSM2 2.6.1
 # alone loses the token for a moment whenever one of them logs in (it
 # empties token.object and writes it back after letting go of its lock;
-# store/token.c), so without certstore's own access lock a good part of
+# store/keys/token.c), so without certstore's own access lock a good part of
 # these signatures fail ("no token matching", CKR_DEVICE_ERROR) and the
 # token.object guard "restores" a file that was only being rewritten.
 # Bounded: PROCS processes x SIGNS signatures (bench/pkcs11-concurrent-sign

@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 /* The schema version before requests got AUTOINCREMENT (the index of that
- * entry in store/db.c's migrations[]). */
+ * entry in store/db/db.c's migrations[]). */
 #define SCHEMA_BEFORE_UNIQUE_REQUEST_IDS 5
 
 static sqlite3 *open_raw(const char *dir)

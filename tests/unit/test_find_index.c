@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 /* The schema version before the migration that added certs.key_id (the
- * index of that entry in store/db.c's migrations[]). */
+ * index of that entry in store/db/db.c's migrations[]). */
 #define SCHEMA_BEFORE_KEY_ID 4
 
 static tu_cert root, leaf;

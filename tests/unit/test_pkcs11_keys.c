@@ -3,7 +3,7 @@
  * key objects and their attributes, the secrets they refuse to show, and
  * every signing and decryption mechanism, each result checked in software
  * with the certificate's public key.  The keys live in the store's SoftHSM2
- * token, put there with store/keys.h as `certstore import` would.
+ * token, put there with store/keys/keys.h as `certstore import` would.
  */
 #include "config.h" /* CS_SOFTHSM_MODULE */
 #include "testutil.h"
@@ -595,7 +595,7 @@ static void test_without_the_pin_file_keys_show_but_do_not_sign(void **state)
 }
 
 /* Servers load keys in a parent and sign in forked workers: the child signs
- * with the token the parent opened (store/keys.h logs in again there). */
+ * with the token the parent opened (store/keys/keys.h logs in again there). */
 static void test_forked_child_signs_with_the_parents_session(void **state)
 {
 	CK_SESSION_HANDLE s = open_my();

@@ -1,14 +1,14 @@
 /*
  * enroll.h - CA profiles and the protocols that talk to CAs.
  *
- * `certstore request --ca PROFILE` builds the request (store/request.h),
+ * `certstore request --ca PROFILE` builds the request (store/requests/request.h),
  * keeps it pending with its key, and hands it to the profile's protocol.
  * Every protocol answers the same way: issued (the certificate and what chain
  * the CA sent), or pending (the CA's request ID, for --retrieve later).  The
  * answer then goes through the library's import, which binds the certificate
  * to the pending request's key (certreq -accept) — one path for all CAs.
  *
- * Protocols: local (a CA kept in the store, store/localca.h); the online ones
+ * Protocols: local (a CA kept in the store, store/requests/localca.h); the online ones
  * (certsrv, est, acme, scep) plug in through the same table.
  */
 #ifndef CERTSTORE_ENROLL_H
