@@ -33,6 +33,12 @@ for trs in $(grep -l -E '^:test-result: (FAIL|ERROR|XPASS)' $(find "$BUILD" -nam
 	grep -v -E '^(ok |PASS: )' "${trs%.trs}.log"
 done
 
+# Where the time went: the slowest shell tests (CI has a time budget).
+echo "slowest tests (wall time, s):"
+find "$BUILD/tests" -name '*.log' -exec grep -H -m1 '^# duration: ' {} + 2>/dev/null |
+	sed -E 's|^'"$BUILD"'/||; s|\.log:# duration: ([0-9]+) ms$| \1|' | sort -k2,2nr | head -n 10 |
+	awk '{ printf "  %6.1f  %s\n", $2 / 1000, $1 }'
+
 extra=0
 # make check failing with no failed test point means the build of a test broke.
 if [ "$check_rc" != 0 ] && ! grep -q -E '^(FAIL|ERROR|XPASS):' "$BUILD/check.out"; then

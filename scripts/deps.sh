@@ -9,7 +9,7 @@ PACKAGES=(
 	libssl-dev openssl libp11-kit-dev p11-kit libcurl4-openssl-dev
 	libsqlite3-dev sqlite3 libjson-c-dev libcmocka-dev
 	softhsm2 opensc gnutls-bin libnss3-tools ca-certificates
-	clang libclang-rt-14-dev valgrind xxd
+	clang libclang-rt-14-dev clang-format valgrind xxd
 	pebble python3
 	scep iproute2
 	# TLS servers the provider tests run with PEM key references, curl to
