@@ -271,7 +271,7 @@ static cs_rv auth_scheme(const http_conn *h, long *how, cs_err *err)
 	return CS_OK;
 }
 
-static cs_rv set_auth(http_conn *h, cs_err *err)
+static cs_rv set_auth(http_conn *h, const enroll_ctx *ctx, cs_err *err)
 {
 	const enroll_profile *p = h->profile;
 	char *password = NULL;
@@ -286,7 +286,7 @@ static cs_rv set_auth(http_conn *h, cs_err *err)
 		curl_easy_setopt(h->curl, CURLOPT_USERNAME, "");
 		return CS_OK;
 	}
-	rv = http_read_password(p, &password, err);
+	rv = http_read_password(ctx, &password, err);
 	if (rv != CS_OK)
 		return rv;
 	curl_easy_setopt(h->curl, CURLOPT_USERNAME, p->user);
@@ -328,7 +328,7 @@ static cs_rv conn_setup(enroll_ctx *ctx, http_conn *h, cs_err *err)
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "certstore/" PACKAGE_VERSION);
 	rv = set_trust(h, ctx->store, err);
 	if (rv == CS_OK)
-		rv = set_auth(h, err);
+		rv = set_auth(h, ctx, err);
 	return rv;
 }
 

@@ -272,7 +272,7 @@ static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const cha
 				  s->p->name);
 	if (RAND_bytes(req.sender_nonce, sizeof(req.sender_nonce)) != 1)
 		return cs_err_set(err, CS_ERR_INTERNAL, "no random bytes for the nonce");
-	rv = cli_keys_load(s->ctx->keys, pending->key_uri, &req.key, err);
+	rv = enroll_load_key(s->ctx, pending->key_uri, &req.key, err);
 	if (rv == CS_OK)
 		rv = signer_for(pending, req.key, &req.signer, err);
 	if (rv == CS_OK)

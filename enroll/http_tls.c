@@ -141,10 +141,10 @@ cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert,
 	if (rv == CS_OK && c->key_uri == NULL)
 		rv = cs_err_set(err, CS_ERR_KEY, "the client certificate %s has no private key",
 				c->subject);
-	if (rv == CS_OK && ctx->keys->libctx == NULL)
+	if (rv == CS_OK && (ctx->keys == NULL || ctx->keys->libctx == NULL))
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "no key context for the client certificate");
 	if (rv == CS_OK)
-		rv = cli_keys_load(ctx->keys, c->key_uri, key, err);
+		rv = enroll_load_key(ctx, c->key_uri, key, err);
 	if (rv == CS_OK && X509_up_ref(c->x509))
 		*cert = c->x509;
 	if (rv != CS_OK)

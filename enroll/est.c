@@ -73,7 +73,8 @@ static cs_rv est_identity(est_session *s, const cs_cert *client, http_open_opts 
 	if (client != NULL)
 		thumb = client->sha1;
 	/* `ca roots` opens no token: /cacerts needs no client auth (RFC 7030 4.1.2). */
-	if (thumb == NULL || (client == NULL && s->ctx->keys->libctx == NULL))
+	if (thumb == NULL ||
+	    (client == NULL && (s->ctx->keys == NULL || s->ctx->keys->libctx == NULL)))
 		return CS_OK;
 	return http_client_identity(s->ctx, thumb, &o->client_cert, &o->client_key, err);
 }

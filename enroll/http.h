@@ -164,11 +164,11 @@ cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert,
 			   EVP_PKEY **key, cs_err *err);
 
 /*
- * The profile's password: password-file (a regular file, not a symlink, mode
- * 0600 or 0400, first line) or, on a terminal, a no-echo prompt.  Wipe with
- * http_secret_free.
+ * ctx->profile's password: password-file (a regular file, not a symlink, mode
+ * 0600 or 0400, first line) or ctx->keys->ask_secret (the tool: a no-echo
+ * prompt on the terminal).  Wipe with http_secret_free.
  */
-cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err);
+cs_rv http_read_password(const enroll_ctx *ctx, char **out, cs_err *err);
 /* The same checks for any secret file (what: "password-file", "challenge-file"). */
 /* The file must be a regular file, no symbolic link, 0600 or 0400, owned by
  * the owner of store_dir (certstore.conf(5)); a file breaking these rules is
