@@ -1,9 +1,9 @@
 /*
  * test_http.c - the one HTTP layer of the CA protocols (enroll/http.c):
  * failures classed and worded the same for every protocol, the per-protocol
- * policy, and real EST answers recorded from tests/fixtures/est_fixture.py
- * (tests/fixtures/record-est.sh) replayed through it by a loopback TLS
- * server in a thread of this test.
+ * policy, and real answers recorded from the EST and AD CS fixtures
+ * (tests/fixtures/record-est.sh, record-certsrv.sh) replayed through it by a
+ * loopback TLS server in a thread of this test.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,6 +21,7 @@
 
 #include "testutil.h"
 
+#include "certsrv_parse.h"
 #include "est_parse.h"
 #include "http.h"
 
@@ -360,6 +361,43 @@ static void test_est_recorded_simpleenroll_replayed_gives_the_certificate(void *
 	free(answer);
 }
 
+/* A certfnsh.asp page recorded from certsrv_fixture.py, POSTed for and read. */
+static void replay_certsrv(fixture *f, const char *name, certsrv_result *res)
+{
+	cs_err err = {0};
+	size_t len;
+	char *answer = slurp(name, &len);
+
+	f->profile.protocol = "certsrv";
+	server_start(f, answer, len);
+	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%d/certsrv/certfnsh.asp", f->srv.port);
+	assert_int_equal(http_open(&f->ctx, NULL, &f->conn, &err), CS_OK);
+	assert_int_equal(http_request(&f->conn, "POST", f->url, "application/x-www-form-urlencoded",
+				      "Mode=newreq", 11, NULL, &f->resp, &err),
+			 CS_OK);
+	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_OK);
+	certsrv_parse_result(f->resp.body, f->resp.len, res);
+	free(answer);
+}
+
+static void test_certsrv_recorded_issued_page_gives_the_request_id(void **state)
+{
+	certsrv_result res;
+
+	replay_certsrv(*state, "certsrv/certfnsh-issue.http", &res);
+	assert_int_equal(res.outcome, CERTSRV_ISSUED);
+	assert_string_equal(res.request_id, "40");
+}
+
+static void test_certsrv_recorded_pending_page_gives_the_request_id(void **state)
+{
+	certsrv_result res;
+
+	replay_certsrv(*state, "certsrv/certfnsh-pending.http", &res);
+	assert_int_equal(res.outcome, CERTSRV_PENDING);
+	assert_string_equal(res.request_id, "40");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +416,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_est_recorded_simpleenroll_replayed_gives_the_certificate, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_certsrv_recorded_issued_page_gives_the_request_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_certsrv_recorded_pending_page_gives_the_request_id, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* a client that gave up must not end the test */
