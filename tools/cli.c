@@ -2,6 +2,7 @@
  * cli.c - helpers shared by the certstore subcommands.
  */
 #include "cli.h"
+#include "cli_keys.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -128,6 +129,22 @@ void cli_print_error(const cs_err *err)
 cs_rv cli_open_store(const cli_ctx *ctx, int flags, cs_store **out, cs_err *err)
 {
 	return cs_store_open(ctx->store_dir, flags, out, err);
+}
+
+cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *err)
+{
+	cli_keys keys = {0};
+	cs_store *store = NULL;
+	cs_rv rv = cli_open_store(ctx, job->open_flags, &store, err);
+
+	if (rv == CS_OK && job->key_status)
+		cli_keys_attach_checker(store, &keys);
+	if (rv == CS_OK)
+		rv = job->act(store, job->arg, err);
+	/* The store first: its key checker holds the token keys owns. */
+	cs_store_close(store);
+	cli_keys_close(&keys);
+	return rv;
 }
 
 cs_rv cli_parse_store_name(const char *name, cs_store_id *out, cs_err *err)

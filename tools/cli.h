@@ -80,6 +80,21 @@ void cli_print_error(const cs_err *err);
 /* Opens the store named by ctx.  Writers pass CS_OPEN_CREATE, readers CS_OPEN_READONLY. */
 cs_rv cli_open_store(const cli_ctx *ctx, int flags, cs_store **out, cs_err *err);
 
+/*
+ * The skeleton of a subcommand once its arguments are parsed: open the store
+ * (open_flags: CS_OPEN_*), with key_status let statuses look at the token
+ * ("Missing private key" by looking, cli_keys_attach_checker), run act, and
+ * close both whatever happened.  act's cs_rv is the command's.
+ */
+typedef struct cli_store_job {
+	int open_flags;
+	bool key_status;
+	cs_rv (*act)(cs_store *store, void *arg, cs_err *err);
+	void *arg;
+} cli_store_job;
+
+cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *err);
+
 /* Parses an optional store name (NULL leaves *out CS_STORE_NONE). */
 cs_rv cli_parse_store_name(const char *name, cs_store_id *out, cs_err *err);
 

@@ -2,6 +2,7 @@
  * cli_keys.c - see cli_keys.h.
  */
 #include "cli_keys.h"
+#include "cli_password.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,4 +161,27 @@ void cli_keys_attach_checker(cs_store *store, cli_keys *keys)
 				"private key can be reached: %s\n",
 			err.msg);
 	}
+}
+
+static cs_rv enroll_load(void *arg, const char *uri, EVP_PKEY **out, cs_err *err)
+{
+	return cli_keys_load(arg, uri, out, err);
+}
+
+static cs_rv enroll_ask(void *arg, const char *prompt, char **out, cs_err *err)
+{
+	cli_password_src none = {0};
+
+	(void)arg;
+	return cli_password_get(&none, prompt, false, out, err);
+}
+
+void cli_enroll_keys(cli_keys *keys, enroll_keys *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->libctx = keys->libctx;
+	out->token = keys->token;
+	out->load_key = enroll_load;
+	out->ask_secret = enroll_ask;
+	out->arg = keys;
 }

@@ -12,6 +12,7 @@
 
 #include "certstore.h"
 #include "cli.h"
+#include "enroll.h"
 #include "keys.h"
 
 typedef struct cli_keys {
@@ -37,6 +38,11 @@ cs_rv cli_keys_load(cli_keys *keys, const char *uri, EVP_PKEY **out, cs_err *err
  * ("Missing private key") and a warning on stderr says why.
  */
 void cli_keys_attach_checker(cs_store *store, cli_keys *keys);
+
+/* enroll/'s view of keys (what it may use of them, and the tool's no-echo
+ * prompt for CA passwords); reads keys' fields now, so call it after
+ * cli_keys_open.  keys must outlive out. */
+void cli_enroll_keys(cli_keys *keys, enroll_keys *out);
 
 /* Opens the store's token alone; a store without one says 'certstore init'. */
 cs_rv cli_token_open(cs_store *store, cs_token **out, cs_err *err);

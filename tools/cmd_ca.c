@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cli_keys.h"
-#include "enroll/enroll.h"
+#include "enroll.h"
 #include "localca.h"
 
 #include <openssl/err.h>
@@ -243,9 +243,11 @@ static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 	const enroll_protocol *proto = NULL;
 	cs_cert_list certs = {0};
 	cli_keys keys = {0};
-	enroll_ctx ctx = {store, &keys, NULL, a->expect};
+	enroll_keys ek;
+	enroll_ctx ctx = {store, &ek, NULL, a->expect};
 	cs_rv rv;
 
+	cli_enroll_keys(&keys, &ek); /* no token: /cacerts and friends need no key */
 	rv = enroll_profile_load(store, a->name, &profile, err);
 	if (rv == CS_OK)
 		rv = enroll_protocol_find(profile->protocol, &proto, err);
@@ -307,7 +309,8 @@ static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
 	const enroll_protocol *proto = NULL;
 	enroll_answer answer = {0};
 	cli_keys keys = {0};
-	enroll_ctx ectx = {store, &keys, NULL, NULL};
+	enroll_keys ek = {0};
+	enroll_ctx ectx = {store, &ek, NULL, NULL};
 	X509_REQ *req = NULL;
 	cs_rv rv;
 
@@ -326,6 +329,7 @@ static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
 	if (rv == CS_OK)
 		rv = cli_keys_open(store, &keys, err);
 	if (rv == CS_OK) {
+		cli_enroll_keys(&keys, &ek);
 		ectx.profile = profile;
 		rv = proto->submit(&ectx, req, NULL, &answer, err);
 	}

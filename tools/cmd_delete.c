@@ -118,24 +118,32 @@ static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id s
 	return rv;
 }
 
+typedef struct delete_job {
+	const delete_args *args;
+	cs_store_id sid;
+} delete_job;
+
+static cs_rv delete_act(cs_store *store, void *arg, cs_err *err)
+{
+	const delete_job *job = arg;
+
+	return delete_cert(store, job->args, job->sid, err);
+}
+
 static cs_rv run_delete(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			cs_err *err)
 {
 	delete_args args = {0};
-	cs_store_id sid;
-	cs_store *store = NULL;
+	delete_job job = {&args, CS_STORE_NONE};
+	cli_store_job run = {.act = delete_act, .arg = &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
+	rv = cli_parse_store_name(args.store_name, &job.sid, err);
 	if (rv == CS_OK)
-		rv = delete_cert(store, &args, sid, err);
-	cs_store_close(store);
+		rv = cli_run_with_store(ctx, &run, err);
 	return rv;
 }
 

@@ -188,13 +188,27 @@ static cs_rv export_pfx(const cli_ctx *ctx, const export_args *args, cs_store_id
 	return rv;
 }
 
+typedef struct export_job {
+	const export_args *args;
+	cs_store_id sid;
+	cs_export_format fmt;
+} export_job;
+
+static cs_rv export_act(cs_store *store, void *arg, cs_err *err)
+{
+	const export_job *job = arg;
+
+	return export_cert(store, job->args, job->sid, job->fmt, err);
+}
+
 static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			cs_err *err)
 {
 	export_args args = {0};
 	cs_export_format fmt = CS_EXPORT_PEM;
 	cs_store_id sid;
-	cs_store *store = NULL;
+	export_job job = {&args, CS_STORE_NONE, CS_EXPORT_PEM};
+	cli_store_job run = {CS_OPEN_READONLY, false, export_act, &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
@@ -210,11 +224,9 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 		rv = cs_export_format_parse(args.format_name, &fmt, err);
 	if (rv != CS_OK)
 		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
-		rv = export_cert(store, &args, sid, fmt, err);
-	cs_store_close(store);
-	return rv;
+	job.sid = sid;
+	job.fmt = fmt;
+	return cli_run_with_store(ctx, &run, err);
 }
 
 const cli_command cmd_export = {

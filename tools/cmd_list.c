@@ -168,31 +168,36 @@ out:
 	return rv;
 }
 
+typedef struct list_job {
+	const list_args *args;
+	cs_find_opts opts;
+} list_job;
+
+static cs_rv list_act(cs_store *store, void *arg, cs_err *err)
+{
+	list_job *job = arg;
+
+	return job->opts.store == CS_STORE_REQUEST
+		       ? requests_view_print(store, job->args->json, err)
+		       : list_and_print(store, job->args, &job->opts, err);
+}
+
 static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		      cs_err *err)
 {
 	list_args args = {0};
-	cs_find_opts opts = {0};
-	cs_store *store = NULL;
-	cli_keys keys = {0};
+	list_job job = {&args, {0}};
+	cli_store_job run = {CS_OPEN_READONLY, true, list_act, &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &opts.store, err);
+	rv = cli_parse_store_name(args.store_name, &job.opts.store, err);
 	if (rv != CS_OK)
 		return rv;
-	opts.include_archived = args.all;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK) {
-		cli_keys_attach_checker(store, &keys);
-		rv = opts.store == CS_STORE_REQUEST ? requests_view_print(store, args.json, err)
-						    : list_and_print(store, &args, &opts, err);
-	}
-	cs_store_close(store);
-	cli_keys_close(&keys);
-	return rv;
+	job.opts.include_archived = args.all;
+	return cli_run_with_store(ctx, &run, err);
 }
 
 const cli_command cmd_list = {

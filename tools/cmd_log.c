@@ -100,28 +100,32 @@ static cs_rv print_json(const cs_audit_list *log, cs_err *err)
 	return cli_json_print(arr, err);
 }
 
+static cs_rv log_act(cs_store *store, void *arg, cs_err *err)
+{
+	const log_args *args = arg;
+	cs_audit_list log = {0};
+	cs_rv rv = cs_audit_list_get(store, args->action, &log, err);
+
+	if (rv == CS_OK && args->usage != NULL)
+		filter_usage(&log, args->usage);
+	if (rv == CS_OK && args->json)
+		rv = print_json(&log, err);
+	else if (rv == CS_OK)
+		print_text(&log);
+	cs_audit_list_clear(&log);
+	return rv;
+}
+
 static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
 {
 	log_args args = {0};
-	cs_audit_list log = {0};
-	cs_store *store = NULL;
+	cli_store_job run = {CS_OPEN_READONLY, false, log_act, &args};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
-		rv = cs_audit_list_get(store, args.action, &log, err);
-	if (rv == CS_OK && args.usage != NULL)
-		filter_usage(&log, args.usage);
-	if (rv == CS_OK && args.json)
-		rv = print_json(&log, err);
-	else if (rv == CS_OK)
-		print_text(&log);
-	cs_audit_list_clear(&log);
-	cs_store_close(store);
-	return rv;
+	return cli_run_with_store(ctx, &run, err);
 }
 
 const cli_command cmd_log = {

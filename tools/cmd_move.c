@@ -91,26 +91,34 @@ static cs_rv move_cert(cs_store *store, const move_args *args, cs_store_id sid, 
 	return rv;
 }
 
+typedef struct move_job {
+	const move_args *args;
+	cs_store_id sid, to;
+} move_job;
+
+static cs_rv move_act(cs_store *store, void *arg, cs_err *err)
+{
+	const move_job *job = arg;
+
+	return move_cert(store, job->args, job->sid, job->to, err);
+}
+
 static cs_rv run_move(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		      cs_err *err)
 {
 	move_args args = {0};
-	cs_store_id sid, to;
-	cs_store *store = NULL;
+	move_job job = {&args, CS_STORE_NONE, CS_STORE_NONE};
+	cli_store_job run = {.act = move_act, .arg = &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
+	rv = cli_parse_store_name(args.store_name, &job.sid, err);
 	if (rv == CS_OK)
-		rv = cli_parse_store_name(args.to_name, &to, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
+		rv = cli_parse_store_name(args.to_name, &job.to, err);
 	if (rv == CS_OK)
-		rv = move_cert(store, &args, sid, to, err);
-	cs_store_close(store);
+		rv = cli_run_with_store(ctx, &run, err);
 	return rv;
 }
 

@@ -84,22 +84,25 @@ static cs_rv cancel_request(cs_store *store, long long id, cs_err *err)
 	return rv;
 }
 
+static cs_rv requests_act(cs_store *store, void *arg, cs_err *err)
+{
+	const requests_args *a = arg;
+
+	return a->cancel > 0 ? cancel_request(store, a->cancel, err)
+			     : requests_view_print(store, a->json, err);
+}
+
 static cs_rv run_requests(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			  cs_err *err)
 {
 	requests_args a = {0};
-	cs_store *store = NULL;
+	cli_store_job run = {.act = requests_act, .arg = &a};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv != CS_OK || a.help)
 		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = a.cancel > 0 ? cancel_request(store, a.cancel, err)
-				  : requests_view_print(store, a.json, err);
-	cs_store_close(store);
-	return rv;
+	return cli_run_with_store(ctx, &run, err);
 }
 
 const cli_command cmd_requests = {

@@ -44,23 +44,31 @@ static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id s
 	return rv;
 }
 
+typedef struct set_job {
+	const set_args *args;
+	cs_store_id sid;
+} set_job;
+
+static cs_rv set_act(cs_store *store, void *arg, cs_err *err)
+{
+	const set_job *job = arg;
+
+	return set_properties(store, job->args, job->sid, err);
+}
+
 static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
 {
 	set_args args = {0};
-	cs_store_id sid;
-	cs_store *store = NULL;
+	set_job job = {&args, CS_STORE_NONE};
+	cli_store_job run = {.act = set_act, .arg = &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
+	rv = cli_parse_store_name(args.store_name, &job.sid, err);
 	if (rv == CS_OK)
-		rv = set_properties(store, &args, sid, err);
-	cs_store_close(store);
+		rv = cli_run_with_store(ctx, &run, err);
 	return rv;
 }
 

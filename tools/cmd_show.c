@@ -237,28 +237,32 @@ static cs_rv show_cert(cs_store *store, const show_args *args, cs_store_id sid, 
 	return rv;
 }
 
+typedef struct show_job {
+	const show_args *args;
+	cs_store_id sid;
+} show_job;
+
+static cs_rv show_act(cs_store *store, void *arg, cs_err *err)
+{
+	const show_job *job = arg;
+
+	return show_cert(store, job->args, job->sid, err);
+}
+
 static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		      cs_err *err)
 {
 	show_args args = {0};
-	cs_store_id sid;
-	cs_store *store = NULL;
-	cli_keys keys = {0};
+	show_job job = {&args, CS_STORE_NONE};
+	cli_store_job run = {CS_OPEN_READONLY, true, show_act, &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK) {
-		cli_keys_attach_checker(store, &keys);
-		rv = show_cert(store, &args, sid, err);
-	}
-	cs_store_close(store);
-	cli_keys_close(&keys);
+	rv = cli_parse_store_name(args.store_name, &job.sid, err);
+	if (rv == CS_OK)
+		rv = cli_run_with_store(ctx, &run, err);
 	return rv;
 }
 

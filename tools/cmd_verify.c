@@ -84,28 +84,32 @@ static cs_rv verify_cert(cs_store *store, const verify_args *args, cs_store_id s
 	return rv;
 }
 
+typedef struct verify_job {
+	const verify_args *args;
+	cs_store_id sid;
+} verify_job;
+
+static cs_rv verify_act(cs_store *store, void *arg, cs_err *err)
+{
+	const verify_job *job = arg;
+
+	return verify_cert(store, job->args, job->sid, err);
+}
+
 static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 			cs_err *err)
 {
 	verify_args args = {0};
-	cs_store_id sid;
-	cs_store *store = NULL;
-	cli_keys keys = {0};
+	verify_job job = {&args, CS_STORE_NONE};
+	cli_store_job run = {CS_OPEN_READONLY, true, verify_act, &job};
 	cs_rv rv;
 
 	rv = parse_args(cmd, argc, argv, &args, err);
 	if (rv != CS_OK || args.help)
 		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK) {
-		cli_keys_attach_checker(store, &keys);
-		rv = verify_cert(store, &args, sid, err);
-	}
-	cs_store_close(store);
-	cli_keys_close(&keys);
+	rv = cli_parse_store_name(args.store_name, &job.sid, err);
+	if (rv == CS_OK)
+		rv = cli_run_with_store(ctx, &run, err);
 	return rv;
 }
 

@@ -237,9 +237,11 @@ cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name,
 {
 	enroll_profile *profile = NULL;
 	const enroll_protocol *proto = NULL;
-	enroll_ctx ctx = {store, keys, NULL, NULL};
+	enroll_keys ek;
+	enroll_ctx ctx = {store, &ek, NULL, NULL};
 	cs_rv rv = load_protocol(store, profile_name, &profile, &proto, err);
 
+	cli_enroll_keys(keys, &ek);
 	ctx.profile = profile;
 	if (rv == CS_OK && proto->prepare != NULL)
 		rv = proto->prepare(&ctx, spec, err);
@@ -263,9 +265,11 @@ static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name
 	enroll_profile *profile = NULL;
 	const enroll_protocol *proto = NULL;
 	enroll_answer answer = {0};
-	enroll_ctx ctx = {store, keys, NULL, NULL};
+	enroll_keys ek;
+	enroll_ctx ctx = {store, &ek, NULL, NULL};
 	cs_rv rv;
 
+	cli_enroll_keys(keys, &ek);
 	rv = load_protocol(store, profile_name, &profile, &proto, err);
 	if (rv == CS_OK) {
 		ctx.profile = profile;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "cli_keys.h"
-#include "enroll/enroll.h"
+#include "enroll.h"
 #include "request.h"
 
 /* What a pending request is for, besides the spec. */

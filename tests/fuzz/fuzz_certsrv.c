@@ -1,6 +1,6 @@
 /*
  * fuzz_certsrv.c - libFuzzer target over the AD CS web enrollment page
- * parser (tools/enroll/certsrv_parse.c): every certfnsh.asp, certnew.cer
+ * parser (enroll/certsrv_parse.c): every certfnsh.asp, certnew.cer
  * and certcarc.asp page a CA (or anyone in between) sends goes through it.
  *
  * Build: ./configure CC=clang --enable-fuzzing && make tests/fuzz/fuzz_certsrv

@@ -1,6 +1,6 @@
 /*
  * fuzz_est.c - libFuzzer target over the EST response parsers
- * (tools/enroll/est_parse.c): PKCS#7 certs-only answers, /csrattrs and
+ * (enroll/est_parse.c): PKCS#7 certs-only answers, /csrattrs and
  * Retry-After, everything an EST server sends that certstore reads.
  * The first input byte picks the parser; the rest is the body.
  *
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/enroll/est_parse.h"
+#include "est_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_scep.c - libFuzzer target over the SCEP message parsers
- * (tools/enroll/scep_msg.c): the CertRep pkiMessage (structure and its
+ * (enroll/scep_msg.c): the CertRep pkiMessage (structure and its
  * authenticated attributes), the GetCACert answer and GetCACaps.  The first
  * input byte picks the parser; the rest is the body.  Seeds in
  * corpus/scep/ start with the byte of their parser: 0x00 CertRep, 0x01 CA
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../tools/enroll/scep_msg.h"
+#include "scep_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

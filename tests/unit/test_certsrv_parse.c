@@ -1,6 +1,6 @@
 /*
  * test_certsrv_parse.c - reading AD CS web enrollment pages
- * (tools/enroll/certsrv_parse.c), on the markers real pages carry.
+ * (enroll/certsrv_parse.c), on the markers real pages carry.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -227,7 +227,7 @@ static cs_rv session_open(enroll_ctx *ctx, acme_session *s, cs_err *err)
 
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
-	rv = http_open(ctx, &s->http, err);
+	rv = http_open(ctx, NULL, &s->http, err);
 	/* the directory first: no account key is made for a CA that does not answer */
 	if (rv == CS_OK)
 		rv = directory(s, err);
@@ -566,7 +566,7 @@ static cs_rv acme_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 				  "(a PEM file the CA publishes) in [ca.%s], or import the root "
 				  "with `certstore import ROOT --store Root`",
 				  ctx->profile->name);
-	rv = http_open(ctx, &h, err);
+	rv = http_open(ctx, NULL, &h, err);
 	if (rv == CS_OK)
 		rv = http_get(&h, url, NULL, &r, err);
 	if (rv == CS_OK) {

@@ -153,7 +153,7 @@ static cs_rv certsrv_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pe
 		free(url);
 		return cs_err_set(err, CS_ERR_INTERNAL, "cannot encode the request");
 	}
-	rv = http_open(ctx, &h, err);
+	rv = http_open(ctx, NULL, &h, err);
 	if (rv == CS_OK)
 		rv = http_request(&h, "POST", url, "application/x-www-form-urlencoded", form,
 				  strlen(form), NULL, &resp, err);
@@ -196,7 +196,7 @@ static cs_rv certsrv_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll
 		return cs_err_set(err, CS_ERR_USAGE,
 				  "pending request %lld: '%s' is not an AD CS request ID",
 				  (long long)pending->id, id);
-	rv = http_open(ctx, &h, err);
+	rv = http_open(ctx, NULL, &h, err);
 	if (rv == CS_OK)
 		rv = fetch_cert(&h, id, out, err);
 	if (rv != CS_OK)
@@ -227,7 +227,7 @@ static cs_rv certsrv_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 	http_response resp = {0};
 	char page[96];
 	long renewals = -1;
-	cs_rv rv = http_open(ctx, &h, err);
+	cs_rv rv = http_open(ctx, NULL, &h, err);
 
 	if (rv == CS_OK)
 		rv = get_page(&h, "certcarc.asp", &resp, err);

@@ -14,7 +14,6 @@
 
 #include <openssl/crypto.h>
 
-#include "../cli_password.h"
 
 #define SECRET_MAX 1024
 
@@ -80,16 +79,17 @@ cs_rv http_read_secret_file(const char *store_dir, const char *path, const char 
 	return rv;
 }
 
-/* The prompt is the tool's one no-echo prompt (cli_password.c). */
-static cs_rv prompt_secret(const enroll_profile *p, char **out, cs_err *err)
+/* The prompt is the program's (for the tool: its one no-echo prompt, cli_password.c). */
+static cs_rv prompt_secret(const enroll_ctx *ctx, char **out, cs_err *err)
 {
-	cli_password_src none = {0};
+	const enroll_profile *p = ctx->profile;
 	char prompt[200];
-	cs_rv rv;
+	cs_rv rv = CS_ERR_USAGE;
 
 	snprintf(prompt, sizeof(prompt), "Password for %s at CA %s", p->user ? p->user : "",
 		 p->name);
-	rv = cli_password_get(&none, prompt, false, out, err);
+	if (ctx->keys != NULL && ctx->keys->ask_secret != NULL)
+		rv = ctx->keys->ask_secret(ctx->keys->arg, prompt, out, err);
 	if (rv == CS_ERR_USAGE)
 		rv = cs_err_set(err, CS_ERR_AUTH,
 				"CA profile %s needs a password and there is no terminal to ask "
@@ -98,11 +98,13 @@ static cs_rv prompt_secret(const enroll_profile *p, char **out, cs_err *err)
 	return rv;
 }
 
-cs_rv http_read_password(const enroll_profile *p, char **out, cs_err *err)
+cs_rv http_read_password(const enroll_ctx *ctx, char **out, cs_err *err)
 {
+	const enroll_profile *p = ctx->profile;
+
 	*out = NULL;
 	if (p->password_file != NULL)
 		return http_read_secret_file(p->store_dir, p->password_file, "password-file", out,
 					     err);
-	return prompt_secret(p, out, err);
+	return prompt_secret(ctx, out, err);
 }

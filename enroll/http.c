@@ -1,5 +1,7 @@
 /*
- * http.c - see http.h.
+ * http.c - the one libcurl layer of every CA protocol and its policy table;
+ * see http.h.  The TLS context for Root-store anchors is in http_tls.c, the
+ * secrets in http_auth.c.
  */
 #include "config.h"
 #include "http.h"
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 void http_response_clear(http_response *r)
@@ -23,18 +26,28 @@ void http_response_clear(http_response *r)
 	free(r->location);
 	free(r->replay_nonce);
 	free(r->link_up);
+	free(r->retry_after_value);
 	memset(r, 0, sizeof(*r));
 	r->retry_after = -1;
 }
 
+/* What the callbacks of one transfer fill in. */
+typedef struct http_call {
+	http_conn *h;
+	http_response *r;
+} http_call;
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-	http_response *r = arg;
+	http_call *call = arg;
+	http_response *r = call->r;
 	size_t add = size * n;
 	char *grown;
 
-	if (r->len + add > HTTP_MAX_BODY)
+	if (r->len + add > HTTP_MAX_BODY) {
+		call->h->too_big = true;
 		return 0; /* curl reports a write error */
+	}
 	grown = realloc(r->body, r->len + add + 1);
 	if (grown == NULL)
 		return 0;
@@ -78,7 +91,7 @@ static void keep_link_up(http_response *r, const char *v, size_t n)
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
-	http_response *r = arg;
+	http_response *r = ((http_call *)arg)->r;
 	size_t len = size * n;
 	const char *colon = memchr(data, ':', len);
 	size_t name_len = colon ? (size_t)(colon - data) : 0;
@@ -103,11 +116,37 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 		char *t = trimmed(v, vn), *end = NULL;
 		long s = t ? strtol(t, &end, 10) : -1;
 
-		/* HTTP-date forms are rare from CAs: treat them as "a while". */
+		/* HTTP-date forms are rare from CAs: treat them as "a while";
+		 * EST reads the date itself from the value as sent. */
 		r->retry_after = (t && end != t && *end == '\0' && s >= 0) ? s : 10;
-		free(t);
+		free(r->retry_after_value);
+		r->retry_after_value = t;
 	}
 	return len;
+}
+
+/*
+ * The one policy, per protocol.  SCEP may use plain http: its messages are
+ * signed and encrypted (RFC 8894 3.1) and scepserver speaks nothing else.
+ * EST and SCEP put their anchors into the TLS context themselves (EST's
+ * bootstrap accepts a chain provisionally, and presents client
+ * certificates); ACME and certsrv hand curl the published roots.pem.
+ */
+static const http_policy policies[] = {
+	{"est", "the EST server", false, HTTP_TRUST_ROOT_STORE, HTTP_AUTH_BASIC_ONLY, true},
+	{"scep", "the SCEP server", true, HTTP_TRUST_ROOT_STORE, HTTP_AUTH_NONE, true},
+	{"acme", "CA", false, HTTP_TRUST_ROOTS_FILE, HTTP_AUTH_PROFILE, false},
+	{"certsrv", "CA", false, HTTP_TRUST_ROOTS_FILE, HTTP_AUTH_PROFILE, false},
+};
+
+const http_policy *http_policy_for(const char *protocol)
+{
+	size_t i;
+
+	for (i = 0; protocol != NULL && i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (strcasecmp(protocol, policies[i].protocol) == 0)
+			return &policies[i];
+	return &policies[3];
 }
 
 /* The Root store as PEM in memory, for when published/roots.pem was never written. */
@@ -133,17 +172,13 @@ static cs_rv root_store_pem(cs_store *store, char **out, cs_err *err)
 	return rv;
 }
 
-static cs_rv set_trust(http_conn *h, cs_store *store, cs_err *err)
+static cs_rv set_roots_file(http_conn *h, cs_store *store, cs_err *err)
 {
 	CURL *c = h->curl;
 	char *bundle = NULL;
 	struct stat st;
 	cs_rv rv = CS_OK;
 
-	/* Only what the admin chose: never the system's CA directory as well. */
-	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->profile->ca_file != NULL) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->profile->ca_file);
 		return CS_OK;
@@ -167,14 +202,49 @@ static cs_rv set_trust(http_conn *h, cs_store *store, cs_err *err)
 	return rv;
 }
 
-static cs_rv set_auth(http_conn *h, cs_err *err)
+static cs_rv set_trust(http_conn *h, cs_store *store, cs_err *err)
+{
+	CURL *c = h->curl;
+
+	/* SCEP checks its CA certificate against the anchors over http:// too. */
+	if (h->plain)
+		return h->policy->trust == HTTP_TRUST_ROOT_STORE ? http_tls_setup(h, store, err)
+								 : CS_OK;
+	/* Only what the admin chose: never the system's CA directory as well. */
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->policy->trust == HTTP_TRUST_ROOT_STORE)
+		return http_tls_setup(h, store, err);
+	return set_roots_file(h, store, err);
+}
+
+/* The curl auth scheme for the profile under its policy; 0 for none. */
+static cs_rv auth_scheme(const http_conn *h, long *how, cs_err *err)
 {
 	const enroll_profile *p = h->profile;
 	const char *auth = p->auth ? p->auth : "none";
-	long how;
-	char *password = NULL;
-	cs_rv rv;
 
+	*how = 0;
+	if (h->policy->auth == HTTP_AUTH_NONE)
+		return CS_OK;
+	if (h->policy->auth == HTTP_AUTH_BASIC_ONLY) {
+		/* auth was once ignored here, so that auth = ntlm silently became Basic. */
+		if (p->auth == NULL || strcasecmp(p->auth, "basic") == 0) {
+			*how = p->user != NULL ? (long)CURLAUTH_BASIC : 0;
+			if (p->auth != NULL && p->user == NULL)
+				return cs_err_set(err, CS_ERR_USAGE,
+						  "[ca.%s] auth = basic needs user", p->name);
+			return CS_OK;
+		}
+		if (strcasecmp(p->auth, "none") == 0)
+			return CS_OK;
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "[ca.%s] auth = %s: an EST profile authenticates with basic "
+				  "(user, password-file), none, or a TLS client certificate "
+				  "(client-cert)",
+				  p->name, p->auth);
+	}
 	if (strcasecmp(auth, "none") == 0)
 		return CS_OK;
 	/* auth = cert was once accepted here and silently did nothing: a TLS
@@ -186,25 +256,37 @@ static cs_rv set_auth(http_conn *h, cs_err *err)
 				  "ntlm or negotiate",
 				  p->name, p->protocol ? p->protocol : "this protocol");
 	if (strcasecmp(auth, "basic") == 0)
-		how = CURLAUTH_BASIC;
+		*how = CURLAUTH_BASIC;
 	else if (strcasecmp(auth, "ntlm") == 0)
-		how = CURLAUTH_NTLM;
+		*how = CURLAUTH_NTLM;
 	else if (strcasecmp(auth, "negotiate") == 0)
-		how = CURLAUTH_NEGOTIATE;
+		*how = CURLAUTH_NEGOTIATE;
 	else
 		return cs_err_set(err, CS_ERR_USAGE,
 				  "[ca.%s] auth = %s: expected none, basic, ntlm or negotiate",
 				  p->name, auth);
+	if (p->user == NULL && *how != (long)CURLAUTH_NEGOTIATE)
+		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = %s needs user", p->name,
+				  auth);
+	return CS_OK;
+}
+
+static cs_rv set_auth(http_conn *h, const enroll_ctx *ctx, cs_err *err)
+{
+	const enroll_profile *p = h->profile;
+	char *password = NULL;
+	long how;
+	cs_rv rv = auth_scheme(h, &how, err);
+
+	if (rv != CS_OK || how == 0)
+		return rv;
 	curl_easy_setopt(h->curl, CURLOPT_HTTPAUTH, how);
-	if (how == CURLAUTH_NEGOTIATE && p->user == NULL) {
+	if (how == (long)CURLAUTH_NEGOTIATE && p->user == NULL) {
 		/* Kerberos: the ticket in the credential cache speaks for us. */
 		curl_easy_setopt(h->curl, CURLOPT_USERNAME, "");
 		return CS_OK;
 	}
-	if (p->user == NULL)
-		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = %s needs user", p->name,
-				  auth);
-	rv = http_read_password(p, &password, err);
+	rv = http_read_password(ctx, &password, err);
 	if (rv != CS_OK)
 		return rv;
 	curl_easy_setopt(h->curl, CURLOPT_USERNAME, p->user);
@@ -213,28 +295,57 @@ static cs_rv set_auth(http_conn *h, cs_err *err)
 	return CS_OK;
 }
 
-cs_rv http_open(enroll_ctx *ctx, http_conn *out, cs_err *err)
+static cs_rv check_url(http_conn *h, cs_err *err)
+{
+	const enroll_profile *p = h->profile;
+
+	if (p->url != NULL && strncasecmp(p->url, "https://", 8) == 0)
+		return CS_OK;
+	if (p->url != NULL && h->policy->allow_plain_http && strncasecmp(p->url, "http://", 7) == 0) {
+		h->plain = true;
+		return CS_OK;
+	}
+	return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] url must be an https:// URL%s (got %s)",
+			  p->name, h->policy->allow_plain_http ? " or http://" : "",
+			  p->url ? p->url : "none");
+}
+
+static cs_rv conn_setup(enroll_ctx *ctx, http_conn *h, cs_err *err)
 {
 	const enroll_profile *p = ctx->profile;
+	cs_rv rv = check_url(h, err);
+
+	if (rv != CS_OK)
+		return rv;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	h->curl = curl_easy_init();
+	if (h->curl == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "cannot set up libcurl");
+	curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, h->plain ? "http" : "https");
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, p->timeout);
+	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "certstore/" PACKAGE_VERSION);
+	rv = set_trust(h, ctx->store, err);
+	if (rv == CS_OK)
+		rv = set_auth(h, ctx, err);
+	return rv;
+}
+
+cs_rv http_open(enroll_ctx *ctx, const http_open_opts *opts, http_conn *out, cs_err *err)
+{
 	cs_rv rv;
 
 	memset(out, 0, sizeof(*out));
-	out->profile = p;
-	if (p->url == NULL || strncasecmp(p->url, "https://", 8) != 0)
-		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] url must be an https:// URL (got %s)",
-				  p->name, p->url ? p->url : "none");
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	out->curl = curl_easy_init();
-	if (out->curl == NULL)
-		return cs_err_set(err, CS_ERR_INTERNAL, "cannot set up libcurl");
-	curl_easy_setopt(out->curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(out->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(out->curl, CURLOPT_CONNECTTIMEOUT, p->connect_timeout);
-	curl_easy_setopt(out->curl, CURLOPT_TIMEOUT, p->timeout);
-	curl_easy_setopt(out->curl, CURLOPT_USERAGENT, "certstore/" PACKAGE_VERSION);
-	rv = set_trust(out, ctx->store, err);
-	if (rv == CS_OK)
-		rv = set_auth(out, err);
+	out->profile = ctx->profile;
+	out->policy = http_policy_for(ctx->profile->protocol);
+	snprintf(out->what, sizeof(out->what), "%s %s", out->policy->peer, ctx->profile->name);
+	if (opts != NULL) {
+		out->tls.provisional = opts->provisional;
+		out->tls.client_cert = opts->client_cert;
+		out->tls.client_key = opts->client_key;
+	}
+	rv = conn_setup(ctx, out, err);
 	if (rv != CS_OK)
 		http_close(out);
 	return rv;
@@ -247,6 +358,7 @@ void http_close(http_conn *h)
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
 	free(h->ca_pem);
+	http_tls_clear(&h->tls);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -268,31 +380,47 @@ cs_rv enroll_curl_class(int curl_code)
 	}
 }
 
-static cs_rv transport_error(const http_conn *h, const char *url, CURLcode rc, const char *msg,
-			     cs_err *err)
+static cs_rv tls_error(const http_conn *h, const char *url, const char *detail, cs_err *err)
 {
-	const char *name = h->profile->name;
-	const char *detail = *msg ? msg : curl_easy_strerror(rc);
+	const char *name = h->profile->name, *ca_file = h->profile->ca_file;
+	char anchors[300];
 
+	snprintf(anchors, sizeof(anchors), "%s%s", ca_file ? "ca-file " : "the Root store",
+		 ca_file ? ca_file : "");
+	if (h->policy->bootstrap_advice && ca_file == NULL)
+		return cs_err_set(err, CS_ERR_TLS,
+				  "the TLS certificate of %s does not verify against %s (%s is not "
+				  "trusted): %s; trust the CA first (`certstore ca roots %s "
+				  "--expect-fingerprint SHA256`, then --trust) or pin it with "
+				  "ca-file = FILE in [ca.%s]",
+				  h->what, anchors, url, detail, name, name);
+	return cs_err_set(err, CS_ERR_TLS,
+			  "the TLS certificate of %s does not verify against %s (%s is not "
+			  "trusted): %s; check its fingerprint and put its root in Root "
+			  "(`certstore import ROOT --store Root`, or `certstore ca roots %s "
+			  "--trust` when the CA also signs its own TLS certificate), or pin it "
+			  "with ca-file = FILE in [ca.%s]",
+			  h->what, anchors, url, detail, name, name);
+}
+
+cs_rv http_transport_error(const http_conn *h, const char *url, int rc, const char *detail,
+			   cs_err *err)
+{
+	if (detail == NULL || *detail == '\0')
+		detail = curl_easy_strerror((CURLcode)rc);
 	switch (enroll_curl_class(rc)) {
 	case CS_ERR_TLS:
-		return cs_err_set(err, CS_ERR_TLS,
-				  "the TLS certificate of CA %s (%s) is not trusted: %s; check its "
-				  "fingerprint and put its root in Root (`certstore import ROOT "
-				  "--store Root`, or `certstore ca roots %s --trust` when the CA "
-				  "also signs its own TLS certificate), or pin it with ca-file = "
-				  "FILE in [ca.%s]",
-				  name, url, detail, name, name);
+		return tls_error(h, url, detail, err);
 	case CS_ERR_UNREACHABLE:
-		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach CA %s at %s: %s", name, url,
-				  detail);
+		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach %s at %s: %s", h->what,
+				  url, detail);
 	default:
 		break;
 	}
-	if (rc == CURLE_WRITE_ERROR)
-		return cs_err_set(err, CS_ERR_CA, "CA %s (%s) sent more than %u bytes", name, url,
+	if (rc == CURLE_WRITE_ERROR && h->too_big)
+		return cs_err_set(err, CS_ERR_CA, "%s (%s) sent more than %u bytes", h->what, url,
 				  HTTP_MAX_BODY);
-	return cs_err_set(err, CS_ERR_CA, "talking to CA %s at %s failed: %s", name, url, detail);
+	return cs_err_set(err, CS_ERR_CA, "talking to %s at %s failed: %s", h->what, url, detail);
 }
 
 static struct curl_slist *request_headers(const char *content_type, const char *accept)
@@ -331,10 +459,12 @@ cs_rv http_request(http_conn *h, const char *method, const char *url, const char
 {
 	char msg[CURL_ERROR_SIZE] = "";
 	struct curl_slist *headers = request_headers(content_type, accept);
+	http_call call = {h, out};
 	CURL *c = h->curl;
 	CURLcode rc;
 
 	http_response_clear(out);
+	h->too_big = false;
 	if (!h->announced) {
 		fprintf(stderr, "certstore: waiting for the CA %s...\n", h->profile->name);
 		h->announced = true;
@@ -344,20 +474,30 @@ cs_rv http_request(http_conn *h, const char *method, const char *url, const char
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, msg);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &call);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &call);
 	rc = curl_easy_perform(c);
+	ERR_clear_error(); /* a failed handshake leaves OpenSSL's queue to us */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
 		http_response_clear(out);
-		return transport_error(h, url, rc, msg, err);
+		return http_transport_error(h, url, (int)rc, msg, err);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	if (out->body == NULL && (out->body = strdup("")) == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	return CS_OK;
+}
+
+cs_rv http_status_class(long status)
+{
+	if (status == 401 || status == 403)
+		return CS_ERR_AUTH;
+	if (status >= 400 || status < 100)
+		return CS_ERR_CA;
 	return CS_OK;
 }
 
@@ -368,15 +508,15 @@ cs_rv http_status_error(const http_conn *h, const char *url, const http_response
 
 	if (resp->status == 401)
 		return cs_err_set(err, CS_ERR_AUTH,
-				  "CA %s refused the credentials (HTTP 401 at %s): check user and "
+				  "%s refused the credentials (HTTP 401 at %s): check user and "
 				  "password-file in [ca.%s]",
-				  name, url, name);
+				  h->what, url, name);
 	if (resp->status == 403)
 		return cs_err_set(err, CS_ERR_AUTH,
-				  "CA %s says this account may not do that (HTTP 403 at %s)", name,
+				  "%s says this account may not do that (HTTP 403 at %s)", h->what,
 				  url);
-	if (resp->status >= 400 || resp->status < 100)
-		return cs_err_set(err, CS_ERR_CA, "CA %s answered HTTP %ld at %s", name,
+	if (http_status_class(resp->status) != CS_OK)
+		return cs_err_set(err, CS_ERR_CA, "%s answered HTTP %ld at %s", h->what,
 				  resp->status, url);
 	return CS_OK;
 }
@@ -410,4 +550,26 @@ char *http_form_escape(const char *s)
 	if (out != NULL)
 		*w = '\0';
 	return out;
+}
+
+void http_excerpt(const char *body, size_t len, char *out, size_t n)
+{
+	size_t i, o = 0;
+	bool space = false;
+
+	for (i = 0; body != NULL && i < len && o + 4 < n; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (isspace(c) || !isprint(c)) {
+			space = o > 0;
+			continue;
+		}
+		if (space)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = (char)c;
+	}
+	if (body != NULL && i < len && o + 4 <= n)
+		memcpy(out + o, "...", 3), o += 3;
+	out[o] = '\0';
 }

@@ -16,7 +16,7 @@ static cs_rv load_ca(enroll_ctx *ctx, cs_local_ca **ca, EVP_PKEY **key, cs_err *
 	cs_rv rv = cs_local_ca_get(ctx->store, ctx->profile->name, ca, err);
 
 	if (rv == CS_OK)
-		rv = cli_keys_load(ctx->keys, (*ca)->key_uri, key, err);
+		rv = enroll_load_key(ctx, (*ca)->key_uri, key, err);
 	if (rv != CS_OK)
 		cs_err_prefix(err, "local CA %s", ctx->profile->name);
 	return rv;

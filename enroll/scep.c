@@ -17,7 +17,6 @@
  * (RFC 8894 2.3), and the CA's answer is decrypted with that key.
  */
 #include "enroll.h"
-#include "est_http.h"
 #include "http.h"
 #include "scep_msg.h"
 
@@ -32,8 +31,7 @@
 typedef struct scep_session {
 	enroll_ctx *ctx;
 	const enroll_profile *p;
-	STACK_OF(X509) *anchors;
-	enroll_http_tls tls;
+	http_conn http;
 	scep_caps caps;
 	cs_cert_list cas;
 	const cs_cert *ra;
@@ -41,7 +39,7 @@ typedef struct scep_session {
 
 static void scep_close(scep_session *s)
 {
-	sk_X509_pop_free(s->anchors, X509_free);
+	http_close(&s->http);
 	cs_cert_list_clear(&s->cas);
 	memset(s, 0, sizeof(*s));
 }
@@ -63,41 +61,31 @@ static char *url_escape(const char *s)
 
 /* One HTTP exchange: GET ?operation=OP[&message=M], or POST body for PKIOperation. */
 static cs_rv scep_http(scep_session *s, const char *op, const char *message,
-		       const cs_bytes *body, enroll_http_resp *r, cs_err *err)
+		       const cs_bytes *body, http_response *r, cs_err *err)
 {
-	char what[200], *url = NULL, *esc = message ? url_escape(message) : NULL;
-	enroll_http_req req = {
-		.what = what,
-		.method = body ? "POST" : "GET",
-		.body = body ? body->data : NULL,
-		.body_len = body ? body->len : 0,
-		.content_type = body ? "application/x-pki-message" : NULL,
-		.connect_timeout = s->p->connect_timeout,
-		.timeout = s->p->timeout,
-		.tls = strncasecmp(s->p->url, "https://", 8) == 0 ? &s->tls : NULL,
-	};
+	char *url = NULL, *esc = message ? url_escape(message) : NULL;
 	cs_rv rv;
 
-	snprintf(what, sizeof(what), "the SCEP server %s", s->p->name);
 	if (asprintf(&url, "%s%soperation=%s%s%s", s->p->url, strchr(s->p->url, '?') ? "&" : "?",
 		     op, esc ? "&message=" : "", esc ? esc : "") < 0) {
 		free(esc);
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}
-	req.url = url;
-	rv = enroll_http_perform(&req, r, err);
+	rv = http_request(&s->http, body ? "POST" : "GET", url,
+			  body ? "application/x-pki-message" : NULL, body ? body->data : NULL,
+			  body ? body->len : 0, NULL, r, err);
 	free(url);
 	free(esc);
 	return rv;
 }
 
-static cs_rv scep_refusal(scep_session *s, const char *op, const enroll_http_resp *r,
+static cs_rv scep_refusal(scep_session *s, const char *op, const http_response *r,
 			  cs_err *err)
 {
 	char excerpt[200];
 
-	enroll_http_excerpt(&r->body, excerpt, sizeof(excerpt));
-	return cs_err_set(err, r->status == 401 || r->status == 403 ? CS_ERR_AUTH : CS_ERR_CA,
+	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
+	return cs_err_set(err, http_status_class(r->status) == CS_ERR_AUTH ? CS_ERR_AUTH : CS_ERR_CA,
 			  "the SCEP server %s answered %s with HTTP %ld%s%s", s->p->name, op,
 			  r->status, *excerpt ? ": " : "", excerpt);
 }
@@ -105,22 +93,22 @@ static cs_rv scep_refusal(scep_session *s, const char *op, const enroll_http_res
 /* GetCACaps (a server without it gets the RFC's minimal assumptions) and GetCACert. */
 static cs_rv scep_fetch_ca(scep_session *s, cs_err *err)
 {
-	enroll_http_resp r = {0};
+	http_response r = {0};
 	cs_rv rv = scep_http(s, "GetCACaps", NULL, NULL, &r, err);
 
 	if (rv == CS_OK && r.status == 200)
-		scep_caps_parse(r.body.data, r.body.len, &s->caps);
-	enroll_http_resp_clear(&r);
+		scep_caps_parse((const unsigned char *)r.body, r.len, &s->caps);
+	http_response_clear(&r);
 	if (rv == CS_OK)
 		rv = scep_http(s, "GetCACert", enroll_profile_get(s->p, "ca-identifier"), NULL, &r,
 			       err);
 	if (rv == CS_OK && r.status != 200)
 		rv = scep_refusal(s, "GetCACert", &r, err);
 	if (rv == CS_OK)
-		rv = scep_parse_cacert(r.content_type, r.body.data, r.body.len, &s->cas, &s->ra, err);
+		rv = scep_parse_cacert(r.content_type, (const unsigned char *)r.body, r.len, &s->cas, &s->ra, err);
 	if (rv != CS_OK && rv != CS_ERR_UNREACHABLE && rv != CS_ERR_TLS)
 		cs_err_prefix(err, "the SCEP server %s", s->p->name);
-	enroll_http_resp_clear(&r);
+	http_response_clear(&r);
 	return rv;
 }
 
@@ -135,8 +123,8 @@ static cs_rv scep_check_trust(scep_session *s, cs_err *err)
 
 	for (i = 0; untrusted != NULL && i < s->cas.n; i++)
 		sk_X509_push(untrusted, s->cas.items[i]->x509);
-	for (j = 0; st != NULL && j < sk_X509_num(s->anchors); j++)
-		X509_STORE_add_cert(st, sk_X509_value(s->anchors, j));
+	for (j = 0; st != NULL && j < sk_X509_num(s->http.tls.anchors); j++)
+		X509_STORE_add_cert(st, sk_X509_value(s->http.tls.anchors, j));
 	if (xctx != NULL && untrusted != NULL && s->ra != NULL &&
 	    X509_STORE_CTX_init(xctx, st, s->ra->x509, untrusted))
 		ok = X509_verify_cert(xctx) == 1;
@@ -164,8 +152,7 @@ static cs_rv scep_open(enroll_ctx *ctx, bool trusted, scep_session *s, cs_err *e
 				  strncasecmp(s->p->url, "https://", 8) != 0))
 		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s]: SCEP needs url = http(s)://HOST/PATH",
 				  s->p->name);
-	rv = enroll_http_anchors(ctx->store, s->p->ca_file, &s->anchors, err);
-	s->tls.anchors = s->anchors;
+	rv = http_open(ctx, NULL, &s->http, err);
 	if (rv == CS_OK)
 		rv = scep_fetch_ca(s, err);
 	if (rv == CS_OK && trusted)
@@ -176,7 +163,7 @@ static cs_rv scep_open(enroll_ctx *ctx, bool trusted, scep_session *s, cs_err *e
 }
 
 /* PKIOperation: POST when GetCACaps says so, else GET with the base64 message. */
-static cs_rv scep_pkiop(scep_session *s, const cs_bytes *msg, enroll_http_resp *r, cs_err *err)
+static cs_rv scep_pkiop(scep_session *s, const cs_bytes *msg, http_response *r, cs_err *err)
 {
 	char *b64 = malloc(4 * ((msg->len + 2) / 3) + 1);
 	cs_rv rv;
@@ -248,7 +235,7 @@ static cs_rv scep_status(scep_session *s, scep_rep *rep, const cs_pending *pendi
 	return rv;
 }
 
-static cs_rv check_reply(scep_session *s, const enroll_http_resp *r, const scep_req *req,
+static cs_rv check_reply(scep_session *s, const http_response *r, const scep_req *req,
 			 scep_rep *rep, cs_err *err)
 {
 	cs_rv rv;
@@ -257,7 +244,7 @@ static cs_rv check_reply(scep_session *s, const enroll_http_resp *r, const scep_
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
 				  "the SCEP server %s answered %s, not application/x-pki-message",
 				  s->p->name, r->content_type ? r->content_type : "untyped");
-	rv = scep_rep_parse(r->body.data, r->body.len, rep, err);
+	rv = scep_rep_parse((const unsigned char *)r->body, r->len, rep, err);
 	if (rv == CS_OK && (strcmp(rep->transaction_id, req->transaction_id) != 0 ||
 			    rep->recipient_nonce_len != (int)sizeof(req->sender_nonce) ||
 			    memcmp(rep->recipient_nonce, req->sender_nonce, sizeof(req->sender_nonce))))
@@ -274,7 +261,7 @@ static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const cha
 {
 	scep_req req = {.message_type = type, .transaction_id = pending->key_id,
 			.ra = s->ra->x509, .aes = s->caps.aes, .sha256 = s->caps.sha256};
-	enroll_http_resp r = {0};
+	http_response r = {0};
 	scep_rep rep = {0};
 	cs_bytes msg = {0};
 	cs_rv rv = CS_OK;
@@ -285,7 +272,7 @@ static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const cha
 				  s->p->name);
 	if (RAND_bytes(req.sender_nonce, sizeof(req.sender_nonce)) != 1)
 		return cs_err_set(err, CS_ERR_INTERNAL, "no random bytes for the nonce");
-	rv = cli_keys_load(s->ctx->keys, pending->key_uri, &req.key, err);
+	rv = enroll_load_key(s->ctx, pending->key_uri, &req.key, err);
 	if (rv == CS_OK)
 		rv = signer_for(pending, req.key, &req.signer, err);
 	if (rv == CS_OK)
@@ -300,7 +287,7 @@ static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const cha
 		enroll_answer_clear(out);
 	scep_rep_clear(&rep);
 	cs_bytes_clear(&msg);
-	enroll_http_resp_clear(&r);
+	http_response_clear(&r);
 	X509_free(req.signer);
 	EVP_PKEY_free(req.key);
 	return rv;

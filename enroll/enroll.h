@@ -14,11 +14,38 @@
 #ifndef CERTSTORE_ENROLL_H
 #define CERTSTORE_ENROLL_H
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "certstore.h"
+#include "keys.h"
 #include "request.h"
-#include "../cli_keys.h"
+
+/*
+ * What enrollment needs of the program that runs it: the store's key token
+ * and a way to ask for a secret.  enroll/ never opens a token, loads a
+ * provider or talks to a terminal itself; the certstore tool fills this in
+ * from its own (tools/cli_keys.c, cli_enroll_keys), so the dependency runs
+ * one way: tools -> enroll -> store.
+ */
+typedef struct enroll_keys {
+	OSSL_LIB_CTX *libctx; /* the keys' provider context; NULL: no token was opened */
+	cs_token *token;      /* the store's token (ACME account keys), or NULL */
+	/* The key at uri (pkcs11:) as an EVP_PKEY whose private half stays in
+	 * the token; CS_ERR_KEY when it cannot be had. */
+	cs_rv (*load_key)(void *arg, const char *uri, EVP_PKEY **out, cs_err *err);
+	/* A secret typed at a terminal without echo ("PROMPT: "); CS_ERR_USAGE
+	 * when there is no terminal.  *out must come from malloc: enroll/
+	 * wipes and frees it.  NULL: no secret can be asked. */
+	cs_rv (*ask_secret)(void *arg, const char *prompt, char **out, cs_err *err);
+	void *arg;            /* passed to both */
+} enroll_keys;
+
+/* ctx->keys->load_key, or CS_ERR_INTERNAL when the program gave no keys. */
+struct enroll_ctx;
+cs_rv enroll_load_key(const struct enroll_ctx *ctx, const char *uri, EVP_PKEY **out,
+		      cs_err *err);
 
 /* A [ca.NAME] section of certstore.conf, or a local CA of that name. */
 typedef struct enroll_profile {
@@ -63,7 +90,7 @@ void enroll_answer_clear(enroll_answer *a);
 
 typedef struct enroll_ctx {
 	cs_store *store;
-	cli_keys *keys;
+	const enroll_keys *keys; /* NULL when the caller needs no key (local prepare) */
 	const enroll_profile *profile;
 	/* `ca roots --expect-fingerprint`: the admin's out-of-band fingerprint of
 	 * the CA's root, for a first connection no anchor can verify yet

@@ -106,7 +106,7 @@ cs_rv acme_account_key(acme_session *s, cs_err *err)
 	if (s->key_uri == NULL)
 		rv = make_key(s, path, err);
 	if (rv == CS_OK) {
-		rv = cli_keys_load(s->ctx->keys, s->key_uri, &s->key, err);
+		rv = enroll_load_key(s->ctx, s->key_uri, &s->key, err);
 		if (rv != CS_OK)
 			cs_err_prefix(err, "the ACME account key named in %s (remove the file to "
 					   "make a new account)",

@@ -21,7 +21,6 @@
  * else is refused before a certificate is shown.
  */
 #include "enroll.h"
-#include "est_http.h"
 #include "http.h"
 #include "est_parse.h"
 
@@ -38,20 +37,13 @@ typedef struct est_session {
 	enroll_ctx *ctx;
 	const enroll_profile *p;
 	char *base;
-	STACK_OF(X509) *anchors;
-	enroll_http_tls tls;
-	char *password;
-	bool basic; /* send user and password with Basic */
+	http_conn http;
 } est_session;
 
 static void est_close(est_session *s)
 {
 	free(s->base);
-	sk_X509_pop_free(s->anchors, X509_free);
-	sk_X509_pop_free(s->tls.peer_chain, X509_free);
-	X509_free(s->tls.client_cert);
-	EVP_PKEY_free(s->tls.client_key);
-	http_secret_free(s->password);
+	http_close(&s->http);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -73,108 +65,67 @@ static cs_rv est_base_url(const enroll_profile *p, char **out, cs_err *err)
 	return CS_OK;
 }
 
-static cs_rv est_identity(est_session *s, const cs_cert *client, cs_err *err)
+static cs_rv est_identity(est_session *s, const cs_cert *client, http_open_opts *o,
+			  cs_err *err)
 {
 	const char *thumb = enroll_profile_get(s->p, "client-cert");
 
 	if (client != NULL)
 		thumb = client->sha1;
 	/* `ca roots` opens no token: /cacerts needs no client auth (RFC 7030 4.1.2). */
-	if (thumb == NULL || (client == NULL && s->ctx->keys->libctx == NULL))
+	if (thumb == NULL ||
+	    (client == NULL && (s->ctx->keys == NULL || s->ctx->keys->libctx == NULL)))
 		return CS_OK;
-	return enroll_http_client_identity(s->ctx, thumb, &s->tls.client_cert,
-					   &s->tls.client_key, err);
-}
-
-/* Whether Basic credentials go with each request: auth was once ignored
- * here, so that auth = ntlm silently became Basic. */
-static cs_rv est_uses_basic(const enroll_profile *p, bool *basic, cs_err *err)
-{
-	*basic = false;
-	if (p->auth == NULL || strcasecmp(p->auth, "basic") == 0) {
-		*basic = p->user != NULL;
-		if (p->auth != NULL && p->user == NULL)
-			return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = basic needs user",
-					  p->name);
-		return CS_OK;
-	}
-	if (strcasecmp(p->auth, "none") == 0)
-		return CS_OK;
-	return cs_err_set(err, CS_ERR_USAGE,
-			  "[ca.%s] auth = %s: an EST profile authenticates with basic (user, "
-			  "password-file), none, or a TLS client certificate (client-cert)",
-			  p->name, p->auth);
+	return http_client_identity(s->ctx, thumb, &o->client_cert, &o->client_key, err);
 }
 
 /* client: authenticate with this certificate (reenroll); provisional: bootstrap. */
 static cs_rv est_open(enroll_ctx *ctx, const cs_cert *client, bool provisional, est_session *s,
 		      cs_err *err)
 {
+	http_open_opts o = {.provisional = provisional};
 	cs_rv rv;
 
 	memset(s, 0, sizeof(*s));
 	s->ctx = ctx;
 	s->p = ctx->profile;
-	s->tls.provisional = provisional;
 	rv = est_base_url(s->p, &s->base, err);
 	if (rv == CS_OK)
-		rv = enroll_http_anchors(ctx->store, s->p->ca_file, &s->anchors, err);
-	s->tls.anchors = s->anchors;
+		rv = est_identity(s, client, &o, err);
 	if (rv == CS_OK)
-		rv = est_uses_basic(s->p, &s->basic, err);
-	if (rv == CS_OK && s->basic)
-		rv = http_read_password(s->p, &s->password, err);
-	if (rv == CS_OK)
-		rv = est_identity(s, client, err);
+		rv = http_open(ctx, &o, &s->http, err); /* takes o's references */
+	else {
+		X509_free(o.client_cert);
+		EVP_PKEY_free(o.client_key);
+	}
 	if (rv != CS_OK)
 		est_close(s);
 	return rv;
 }
 
-static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body,
-		      enroll_http_resp *resp, cs_err *err)
+static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body, http_response *resp,
+		      cs_err *err)
 {
-	char what[200], *url = NULL;
-	enroll_http_req req = {
-		.what = what,
-		.method = body ? "POST" : "GET",
-		.body = body ? body->data : NULL,
-		.body_len = body ? body->len : 0,
-		.content_type = body ? "application/pkcs10" : NULL,
-		.user = s->basic ? s->p->user : NULL,
-		.password = s->password,
-		.connect_timeout = s->p->connect_timeout,
-		.timeout = s->p->timeout,
-		.tls = &s->tls,
-	};
+	char *url = NULL;
 	cs_rv rv;
 
-	snprintf(what, sizeof(what), "the EST server %s", s->p->name);
 	if (asprintf(&url, "%s/%s", s->base, op) < 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	req.url = url;
-	rv = enroll_http_perform(&req, resp, err);
-	if (rv == CS_ERR_TLS && s->p->ca_file == NULL && err != NULL) {
-		char msg[sizeof(err->msg)];
-
-		memcpy(msg, err->msg, sizeof(msg));
-		cs_err_set(err, CS_ERR_TLS,
-			   "%s; trust the CA first (`certstore ca roots %s --expect-fingerprint "
-			   "SHA256`, then --trust) or set ca-file in [ca.%s]",
-			   msg, s->p->name, s->p->name);
-	}
+	rv = http_request(&s->http, body ? "POST" : "GET", url,
+			  body ? "application/pkcs10" : NULL, body ? body->data : NULL,
+			  body ? body->len : 0, NULL, resp, err);
 	free(url);
 	return rv;
 }
 
 /* Any status but 200/202 is a refusal, in the server's own words. */
-static cs_rv est_refusal(est_session *s, const char *op, const enroll_http_resp *r,
+static cs_rv est_refusal(est_session *s, const char *op, const http_response *r,
 			 cs_err *err)
 {
 	char excerpt[200];
 
-	enroll_http_excerpt(&r->body, excerpt, sizeof(excerpt));
-	if (r->status == 401 || r->status == 403)
+	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
+	if (http_status_class(r->status) == CS_ERR_AUTH)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "the EST server %s refused /%s: HTTP %ld %s%s%s", s->p->name, op,
 				  r->status, r->status == 401 ? "(authentication required: set "
@@ -205,10 +156,10 @@ static cs_rv base64_lines(const cs_bytes *der, cs_bytes *out, cs_err *err)
 	return CS_OK;
 }
 
-static cs_rv est_pending(est_session *s, const cs_pending *pending, const enroll_http_resp *r,
+static cs_rv est_pending(est_session *s, const cs_pending *pending, const http_response *r,
 			 enroll_answer *out, cs_err *err)
 {
-	long after = est_parse_retry_after(r->retry_after, time(NULL));
+	long after = est_parse_retry_after(r->retry_after_value, time(NULL));
 
 	out->state = ENROLL_PENDING;
 	if (asprintf(&out->ca_request_id, "est-%.16s", pending->key_id) < 0 ||
@@ -226,7 +177,7 @@ static cs_rv est_pending(est_session *s, const cs_pending *pending, const enroll
 static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pending,
 			enroll_answer *out, cs_err *err)
 {
-	enroll_http_resp r = {0};
+	http_response r = {0};
 	cs_bytes body = {0};
 	cs_rv rv;
 
@@ -235,7 +186,7 @@ static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pendin
 	if (rv == CS_OK)
 		rv = est_call(s, op, &body, &r, err);
 	if (rv == CS_OK && r.status == 200) {
-		rv = est_parse_certs(r.content_type, r.body.data, r.body.len, 1, &out->certs, err);
+		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 1, &out->certs, err);
 		if (rv != CS_OK)
 			cs_err_prefix(err, "the EST server %s answered /%s with no usable certificate",
 				      s->p->name, op);
@@ -246,7 +197,7 @@ static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pendin
 		rv = est_refusal(s, op, &r, err);
 	if (rv != CS_OK)
 		enroll_answer_clear(out);
-	enroll_http_resp_clear(&r);
+	http_response_clear(&r);
 	cs_bytes_clear(&body);
 	return rv;
 }
@@ -302,8 +253,8 @@ static cs_rv peer_under(est_session *s, const cs_cert_list *certs, X509 *anchor,
 {
 	X509_STORE *st = X509_STORE_new();
 	X509_STORE_CTX *xctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = sk_X509_dup(s->tls.peer_chain);
-	X509 *leaf = sk_X509_value(s->tls.peer_chain, 0);
+	STACK_OF(X509) *untrusted = sk_X509_dup(s->http.tls.peer_chain);
+	X509 *leaf = sk_X509_value(s->http.tls.peer_chain, 0);
 	size_t i;
 	int ok = 0;
 
@@ -341,7 +292,7 @@ static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const ch
 static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 {
 	const char *fp = ctx->profile->ca_file == NULL ? ctx->bootstrap_fingerprint : NULL;
-	enroll_http_resp r = {0};
+	http_response r = {0};
 	est_session s;
 	cs_rv rv = est_open(ctx, NULL, fp != NULL, &s, err);
 
@@ -350,7 +301,7 @@ static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 	if (rv == CS_OK && r.status != 200)
 		rv = est_refusal(&s, "cacerts", &r, err);
 	if (rv == CS_OK) {
-		rv = est_parse_certs(r.content_type, r.body.data, r.body.len, 0, out, err);
+		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 0, out, err);
 		if (rv != CS_OK)
 			cs_err_prefix(err, "the EST server %s: /cacerts", ctx->profile->name);
 	}
@@ -358,7 +309,7 @@ static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 		rv = check_bootstrap(&s, out, fp, err);
 	if (rv != CS_OK)
 		cs_cert_list_clear(out);
-	enroll_http_resp_clear(&r);
+	http_response_clear(&r);
 	est_close(&s);
 	return rv;
 }
@@ -404,7 +355,7 @@ static cs_rv apply_csrattr(const est_csrattr *a, cs_request_spec *spec, cs_err *
 
 static cs_rv est_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 {
-	enroll_http_resp r = {0};
+	http_response r = {0};
 	est_csrattrs attrs = {0};
 	est_session s;
 	size_t i;
@@ -416,7 +367,7 @@ static cs_rv est_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 	if (rv == CS_OK)
 		rv = est_call(&s, "csrattrs", NULL, &r, err);
 	if (rv == CS_OK && r.status == 200)
-		rv = est_parse_csrattrs(r.body.data, r.body.len, &attrs, err);
+		rv = est_parse_csrattrs((const unsigned char *)r.body, r.len, &attrs, err);
 	else if (rv == CS_OK && r.status != 204 && r.status != 404)
 		rv = est_refusal(&s, "csrattrs", &r, err);
 	for (i = 0; rv == CS_OK && i < attrs.n; i++) {
@@ -426,7 +377,7 @@ static cs_rv est_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 		rv = apply_csrattr(&attrs.items[i], spec, err);
 	}
 	est_csrattrs_clear(&attrs);
-	enroll_http_resp_clear(&r);
+	http_response_clear(&r);
 	est_close(&s);
 	return rv;
 }

@@ -217,3 +217,11 @@ cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer 
 	X509_REQ_free(req);
 	return rv;
 }
+
+cs_rv enroll_load_key(const enroll_ctx *ctx, const char *uri, EVP_PKEY **out, cs_err *err)
+{
+	*out = NULL;
+	if (ctx->keys == NULL || ctx->keys->load_key == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "no key token was opened for this CA");
+	return ctx->keys->load_key(ctx->keys->arg, uri, out, err);
+}
