@@ -51,6 +51,10 @@ typedef struct csp_ctx {
 	pid_t store_pid; /* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
 	bool agent_checked;	/* certstore.conf's [token] agent = was read */
+	/* Root context: register every operation.  Set at load unless the
+	 * section says `lazy = yes`, else when the store is first used
+	 * (csp_arm); never cleared. */
+	int armed;
 
 	/* Key references may name another store than this one: each such store
 	 * gets a context of its own (same handle, explicit store_dir), made on
@@ -89,6 +93,10 @@ void csp_store_release(csp_ctx *ctx);
 /* The store's key token, opened on first use (thread-safe once open; keys.h
  * handles fork).  Not owned by the caller. */
 cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
+
+/* The store is being used: from now on the provider registers everything
+ * (see `lazy` in provider.c).  Any context of the provider; thread-safe. */
+void csp_arm(csp_ctx *ctx);
 
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);
