@@ -27,28 +27,8 @@
 
 /* ---- errors ------------------------------------------------------------- */
 
-static const OSSL_ITEM reason_strings[] = {
-	{CS_ERR_INTERNAL, "internal error"},
-	{CS_ERR_USAGE, "usage"},
-	{CS_ERR_NOT_FOUND, "not found"},
-	{CS_ERR_AMBIGUOUS, "ambiguous"},
-	{CS_ERR_BAD_INPUT, "bad input"},
-	{CS_ERR_TRUST_REFUSED, "trust refused"},
-	{CS_ERR_DUPLICATE, "duplicate"},
-	{CS_ERR_STORE, "store error"},
-	{CS_ERR_TOKEN, "token error"},
-	{CS_ERR_AUTH, "authentication failed"},
-	{CS_ERR_REFUSED, "refused"},
-	{CS_ERR_CA, "CA error"},
-	{CS_ERR_HOOK, "hook failed"},
-	{CS_ERR_NOT_VALID, "not valid"},
-	{CS_ERR_PENDING, "pending"},
-	{CS_ERR_KEY, "key error"},
-	{CSP_R_BAD_URI, "malformed certstore URI"},
-	{CSP_R_UNSUPPORTED, "unsupported"},
-	{CSP_R_BAD_PARAM, "bad parameter"},
-	{0, NULL},
-};
+#include "reasons.h"
+
 
 static void vraise(const csp_ctx *ctx, int reason, const char *fmt, va_list ap)
 {
@@ -393,7 +373,7 @@ static int csp_get_capabilities(void *provctx, const char *capability, OSSL_CALL
 
 static const OSSL_ITEM *csp_get_reason_strings(void *provctx)
 {
-	return reason_strings;
+	return csp_reason_strings;
 }
 
 static void csp_ctx_free(csp_ctx *ctx)
@@ -486,26 +466,38 @@ static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
 	return 1;
 }
 
+int csp_provider_init_at(csp_ctx *ctx, const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+			 const OSSL_DISPATCH **out)
+{
+	OSSL_FUNC_core_get_params_fn *get_params = NULL;
+
+	ctx->handle = handle;
+	take_core_functions(ctx, in, &get_params);
+	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
+	    pthread_mutex_init(&ctx->dflt_lock, NULL) != 0) {
+		free(ctx->store_dir);
+		free(ctx->agent);
+		ctx->store_dir = ctx->agent = NULL;
+		return 0;
+	}
+	*out = csp_dispatch;
+	return 1;
+}
+
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		       const OSSL_DISPATCH **out, void **provctx);
 
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		       const OSSL_DISPATCH **out, void **provctx)
 {
-	OSSL_FUNC_core_get_params_fn *get_params = NULL;
 	csp_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (ctx == NULL)
 		return 0;
-	ctx->handle = handle;
-	take_core_functions(ctx, in, &get_params);
-	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
-	    pthread_mutex_init(&ctx->dflt_lock, NULL) != 0) {
-		free(ctx->store_dir);
+	if (!csp_provider_init_at(ctx, handle, in, out)) {
 		free(ctx);
 		return 0;
 	}
-	*out = csp_dispatch;
 	*provctx = ctx;
 	return 1;
 }

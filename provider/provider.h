@@ -76,6 +76,15 @@ typedef struct csp_ctx {
 
 #define CSP_TYPES 2
 
+/*
+ * OSSL_provider_init into ctx, zeroed memory the caller owns until the
+ * provider's teardown, which frees it (free(ctx)): front.c keeps the
+ * context at the start of its own, so that the pointer OpenSSL was given
+ * before the core was loaded is the core's context.  1 on success.
+ */
+int csp_provider_init_at(csp_ctx *ctx, const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+			 const OSSL_DISPATCH **out);
+
 /* Puts reason and the formatted message on OpenSSL's error stack. */
 void csp_raise(const csp_ctx *ctx, int reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

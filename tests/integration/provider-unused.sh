@@ -64,6 +64,9 @@ for order in last first; do
 	OUT=$(timeout 60 openssl verify -CAstore certstore:Root -untrusted "$PKI/inter.crt" \
 		"$PKI/leaf.crt" 2>&1)
 	tap_like "$OUT" ": OK" "lazy, listed $order: verify -CAstore certstore:Root"
+	OUT=$(openssl storeutl -noout "certstore:My?thumbprint=$(printf '%040d' 0)" 2>&1)
+	tap_like "$OUT" "machine-certstore::not found::.*no certificate with thumbprint" \
+		"lazy, listed $order: errors carry the provider's name and reason"
 	unset OPENSSL_CONF
 done
 
