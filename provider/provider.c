@@ -27,28 +27,8 @@
 
 /* ---- errors ------------------------------------------------------------- */
 
-static const OSSL_ITEM reason_strings[] = {
-	{CS_ERR_INTERNAL, "internal error"},
-	{CS_ERR_USAGE, "usage"},
-	{CS_ERR_NOT_FOUND, "not found"},
-	{CS_ERR_AMBIGUOUS, "ambiguous"},
-	{CS_ERR_BAD_INPUT, "bad input"},
-	{CS_ERR_TRUST_REFUSED, "trust refused"},
-	{CS_ERR_DUPLICATE, "duplicate"},
-	{CS_ERR_STORE, "store error"},
-	{CS_ERR_TOKEN, "token error"},
-	{CS_ERR_AUTH, "authentication failed"},
-	{CS_ERR_REFUSED, "refused"},
-	{CS_ERR_CA, "CA error"},
-	{CS_ERR_HOOK, "hook failed"},
-	{CS_ERR_NOT_VALID, "not valid"},
-	{CS_ERR_PENDING, "pending"},
-	{CS_ERR_KEY, "key error"},
-	{CSP_R_BAD_URI, "malformed certstore URI"},
-	{CSP_R_UNSUPPORTED, "unsupported"},
-	{CSP_R_BAD_PARAM, "bad parameter"},
-	{0, NULL},
-};
+#include "reasons.h"
+
 
 static void vraise(const csp_ctx *ctx, int reason, const char *fmt, va_list ap)
 {
@@ -108,6 +88,7 @@ cs_rv csp_store_acquire(csp_ctx *ctx, cs_store **out, cs_err *err)
 	if (ctx->store != NULL && ctx->store_pid != getpid())
 		ctx->store = NULL;
 	if (ctx->store == NULL) {
+		csp_arm(ctx);
 		rv = cs_store_open(ctx->store_dir, CS_OPEN_READONLY, &ctx->store, err);
 		csp_trace("open store %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
 		ctx->store_pid = getpid();
@@ -177,6 +158,7 @@ cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *er
 
 	if (ctx->parent != NULL)
 		ctx = ctx->parent;
+	csp_arm(ctx);
 	if (ctx->store_dir != NULL && same_dir(ctx->store_dir, dir)) {
 		*out = ctx;
 		return CS_OK;
@@ -293,6 +275,29 @@ static const OSSL_ALGORITHM csp_decoders[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+void csp_arm(csp_ctx *ctx)
+{
+	if (ctx->parent != NULL)
+		ctx = ctx->parent;
+	__atomic_store_n(&ctx->armed, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * With `lazy = yes`, key management, signatures, ciphers and decoders are
+ * not registered until the store is used: OpenSSL 3.0 builds every
+ * registered KEYMGMT and DECODER into the decoder chain it makes for each
+ * certificate it parses, so a provider that is only loaded costs a program
+ * ~25% more instructions per certificate (design notes).  no_cache makes
+ * OpenSSL ask again at its next fetch; once armed, the answer is cached.
+ */
+static const OSSL_ALGORITHM *lazy(csp_ctx *ctx, const OSSL_ALGORITHM *algs, int *no_cache)
+{
+	if (__atomic_load_n(&ctx->armed, __ATOMIC_ACQUIRE))
+		return algs;
+	*no_cache = 1;
+	return NULL;
+}
+
 static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
 						 int *no_cache)
 {
@@ -301,13 +306,13 @@ static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id
 	case OSSL_OP_STORE:
 		return csp_stores;
 	case OSSL_OP_KEYMGMT:
-		return csp_keymgmt;
+		return lazy(provctx, csp_keymgmt, no_cache);
 	case OSSL_OP_SIGNATURE:
-		return csp_signature;
+		return lazy(provctx, csp_signature, no_cache);
 	case OSSL_OP_ASYM_CIPHER:
-		return csp_asym_cipher;
+		return lazy(provctx, csp_asym_cipher, no_cache);
 	case OSSL_OP_DECODER:
-		return csp_decoders;
+		return lazy(provctx, csp_decoders, no_cache);
 	default:
 		return NULL;
 	}
@@ -368,7 +373,7 @@ static int csp_get_capabilities(void *provctx, const char *capability, OSSL_CALL
 
 static const OSSL_ITEM *csp_get_reason_strings(void *provctx)
 {
-	return reason_strings;
+	return csp_reason_strings;
 }
 
 static void csp_ctx_free(csp_ctx *ctx)
@@ -436,22 +441,46 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 	}
 }
 
-/* The `store` parameter from the provider's configuration section. */
+/* The `store`, `agent` and `lazy` parameters from the provider's
+ * configuration section. */
 static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
 {
-	char *dir = NULL, *agent = NULL;
+	char *dir = NULL, *agent = NULL, *lazy_opt = NULL;
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_utf8_ptr("store", &dir, 0),
 		OSSL_PARAM_utf8_ptr("agent", &agent, 0),
+		OSSL_PARAM_utf8_ptr("lazy", &lazy_opt, 0),
 		OSSL_PARAM_END,
 	};
 
+	ctx->armed = 1;
 	if (get_params == NULL || !get_params(ctx->handle, params))
 		return 1;
+	if (lazy_opt != NULL && (strcasecmp(lazy_opt, "yes") == 0 || strcmp(lazy_opt, "1") == 0 ||
+				 strcasecmp(lazy_opt, "true") == 0 || strcasecmp(lazy_opt, "on") == 0))
+		ctx->armed = 0;
 	if (dir != NULL && *dir != '\0' && (ctx->store_dir = strdup(dir)) == NULL)
 		return 0;
 	if (agent != NULL && *agent != '\0' && (ctx->agent = strdup(agent)) == NULL)
 		return 0;
+	return 1;
+}
+
+int csp_provider_init_at(csp_ctx *ctx, const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+			 const OSSL_DISPATCH **out)
+{
+	OSSL_FUNC_core_get_params_fn *get_params = NULL;
+
+	ctx->handle = handle;
+	take_core_functions(ctx, in, &get_params);
+	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
+	    pthread_mutex_init(&ctx->dflt_lock, NULL) != 0) {
+		free(ctx->store_dir);
+		free(ctx->agent);
+		ctx->store_dir = ctx->agent = NULL;
+		return 0;
+	}
+	*out = csp_dispatch;
 	return 1;
 }
 
@@ -461,20 +490,14 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		       const OSSL_DISPATCH **out, void **provctx)
 {
-	OSSL_FUNC_core_get_params_fn *get_params = NULL;
 	csp_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (ctx == NULL)
 		return 0;
-	ctx->handle = handle;
-	take_core_functions(ctx, in, &get_params);
-	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
-	    pthread_mutex_init(&ctx->dflt_lock, NULL) != 0) {
-		free(ctx->store_dir);
+	if (!csp_provider_init_at(ctx, handle, in, out)) {
 		free(ctx);
 		return 0;
 	}
-	*out = csp_dispatch;
 	*provctx = ctx;
 	return 1;
 }

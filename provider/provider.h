@@ -51,6 +51,10 @@ typedef struct csp_ctx {
 	pid_t store_pid; /* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
 	bool agent_checked;	/* certstore.conf's [token] agent = was read */
+	/* Root context: register every operation.  Set at load unless the
+	 * section says `lazy = yes`, else when the store is first used
+	 * (csp_arm); never cleared. */
+	int armed;
 
 	/* Key references may name another store than this one: each such store
 	 * gets a context of its own (same handle, explicit store_dir), made on
@@ -72,6 +76,15 @@ typedef struct csp_ctx {
 
 #define CSP_TYPES 2
 
+/*
+ * OSSL_provider_init into ctx, zeroed memory the caller owns until the
+ * provider's teardown, which frees it (free(ctx)): front.c keeps the
+ * context at the start of its own, so that the pointer OpenSSL was given
+ * before the core was loaded is the core's context.  1 on success.
+ */
+int csp_provider_init_at(csp_ctx *ctx, const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+			 const OSSL_DISPATCH **out);
+
 /* Puts reason and the formatted message on OpenSSL's error stack. */
 void csp_raise(const csp_ctx *ctx, int reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -89,6 +102,10 @@ void csp_store_release(csp_ctx *ctx);
 /* The store's key token, opened on first use (thread-safe once open; keys.h
  * handles fork).  Not owned by the caller. */
 cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
+
+/* The store is being used: from now on the provider registers everything
+ * (see `lazy` in provider.c).  Any context of the provider; thread-safe. */
+void csp_arm(csp_ctx *ctx);
 
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);

@@ -49,6 +49,7 @@ static void *csp_store_open(void *provctx, const char *uri)
 		return NULL;
 	}
 	l->prov = prov;
+	csp_arm(prov);
 	if (csp_uri_parse(uri, &l->uri, &err) != CS_OK) {
 		csp_raise(prov, err.rv == CS_ERR_BAD_INPUT ? CSP_R_BAD_URI : (int)err.rv, "%s",
 			  err.msg);

@@ -3,11 +3,14 @@
  * a TLS server does (OSSL_STORE load, then EVP_DigestSign), and verifies
  * every signature with the key's public half in the default provider.
  *
- *   cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] [--flood SECONDS] KEY
+ *   cs-sign [--pem] [--first] [--threads N] [--count N] [--fork] [--drop-to USER]
+ *           [--flood SECONDS] KEY
  *
  * KEY is a PEM key reference file or a certstore: URI.  The provider is
- * loaded after default from $CERTSTORE_PROVIDER_DIR (or by openssl.cnf
- * when that variable is unset).  --fork: the parent signs, then a child
+ * loaded after default (--first: before it) from $CERTSTORE_PROVIDER_DIR
+ * (or by openssl.cnf when that variable is unset).  --pem: KEY is read with
+ * PEM_read_bio_PrivateKey, as nginx, haproxy and apache read key files,
+ * instead of through OSSL_STORE.  --fork: the parent signs, then a child
  * signs (PKCS#11 sessions do not survive fork: the key layer must open its
  * own), then the parent again.  --threads: N threads sign at once.
  * --drop-to: setgid/setuid to USER after loading the key (a worker).
@@ -28,6 +31,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
 #include <openssl/x509.h>
@@ -80,6 +84,16 @@ static int sign_n(void)
 	return 1;
 }
 
+/* As nginx & co. read ssl_certificate_key: no OSSL_STORE in the process. */
+static EVP_PKEY *load_pem(const char *path)
+{
+	BIO *bio = BIO_new_file(path, "r");
+	EVP_PKEY *k = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+
+	BIO_free(bio);
+	return k;
+}
+
 static void *thread_main(void *arg)
 {
 	(void)arg;
@@ -116,6 +130,7 @@ int main(int argc, char **argv)
 {
 	const char *dir = getenv("CERTSTORE_PROVIDER_DIR"), *user = NULL;
 	int threads = 0, do_fork = 0, ok = 1, i, status, flood_seconds = 0, count_given = 0;
+	int pem = 0, first = 0;
 	unsigned char *der = NULL;
 	const unsigned char *p;
 	int len;
@@ -125,6 +140,10 @@ int main(int argc, char **argv)
 			threads = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc - 1)
 			count = atoi(argv[++i]), count_given = 1;
+		else if (strcmp(argv[i], "--pem") == 0)
+			pem = 1;
+		else if (strcmp(argv[i], "--first") == 0)
+			first = 1;
 		else if (strcmp(argv[i], "--fork") == 0)
 			do_fork = 1;
 		else if (strcmp(argv[i], "--drop-to") == 0 && i + 1 < argc - 1)
@@ -135,15 +154,17 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (i != argc - 1) {
-		fprintf(stderr, "usage: cs-sign [--threads N] [--count N] [--fork] [--drop-to USER] "
-				"[--flood SECONDS] KEY\n");
+		fprintf(stderr,
+			"usage: cs-sign [--pem] [--first] [--threads N] [--count N] [--fork] "
+			"[--drop-to USER] [--flood SECONDS] KEY\n");
 		return 2;
 	}
-	if (dir != NULL && *dir != '\0' && (!OSSL_PROVIDER_set_default_search_path(NULL, dir) ||
-			    OSSL_PROVIDER_load(NULL, "default") == NULL ||
-			    OSSL_PROVIDER_load(NULL, "certstore") == NULL))
+	if (dir != NULL && *dir != '\0' &&
+	    (!OSSL_PROVIDER_set_default_search_path(NULL, dir) ||
+	     OSSL_PROVIDER_load(NULL, first ? "certstore" : "default") == NULL ||
+	     OSSL_PROVIDER_load(NULL, first ? "default" : "certstore") == NULL))
 		goto fail;
-	key = load(argv[argc - 1]);
+	key = pem ? load_pem(argv[argc - 1]) : load(argv[argc - 1]);
 	if (key == NULL)
 		goto fail;
 	/* The public half as a default-provider key, to verify with. */
