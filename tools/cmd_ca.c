@@ -98,7 +98,7 @@ static cs_rv create_local(cs_store *store, const ca_args *a, cs_err *err)
 	if (rv == CS_OK)
 		rv = cs_local_ca_create(store, a->name, a->cn, key, uri, (int)a->days, &ca, err);
 	if (rv != CS_OK && uri != NULL) /* no orphan key */
-		(void)cs_key_delete(keys.token, uri, NULL);
+		cs_key_rollback(keys.token, uri, err);
 	if (rv == CS_OK)
 		printf("local CA %s created: %s\n  SHA-256 %s\n  its key is in the token; trust "
 		       "its root with `certstore ca roots %s --trust`\n",

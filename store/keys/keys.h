@@ -269,6 +269,15 @@ void cs_store_attach_token(cs_store *store, cs_token *tok, const cs_err *open_er
  */
 cs_status cs_token_key_checker(void *tok, const cs_cert *cert);
 
+/*
+ * Rolls back a key made for a change that failed (key_rollback.c): deletes
+ * it, and when that fails too, appends to err (which holds the first
+ * failure, and keeps its class) "the key made for it could not be removed
+ * from the token (<uri>): <why>".  A key already gone is no failure.
+ * tok or uri NULL: nothing to undo.
+ */
+void cs_key_rollback(cs_token *tok, const char *uri, cs_err *err);
+
 /* Destroys the private key at uri and every object sharing its CKA_ID
  * (public key, certificates other tools put there).  Missing: CS_ERR_NOT_FOUND. */
 cs_rv cs_key_delete(cs_token *tok, const char *uri, cs_err *err);
