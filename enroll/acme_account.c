@@ -85,7 +85,7 @@ static cs_rv make_key(acme_session *s, const char *path, cs_err *err)
 	if (rv == CS_OK)
 		rv = write_account(s, path, err);
 	if (rv != CS_OK && s->key_uri != NULL) { /* no orphan key */
-		(void)cs_key_delete(s->ctx->keys->token, s->key_uri, NULL);
+		cs_key_rollback(s->ctx->keys->token, s->key_uri, err);
 		free(s->key_uri);
 		s->key_uri = NULL;
 	}

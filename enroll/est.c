@@ -20,6 +20,7 @@
  * out of band, and the server's own TLS chain must verify under it; anything
  * else is refused before a certificate is shown.
  */
+#include "certs.h"
 #include "enroll.h"
 #include "http.h"
 #include "est_parse.h"
@@ -236,18 +237,6 @@ static cs_rv est_renew(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pending
 	return rv;
 }
 
-static bool fingerprint_is(const cs_cert *c, const char *expect)
-{
-	char want[80];
-	size_t i, o = 0;
-
-	for (i = 0; expect[i] != '\0' && o + 1 < sizeof(want); i++)
-		if (expect[i] != ':' && expect[i] != ' ')
-			want[o++] = expect[i];
-	want[o] = '\0';
-	return strcasecmp(want, c->sha256) == 0 || strcasecmp(want, c->sha1) == 0;
-}
-
 /* The server's TLS chain must verify under the certificate the admin vouched for. */
 static cs_rv peer_under(est_session *s, const cs_cert_list *certs, X509 *anchor, cs_err *err)
 {
@@ -281,7 +270,7 @@ static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const ch
 	size_t i;
 
 	for (i = 0; i < certs->n; i++)
-		if (fingerprint_is(certs->items[i], fp))
+		if (cs_cert_matches_fingerprint(certs->items[i], fp))
 			return peer_under(s, certs, certs->items[i]->x509, err);
 	return cs_err_set(err, CS_ERR_TRUST_REFUSED,
 			  "the EST server %s sent no CA certificate with the fingerprint %s; "

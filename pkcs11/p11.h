@@ -141,7 +141,7 @@ CK_RV p11_assertion_value(const p11_object *obj, CK_ATTRIBUTE_TYPE type, p11_val
 /* Index of a purpose OID string (no NUL), or -1. */
 int p11_purpose_index(const void *oid, size_t len);
 
-/* Helpers shared by objects.c and trust.c. */
+/* Values (values.c), below objects.c, keyobj.c and trust.c. */
 CK_RV p11_value_ulong(p11_value *v, CK_ULONG u);
 CK_RV p11_value_bool(p11_value *v, bool b);
 CK_RV p11_value_bytes(p11_value *v, const void *p, size_t len);
@@ -152,6 +152,9 @@ CK_RV p11_value_serial(const cs_cert *c, p11_value *v);
 CK_RV p11_value_digest(const cs_cert *c, const char *md, p11_value *v);
 /* The label every object of a certificate carries. */
 CK_RV p11_value_label(const cs_cert *c, p11_value *v);
+/* DER of a name; an OpenSSL-allocated DER buffer (taken, freed here). */
+CK_RV p11_value_name(p11_value *v, const X509_NAME *name);
+CK_RV p11_value_openssl_der(p11_value *v, unsigned char *der, int len);
 
 /* ---- finding (find.c) --------------------------------------------------- */
 

@@ -366,10 +366,15 @@ typedef enum {
 	CS_STATUS_DISALLOWED,
 	CS_STATUS_BAD_SIGNATURE,
 	CS_STATUS_INVALID_CHAIN, /* any other chain failure; detail says which */
+	/* the key token could not be asked (PIN file unreadable, module
+	 * missing, token absent): whether the key is there is not known;
+	 * detail says why.  Never the answer of a cs_key_checker. */
+	CS_STATUS_KEY_TOKEN_UNAVAILABLE,
 } cs_status;
 
 /* "Valid", "Expired", "Not yet valid", "Untrusted root", "Missing private key",
- * "Private key mismatch", "Disallowed", "Invalid signature", "Invalid chain". */
+ * "Private key mismatch", "Disallowed", "Invalid signature", "Invalid chain",
+ * "Key token unavailable". */
 const char *cs_status_name(cs_status s);
 
 /*

@@ -14,6 +14,12 @@ struct cs_store {
 	int flags;
 	cs_key_checker key_checker;
 	void *key_checker_ctx;
+	/* status's question to key custody with the token's failures kept as
+	 * errors (cs_store_attach_token, key_status.c); preferred over
+	 * key_checker, which can only answer with a status */
+	cs_rv (*key_check)(void *ctx, const cs_cert *cert, cs_status *out, cs_err *err);
+	void *key_check_ctx;
+	char key_token_error[CS_ERR_MSG_MAX]; /* why the token could not be opened, or "" */
 };
 
 /* Upper-case hex of len bytes into out (2*len+1 bytes). */

@@ -94,6 +94,9 @@ void cs_store_set_key_checker(cs_store *store, cs_key_checker fn, void *ctx)
 {
 	store->key_checker = fn;
 	store->key_checker_ctx = ctx;
+	/* the caller chose this checker: it replaces one attached before */
+	store->key_check = NULL;
+	store->key_check_ctx = NULL;
 }
 
 time_t cs_now(void)

@@ -137,15 +137,6 @@ cs_rv cli_token_open(cs_store *store, cs_token **out, cs_err *err)
 	return cs_token_open_store(cs_store_dir(store), out, err);
 }
 
-/* The token cannot be opened: no key can be reached, as cs_token_key_checker
- * says of token errors. */
-static cs_status unreachable_checker(void *ctx, const cs_cert *cert)
-{
-	(void)ctx;
-	(void)cert;
-	return CS_STATUS_MISSING_KEY;
-}
-
 void cli_keys_attach_checker(cs_store *store, cli_keys *keys)
 {
 	cs_err err = {0};
@@ -154,9 +145,11 @@ void cli_keys_attach_checker(cs_store *store, cli_keys *keys)
 	if (!has_token_config(store))
 		return;
 	if (cs_token_open_store(cs_store_dir(store), &keys->token, &err) == CS_OK)
-		cs_store_set_key_checker(store, cs_token_key_checker, keys->token);
+		cs_store_attach_token(store, keys->token, NULL);
 	else {
-		cs_store_set_key_checker(store, unreachable_checker, NULL);
+		/* status then says "Key token unavailable: <why>", not "Missing
+		 * private key": an HSM outage is not a lost key */
+		cs_store_attach_token(store, NULL, &err);
 		fprintf(stderr, "certstore: warning: the key token cannot be opened, so no "
 				"private key can be reached: %s\n",
 			err.msg);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "certs.h"
 #include "cli.h"
 #include "cli_keys.h"
 #include "enroll.h"
@@ -97,7 +98,7 @@ static cs_rv create_local(cs_store *store, const ca_args *a, cs_err *err)
 	if (rv == CS_OK)
 		rv = cs_local_ca_create(store, a->name, a->cn, key, uri, (int)a->days, &ca, err);
 	if (rv != CS_OK && uri != NULL) /* no orphan key */
-		(void)cs_key_delete(keys.token, uri, NULL);
+		cs_key_rollback(keys.token, uri, err);
 	if (rv == CS_OK)
 		printf("local CA %s created: %s\n  SHA-256 %s\n  its key is in the token; trust "
 		       "its root with `certstore ca roots %s --trust`\n",
@@ -140,18 +141,6 @@ static bool is_root(const cs_cert *c)
 	return cs_cert_is_ca(c) && cs_cert_is_self_signed(c);
 }
 
-static bool fingerprint_matches(const cs_cert *c, const char *expect)
-{
-	char want[80];
-	size_t i, o = 0;
-
-	for (i = 0; expect[i] != '\0' && o + 1 < sizeof(want); i++)
-		if (expect[i] != ':' && expect[i] != ' ')
-			want[o++] = expect[i];
-	want[o] = '\0';
-	return strcasecmp(want, c->sha256) == 0 || strcasecmp(want, c->sha1) == 0;
-}
-
 /* Intermediates go to CA; the root only to Root, and only with --trust. */
 static cs_rv install_roots(cs_store *store, const ca_args *a, cs_cert_list *certs, cs_err *err)
 {
@@ -166,7 +155,7 @@ static cs_rv install_roots(cs_store *store, const ca_args *a, cs_cert_list *cert
 
 		printf("%-12s %s\n             SHA-256 %s\n", is_root(c) ? "root" : "intermediate",
 		       c->subject, c->sha256);
-		if (is_root(c) && a->trust && a->expect != NULL && !fingerprint_matches(c, a->expect))
+		if (is_root(c) && a->trust && a->expect != NULL && !cs_cert_matches_fingerprint(c, a->expect))
 			rv = cs_err_set(err, CS_ERR_TRUST_REFUSED,
 					"the root %s has SHA-256 %s, not the expected %s: not "
 					"trusted",

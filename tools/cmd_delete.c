@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cli_keys.h"
 #include "request.h"
+#include "requests.h"
 
 typedef struct delete_args {
 	const char *id;
@@ -34,30 +35,15 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_ar
 	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 }
 
-/* Another certificate (any store, archived too) or a pending request with the same key_uri. */
+/* Another certificate (any store, archived too) or a pending request with
+ * the same key_uri (cs_key_users). */
 static cs_rv key_shared(cs_store *store, const cs_cert *cert, const char **user, cs_err *err)
 {
 	static char who[128];
-	cs_find_opts all = {.include_archived = true};
-	cs_cert_list certs = {0};
-	cs_pending_list pending = {0};
-	cs_rv rv = cs_store_list(store, &all, &certs, err);
+	bool used = false;
+	cs_rv rv = cs_key_users(store, cert->key_uri, cert->id, 0, &used, who, sizeof(who), err);
 
-	*user = NULL;
-	for (size_t i = 0; rv == CS_OK && *user == NULL && i < certs.n; i++) {
-		const cs_cert *c = certs.items[i];
-
-		if (c->id != cert->id && c->key_uri && strcmp(c->key_uri, cert->key_uri) == 0)
-			*user = strncpy(who, c->sha1, sizeof(who) - 1);
-	}
-	if (rv == CS_OK && *user == NULL)
-		rv = cs_pending_list_get(store, &pending, err);
-	for (size_t i = 0; rv == CS_OK && *user == NULL && i < pending.n; i++)
-		if (pending.items[i]->key_uri &&
-		    strcmp(pending.items[i]->key_uri, cert->key_uri) == 0)
-			*user = "a pending request";
-	cs_pending_list_clear(&pending);
-	cs_cert_list_clear(&certs);
+	*user = used ? who : NULL;
 	return rv;
 }
 

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cli_keys.h"
 #include "request.h"
+#include "requests.h"
 #include "requests_view.h"
 
 typedef struct requests_args {
@@ -46,19 +47,15 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, requests_
 	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
 }
 
-/* A same-key renewal's request shares its key with the certificate it renews. */
+/* Whether anything else still uses the key (cs_key_users): a same-key
+ * renewal's request shares its key with the certificate it renews. */
 static bool key_in_use(cs_store *store, const char *uri)
 {
-	cs_find_opts all = {.store = CS_STORE_NONE, .include_archived = true};
-	cs_cert_list l = {0};
+	char who[128];
 	bool used = false;
-	size_t i;
 
-	if (cs_store_list(store, &all, &l, NULL) != CS_OK)
+	if (cs_key_users(store, uri, 0, 0, &used, who, sizeof(who), NULL) != CS_OK)
 		return true; /* when unsure, keep the key */
-	for (i = 0; i < l.n && !used; i++)
-		used = l.items[i]->key_uri != NULL && strcmp(l.items[i]->key_uri, uri) == 0;
-	cs_cert_list_clear(&l);
 	return used;
 }
 

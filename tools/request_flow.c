@@ -23,7 +23,7 @@ static cs_rv generate_key(cli_keys *keys, const cs_request_spec *spec, const cha
 	if (rv == CS_OK) {
 		rv = cli_keys_load(keys, *uri, priv, err);
 		if (rv != CS_OK) {
-			(void)cs_key_delete(keys->token, *uri, NULL);
+			cs_key_rollback(keys->token, *uri, err);
 			free(*uri);
 			*uri = NULL;
 		}
@@ -82,7 +82,7 @@ cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *
 	if (rv == CS_OK)
 		rv = cs_pending_add(store, req, p, err);
 	if (rv != CS_OK && target->reuse_key == NULL) /* no orphan key in the token */
-		(void)cs_key_delete(keys->token, uri, NULL);
+		cs_key_rollback(keys->token, uri, err);
 	if (rv == CS_OK) {
 		/* Hand on the request as recorded, so --ca and --retrieve send the same bytes. */
 		const unsigned char *der = p->csr_der.data;

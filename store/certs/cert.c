@@ -2,6 +2,7 @@
  * cert.c - one certificate: parsed once, with every property the store keeps.
  */
 #include "internal.h"
+#include "certs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -218,4 +219,14 @@ void cs_cert_list_clear(cs_cert_list *list)
 	free(list->items);
 	list->items = NULL;
 	list->n = 0;
+}
+
+bool cs_cert_matches_fingerprint(const cs_cert *cert, const char *fingerprint)
+{
+	char want[66];
+
+	if (cert == NULL || fingerprint == NULL ||
+	    !cs_thumbprint_normalise(fingerprint, want, sizeof(want)))
+		return false;
+	return strcmp(want, cert->sha256) == 0 || strcmp(want, cert->sha1) == 0;
 }

@@ -1,7 +1,7 @@
 /*
  * import.c - certificates in: where each one goes, and all of them or none.
  */
-#include "db.h"
+#include "db_requests.h"
 #include "request.h"
 #include "usage.h"
 

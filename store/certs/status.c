@@ -21,6 +21,7 @@ const char *cs_status_name(cs_status s)
 	case CS_STATUS_NOT_YET_VALID: return "Not yet valid";
 	case CS_STATUS_UNTRUSTED_ROOT: return "Untrusted root";
 	case CS_STATUS_MISSING_KEY: return "Missing private key";
+	case CS_STATUS_KEY_TOKEN_UNAVAILABLE: return "Key token unavailable";
 	case CS_STATUS_KEY_MISMATCH: return "Private key mismatch";
 	case CS_STATUS_DISALLOWED: return "Disallowed";
 	case CS_STATUS_BAD_SIGNATURE: return "Invalid signature";
@@ -234,10 +235,22 @@ static void decide_chain(cs_status_report *out, const verdicts *v, bool disallow
 	}
 }
 
-static cs_status check_key(cs_store *store, const cs_cert *cert)
+/* The key half of the status.  A token that cannot be asked is no answer
+ * about the key: CS_STATUS_KEY_TOKEN_UNAVAILABLE, with the reason in why,
+ * so an HSM outage does not read as a missing key. */
+static cs_status check_key(cs_store *store, const cs_cert *cert, char *why, size_t whysz)
 {
+	cs_status st = CS_STATUS_MISSING_KEY;
+	cs_err err = {0};
+
 	if (cert->store != CS_STORE_MY || cs_cert_is_ca(cert))
 		return CS_STATUS_VALID;
+	if (store->key_check != NULL) {
+		if (store->key_check(store->key_check_ctx, cert, &st, &err) == CS_OK)
+			return st;
+		snprintf(why, whysz, "%s", err.msg);
+		return CS_STATUS_KEY_TOKEN_UNAVAILABLE;
+	}
 	if (store->key_checker != NULL)
 		return store->key_checker(store->key_checker_ctx, cert);
 	return cert->key_uri != NULL ? CS_STATUS_VALID : CS_STATUS_MISSING_KEY;
@@ -293,6 +306,7 @@ cs_rv cs_status_compute(cs_store *store, const cs_cert *cert, time_t now, cs_sta
 			cs_err *err)
 {
 	bool disallowed = false;
+	char why[CS_ERR_MSG_MAX] = "";
 	cs_rv rv;
 
 	memset(out, 0, sizeof(*out));
@@ -309,11 +323,12 @@ cs_rv cs_status_compute(cs_store *store, const cs_cert *cert, time_t now, cs_sta
 		out->status = CS_STATUS_DISALLOWED;
 		snprintf(out->detail, sizeof(out->detail), "the certificate is in the Disallowed store");
 	}
-	out->key_status = check_key(store, cert);
+	out->key_status = check_key(store, cert, why, sizeof(why));
 	if (out->status == CS_STATUS_VALID && out->key_status != CS_STATUS_VALID) {
 		out->status = out->key_status;
 		snprintf(out->detail, sizeof(out->detail), "%s",
-			 out->key_status == CS_STATUS_MISSING_KEY
+			 out->key_status == CS_STATUS_KEY_TOKEN_UNAVAILABLE ? why
+			 : out->key_status == CS_STATUS_MISSING_KEY
 				 ? "no private key is linked to this certificate"
 				 : "the linked private key does not match the certificate's public key");
 	}

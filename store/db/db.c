@@ -325,3 +325,16 @@ cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err)
 	sqlite3_finalize(st);
 	return rv;
 }
+
+cs_rv cs_db_stmt_fail(cs_store *store, cs_err *err)
+{
+	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
+			  sqlite3_errmsg(store->db));
+}
+
+char *cs_db_column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}

@@ -1,13 +1,15 @@
 /*
- * db.h - the SQL layer.  Only db.c and db_certs.c know SQL; the rest of the
- * library asks in these terms.
+ * db.h - the SQL layer of the store: open, schema, migrations, transactions,
+ * the certs and audit tables.  It knows certificates and audit rows and no
+ * subsystem's types: each subsystem keeps the SQL of its own tables beside
+ * it (requests/db_requests.h, requests/db_localca.h, usages/db_usages.h),
+ * using the connection and transactions from here.  Callers: libcertstore
+ * only.
  */
 #ifndef CS_DB_H
 #define CS_DB_H
 
 #include "internal.h"
-#include "request.h"
-#include "localca.h"
 
 /* Opens (creating when asked) <dir>/store.db and brings the schema up to date. */
 cs_rv cs_db_open(cs_store *store, bool create, bool readonly, cs_err *err);
@@ -51,34 +53,19 @@ cs_rv cs_db_cert_set_text(cs_store *store, int64_t id, const char *column, const
 cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value,
 			  cs_err *err);
 
+/* Sets err to CS_ERR_STORE "<dir>/store.db: <SQLite's message>" for the
+ * statement that just failed on store's connection. */
+cs_rv cs_db_stmt_fail(cs_store *store, cs_err *err);
+/* A text column as a malloc'd string; NULL for SQL NULL (or no memory). */
+char *cs_db_column_text(sqlite3_stmt *st, int col);
+
 /* SQLite's PRAGMA data_version: changes whenever another connection commits. */
 cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err);
 
+/* The audit table (audit.c): a row per change, and the rows whose action
+ * starts with action_prefix (NULL: all), oldest first. */
 cs_rv cs_db_audit_insert(cs_store *store, const char *action, const char *detail, cs_err *err);
 cs_rv cs_db_audit_select(cs_store *store, const char *action_prefix, cs_audit_list *out,
 			 cs_err *err);
-
-/* Pending requests (db_requests.c). select: id 0 and key_id NULL = all. */
-cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err);
-cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_pending_list *out,
-			   cs_err *err);
-cs_rv cs_db_pending_delete(cs_store *store, int64_t id, cs_err *err);
-/* Whether a certificate (any store, archived too) or a pending request has this friendly name. */
-cs_rv cs_db_friendly_name_taken(cs_store *store, const char *name, bool *taken, cs_err *err);
-cs_rv cs_db_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
-				      cs_err *err);
-
-/* Local CAs (db_localca.c). */
-cs_rv cs_db_local_ca_insert(cs_store *store, const cs_local_ca *ca, cs_err *err);
-cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out, cs_err *err);
-cs_rv cs_db_local_ca_names(cs_store *store, char ***out, cs_err *err);
-cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cert *cert,
-				   cs_err *err);
-
-/* Usages (db_usages.c).  upsert writes every column of u. */
-#include "usage.h"
-cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, cs_err *err);
-cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err);
-cs_rv cs_db_usage_delete(cs_store *store, const char *name, cs_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * db_certs.c - SQL for the certs and audit tables.
+ * db_certs.c - SQL for the certs table.
  */
 #include "db.h"
 
@@ -10,12 +10,6 @@
 
 #define CERT_COLUMNS                                                                       \
 	"id, store, der, friendly_name, key_uri, exportable, archived, added, ca_profile"
-
-static cs_rv stmt_fail(cs_store *store, cs_err *err)
-{
-	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
-			  sqlite3_errmsg(store->db));
-}
 
 /* Builds "WHERE …" for q into sql; binds come from bind_query in the same order. */
 static void where_clause(const cs_db_query *q, char *sql, size_t size)
@@ -105,20 +99,13 @@ static cs_rv prepare_query(cs_store *store, const char *select, const cs_db_quer
 	if (tail != NULL)
 		strncat(sql, tail, sizeof(sql) - strlen(sql) - 1);
 	if (sqlite3_prepare_v2(store->db, sql, -1, st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	if (bind_query(*st, q) != SQLITE_OK) {
 		sqlite3_finalize(*st);
 		*st = NULL;
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	}
 	return CS_OK;
-}
-
-static char *column_text(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t != NULL ? strdup((const char *)t) : NULL;
 }
 
 static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_err *err)
@@ -136,12 +123,12 @@ static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_
 	}
 	cert->id = sqlite3_column_int64(st, 0);
 	(void)cs_store_id_parse((const char *)sqlite3_column_text(st, 1), &cert->store, NULL);
-	cert->friendly_name = column_text(st, 3);
-	cert->key_uri = column_text(st, 4);
+	cert->friendly_name = cs_db_column_text(st, 3);
+	cert->key_uri = cs_db_column_text(st, 4);
 	cert->exportable = sqlite3_column_int(st, 5) != 0;
 	cert->archived = sqlite3_column_int(st, 6) != 0;
 	cert->added = sqlite3_column_int64(st, 7);
-	cert->ca_profile = column_text(st, 8);
+	cert->ca_profile = cs_db_column_text(st, 8);
 	*out = cert;
 	return CS_OK;
 }
@@ -179,7 +166,7 @@ cs_rv cs_db_certs_select_der(cs_store *store, const cs_db_query *q, cs_der_list 
 	while (rv == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		rv = der_list_push(out, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), err);
 	if (rv == CS_OK && rc != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	if (rv != CS_OK)
 		cs_der_list_clear(out);
@@ -204,7 +191,7 @@ cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *ou
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 out:
 	sqlite3_finalize(st);
 	if (rv != CS_OK)
@@ -223,7 +210,7 @@ cs_rv cs_db_certs_count(cs_store *store, const cs_db_query *q, int64_t *out, cs_
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -255,7 +242,7 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	cs_rv rv = CS_OK;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	rc |= sqlite3_bind_text(st, 1, cs_store_id_name(cert->store), -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_blob(st, 2, cert->der.data, (int)cert->der.len, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 3, cert->sha1, -1, SQLITE_STATIC);
@@ -278,7 +265,7 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 	else
 		rc |= sqlite3_bind_null(st, 18);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else {
 		cert->id = sqlite3_last_insert_rowid(store->db);
 		cert->added = now;
@@ -296,7 +283,7 @@ static cs_rv exec_on_row(cs_store *store, const char *sql, int64_t id, const cha
 	int rc;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	if (what == 1)
 		rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 	else if (what == 2)
@@ -305,7 +292,7 @@ static cs_rv exec_on_row(cs_store *store, const char *sql, int64_t id, const cha
 		rc = SQLITE_OK;
 	rc |= sqlite3_bind_int64(st, what == 0 ? 1 : 2, id);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else if (sqlite3_changes(store->db) == 0)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "certificate row %lld is gone",
 				(long long)id);
@@ -343,64 +330,3 @@ cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool 
 	return exec_on_row(store, sql, id, NULL, value ? 1 : 0, 2, err);
 }
 
-cs_rv cs_db_audit_insert(cs_store *store, const char *action, const char *detail, cs_err *err)
-{
-	static const char sql[] = "INSERT INTO audit (time, uid, action, detail) VALUES (?,?,?,?)";
-	sqlite3_stmt *st = NULL;
-	cs_rv rv = CS_OK;
-	int rc = SQLITE_OK;
-
-	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
-	rc |= sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-	rc |= sqlite3_bind_int64(st, 2, (int64_t)getuid());
-	rc |= sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_text(st, 4, detail ? detail : "", -1, SQLITE_STATIC);
-	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
-	sqlite3_finalize(st);
-	return rv;
-}
-
-static cs_rv audit_push(cs_audit_list *out, sqlite3_stmt *st, cs_err *err)
-{
-	cs_audit_entry *grown = realloc(out->items, (out->n + 1) * sizeof(*grown));
-	cs_audit_entry *e;
-
-	if (grown == NULL)
-		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	out->items = grown;
-	e = &out->items[out->n++];
-	e->id = sqlite3_column_int64(st, 0);
-	e->time = sqlite3_column_int64(st, 1);
-	e->uid = sqlite3_column_int64(st, 2);
-	e->action = column_text(st, 3);
-	e->detail = column_text(st, 4);
-	return CS_OK;
-}
-
-cs_rv cs_db_audit_select(cs_store *store, const char *action_prefix, cs_audit_list *out,
-			 cs_err *err)
-{
-	static const char sql[] = "SELECT id, time, uid, action, detail FROM audit"
-				  " WHERE ?1 IS NULL OR substr(action, 1, length(?1)) = ?1"
-				  " ORDER BY id";
-	sqlite3_stmt *st = NULL;
-	cs_rv rv = CS_OK;
-	int rc;
-
-	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
-	sqlite3_bind_text(st, 1, action_prefix, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		rv = audit_push(out, st, err);
-		if (rv != CS_OK)
-			break;
-	}
-	if (rv == CS_OK && rc != SQLITE_DONE)
-		rv = stmt_fail(store, err);
-	sqlite3_finalize(st);
-	if (rv != CS_OK)
-		cs_audit_list_clear(out);
-	return rv;
-}

@@ -27,11 +27,6 @@ static cs_rv give(const unsigned char *res, size_t len, unsigned char *out, size
 	return CS_OK;
 }
 
-static bool handle_stale(CK_RV crv)
-{
-	return crv == CKR_KEY_HANDLE_INVALID || crv == CKR_OBJECT_HANDLE_INVALID;
-}
-
 /* DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING digest } */
 static cs_rv digest_info(int md, const unsigned char *in, size_t inlen, unsigned char **out,
 			 size_t *outlen, cs_err *err)
@@ -97,28 +92,106 @@ static size_t sign_size(const cs_key_info *k, cs_sign_alg alg)
 	return k->size;
 }
 
+/* A signature's mechanism and input, as the token takes them. */
+typedef struct sign_job {
+	CK_MECHANISM m;
+	CK_RSA_PKCS_PSS_PARAMS pss;
+	unsigned char *di; /* DigestInfo made for RSA PKCS#1 (OpenSSL-allocated) */
+	const unsigned char *data;
+	CK_ULONG datalen;
+	unsigned char *sig;
+	size_t cap; /* bytes at sig: sized for the key found, which a retry may change */
+	CK_ULONG siglen;
+} sign_job;
+
+static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t inlen,
+			sign_job *j, cs_err *err)
+{
+	const EVP_MD *md = EVP_get_digestbynid(mech->md);
+	int hlen = md ? EVP_MD_get_size(md) : 0;
+	int mgf_nid = mech->mgf1_md != NID_undef ? mech->mgf1_md : mech->md;
+	long salt = mech->salt_len;
+	size_t bits = key->size * 8; /* near enough: moduli are whole bytes */
+
+	if (md == NULL || (size_t)hlen != inlen || !cs_p11_hash(mech->md, &j->pss.hashAlg, NULL) ||
+	    !cs_p11_hash(mgf_nid, NULL, &j->pss.mgf))
+		return cs_err_set(err, CS_ERR_USAGE, "RSA-PSS needs a SHA-1/SHA-2 digest as input");
+	if (salt == -1)
+		salt = hlen;
+	else if (salt == -2)
+		salt = (long)((bits - 1 + 7) / 8) - hlen - 2;
+	if (salt < 0)
+		return cs_err_set(err, CS_ERR_USAGE, "bad RSA-PSS salt length %d", mech->salt_len);
+	j->pss.sLen = (CK_ULONG)salt;
+	j->m.mechanism = CKM_RSA_PKCS_PSS;
+	j->m.pParameter = &j->pss;
+	j->m.ulParameterLen = sizeof(j->pss);
+	return CS_OK;
+}
+
+/* Fills j's mechanism and input for mech over in. */
+static cs_rv sign_mechanism(const cs_sign_mech *mech, const cs_key_info *key,
+			    const unsigned char *in, size_t inlen, sign_job *j, cs_err *err)
+{
+	size_t dilen = 0;
+	cs_rv rv;
+
+	j->data = in;
+	j->datalen = inlen;
+	switch (mech->alg) {
+	case CS_SIGN_RSA_PKCS1:
+		j->m.mechanism = CKM_RSA_PKCS;
+		if (mech->md == NID_undef)
+			return CS_OK;
+		rv = digest_info(mech->md, in, inlen, &j->di, &dilen, err);
+		j->data = j->di;
+		j->datalen = dilen;
+		return rv;
+	case CS_SIGN_RSA_PSS:
+		return pss_params(mech, key, inlen, j, err);
+	case CS_SIGN_ECDSA:
+	case CS_SIGN_ECDSA_RAW:
+		j->m.mechanism = CKM_ECDSA;
+		return CS_OK;
+	default:
+		return cs_err_set(err, CS_ERR_USAGE, "unknown signature mechanism %d",
+				  (int)mech->alg);
+	}
+}
+
+static CK_RV sign_once(cs_session *s, const cs_key_info *key, void *ctx)
+{
+	sign_job *j = ctx;
+	size_t need = 2 * key->size + 16;
+	CK_RV crv;
+
+	if (j->cap < need) {
+		free(j->sig);
+		j->sig = malloc(need);
+		j->cap = j->sig != NULL ? need : 0;
+		if (j->sig == NULL)
+			return CKR_HOST_MEMORY;
+	}
+	crv = s->tok->p11->C_SignInit(s->h, &j->m, key->handle);
+	if (crv == CKR_OK) {
+		j->siglen = need;
+		crv = s->tok->p11->C_Sign(s->h, (CK_BYTE *)j->data, j->datalen, j->sig, &j->siglen);
+	}
+	return crv;
+}
+
 cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, const unsigned char *in,
 		  size_t inlen, unsigned char *out, size_t *outlen, cs_err *err)
 {
 	cs_session s = {0};
-	cs_key_ref ref;
+	cs_key_ref ref = {0};
 	cs_key_info key;
-	CK_MECHANISM m = {0};
-	CK_RSA_PKCS_PSS_PARAMS pss;
-	unsigned char *di = NULL, *sig = NULL;
-	size_t dilen = 0;
-	const unsigned char *data = in;
-	CK_ULONG datalen = inlen, siglen = 0;
+	sign_job j = {0};
 	bool rsa = mech->alg == CS_SIGN_RSA_PKCS1 || mech->alg == CS_SIGN_RSA_PSS;
 	cs_rv rv;
 	CK_RV crv = CKR_OK;
 
-	rv = cs_key_ref_parse(tok, uri, &ref, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cs_session_get(tok, &s, err);
-	if (rv == CS_OK)
-		rv = cs_find_private(&s, uri, &ref, false, &key, err);
+	rv = cs_key_open(tok, uri, false, &s, &ref, &key, err);
 	if (rv != CS_OK)
 		goto out;
 	if (rsa != (key.type == CKK_RSA)) {
@@ -130,92 +203,107 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, cons
 		*outlen = sign_size(&key, mech->alg);
 		goto out;
 	}
-	switch (mech->alg) {
-	case CS_SIGN_RSA_PKCS1:
-		m.mechanism = CKM_RSA_PKCS;
-		if (mech->md != NID_undef) {
-			rv = digest_info(mech->md, in, inlen, &di, &dilen, err);
-			if (rv != CS_OK)
-				goto out;
-			data = di;
-			datalen = dilen;
-		}
-		break;
-	case CS_SIGN_RSA_PSS: {
-		const EVP_MD *md = EVP_get_digestbynid(mech->md);
-		int hlen = md ? EVP_MD_get_size(md) : 0;
-		int mgf_nid = mech->mgf1_md != NID_undef ? mech->mgf1_md : mech->md;
-		long salt = mech->salt_len;
-		size_t bits = key.size * 8; /* near enough: moduli are whole bytes */
-
-		if (md == NULL || (size_t)hlen != inlen ||
-		    !cs_p11_hash(mech->md, &pss.hashAlg, NULL) ||
-		    !cs_p11_hash(mgf_nid, NULL, &pss.mgf)) {
-			rv = cs_err_set(err, CS_ERR_USAGE,
-					"RSA-PSS needs a SHA-1/SHA-2 digest as input");
-			goto out;
-		}
-		if (salt == -1)
-			salt = hlen;
-		else if (salt == -2)
-			salt = (long)((bits - 1 + 7) / 8) - hlen - 2;
-		if (salt < 0) {
-			rv = cs_err_set(err, CS_ERR_USAGE, "bad RSA-PSS salt length %d",
-					mech->salt_len);
-			goto out;
-		}
-		pss.sLen = (CK_ULONG)salt;
-		m.mechanism = CKM_RSA_PKCS_PSS;
-		m.pParameter = &pss;
-		m.ulParameterLen = sizeof(pss);
-		break;
-	}
-	case CS_SIGN_ECDSA:
-	case CS_SIGN_ECDSA_RAW:
-		m.mechanism = CKM_ECDSA;
-		break;
-	default:
-		rv =
-		    cs_err_set(err, CS_ERR_USAGE, "unknown signature mechanism %d", (int)mech->alg);
+	rv = sign_mechanism(mech, &key, in, inlen, &j, err);
+	if (rv != CS_OK)
 		goto out;
-	}
-	siglen = 2 * key.size + 16;
-	sig = malloc(siglen);
-	if (sig == NULL) {
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		crv = tok->p11->C_SignInit(s.h, &m, key.handle);
-		if (crv == CKR_OK) {
-			siglen = 2 * key.size + 16;
-			crv = tok->p11->C_Sign(s.h, (CK_BYTE *)data, datalen, sig, &siglen);
-		}
-		if (!handle_stale(crv) || attempt > 0)
-			break;
-		/* The object was re-created (or the cache outlived it): look again. */
-		cs_cache_clear(tok);
-		rv = cs_find_private(&s, uri, &ref, true, &key, err);
-		if (rv != CS_OK)
-			goto out;
-	}
-	if (crv != CKR_OK) {
+	rv = cs_key_run(&s, uri, &ref, &key, sign_once, &j, &crv, err);
+	if (rv == CS_OK && crv != CKR_OK) {
 		rv = cs_p11_err(err, crv, "signing with key %s", uri);
-		if (cs_p11_session_dead(crv)) {
+		if (cs_p11_session_dead(crv))
 			cs_session_put(&s, true);
-		}
-		goto out;
 	}
-	if (mech->alg == CS_SIGN_ECDSA)
-		rv = ecdsa_der(sig, siglen, out, outlen, err);
-	else
-		rv = give(sig, siglen, out, outlen, err);
+	if (rv == CS_OK && mech->alg == CS_SIGN_ECDSA)
+		rv = ecdsa_der(j.sig, j.siglen, out, outlen, err);
+	else if (rv == CS_OK)
+		rv = give(j.sig, j.siglen, out, outlen, err);
 out:
-	free(sig);
-	OPENSSL_free(di);
-	cs_session_put(&s, false);
-	cs_key_ref_clear(&ref);
+	free(j.sig);
+	OPENSSL_free(j.di);
+	cs_key_close(&s, &ref);
 	return rv;
+}
+
+/* A decryption's mechanism, input and result. */
+typedef struct decrypt_job {
+	CK_MECHANISM m;
+	CK_RSA_PKCS_OAEP_PARAMS oaep;
+	const unsigned char *in;
+	CK_ULONG inlen;
+	unsigned char *res;
+	size_t cap; /* bytes at res: sized for the key found, which a retry may change */
+	CK_ULONG reslen;
+} decrypt_job;
+
+static cs_rv decrypt_mechanism(const cs_decrypt_mech *mech, decrypt_job *j, cs_err *err)
+{
+	int md = mech->md != NID_undef ? mech->md : NID_sha1;
+	int mgf = mech->mgf1_md != NID_undef ? mech->mgf1_md : md;
+
+	j->m.mechanism = CKM_RSA_PKCS;
+	if (mech->alg == CS_DECRYPT_RSA_PKCS1)
+		return CS_OK;
+	if (mech->alg != CS_DECRYPT_RSA_OAEP)
+		return cs_err_set(err, CS_ERR_USAGE, "unknown decryption mechanism %d",
+				  (int)mech->alg);
+	if (!cs_p11_hash(md, &j->oaep.hashAlg, NULL) || !cs_p11_hash(mgf, NULL, &j->oaep.mgf))
+		return cs_err_set(err, CS_ERR_USAGE, "OAEP needs SHA-1 or SHA-2");
+	j->oaep.source = CKZ_DATA_SPECIFIED;
+	j->oaep.pSourceData = (void *)mech->label;
+	j->oaep.ulSourceDataLen = mech->label ? mech->label_len : 0;
+	j->m.mechanism = CKM_RSA_PKCS_OAEP;
+	j->m.pParameter = &j->oaep;
+	j->m.ulParameterLen = sizeof(j->oaep);
+	return CS_OK;
+}
+
+static CK_RV decrypt_once(cs_session *s, const cs_key_info *key, void *ctx)
+{
+	decrypt_job *j = ctx;
+	CK_RV crv;
+
+	if (j->cap < key->size) {
+		if (j->res != NULL)
+			OPENSSL_clear_free(j->res, j->cap);
+		j->res = malloc(key->size);
+		j->cap = j->res != NULL ? key->size : 0;
+		if (j->res == NULL)
+			return CKR_HOST_MEMORY;
+	}
+	crv = s->tok->p11->C_DecryptInit(s->h, &j->m, key->handle);
+	if (crv == CKR_OK) {
+		j->reslen = key->size;
+		crv = s->tok->p11->C_Decrypt(s->h, (CK_BYTE *)j->in, j->inlen, j->res, &j->reslen);
+	}
+	return crv;
+}
+
+/* What a failed C_Decrypt means, in words. */
+static cs_rv decrypt_error(cs_session *s, const char *uri, const cs_decrypt_mech *mech, CK_RV crv,
+			   cs_err *err)
+{
+	cs_rv rv;
+
+	switch (crv) {
+	case CKR_ENCRYPTED_DATA_INVALID:
+	case CKR_ENCRYPTED_DATA_LEN_RANGE:
+	case CKR_GENERAL_ERROR: /* SoftHSM2's answer to bad padding */
+		return cs_err_set(err, CS_ERR_BAD_INPUT, "decryption failed");
+	case CKR_MECHANISM_PARAM_INVALID:
+	case CKR_ARGUMENTS_BAD:
+	case CKR_MECHANISM_INVALID:
+		return cs_err_set(err, CS_ERR_TOKEN, "token '%s' cannot decrypt %s with %s%s",
+				  s->tok->label,
+				  mech->alg == CS_DECRYPT_RSA_OAEP ? "RSA-OAEP" : "RSA PKCS#1 v1.5",
+				  mech->alg == CS_DECRYPT_RSA_OAEP ? "hash " : "these parameters",
+				  mech->alg == CS_DECRYPT_RSA_OAEP
+				      ? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
+				      : "");
+	default:
+		rv = cs_p11_err(err, crv, "decrypting with key %s", uri);
+		if (cs_p11_session_dead(crv))
+			cs_session_put(s, true);
+		return rv;
+	}
 }
 
 cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech,
@@ -223,21 +311,13 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 		     cs_err *err)
 {
 	cs_session s = {0};
-	cs_key_ref ref;
+	cs_key_ref ref = {0};
 	cs_key_info key;
-	CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
-	CK_RSA_PKCS_OAEP_PARAMS oaep;
-	unsigned char *res = NULL;
-	CK_ULONG reslen = 0;
+	decrypt_job j = {.in = in, .inlen = inlen};
 	cs_rv rv;
 	CK_RV crv = CKR_OK;
 
-	rv = cs_key_ref_parse(tok, uri, &ref, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cs_session_get(tok, &s, err);
-	if (rv == CS_OK)
-		rv = cs_find_private(&s, uri, &ref, false, &key, err);
+	rv = cs_key_open(tok, uri, false, &s, &ref, &key, err);
 	if (rv != CS_OK)
 		goto out;
 	if (key.type != CKK_RSA) {
@@ -249,73 +329,17 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 		*outlen = key.size;
 		goto out;
 	}
-	if (mech->alg == CS_DECRYPT_RSA_OAEP) {
-		int md = mech->md != NID_undef ? mech->md : NID_sha1;
-		int mgf = mech->mgf1_md != NID_undef ? mech->mgf1_md : md;
-
-		if (!cs_p11_hash(md, &oaep.hashAlg, NULL) || !cs_p11_hash(mgf, NULL, &oaep.mgf)) {
-			rv = cs_err_set(err, CS_ERR_USAGE, "OAEP needs SHA-1 or SHA-2");
-			goto out;
-		}
-		oaep.source = CKZ_DATA_SPECIFIED;
-		oaep.pSourceData = (void *)mech->label;
-		oaep.ulSourceDataLen = mech->label ? mech->label_len : 0;
-		m.mechanism = CKM_RSA_PKCS_OAEP;
-		m.pParameter = &oaep;
-		m.ulParameterLen = sizeof(oaep);
-	} else if (mech->alg != CS_DECRYPT_RSA_PKCS1) {
-		rv = cs_err_set(err, CS_ERR_USAGE, "unknown decryption mechanism %d",
-				(int)mech->alg);
+	rv = decrypt_mechanism(mech, &j, err);
+	if (rv != CS_OK)
 		goto out;
-	}
-	res = malloc(key.size);
-	if (res == NULL) {
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		crv = tok->p11->C_DecryptInit(s.h, &m, key.handle);
-		if (crv == CKR_OK) {
-			reslen = key.size;
-			crv = tok->p11->C_Decrypt(s.h, (CK_BYTE *)in, inlen, res, &reslen);
-		}
-		if (!handle_stale(crv) || attempt > 0)
-			break;
-		cs_cache_clear(tok);
-		rv = cs_find_private(&s, uri, &ref, true, &key, err);
-		if (rv != CS_OK)
-			goto out;
-	}
-	switch (crv) {
-	case CKR_OK:
-		rv = give(res, reslen, out, outlen, err);
-		break;
-	case CKR_ENCRYPTED_DATA_INVALID:
-	case CKR_ENCRYPTED_DATA_LEN_RANGE:
-	case CKR_GENERAL_ERROR: /* SoftHSM2's answer to bad padding */
-		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "decryption failed");
-		break;
-	case CKR_MECHANISM_PARAM_INVALID:
-	case CKR_ARGUMENTS_BAD:
-	case CKR_MECHANISM_INVALID:
-		rv = cs_err_set(err, CS_ERR_TOKEN, "token '%s' cannot decrypt %s with %s%s",
-				tok->label,
-				mech->alg == CS_DECRYPT_RSA_OAEP ? "RSA-OAEP" : "RSA PKCS#1 v1.5",
-				mech->alg == CS_DECRYPT_RSA_OAEP ? "hash " : "these parameters",
-				mech->alg == CS_DECRYPT_RSA_OAEP
-				    ? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
-				    : "");
-		break;
-	default:
-		rv = cs_p11_err(err, crv, "decrypting with key %s", uri);
-		if (cs_p11_session_dead(crv))
-			cs_session_put(&s, true);
-	}
+	rv = cs_key_run(&s, uri, &ref, &key, decrypt_once, &j, &crv, err);
+	if (rv == CS_OK)
+		rv = crv == CKR_OK ? give(j.res, j.reslen, out, outlen, err)
+				   : decrypt_error(&s, uri, mech, crv, err);
 out:
-	if (res != NULL)
-		OPENSSL_clear_free(res, key.size);
-	cs_session_put(&s, false);
-	cs_key_ref_clear(&ref);
+	if (j.res != NULL)
+		OPENSSL_clear_free(j.res, j.cap);
+	cs_key_close(&s, &ref);
 	return rv;
 }
 
@@ -353,22 +377,61 @@ out:
 	return rv;
 }
 
-cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err *err)
+/* A session key made from our own random bytes kek: unwrapping in software
+ * needs its value. */
+static cs_rv make_wrapping_key(cs_session *s, unsigned char kek[32], CK_OBJECT_HANDLE *wk,
+			       cs_err *err)
 {
-	cs_session s = {0};
-	cs_key_ref ref;
-	cs_key_info key;
-	unsigned char kek[32];
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
 	CK_KEY_TYPE kt = CKK_AES;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	/* A key we made from our own random bytes: unwrapping needs its value. */
 	CK_ATTRIBUTE t[] = {
 	    {CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
 	    {CKA_TOKEN, &no, sizeof(no)},   {CKA_PRIVATE, &yes, sizeof(yes)},
-	    {CKA_WRAP, &yes, sizeof(yes)},  {CKA_VALUE, kek, sizeof(kek)},
+	    {CKA_WRAP, &yes, sizeof(yes)},  {CKA_VALUE, kek, 32},
 	};
+	CK_RV crv;
+
+	if (RAND_priv_bytes(kek, 32) != 1)
+		return cs_err_set(err, CS_ERR_INTERNAL, "no random bytes for the wrapping key");
+	crv = s->tok->p11->C_CreateObject(s->h, t, sizeof(t) / sizeof(t[0]), wk);
+	if (crv != CKR_OK)
+		return cs_p11_err(err, crv, "making a wrapping key in token '%s'", s->tok->label);
+	return CS_OK;
+}
+
+/* The private key wrapped with wk (malloc'd); a key the token will not
+ * release is CS_ERR_REFUSED. */
+static cs_rv wrap_private(cs_session *s, const char *uri, CK_OBJECT_HANDLE wk,
+			  CK_OBJECT_HANDLE key, unsigned char **wrapped, CK_ULONG *wlen,
+			  cs_err *err)
+{
 	CK_MECHANISM m = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
+	CK_FUNCTION_LIST *p11 = s->tok->p11;
+	CK_RV crv;
+
+	*wrapped = NULL;
+	crv = p11->C_WrapKey(s->h, &m, wk, key, NULL, wlen);
+	if (crv == CKR_OK && (*wrapped = malloc(*wlen)) != NULL)
+		crv = p11->C_WrapKey(s->h, &m, wk, key, *wrapped, wlen);
+	if (crv == CKR_KEY_UNEXTRACTABLE || crv == CKR_KEY_NOT_WRAPPABLE)
+		return cs_err_set(
+		    err, CS_ERR_REFUSED,
+		    "the private key %s is not exportable (token '%s' refuses to release it)", uri,
+		    s->tok->label);
+	if (crv != CKR_OK)
+		return cs_p11_err(err, crv, "wrapping key %s", uri);
+	if (*wrapped == NULL)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	return CS_OK;
+}
+
+cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err *err)
+{
+	cs_session s = {0};
+	cs_key_ref ref = {0};
+	cs_key_info key;
+	unsigned char kek[32];
 	CK_OBJECT_HANDLE wk = CK_INVALID_HANDLE;
 	unsigned char *wrapped = NULL, *plain = NULL;
 	CK_ULONG wlen = 0;
@@ -376,43 +439,15 @@ cs_rv cs_key_export(cs_token *tok, const char *uri, EVP_PKEY **priv_out, cs_err 
 	const unsigned char *p;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	cs_rv rv;
-	CK_RV crv;
 
 	*priv_out = NULL;
-	rv = cs_key_ref_parse(tok, uri, &ref, err);
-	if (rv != CS_OK)
-		return rv;
-	if (RAND_priv_bytes(kek, sizeof(kek)) != 1) {
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "no random bytes for the wrapping key");
-		goto out;
-	}
-	rv = cs_session_get(tok, &s, err);
+	rv = cs_key_open(tok, uri, true, &s, &ref, &key, err);
 	if (rv == CS_OK)
-		rv = cs_find_private(&s, uri, &ref, true, &key, err);
-	if (rv != CS_OK)
-		goto out;
-	crv = tok->p11->C_CreateObject(s.h, t, sizeof(t) / sizeof(t[0]), &wk);
-	if (crv != CKR_OK) {
-		rv = cs_p11_err(err, crv, "making a wrapping key in token '%s'", tok->label);
-		goto out;
-	}
-	crv = tok->p11->C_WrapKey(s.h, &m, wk, key.handle, NULL, &wlen);
-	if (crv == CKR_OK && (wrapped = malloc(wlen)) != NULL)
-		crv = tok->p11->C_WrapKey(s.h, &m, wk, key.handle, wrapped, &wlen);
-	if (crv == CKR_KEY_UNEXTRACTABLE || crv == CKR_KEY_NOT_WRAPPABLE) {
-		rv = cs_err_set(
-		    err, CS_ERR_REFUSED,
-		    "the private key %s is not exportable (token '%s' refuses to release it)", uri,
-		    tok->label);
-		goto out;
-	}
-	if (crv != CKR_OK || wrapped == NULL) {
-		rv = wrapped == NULL && crv == CKR_OK
-			 ? cs_err_set(err, CS_ERR_INTERNAL, "out of memory")
-			 : cs_p11_err(err, crv, "wrapping key %s", uri);
-		goto out;
-	}
-	rv = unwrap(kek, wrapped, wlen, &plain, &plen, err);
+		rv = make_wrapping_key(&s, kek, &wk, err);
+	if (rv == CS_OK)
+		rv = wrap_private(&s, uri, wk, key.handle, &wrapped, &wlen, err);
+	if (rv == CS_OK)
+		rv = unwrap(kek, wrapped, wlen, &plain, &plen, err);
 	if (rv != CS_OK)
 		goto out;
 	p = plain;
@@ -431,7 +466,6 @@ out:
 	if (plain != NULL)
 		OPENSSL_clear_free(plain, plen);
 	free(wrapped);
-	cs_session_put(&s, false);
-	cs_key_ref_clear(&ref);
+	cs_key_close(&s, &ref);
 	return rv;
 }

@@ -446,17 +446,3 @@ out:
 	free(id);
 	return rv;
 }
-
-cs_status cs_token_key_checker(void *ctx, const cs_cert *cert)
-{
-	cs_status st = CS_STATUS_MISSING_KEY;
-	EVP_PKEY *pub;
-
-	if (ctx == NULL || cert == NULL || cert->key_uri == NULL || cert->x509 == NULL)
-		return CS_STATUS_MISSING_KEY;
-	pub = X509_get0_pubkey(cert->x509);
-	if (pub == NULL || cs_key_check(ctx, cert->key_uri, pub, &st, NULL) != CS_OK)
-		st = CS_STATUS_MISSING_KEY;
-	ERR_clear_error();
-	return st;
-}

@@ -396,30 +396,6 @@ out:
 
 /* ---- looking keys up ------------------------------------------------------ */
 
-/*
- * The private key uri names, found on a session taken from tok.  Whatever
- * it returns, the caller ends with close_private(s, ref), which is safe on
- * zero-initialised ones.  CS_ERR_NOT_FOUND: the URI names another token,
- * or no such key.
- */
-static cs_rv open_private(cs_token *tok, const char *uri, cs_session *s, cs_key_ref *ref,
-			  cs_key_info *key, cs_err *err)
-{
-	cs_rv rv = cs_key_ref_parse(tok, uri, ref, err);
-
-	if (rv == CS_OK)
-		rv = cs_session_get(tok, s, err);
-	if (rv == CS_OK)
-		rv = cs_find_private(s, uri, ref, true, key, err);
-	return rv;
-}
-
-static void close_private(cs_session *s, cs_key_ref *ref)
-{
-	cs_session_put(s, false);
-	cs_key_ref_clear(ref);
-}
-
 cs_rv cs_key_public(cs_token *tok, const char *uri, EVP_PKEY **out, cs_err *err)
 {
 	cs_session s = {0};
@@ -428,10 +404,10 @@ cs_rv cs_key_public(cs_token *tok, const char *uri, EVP_PKEY **out, cs_err *err)
 	cs_rv rv;
 
 	*out = NULL;
-	rv = open_private(tok, uri, &s, &ref, &key, err);
+	rv = cs_key_open(tok, uri, true, &s, &ref, &key, err);
 	if (rv == CS_OK)
 		rv = cs_public_from_objects(&s, key.handle, out, err);
-	close_private(&s, &ref);
+	cs_key_close(&s, &ref);
 	return rv;
 }
 
@@ -522,7 +498,7 @@ cs_rv cs_key_check(cs_token *tok, const char *uri, EVP_PKEY *cert_pub, cs_status
 	*status_out = CS_STATUS_MISSING_KEY;
 	if (uri == NULL)
 		return CS_OK;
-	rv = open_private(tok, uri, &s, &ref, &key, err);
+	rv = cs_key_open(tok, uri, true, &s, &ref, &key, err);
 	if (rv == CS_ERR_NOT_FOUND) {
 		rv = CS_OK; /* not in this token (or on another one): missing here */
 		goto out;
@@ -535,7 +511,7 @@ cs_rv cs_key_check(cs_token *tok, const char *uri, EVP_PKEY *cert_pub, cs_status
 	ERR_clear_error();
 out:
 	EVP_PKEY_free(pk);
-	close_private(&s, &ref);
+	cs_key_close(&s, &ref);
 	return rv;
 }
 
@@ -550,14 +526,14 @@ cs_rv cs_key_is_exportable(cs_token *tok, const char *uri, bool *out, cs_err *er
 	CK_RV crv;
 
 	*out = false;
-	rv = open_private(tok, uri, &s, &ref, &key, err);
+	rv = cs_key_open(tok, uri, true, &s, &ref, &key, err);
 	if (rv == CS_OK) {
 		crv = tok->p11->C_GetAttributeValue(s.h, key.handle, &a, 1);
 		if (crv != CKR_OK)
 			rv = cs_p11_err(err, crv, "reading CKA_EXTRACTABLE of %s", uri);
 		*out = b == CK_TRUE;
 	}
-	close_private(&s, &ref);
+	cs_key_close(&s, &ref);
 	return rv;
 }
 
@@ -574,7 +550,7 @@ cs_rv cs_key_delete(cs_token *tok, const char *uri, cs_err *err)
 	cs_rv rv;
 	CK_RV crv;
 
-	rv = open_private(tok, uri, &s, &ref, &key, err);
+	rv = cs_key_open(tok, uri, true, &s, &ref, &key, err);
 	if (rv == CS_OK)
 		rv = cs_get_attr(&s, key.handle, CKA_ID, &id, &idlen, NULL, err);
 	if (rv != CS_OK)
@@ -607,6 +583,6 @@ cs_rv cs_key_delete(cs_token *tok, const char *uri, cs_err *err)
 		rv = cs_p11_err(err, crv, "deleting the objects of key %s", uri);
 out:
 	free(id);
-	close_private(&s, &ref);
+	cs_key_close(&s, &ref);
 	return rv;
 }

@@ -245,13 +245,38 @@ cs_rv cs_key_check(cs_token *tok, const char *uri, EVP_PKEY *cert_pub, cs_status
 		   cs_err *err);
 
 /*
- * A cs_key_checker for status: cs_store_set_key_checker(store,
- * cs_token_key_checker, tok).  A certificate without key_uri, or whose key
- * cannot be reached in tok (including token errors), is
- * CS_STATUS_MISSING_KEY; a key whose public key differs from the
- * certificate's is CS_STATUS_KEY_MISMATCH.
+ * Status's question for one certificate (key_status.c): *out is
+ * CS_STATUS_VALID, CS_STATUS_MISSING_KEY (no key_uri, or no such key in
+ * tok) or CS_STATUS_KEY_MISMATCH.  A token that cannot be asked (login
+ * fails, PIN file unreadable, token gone) is an error, not an answer.
+ */
+cs_rv cs_token_check_key(cs_token *tok, const cs_cert *cert, cs_status *out, cs_err *err);
+
+/*
+ * Makes status ask tok about keys (cs_token_check_key), keeping the token's
+ * failures: a certificate whose key cannot be asked about gets
+ * CS_STATUS_KEY_TOKEN_UNAVAILABLE with the reason as its detail.  tok NULL:
+ * the token could not be opened, open_error says why, and every
+ * certificate with a key reference gets that status.  tok must outlive its
+ * use by store; cs_store_set_key_checker replaces it.
+ */
+void cs_store_attach_token(cs_store *store, cs_token *tok, const cs_err *open_error);
+
+/*
+ * The same question as a cs_key_checker (certstore.h), for callers of
+ * cs_store_set_key_checker: token errors are CS_STATUS_MISSING_KEY there,
+ * since a cs_key_checker can only answer with a status.
  */
 cs_status cs_token_key_checker(void *tok, const cs_cert *cert);
+
+/*
+ * Rolls back a key made for a change that failed (key_rollback.c): deletes
+ * it, and when that fails too, appends to err (which holds the first
+ * failure, and keeps its class) "the key made for it could not be removed
+ * from the token (<uri>): <why>".  A key already gone is no failure.
+ * tok or uri NULL: nothing to undo.
+ */
+void cs_key_rollback(cs_token *tok, const char *uri, cs_err *err);
 
 /* Destroys the private key at uri and every object sharing its CKA_ID
  * (public key, certificates other tools put there).  Missing: CS_ERR_NOT_FOUND. */

@@ -108,6 +108,29 @@ cs_rv cs_find_object(cs_session *s, CK_OBJECT_CLASS cls, const cs_key_ref *ref, 
 cs_rv cs_find_private(cs_session *s, const char *uri, const cs_key_ref *ref, bool fresh,
 		      cs_key_info *out, cs_err *err);
 
+/*
+ * The one way to open a private key (key_open.c): parses uri, borrows a
+ * session from tok (s->write as the caller set it) and finds the key,
+ * through the handle cache unless fresh is set.  Signing and decrypting
+ * use the cache (they run per TLS handshake); checks, export and delete
+ * look afresh (they must see the token as it is now).  Whatever it returns,
+ * the caller ends with cs_key_close(s, ref), safe on zero-initialised ones.
+ * CS_ERR_NOT_FOUND: the URI names another token, or no such key.
+ */
+cs_rv cs_key_open(cs_token *tok, const char *uri, bool fresh, cs_session *s, cs_key_ref *ref,
+		  cs_key_info *key, cs_err *err);
+void cs_key_close(cs_session *s, cs_key_ref *ref);
+
+/*
+ * Runs op on the open key and, when the key's handle went stale (the object
+ * was re-created, or the cache outlived it), finds the key afresh and runs
+ * op once more: the one stale-handle retry.  *crv is op's answer; a failed
+ * second lookup is that lookup's error.
+ */
+typedef CK_RV (*cs_key_op)(cs_session *s, const cs_key_info *key, void *ctx);
+cs_rv cs_key_run(cs_session *s, const char *uri, const cs_key_ref *ref, cs_key_info *key,
+		 cs_key_op op, void *ctx, CK_RV *crv, cs_err *err);
+
 /* Reads one attribute into a malloc'd buffer (*len bytes).  Unavailable:
  * *val = NULL and CS_OK with *rv_out set (may be NULL). */
 cs_rv cs_get_attr(cs_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, unsigned char **val,

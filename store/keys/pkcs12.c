@@ -366,7 +366,7 @@ cs_rv cs_pfx_import(cs_store *store, cs_token *tok, const char *name, const unsi
 	else if (rv == CS_OK)
 		rv = store_certs(store, &certs, name, res, err);
 	if (rv != CS_OK && created)
-		cs_key_delete(tok, uri, NULL);
+		cs_key_rollback(tok, uri, err);
 	if (rv == CS_OK && key_uri_out != NULL) {
 		*key_uri_out = uri;
 		uri = NULL;

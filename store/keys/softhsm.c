@@ -1,6 +1,8 @@
 /*
- * softhsm.c - the embedded default key token: a SoftHSM2 token kept under
- * the store directory, made through PKCS#11 itself (no softhsm2-util).
+ * softhsm.c - everything that knows SoftHSM2: the embedded default key
+ * token kept under the store directory, made through PKCS#11 itself (no
+ * softhsm2-util); the SOFTHSM2_CONF it is found by; and its token.object
+ * kept whole against kill -9.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +25,56 @@
 #include "keys_internal.h"
 
 #define CS_SOFTHSM_LABEL "certstore"
+
+/* ---- SOFTHSM2_CONF ------------------------------------------------------ */
+
+static pthread_mutex_t g_shconf_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *g_shconf;
+static int g_shconf_users;
+
+cs_rv cs_softhsm_conf_acquire(const char *path, cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	const char *cur;
+
+	if (path == NULL)
+		return CS_OK;
+	pthread_mutex_lock(&g_shconf_lock);
+	if (g_shconf_users > 0 && strcmp(g_shconf, path) != 0) {
+		rv = cs_err_set(err, CS_ERR_TOKEN,
+				"SoftHSM2 is already in use in this process with %s; "
+				"close that token before opening one configured by %s",
+				g_shconf, path);
+		goto out;
+	}
+	if (g_shconf_users == 0) {
+		free(g_shconf);
+		g_shconf = strdup(path);
+		if (g_shconf == NULL) {
+			rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	cur = getenv("SOFTHSM2_CONF");
+	if ((cur == NULL || strcmp(cur, path) != 0) && setenv("SOFTHSM2_CONF", path, 1) != 0) {
+		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot set SOFTHSM2_CONF");
+		goto out;
+	}
+	g_shconf_users++;
+out:
+	pthread_mutex_unlock(&g_shconf_lock);
+	return rv;
+}
+
+void cs_softhsm_conf_release(const char *path)
+{
+	if (path == NULL)
+		return;
+	pthread_mutex_lock(&g_shconf_lock);
+	if (g_shconf_users > 0)
+		g_shconf_users--;
+	pthread_mutex_unlock(&g_shconf_lock);
+}
 
 /* Random PIN: 16 bytes as 32 hex digits. */
 static cs_rv random_pin(char out[33], cs_err *err)

@@ -1,6 +1,7 @@
 /*
- * token.c - loading the module, finding the token, logging in, the session
- * pool, and what happens after fork().
+ * token.c - finding the token, logging in, the session pool, and what
+ * happens after fork().  Loading the module is p11_module.c's; what only
+ * SoftHSM2 needs is softhsm.c's.
  *
  * SoftHSM2 2.6.1 (as Debian builds it) does not notice fork(): a child keeps
  * a copy of the parent's sessions and login.  Hardware and network modules
@@ -40,97 +41,11 @@
 
 #include "keys_internal.h"
 
-/* ---- errors and small helpers ------------------------------------------- */
-
-cs_rv cs_p11_err(cs_err *err, CK_RV rv, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return cs_err_set(err, CS_ERR_TOKEN, "%s: %s (CKR 0x%lx)", what, p11_kit_strerror(rv),
-			  (unsigned long)rv);
-}
-
-bool cs_p11_session_dead(CK_RV rv)
-{
-	switch (rv) {
-	case CKR_SESSION_HANDLE_INVALID:
-	case CKR_SESSION_CLOSED:
-	case CKR_DEVICE_REMOVED:
-	case CKR_DEVICE_ERROR:
-	case CKR_TOKEN_NOT_PRESENT:
-	case CKR_CRYPTOKI_NOT_INITIALIZED:
-	case CKR_USER_NOT_LOGGED_IN:
-		return true;
-	default:
-		return false;
-	}
-}
-
-void cs_p11_label(char *dst, const CK_UTF8CHAR *src, size_t n)
-{
-	memcpy(dst, src, n);
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
+/* ---- the token's label ------------------------------------------------- */
 
 const char *cs_token_label(const cs_token *tok)
 {
 	return tok->label;
-}
-
-/* ---- SOFTHSM2_CONF ------------------------------------------------------ */
-
-static pthread_mutex_t g_shconf_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *g_shconf;
-static int g_shconf_users;
-
-cs_rv cs_softhsm_conf_acquire(const char *path, cs_err *err)
-{
-	cs_rv rv = CS_OK;
-	const char *cur;
-
-	if (path == NULL)
-		return CS_OK;
-	pthread_mutex_lock(&g_shconf_lock);
-	if (g_shconf_users > 0 && strcmp(g_shconf, path) != 0) {
-		rv = cs_err_set(err, CS_ERR_TOKEN,
-				"SoftHSM2 is already in use in this process with %s; "
-				"close that token before opening one configured by %s",
-				g_shconf, path);
-		goto out;
-	}
-	if (g_shconf_users == 0) {
-		free(g_shconf);
-		g_shconf = strdup(path);
-		if (g_shconf == NULL) {
-			rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-	}
-	cur = getenv("SOFTHSM2_CONF");
-	if ((cur == NULL || strcmp(cur, path) != 0) && setenv("SOFTHSM2_CONF", path, 1) != 0) {
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "cannot set SOFTHSM2_CONF");
-		goto out;
-	}
-	g_shconf_users++;
-out:
-	pthread_mutex_unlock(&g_shconf_lock);
-	return rv;
-}
-
-void cs_softhsm_conf_release(const char *path)
-{
-	if (path == NULL)
-		return;
-	pthread_mutex_lock(&g_shconf_lock);
-	if (g_shconf_users > 0)
-		g_shconf_users--;
-	pthread_mutex_unlock(&g_shconf_lock);
 }
 
 /* ---- open tokens and fork() --------------------------------------------- */
@@ -179,50 +94,6 @@ static void registry_remove(cs_token *t)
 		}
 	}
 	pthread_mutex_unlock(&g_registry_lock);
-}
-
-/* ---- the module --------------------------------------------------------- */
-
-cs_rv cs_module_load(const char *module, CK_FUNCTION_LIST **out, cs_err *err)
-{
-	CK_FUNCTION_LIST *m = NULL;
-	CK_RV crv;
-
-	*out = NULL;
-	if (strchr(module, '/') == NULL) {
-		CK_FUNCTION_LIST **all = p11_kit_modules_load(NULL, 0);
-
-		if (all != NULL) {
-			m = p11_kit_module_for_name(all, module);
-			for (size_t i = 0; all[i] != NULL; i++)
-				if (all[i] != m)
-					p11_kit_module_release(all[i]);
-			free(all);
-		}
-	}
-	if (m == NULL)
-		m = p11_kit_module_load(module, 0);
-	if (m == NULL) {
-		const char *why = p11_kit_message();
-
-		return cs_err_set(err, CS_ERR_TOKEN, "cannot load PKCS#11 module %s%s%s", module,
-				  why ? ": " : "", why ? why : "");
-	}
-	crv = p11_kit_module_initialize(m);
-	if (crv != CKR_OK) {
-		p11_kit_module_release(m);
-		return cs_p11_err(err, crv, "PKCS#11 module %s does not initialise", module);
-	}
-	*out = m;
-	return CS_OK;
-}
-
-void cs_module_unload(CK_FUNCTION_LIST *p11)
-{
-	if (p11 == NULL)
-		return;
-	p11_kit_module_finalize(p11);
-	p11_kit_module_release(p11);
 }
 
 /* ---- finding the token and logging in ----------------------------------- */

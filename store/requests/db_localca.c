@@ -1,17 +1,21 @@
 /*
  * db_localca.c - SQL for local CAs and the serials they issued.
  */
-#include "db.h"
+#include "db_localca.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static cs_rv stmt_fail(cs_store *store, cs_err *err)
+void cs_local_ca_free(cs_local_ca *ca)
 {
-	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
-			  sqlite3_errmsg(store->db));
+	if (ca == NULL)
+		return;
+	free(ca->name);
+	cs_cert_free(ca->cert);
+	free(ca->key_uri);
+	free(ca);
 }
 
 static cs_rv insert_row(cs_store *store, const cs_local_ca *ca, cs_err *err)
@@ -23,14 +27,14 @@ static cs_rv insert_row(cs_store *store, const cs_local_ca *ca, cs_err *err)
 	int rc = SQLITE_OK;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	rc |= sqlite3_bind_text(st, 1, ca->name, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_blob(st, 2, ca->cert->der.data, (int)ca->cert->der.len, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 3, ca->cert->sha1, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 4, ca->key_uri, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -83,7 +87,7 @@ cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out
 
 	*out = NULL;
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -94,7 +98,7 @@ cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out
 				"%s`)",
 				name, name);
 	else
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -112,7 +116,7 @@ cs_rv cs_db_local_ca_names(cs_store *store, char ***out, cs_err *err)
 	if (sqlite3_prepare_v2(store->db, "SELECT name FROM local_cas ORDER BY name", -1, &st,
 			       NULL) != SQLITE_OK) {
 		free(names);
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	}
 	while (rv == CS_OK && sqlite3_step(st) == SQLITE_ROW) {
 		grown = realloc(names, (n + 2) * sizeof(*names));
@@ -143,7 +147,7 @@ cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cer
 	if (rv != CS_OK)
 		return rv;
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 		goto out;
 	}
 	rc |= sqlite3_bind_text(st, 1, ca, -1, SQLITE_STATIC);
@@ -152,7 +156,7 @@ cs_rv cs_db_local_ca_record_issued(cs_store *store, const char *ca, const cs_cer
 	rc |= sqlite3_bind_text(st, 4, cert->subject, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 		goto out;
 	}
 	snprintf(detail, sizeof(detail), "%s serial %s %s %s", ca, cert->serial, cert->sha1,

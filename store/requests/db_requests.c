@@ -1,16 +1,40 @@
 /*
  * db_requests.c - SQL for pending requests.
  */
-#include "db.h"
+#include "db_requests.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static cs_rv stmt_fail(cs_store *store, cs_err *err)
+void cs_pending_free(cs_pending *p)
 {
-	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
-			  sqlite3_errmsg(store->db));
+	if (p == NULL)
+		return;
+	free(p->subject);
+	cs_bytes_clear(&p->csr_der);
+	free(p->key_uri);
+	free(p->key_spec);
+	free(p->friendly_name);
+	free(p->ca_profile);
+	free(p->ca_request_id);
+	free(p->hash);
+	free(p->usages);
+	free(p->renews);
+	free(p);
+}
+
+void cs_pending_list_clear(cs_pending_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		cs_pending_free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
 }
 
 cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err)
@@ -24,7 +48,7 @@ cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err)
 	cs_rv rv = CS_OK;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	p->created = (int64_t)time(NULL);
 	rc |= sqlite3_bind_int64(st, 1, p->created);
 	rc |= sqlite3_bind_text(st, 2, p->subject, -1, SQLITE_STATIC);
@@ -39,7 +63,7 @@ cs_rv cs_db_pending_insert(cs_store *store, cs_pending *p, cs_err *err)
 	rc |= sqlite3_bind_text(st, 11, p->usages, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 12, p->renews, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else
 		p->id = sqlite3_last_insert_rowid(store->db);
 	sqlite3_finalize(st);
@@ -107,7 +131,7 @@ cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_p
 	int rc = SQLITE_DONE;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, key_id, -1, SQLITE_STATIC);
 	while (rv == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -116,7 +140,7 @@ cs_rv cs_db_pending_select(cs_store *store, int64_t id, const char *key_id, cs_p
 			rv = pending_push(out, p, err);
 	}
 	if (rv == CS_OK && rc != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	if (rv != CS_OK)
 		cs_pending_list_clear(out);
@@ -129,11 +153,11 @@ static cs_rv exec_id(cs_store *store, const char *sql, int64_t id, const char *t
 	cs_rv rv = CS_OK;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else if (sqlite3_changes(store->db) == 0)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no pending request with ID %lld",
 				(long long)id);
@@ -163,10 +187,10 @@ cs_rv cs_db_friendly_name_taken(cs_store *store, const char *name, bool *taken, 
 
 	*taken = false;
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else
 		*taken = sqlite3_column_int(st, 0) != 0;
 	sqlite3_finalize(st);

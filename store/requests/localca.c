@@ -2,7 +2,7 @@
  * localca.c - the CA kept in the store: creating it and issuing with it.
  */
 #include "localca.h"
-#include "db.h"
+#include "db_localca.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -28,16 +28,6 @@ cs_rv cs_issue_profile_parse(const char *s, cs_issue_profile *out, cs_err *err)
 		return cs_err_set(err, CS_ERR_USAGE,
 				  "unknown profile '%s' (server, client, both)", s);
 	return CS_OK;
-}
-
-void cs_local_ca_free(cs_local_ca *ca)
-{
-	if (ca == NULL)
-		return;
-	free(ca->name);
-	cs_cert_free(ca->cert);
-	free(ca->key_uri);
-	free(ca);
 }
 
 static bool valid_name(const char *name)

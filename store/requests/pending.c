@@ -2,7 +2,7 @@
  * pending.c - the Request store: requests waiting for their certificates.
  */
 #include "request.h"
-#include "db.h"
+#include "db_requests.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,36 +10,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-
-void cs_pending_free(cs_pending *p)
-{
-	if (p == NULL)
-		return;
-	free(p->subject);
-	cs_bytes_clear(&p->csr_der);
-	free(p->key_uri);
-	free(p->key_spec);
-	free(p->friendly_name);
-	free(p->ca_profile);
-	free(p->ca_request_id);
-	free(p->hash);
-	free(p->usages);
-	free(p->renews);
-	free(p);
-}
-
-void cs_pending_list_clear(cs_pending_list *l)
-{
-	size_t i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		cs_pending_free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
 
 cs_rv cs_pubkey_id_hex(EVP_PKEY *pub, char out[41], cs_err *err)
 {

@@ -5,7 +5,7 @@
 #include "request.h"
 #include "usage.h"
 #include "internal.h"
-#include "db.h"
+#include "db_usages.h"
 
 #include <stdio.h>
 #include <stdlib.h>

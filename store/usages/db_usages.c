@@ -1,16 +1,31 @@
 /*
- * db_usages.c - SQL for usages.
+ * db_usages.c - SQL for usages (db_usages.h).
  */
-#include "db.h"
+#include "db_usages.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static cs_rv stmt_fail(cs_store *store, cs_err *err)
+void cs_usage_clear(cs_usage *u)
 {
-	return cs_err_set(err, CS_ERR_STORE, "%s/store.db: %s", store->dir,
-			  sqlite3_errmsg(store->db));
+	if (u == NULL)
+		return;
+	free(u->name);
+	memset(u, 0, sizeof(*u));
+}
+
+void cs_usage_list_clear(cs_usage_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		cs_usage_clear(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
 }
 
 static void copy_hex(char dst[41], sqlite3_stmt *st, int col)
@@ -33,7 +48,7 @@ cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, 
 	out->items = NULL;
 	out->n = 0;
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while (rv == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		grown = realloc(out->items, (out->n + 1) * sizeof(*grown));
@@ -52,7 +67,7 @@ cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, 
 		u->assigned_at = sqlite3_column_int64(st, 5);
 	}
 	if (rv == CS_OK && rc != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	if (rv != CS_OK)
 		cs_usage_list_clear(out);
@@ -70,7 +85,7 @@ cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err)
 	int rc = SQLITE_OK;
 
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	rc |= sqlite3_bind_text(st, 1, u->name, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 2, u->sha1, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 3, u->previous_sha1, -1, SQLITE_STATIC);
@@ -78,7 +93,7 @@ cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err)
 	rc |= sqlite3_bind_int64(st, 5, u->staged_at);
 	rc |= sqlite3_bind_int64(st, 6, u->assigned_at);
 	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
 	return rv;
 }
@@ -90,10 +105,10 @@ cs_rv cs_db_usage_delete(cs_store *store, const char *name, cs_err *err)
 
 	if (sqlite3_prepare_v2(store->db, "DELETE FROM usages WHERE name = ?", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return stmt_fail(store, err);
+		return cs_db_stmt_fail(store, err);
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		rv = stmt_fail(store, err);
+		rv = cs_db_stmt_fail(store, err);
 	else if (sqlite3_changes(store->db) == 0)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "usage '%s' is not assigned", name);
 	sqlite3_finalize(st);

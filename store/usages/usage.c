@@ -3,7 +3,7 @@
  * say so to TLS servers.
  */
 #include "usage.h"
-#include "db.h"
+#include "db_usages.h"
 #include "publish.h"
 #include "usage_conf.h"
 
@@ -37,27 +37,6 @@ static cs_rv check_name(const char *name, cs_err *err)
 				  "with '.'",
 				  name ? name : "");
 	return CS_OK;
-}
-
-void cs_usage_clear(cs_usage *u)
-{
-	if (u == NULL)
-		return;
-	free(u->name);
-	memset(u, 0, sizeof(*u));
-}
-
-void cs_usage_list_clear(cs_usage_list *l)
-{
-	size_t i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		cs_usage_clear(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
 }
 
 cs_rv cs_usage_list_get(cs_store *store, cs_usage_list *out, cs_err *err)

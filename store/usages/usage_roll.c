@@ -3,7 +3,7 @@
  * making published files agree with the database after a crash.
  */
 #include "usage.h"
-#include "db.h"
+#include "db_usages.h"
 #include "publish.h"
 
 #include <dirent.h>

@@ -66,7 +66,7 @@ cp "$STORE/certstore.conf" "$TEST_TMP/certstore.conf"
 sed -i 's/^token = .*/token = pkcs11:token=elsewhere/' "$STORE/certstore.conf"
 expect_failure "token absent" 9 "elsewhere" import "$TEST_TMP/leaf.pfx" --password-file "$PASS"
 run_cs show old
-tap_like "$OUT" "^Also +Missing private key\$" "token absent: show says Missing private key (after Expired)"
+tap_like "$OUT" "^Also +Key token unavailable\$" "token absent: show says Key token unavailable (after Expired), not Missing private key"
 tap_like "$ERR" "warning: the key token cannot be opened" "token absent: show warns why"
 cp "$TEST_TMP/certstore.conf" "$STORE/certstore.conf"
 

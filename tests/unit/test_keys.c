@@ -771,6 +771,38 @@ static void test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt(void 
 	EVP_PKEY_free(pub);
 }
 
+/* A rollback removes the key it made, and says so when it cannot: the
+ * first failure's message and class stay, the orphan key's URI is added. */
+static void test_rollback_deletes_the_key_or_reports_what_it_could_not_undo(void **state)
+{
+	fixture *f = *state;
+	cs_key_spec spec = {CS_KEY_EC, 256, NID_X9_62_prime256v1};
+	char *uri = NULL;
+	cs_status st;
+	EVP_PKEY *pub = NULL;
+	cs_err err = {0};
+
+	if (cs_key_generate(f->tok, &spec, "rolled back", false, &uri, &pub, &err) != CS_OK)
+		fail_msg("%s", err.msg);
+	cs_err_set(&err, CS_ERR_STORE, "the change failed");
+	cs_key_rollback(f->tok, uri, &err);
+	assert_int_equal(err.rv, CS_ERR_STORE);
+	assert_string_equal(err.msg, "the change failed");
+	assert_int_equal(cs_key_check(f->tok, uri, pub, &st, &err), CS_OK);
+	assert_int_equal(st, CS_STATUS_MISSING_KEY);
+	/* a key already gone is nothing to report */
+	cs_err_set(&err, CS_ERR_STORE, "the change failed");
+	cs_key_rollback(f->tok, uri, &err);
+	assert_string_equal(err.msg, "the change failed");
+	/* a key that cannot be deleted is named */
+	cs_key_rollback(f->tok, "pkcs11:id=%zz;type=private", &err);
+	assert_int_equal(err.rv, CS_ERR_STORE);
+	assert_non_null(strstr(err.msg, "the change failed; the key made for it could not be "
+				       "removed from the token (pkcs11:id=%zz;type=private): "));
+	EVP_PKEY_free(pub);
+	free(uri);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -790,6 +822,7 @@ int main(void)
 	    T(test_import_of_ed25519_is_refused_and_leaves_nothing),
 	    T(test_find_by_public_and_check_mismatch),
 	    T(test_delete_removes_private_and_public_objects),
+	    T(test_rollback_deletes_the_key_or_reports_what_it_could_not_undo),
 	    T(test_wrong_pin_is_auth_error_without_the_pin),
 	    T(test_pin_file_readable_by_group_is_refused),
 	    T(test_missing_module_names_the_module),

@@ -3,6 +3,7 @@
  */
 #include "testutil.h"
 #include "request.h"
+#include "requests.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,74 @@ static void test_request_summary_lists_what_will_be_asked(void **state)
 	cs_request_spec_clear(&spec);
 }
 
+/* A key is still used while a certificate (archived too) or a pending
+ * request other than the one asked about holds its URI. */
+static void test_key_users_counts_certificates_and_pending_requests(void **state)
+{
+	char *dir = NULL, who[128] = "";
+	cs_store *store = tu_store(&dir);
+	cs_request_spec spec = {0};
+	EVP_PKEY *key = tu_key();
+	X509_REQ *req;
+	cs_pending a = {0}, b = {0};
+	tu_cert root = tu_make("Users Root", NULL, 1, -1, 30);
+	tu_cert leaf = tu_make("users.example", &root, 0, -1, 30);
+	cs_cert *c = tu_cs_cert(leaf.x509), *mine = NULL;
+	cs_cert_list certs = {0};
+	cs_import_opts opts = {.store = CS_STORE_MY};
+	cs_import_result res = {0};
+	const char *k1 = "pkcs11:token=t;id=%01;type=private";
+	const char *k2 = "pkcs11:token=t;id=%02;type=private";
+	cs_err err = {0};
+	bool used = true;
+
+	(void)state;
+	cs_request_spec_set(&spec.cn, "users.example", NULL);
+	req = build(&spec, key);
+	a.key_uri = strdup(k1);
+	b.key_uri = strdup(k1);
+	assert_int_equal(cs_pending_add(store, req, &a, &err), CS_OK);
+	assert_int_equal(cs_pending_add(store, req, &b, &err), CS_OK);
+	/* a request's key used by another request (requests --cancel) */
+	assert_int_equal(cs_key_users(store, k1, 0, a.id, &used, who, sizeof(who), &err), CS_OK);
+	assert_true(used);
+	assert_string_equal(who, "a pending request");
+	assert_int_equal(cs_key_users(store, k2, 0, 0, &used, who, sizeof(who), &err), CS_OK);
+	assert_false(used);
+	/* a certificate's key, archived or not, but not the one asked about */
+	assert_int_equal(cs_cert_list_push(&certs, c, &err), CS_OK);
+	assert_int_equal(cs_import_certs(store, &certs, &opts, &res, &err), CS_OK);
+	assert_int_equal(cs_store_find_by_thumbprint(store, CS_STORE_MY, c->sha1, &mine, &err), CS_OK);
+	assert_int_equal(cs_store_set_key(store, mine, k2, false, &err), CS_OK);
+	assert_int_equal(cs_store_set_archived(store, mine, true, &err), CS_OK);
+	assert_int_equal(cs_key_users(store, k2, 0, 0, &used, who, sizeof(who), &err), CS_OK);
+	assert_true(used);
+	assert_string_equal(who, c->sha1);
+	assert_int_equal(cs_key_users(store, k2, mine->id, 0, &used, who, sizeof(who), &err), CS_OK);
+	assert_false(used);
+
+	cs_cert_free(mine);
+	cs_import_result_clear(&res);
+	cs_cert_list_clear(&certs);
+	free(a.key_uri);
+	free(b.key_uri);
+	free(a.subject);
+	free(b.subject);
+	cs_bytes_clear(&a.csr_der);
+	cs_bytes_clear(&b.csr_der);
+	free(a.friendly_name);
+	free(b.friendly_name);
+	free(a.hash);
+	free(b.hash);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	cs_request_spec_clear(&spec);
+	tu_free(&leaf);
+	tu_free(&root);
+	cs_store_close(store);
+	tu_rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_request_inf_errors_name_file_and_line),
 		cmocka_unit_test(test_request_friendly_name_generated_from_cn_and_date),
 		cmocka_unit_test(test_request_summary_lists_what_will_be_asked),
+		cmocka_unit_test(test_key_users_counts_certificates_and_pending_requests),
 	};
 
 	return cmocka_run_group_tests_name("request", tests, NULL, NULL);

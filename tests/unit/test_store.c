@@ -2,7 +2,9 @@
  * test_store.c - opening stores, placement on import, lookups, changes, audit.
  */
 #include "testutil.h"
+#include "certs.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,6 +387,44 @@ static void test_concurrent_imports_both_succeed(void **state)
 	tu_rmdir(dir);
 }
 
+/* The fingerprint the admin vouches for: SHA-256 or SHA-1, any case, colons
+ * or spaces between bytes; anything else never matches. */
+static void test_cert_matches_fingerprint_only_hex_sha256_or_sha1(void **state)
+{
+	cs_cert *c = tu_cs_cert(leaf.x509);
+	char s[200], colons[200];
+	size_t i, o = 0;
+
+	(void)state;
+	assert_true(cs_cert_matches_fingerprint(c, c->sha256));
+	assert_true(cs_cert_matches_fingerprint(c, c->sha1));
+	for (i = 0; c->sha256[i] != '\0'; i++) {
+		colons[o++] = (char)tolower((unsigned char)c->sha256[i]);
+		if (i % 2 == 1 && c->sha256[i + 1] != '\0')
+			colons[o++] = ':';
+	}
+	colons[o] = '\0';
+	assert_true(cs_cert_matches_fingerprint(c, colons));
+	/* a prefix, a digit more, a non-hex character in place of one */
+	snprintf(s, sizeof(s), "%.40s", c->sha256);
+	assert_false(cs_cert_matches_fingerprint(c, s));
+	snprintf(s, sizeof(s), "%s0", c->sha1);
+	assert_false(cs_cert_matches_fingerprint(c, s));
+	snprintf(s, sizeof(s), "%s", c->sha1);
+	s[10] = 'G';
+	assert_false(cs_cert_matches_fingerprint(c, s));
+	snprintf(s, sizeof(s), "%s", c->sha256);
+	s[20] = '-';
+	assert_false(cs_cert_matches_fingerprint(c, s));
+	/* the old copies skipped ':' and ' ' but kept anything else, and
+	 * compared at most 79 characters */
+	snprintf(s, sizeof(s), "%s\x7f", c->sha1);
+	assert_false(cs_cert_matches_fingerprint(c, s));
+	assert_false(cs_cert_matches_fingerprint(c, ""));
+	assert_false(cs_cert_matches_fingerprint(c, NULL));
+	cs_cert_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_delete_and_move_are_audited),
 		cmocka_unit_test(test_archived_hidden_unless_asked),
 		cmocka_unit_test(test_concurrent_imports_both_succeed),
+		cmocka_unit_test(test_cert_matches_fingerprint_only_hex_sha256_or_sha1),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, setup, teardown);

@@ -1,5 +1,8 @@
 /*
- * keyref_pem.c - PEM key references: a key file that names an HSM key.
+ * keyref_pem.c - PEM key references: a key file that names an HSM key, as a
+ * usage publishes it (key.pem) and export --format keyref writes it.  It names
+ * the key by store and thumbprint and touches no token, so it lives with the
+ * usages whose contract (usage.h) declares it.
  */
 #include "usage.h"
 #include "internal.h"
