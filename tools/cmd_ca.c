@@ -295,6 +295,25 @@ static cs_rv save_roots(const ca_args *a, const cs_cert_list *certs, cs_err *err
 	return rv;
 }
 
+/* A profile from `ca discover --add`: the CA certificate came from the
+ * directory, over the Kerberos-bound LDAP connection, not over the CA's own
+ * TLS that nothing verifies yet. */
+static cs_rv read_ad_cert(const enroll_profile *p, cs_cert_list *certs, cs_err *err)
+{
+	char *path = enroll_profile_path(p, "ad-ca-certificate");
+	cs_bytes data = {0};
+	cs_rv rv = path ? cs_read_file(path, &data, err)
+			: cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+
+	if (rv == CS_OK)
+		rv = cs_parse_certs(data.data, data.len, NULL, certs, err);
+	if (rv != CS_OK)
+		cs_err_prefix(err, "[ca.%s] ad-ca-certificate", p->name);
+	cs_bytes_clear(&data);
+	free(path);
+	return rv;
+}
+
 static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 {
 	enroll_profile *profile = NULL;
@@ -307,7 +326,9 @@ static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 	rv = enroll_profile_load(store, a->name, &profile, err);
 	if (rv == CS_OK)
 		rv = enroll_protocol_find(profile->protocol, &proto, err);
-	if (rv == CS_OK) {
+	if (rv == CS_OK && enroll_profile_get(profile, "ad-ca-certificate") != NULL)
+		rv = read_ad_cert(profile, &certs, err);
+	else if (rv == CS_OK) {
 		ctx.profile = profile;
 		rv = proto->roots(&ctx, &certs, err);
 	}
@@ -403,6 +424,9 @@ static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
 	return rv;
 }
 
+/* cmd_ca_discover.c: `ca discover` has options of its own. */
+cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err);
+
 static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		    cs_err *err)
 {
@@ -410,6 +434,8 @@ static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char *
 	cs_store *store = NULL;
 	cs_rv rv;
 
+	if (argc >= 2 && strcmp(argv[1], "discover") == 0)
+		return ca_discover_run(ctx, argc - 1, argv + 1, err);
 	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv != CS_OK || a.help)
 		return rv;
@@ -440,6 +466,8 @@ const cli_command cmd_ca = {
 	     "       certstore ca list [--json]\n"
 	     "       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]] [-o FILE]\n"
 	     "       certstore ca sign NAME REQUEST [-o FILE] [--days N]\n"
+	     "       certstore ca discover [--domain D] [--json] [--add NAME ...]  (see\n"
+	     "                             `certstore ca discover --help`)\n"
 	     "\n"
 	     "create-local  makes a CA whose key is in the store's token (not exportable) and\n"
 	     "              whose certificate and issued serials live in the store; requests\n"
