@@ -263,24 +263,19 @@ static cs_rv append_profile(cs_store *store, const char *name, const ad_ca *ca,
 static cs_rv add_profile(cs_store *store, const discover_args *a, const ad_directory *d,
 			 cs_err *err)
 {
-	enroll_profile *existing = NULL;
 	const ad_ca *ca = NULL;
 	const char *tmpl = NULL;
 	char *cert_path = NULL;
 	cs_rv rv;
 
-	if (enroll_profile_load(store, a->add, &existing, NULL) == CS_OK) {
-		enroll_profile_free(existing);
-		return cs_err_set(err, CS_ERR_DUPLICATE,
-				  "a CA profile %s exists already: nothing changed", a->add);
-	}
 	rv = pick_ca(d, a->from, &ca, err);
 	if (rv == CS_OK)
 		rv = pick_template(d, ca, a->template_name, &tmpl, err);
 	if (rv == CS_OK)
 		rv = save_ca_cert(store, a->add, ca, &cert_path, err);
+	/* Relative to the store directory, so that the store can move. */
 	if (rv == CS_OK)
-		rv = append_profile(store, a->add, ca, tmpl, cert_path, err);
+		rv = append_profile(store, a->add, ca, tmpl, strrchr(cert_path, '/') + 1, err);
 	if (rv != CS_OK && cert_path != NULL)
 		(void)unlink(cert_path);
 	if (rv == CS_OK) {
@@ -297,6 +292,15 @@ static cs_rv add_profile(cs_store *store, const discover_args *a, const ad_direc
 	return rv;
 }
 
+static bool profile_exists(cs_store *store, const char *name)
+{
+	enroll_profile *p = NULL;
+	bool there = enroll_profile_load(store, name, &p, NULL) == CS_OK;
+
+	enroll_profile_free(p);
+	return there;
+}
+
 cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err);
 
 cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err)
@@ -310,6 +314,10 @@ cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err)
 	if (rv != CS_OK || a.help)
 		return rv;
 	rv = cli_open_store(ctx, a.add ? 0 : CS_OPEN_READONLY, &store, err);
+	/* Refused before the directory is asked: nothing it says would change that. */
+	if (rv == CS_OK && a.add != NULL && profile_exists(store, a.add))
+		rv = cs_err_set(err, CS_ERR_DUPLICATE,
+				"a CA profile %s exists already: nothing changed", a.add);
 	if (rv == CS_OK) {
 		a.q.store_dir = cs_store_dir(store);
 		rv = ad_discover(&a.q, &d, err);
