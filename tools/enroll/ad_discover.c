@@ -126,7 +126,9 @@ static cs_rv ldap_bind_as(LDAP *ld, const ad_query *q, const char *server, cs_er
 
 static cs_rv ldap_open(const ad_query *q, const char *server, LDAP **out, cs_err *err)
 {
-	struct timeval tv = {10, 0};
+	/* A DC answers slowly while it starts or under load: seen timing out at
+	 * 10 s on a loaded machine (tests/heavy/ad-domain.sh). */
+	struct timeval tv = {30, 0};
 	int v3 = LDAP_VERSION3, rc;
 	char *uri = NULL;
 
@@ -165,7 +167,7 @@ static long long_value(LDAP *ld, LDAPMessage *e, const char *attr)
 static cs_rv search(LDAP *ld, const char *base, int scope, const char *filter,
 		    const char **attrs, LDAPMessage **res, cs_err *err)
 {
-	struct timeval tv = {20, 0};
+	struct timeval tv = {30, 0};
 	int rc = ldap_search_ext_s(ld, base, scope, filter, (char **)attrs, 0, NULL, NULL, &tv,
 				   0, res);
 
