@@ -119,6 +119,18 @@ static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body, http
 	return rv;
 }
 
+/* What a 401 means depends on what was sent: advice to set user and
+ * password-file when both are set already sends the admin in circles. */
+static const char *est_401_advice(const est_session *s)
+{
+	if (s->p->user != NULL)
+		return "(authentication required: the user and password were refused; check "
+		       "user and the password in password-file)";
+	if (s->http.tls.client_cert != NULL)
+		return "(authentication required: the client certificate was not accepted)";
+	return "(authentication required: set user and password-file, or client-cert)";
+}
+
 /* Any status but 200/202 is a refusal, in the server's own words. */
 static cs_rv est_refusal(est_session *s, const char *op, const http_response *r,
 			 cs_err *err)
@@ -129,10 +141,7 @@ static cs_rv est_refusal(est_session *s, const char *op, const http_response *r,
 	if (http_status_class(r->status) == CS_ERR_AUTH)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "the EST server %s refused /%s: HTTP %ld %s%s%s", s->p->name, op,
-				  r->status, r->status == 401 ? "(authentication required: set "
-								"user and password-file, or "
-								"client-cert)"
-							      : "(forbidden)",
+				  r->status, r->status == 401 ? est_401_advice(s) : "(forbidden)",
 				  *excerpt ? ": " : "", excerpt);
 	return cs_err_set(err, CS_ERR_CA, "the EST server %s answered /%s with HTTP %ld%s%s",
 			  s->p->name, op, r->status, *excerpt ? ": " : "", excerpt);
@@ -269,9 +278,16 @@ static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const ch
 {
 	size_t i;
 
-	for (i = 0; i < certs->n; i++)
-		if (cs_cert_matches_fingerprint(certs->items[i], fp))
-			return peer_under(s, certs, certs->items[i]->x509, err);
+	for (i = 0; i < certs->n; i++) {
+		if (!cs_cert_matches_fingerprint(certs->items[i], fp))
+			continue;
+		/* A server Root already vouches for: the fingerprint then only
+		 * picks which of several roots to trust. */
+		for (int a = 0; a < sk_X509_num(s->http.tls.anchors); a++)
+			if (peer_under(s, certs, sk_X509_value(s->http.tls.anchors, a), NULL) == CS_OK)
+				return CS_OK;
+		return peer_under(s, certs, certs->items[i]->x509, err);
+	}
 	return cs_err_set(err, CS_ERR_TRUST_REFUSED,
 			  "the EST server %s sent no CA certificate with the fingerprint %s; "
 			  "nothing trusted",
@@ -309,35 +325,69 @@ static bool yes(const char *v)
 			     strcmp(v, "1") == 0);
 }
 
-/* What of /csrattrs this client can honour: the hash, and an EC curve. */
-static cs_rv apply_csrattr(const est_csrattr *a, cs_request_spec *spec, cs_err *err)
+/* The hash or key one OID of /csrattrs stands for, if certstore can make it. */
+static bool csrattr_known(const char *oid, const char **hash, const char **key)
 {
 	static const struct {
 		int nid;
 		const char *hash, *key;
 	} map[] = {
-		{NID_ecdsa_with_SHA384, "sha384", NULL}, {NID_ecdsa_with_SHA512, "sha512", NULL},
+		{NID_ecdsa_with_SHA256, "sha256", NULL}, {NID_ecdsa_with_SHA384, "sha384", NULL},
+		{NID_ecdsa_with_SHA512, "sha512", NULL}, {NID_sha256WithRSAEncryption, "sha256", NULL},
 		{NID_sha384WithRSAEncryption, "sha384", NULL},
 		{NID_sha512WithRSAEncryption, "sha512", NULL},
 		{NID_secp384r1, NULL, "ec:p384"},        {NID_X9_62_prime256v1, NULL, "ec:p256"},
 	};
-	ASN1_OBJECT *obj;
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
 	size_t i;
-	int v, nid;
+
+	ASN1_OBJECT_free(obj);
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].nid == nid) {
+			*hash = map[i].hash;
+			*key = map[i].key;
+			return true;
+		}
+	return false;
+}
+
+static void csrattr_name(const char *oid, char *buf, size_t len)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+
+	if (obj == NULL || OBJ_obj2txt(buf, (int)len, obj, 0) <= 0)
+		snprintf(buf, len, "%s", oid);
+	ASN1_OBJECT_free(obj);
+}
+
+/*
+ * What of one /csrattrs entry this client can honour (a hash, an EC curve;
+ * what the command line set wins).  What it cannot (another curve, another
+ * hash, a challenge password) is said on stderr: the request then goes out
+ * without it, and the admin must not believe otherwise.
+ */
+static cs_rv apply_csrattr(const est_csrattr *a, cs_request_spec *spec, cs_err *err)
+{
+	const char *hash, *key;
+	char name[80];
+	int v;
 	cs_rv rv = CS_OK;
 
-	for (v = -1; v < a->n_values && rv == CS_OK; v++) {
-		obj = OBJ_txt2obj(v < 0 ? a->oid : a->values[v], 1);
-		nid = obj ? OBJ_obj2nid(obj) : NID_undef;
-		ASN1_OBJECT_free(obj);
-		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-			if (map[i].nid != nid)
-				continue;
-			if (map[i].hash != NULL && spec->hash == NULL)
-				rv = cs_request_spec_set(&spec->hash, map[i].hash, err);
-			if (map[i].key != NULL && spec->key == NULL)
-				rv = cs_request_spec_set(&spec->key, map[i].key, err);
+	for (v = a->n_values > 0 ? 0 : -1; v < a->n_values && rv == CS_OK; v++) {
+		const char *oid = v < 0 ? a->oid : a->values[v];
+
+		if (!csrattr_known(oid, &hash, &key)) {
+			csrattr_name(oid, name, sizeof(name));
+			fprintf(stderr, "certstore: not applied: %s (certstore makes RSA and EC "
+					"P-256/P-384 keys, signed with SHA-256/384/512)\n",
+				name);
+			continue;
 		}
+		if (hash != NULL && spec->hash == NULL)
+			rv = cs_request_spec_set(&spec->hash, hash, err);
+		if (key != NULL && spec->key == NULL)
+			rv = cs_request_spec_set(&spec->key, key, err);
 	}
 	return rv;
 }
@@ -365,6 +415,9 @@ static cs_rv est_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 			attrs.items[i].n_values ? attrs.items[i].values[0] : "");
 		rv = apply_csrattr(&attrs.items[i], spec, err);
 	}
+	if (rv == CS_OK && attrs.n > 0)
+		fprintf(stderr, "certstore: the request uses key %s and hash %s\n",
+			spec->key ? spec->key : "rsa:2048", spec->hash ? spec->hash : "sha256");
 	est_csrattrs_clear(&attrs);
 	http_response_clear(&r);
 	est_close(&s);

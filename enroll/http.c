@@ -172,6 +172,22 @@ static cs_rv root_store_pem(cs_store *store, char **out, cs_err *err)
 	return rv;
 }
 
+/* What works on first contact with a CA whose TLS certificate nothing
+ * vouches for yet: `ca roots --trust` cannot, as it fetches the roots over
+ * that same TLS connection. */
+static const char *first_trust_advice(const enroll_profile *p)
+{
+	static char advice[400];
+
+	snprintf(advice, sizeof(advice),
+		 "get its root certificate as a file (from the CA's admin, or `certutil "
+		 "-ca.cert root.cer` on the CA), check its fingerprint, then `certstore import "
+		 "root.cer --store Root`; or trust it for this CA only with ca-file = root.cer "
+		 "in [ca.%s]",
+		 p->name);
+	return advice;
+}
+
 static cs_rv set_roots_file(http_conn *h, cs_store *store, cs_err *err)
 {
 	CURL *c = h->curl;
@@ -191,6 +207,14 @@ static cs_rv set_roots_file(http_conn *h, cs_store *store, cs_err *err)
 		struct curl_blob blob = {0};
 
 		rv = root_store_pem(store, &h->ca_pem, err);
+		/* An empty blob makes libcurl fail with "error importing CA
+		 * certificate blob", which tells the admin nothing. */
+		if (rv == CS_OK && (h->ca_pem == NULL || *h->ca_pem == '\0'))
+			rv = cs_err_set(err, CS_ERR_TLS,
+					"the TLS certificate of CA %s (%s) is not trusted: Root holds "
+					"no certificate yet; to trust it, %s",
+					h->profile->name, h->profile->url,
+					first_trust_advice(h->profile));
 		blob.data = h->ca_pem;
 		blob.len = h->ca_pem ? strlen(h->ca_pem) : 0;
 		blob.flags = CURL_BLOB_COPY;
@@ -396,11 +420,8 @@ static cs_rv tls_error(const http_conn *h, const char *url, const char *detail, 
 				  h->what, anchors, url, detail, name, name);
 	return cs_err_set(err, CS_ERR_TLS,
 			  "the TLS certificate of %s does not verify against %s (%s is not "
-			  "trusted): %s; check its fingerprint and put its root in Root "
-			  "(`certstore import ROOT --store Root`, or `certstore ca roots %s "
-			  "--trust` when the CA also signs its own TLS certificate), or pin it "
-			  "with ca-file = FILE in [ca.%s]",
-			  h->what, anchors, url, detail, name, name);
+			  "trusted): %s; to trust it, %s",
+			  h->what, anchors, url, detail, first_trust_advice(h->profile));
 }
 
 cs_rv http_transport_error(const http_conn *h, const char *url, int rc, const char *detail,

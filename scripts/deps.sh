@@ -29,6 +29,8 @@ PACKAGES=(
 	# Python's own test_ssl and test_hashlib, run with the provider included
 	# system-wide (tests/heavy/python-ssl.sh, its own CI leg)
 	libpython3.11-testsuite
+	# ca discover: Active Directory over LDAP, bound with Kerberos (SASL GSSAPI)
+	libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit
 )
 
 missing=()

@@ -216,8 +216,10 @@ cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out
 /*
  * Resolves an ID the way the tool accepts it: a SHA-1 or SHA-256 thumbprint
  * (spaces and colons ignored, any case), a unique prefix of at least 8 hex
- * digits, a friendly name, or, with opts->by_cn and when nothing else
- * matches, the subject CN of a certificate not archived.  Exactly one match
+ * digits, a friendly name (the live certificates of that name when there
+ * are any: a renewal leaves the name on the one it archived), or, with
+ * opts->by_cn and when nothing else matches, the subject CN of a certificate
+ * not archived.  Exactly one match
  * is CS_OK; none is
  * CS_ERR_NOT_FOUND; several is CS_ERR_AMBIGUOUS and `out_all` (if not NULL)
  * receives every match so the caller can list them.

@@ -141,11 +141,72 @@ static bool is_root(const cs_cert *c)
 	return cs_cert_is_ca(c) && cs_cert_is_self_signed(c);
 }
 
-/* Intermediates go to CA; the root only to Root, and only with --trust. */
+static bool in_root(cs_store *store, const cs_cert *c)
+{
+	cs_cert *found = NULL;
+	bool there = cs_store_find_by_thumbprint(store, CS_STORE_ROOT, c->sha1, &found, NULL) ==
+		     CS_OK;
+
+	cs_cert_free(found);
+	return there;
+}
+
+/* Each certificate with its fingerprint, and for a root whether Root has it. */
+static void print_cert(cs_store *store, const cs_cert *c)
+{
+	printf("%-12s %s\n             SHA-256 %s%s\n", is_root(c) ? "root" : "intermediate",
+	       c->subject, c->sha256, is_root(c) && in_root(store, c) ? " (trusted: in Root)" : "");
+}
+
+/*
+ * Which roots --trust takes: all of them, or with --expect-fingerprint only
+ * the one the admin vouched for.  A CA may send several roots (a new one
+ * during its key rollover, a cross-signed one): any of them may be the
+ * expected one, and the others are left untrusted.
+ */
+static cs_rv pick_roots(const ca_args *a, cs_cert_list *roots, cs_cert_list *picked,
+			cs_err *err)
+{
+	size_t i;
+	cs_rv rv = CS_OK;
+
+	for (i = 0; i < roots->n && rv == CS_OK; i++) {
+		if (a->expect != NULL && !cs_cert_matches_fingerprint(roots->items[i], a->expect))
+			continue;
+		rv = cs_cert_list_push(picked, roots->items[i], err);
+		if (rv == CS_OK)
+			roots->items[i] = NULL;
+	}
+	if (rv == CS_OK && picked->n == 0)
+		rv = cs_err_set(err, CS_ERR_TRUST_REFUSED,
+				"%s sent no root with the fingerprint %s (%zu root(s) sent, "
+				"listed above): nothing trusted",
+				a->name, a->expect, roots->n);
+	return rv;
+}
+
+/* Without --trust: how to trust each root Root does not have yet. */
+static void suggest_trust(cs_store *store, const ca_args *a, const cs_cert_list *roots)
+{
+	size_t i, shown = 0;
+
+	for (i = 0; i < roots->n; i++) {
+		if (in_root(store, roots->items[i]))
+			continue;
+		if (shown++ == 0)
+			printf("not trusted yet: to trust a root, check its fingerprint, then run\n");
+		printf("  certstore ca roots %s --trust --expect-fingerprint %s\n", a->name,
+		       roots->items[i]->sha256);
+	}
+	if (shown == 0)
+		printf("every root %s sent is trusted already (in Root)\n", a->name);
+}
+
+/* Intermediates go to CA; roots only to Root, and only with --trust. */
 static cs_rv install_roots(cs_store *store, const ca_args *a, cs_cert_list *certs, cs_err *err)
 {
 	cs_import_opts root_opts = {.store = CS_STORE_ROOT};
-	cs_cert_list roots = {0}, others = {0};
+	cs_cert_list roots = {0}, others = {0}, picked = {0};
 	cs_import_result res = {0};
 	size_t i;
 	cs_rv rv = CS_OK;
@@ -153,32 +214,29 @@ static cs_rv install_roots(cs_store *store, const ca_args *a, cs_cert_list *cert
 	for (i = 0; i < certs->n && rv == CS_OK; i++) {
 		cs_cert *c = certs->items[i];
 
-		printf("%-12s %s\n             SHA-256 %s\n", is_root(c) ? "root" : "intermediate",
-		       c->subject, c->sha256);
-		if (is_root(c) && a->trust && a->expect != NULL && !cs_cert_matches_fingerprint(c, a->expect))
-			rv = cs_err_set(err, CS_ERR_TRUST_REFUSED,
-					"the root %s has SHA-256 %s, not the expected %s: not "
-					"trusted",
-					c->subject, c->sha256, a->expect);
+		print_cert(store, c);
 		certs->items[i] = NULL;
-		if (rv == CS_OK)
-			rv = cs_cert_list_push(is_root(c) ? &roots : &others, c, err);
-		else
+		rv = cs_cert_list_push(is_root(c) ? &roots : &others, c, err);
+		if (rv != CS_OK)
 			cs_cert_free(c);
 	}
+	if (rv == CS_OK && a->trust && roots.n > 0)
+		rv = pick_roots(a, &roots, &picked, err);
 	if (rv == CS_OK && others.n > 0)
 		rv = cs_import_certs(store, &others, NULL, &res, err);
 	cs_import_result_clear(&res);
-	if (rv == CS_OK && roots.n > 0 && a->trust) {
-		rv = cs_import_certs(store, &roots, &root_opts, &res, err);
+	if (rv == CS_OK && picked.n > 0) {
+		rv = cs_import_certs(store, &picked, &root_opts, &res, err);
 		if (rv == CS_OK)
 			printf("trusted: %zu root(s) added to Root%s\n", res.added,
 			       res.duplicates ? " (some were there already)" : "");
+		if (rv == CS_OK && picked.n < roots.n)
+			printf("not trusted: %zu other root(s), not of the expected fingerprint\n",
+			       roots.n - picked.n);
 	} else if (rv == CS_OK && roots.n > 0)
-		printf("not trusted yet: to trust it, check the fingerprint, then run\n"
-		       "  certstore ca roots %s --trust --expect-fingerprint %s\n",
-		       a->name, roots.items[0]->sha256);
+		suggest_trust(store, a, &roots);
 	cs_import_result_clear(&res);
+	cs_cert_list_clear(&picked);
 	cs_cert_list_clear(&roots);
 	cs_cert_list_clear(&others);
 	return rv;
@@ -226,6 +284,25 @@ static cs_rv save_roots(const ca_args *a, const cs_cert_list *certs, cs_err *err
 	return rv;
 }
 
+/* A profile from `ca discover --add`: the CA certificate came from the
+ * directory, over the Kerberos-bound LDAP connection, not over the CA's own
+ * TLS that nothing verifies yet. */
+static cs_rv read_ad_cert(const enroll_profile *p, cs_cert_list *certs, cs_err *err)
+{
+	char *path = enroll_profile_path(p, "ad-ca-certificate");
+	cs_bytes data = {0};
+	cs_rv rv = path ? cs_read_file(path, &data, err)
+			: cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+
+	if (rv == CS_OK)
+		rv = cs_parse_certs(data.data, data.len, NULL, certs, err);
+	if (rv != CS_OK)
+		cs_err_prefix(err, "[ca.%s] ad-ca-certificate", p->name);
+	cs_bytes_clear(&data);
+	free(path);
+	return rv;
+}
+
 static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 {
 	enroll_profile *profile = NULL;
@@ -240,7 +317,9 @@ static cs_rv fetch_roots(cs_store *store, const ca_args *a, cs_err *err)
 	rv = enroll_profile_load(store, a->name, &profile, err);
 	if (rv == CS_OK)
 		rv = enroll_protocol_find(profile->protocol, &proto, err);
-	if (rv == CS_OK) {
+	if (rv == CS_OK && enroll_profile_get(profile, "ad-ca-certificate") != NULL)
+		rv = read_ad_cert(profile, &certs, err);
+	else if (rv == CS_OK) {
 		ctx.profile = profile;
 		rv = proto->roots(&ctx, &certs, err);
 	}
@@ -338,6 +417,9 @@ static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
 	return rv;
 }
 
+/* cmd_ca_discover.c: `ca discover` has options of its own. */
+cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err);
+
 static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		    cs_err *err)
 {
@@ -345,6 +427,8 @@ static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char *
 	cs_store *store = NULL;
 	cs_rv rv;
 
+	if (argc >= 2 && strcmp(argv[1], "discover") == 0)
+		return ca_discover_run(ctx, argc - 1, argv + 1, err);
 	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv != CS_OK || a.help)
 		return rv;
@@ -375,6 +459,8 @@ const cli_command cmd_ca = {
 	     "       certstore ca list [--json]\n"
 	     "       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]] [-o FILE]\n"
 	     "       certstore ca sign NAME REQUEST [-o FILE] [--days N]\n"
+	     "       certstore ca discover [--domain D] [--json] [--add NAME ...]  (see\n"
+	     "                             `certstore ca discover --help`)\n"
 	     "\n"
 	     "create-local  makes a CA whose key is in the store's token (not exportable) and\n"
 	     "              whose certificate and issued serials live in the store; requests\n"
@@ -382,8 +468,8 @@ const cli_command cmd_ca = {
 	     "list          the CA profiles: [ca.NAME] sections of certstore.conf and local CAs.\n"
 	     "roots         fetches the CA's certificates and prints each with its SHA-256\n"
 	     "              fingerprint; intermediates go to CA.  The root goes to Root only\n"
-	     "              with --trust (and, given --expect-fingerprint, only if it matches:\n"
-	     "              exit 6 otherwise).  For an EST CA not trusted yet, the\n"
+	     "              with --trust (and, given --expect-fingerprint, only the root with\n"
+	     "              that fingerprint: exit 6 if none has it).  For an EST CA not trusted yet, the\n"
 	     "              fingerprint also vouches for the first TLS connection (RFC 7030\n"
 	     "              4.1.1): the server's TLS chain must verify under that certificate.\n"
 	     "              -o FILE saves the certificates (PEM) to inspect them first; without\n"

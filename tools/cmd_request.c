@@ -286,8 +286,31 @@ static cs_rv new_request(cs_store *store, cli_keys *keys, request_args *a, cs_er
 	return rv;
 }
 
+/* The certificate a pending renewal renews, while it is still in My and live;
+ * NULL when the request renews nothing or its certificate is gone. */
+static cs_rv renewed_cert(cs_store *store, const cs_pending *p, cs_cert **out, cs_err *err)
+{
+	cs_err mine = {0};
+	cs_rv rv;
+
+	*out = NULL;
+	if (p->renews == NULL || *p->renews == '\0')
+		return CS_OK;
+	rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, p->renews, out, &mine);
+	if (rv == CS_OK && ((*out)->archived || (*out)->key_uri == NULL)) {
+		cs_cert_free(*out);
+		*out = NULL;
+	}
+	if (rv == CS_ERR_NOT_FOUND)
+		return CS_OK;
+	if (rv != CS_OK && err != NULL)
+		*err = mine;
+	return rv;
+}
+
 static cs_rv retrieve(cs_store *store, cli_keys *keys, const request_args *a, cs_err *err)
 {
+	cs_cert *current = NULL;
 	cs_pending *p = NULL;
 	cs_rv rv = cs_pending_get(store, (int64_t)a->retrieve, &p, err);
 
@@ -297,7 +320,15 @@ static cs_rv retrieve(cs_store *store, cli_keys *keys, const request_args *a, cs
 				"the CA's response with `certstore accept RESPONSE`",
 				a->retrieve);
 	if (rv == CS_OK)
+		rv = renewed_cert(store, p, &current, err);
+	/* A renewal asked again is still a renewal (EST: /simplereenroll with
+	 * the current certificate as TLS client identity), not a new enrollment. */
+	if (rv == CS_OK && current != NULL)
+		rv = flow_submit_renewal(store, keys, p->ca_profile, p, NULL, current, a->json,
+					 err);
+	else if (rv == CS_OK)
 		rv = flow_submit(store, keys, p->ca_profile, p, NULL, a->json, err);
+	cs_cert_free(current);
 	cs_pending_free(p);
 	return rv;
 }

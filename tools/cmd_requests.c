@@ -64,17 +64,25 @@ static cs_rv cancel_request(cs_store *store, long long id, cs_err *err)
 {
 	cs_pending *p = NULL;
 	cli_keys keys = {0};
+	bool shared = false;
 	cs_rv rv = cs_pending_get(store, (int64_t)id, &p, err);
 
 	if (rv == CS_OK)
 		rv = cli_keys_open(store, &keys, err);
 	if (rv == CS_OK)
 		rv = cs_pending_remove(store, p->id, "cancelled", err);
-	if (rv == CS_OK && p->key_uri != NULL && !key_in_use(store, p->key_uri))
+	if (rv == CS_OK && p->key_uri != NULL)
+		shared = key_in_use(store, p->key_uri);
+	if (rv == CS_OK && p->key_uri != NULL && !shared)
 		rv = cs_key_delete(keys.token, p->key_uri, err);
 	if (rv == CS_ERR_NOT_FOUND && p != NULL)
 		rv = CS_OK; /* the key was already gone */
-	if (rv == CS_OK)
+	/* A same-key renewal's key is the renewed certificate's: say it stays. */
+	if (rv == CS_OK && shared)
+		printf("cancelled request %lld (%s); its key stays in the token: the certificate "
+		       "it renews uses it\n",
+		       id, p->subject);
+	else if (rv == CS_OK)
 		printf("cancelled request %lld (%s) and removed its key\n", id, p->subject);
 	cli_keys_close(&keys);
 	cs_pending_free(p);
@@ -110,7 +118,8 @@ const cli_command cmd_requests = {
 	     "\n"
 	     "Lists the Request store: requests waiting for their certificates (ID, key,\n"
 	     "CA profile or (file) for offline CAs, the CA's own request ID, age, subject).\n"
-	     "--cancel removes one and deletes its key from the token.\n",
+	     "--cancel removes one and deletes its key from the token, unless a certificate\n"
+	     "uses that key (a renewal with the same key): then the key stays.\n",
     .shortopts = "h",
     .longopts = longopts,
     .run = run_requests,

@@ -258,6 +258,32 @@ static cs_rv ask_ca(enroll_ctx *ctx, const enroll_protocol *proto, const cs_pend
 			   : proto->retrieve(ctx, pending, answer, err);
 }
 
+/*
+ * A request just made and refused for its credentials (wrong password, 403,
+ * a password file the policy rejects) is not kept: asking again cannot
+ * succeed, and every corrected retry would leave one more key in the token.
+ * The key goes too unless it is the renewed certificate's own.  err keeps
+ * the refusal; a failure to clean up is only added to its words.
+ */
+static void drop_refused(cs_store *store, cli_keys *keys, const cs_pending *pending,
+			 const cs_cert *current, cs_err *err)
+{
+	bool shared = current != NULL && current->key_uri != NULL && pending->key_uri != NULL &&
+		      strcmp(current->key_uri, pending->key_uri) == 0;
+	bool gone = cs_pending_remove(store, pending->id, "refused by the CA", NULL) == CS_OK;
+
+	if (gone && !shared && pending->key_uri != NULL)
+		gone = cs_key_delete(keys->token, pending->key_uri, NULL) == CS_OK;
+	if (!gone)
+		cs_err_prefix(err, "request %lld could not be removed after the refusal (cancel "
+				   "it with `certstore requests --cancel %lld`)",
+			      (long long)pending->id, (long long)pending->id);
+	else
+		cs_err_prefix(err, "nothing kept: request %lld %s removed; fix the cause and "
+				   "request again",
+			      (long long)pending->id, shared ? "was" : "and its new key were");
+}
+
 static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name,
 		       const cs_pending *pending, X509_REQ *req, const cs_cert *current, bool json,
 		       cs_err *err)
@@ -280,7 +306,9 @@ static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name
 	}
 	if (rv == CS_OK)
 		rv = handle_answer(store, pending, &answer, profile_name, json, err);
-	if (rv != CS_OK && rv != CS_ERR_PENDING)
+	if (req != NULL && (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED))
+		drop_refused(store, keys, pending, current, err);
+	else if (rv != CS_OK && rv != CS_ERR_PENDING)
 		cs_err_prefix(err, "pending request %lld kept (retry with `certstore request "
 				   "--retrieve %lld`)",
 			      (long long)pending->id, (long long)pending->id);

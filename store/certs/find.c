@@ -126,6 +126,25 @@ static void keep_cn(cs_cert_list *l, const char *cn)
 	l->n = kept;
 }
 
+/* A renewal keeps the friendly name on the certificate it archives: the name
+ * means the live one then, and only an archived-only name finds archived ones. */
+static void drop_archived_if_live(cs_cert_list *l)
+{
+	size_t i, kept = 0, live = 0;
+
+	for (i = 0; i < l->n; i++)
+		live += !l->items[i]->archived;
+	if (live == 0)
+		return;
+	for (i = 0; i < l->n; i++) {
+		if (l->items[i]->archived)
+			cs_cert_free(l->items[i]);
+		else
+			l->items[kept++] = l->items[i];
+	}
+	l->n = kept;
+}
+
 /* Every certificate an ID could mean: by thumbprint first, else by friendly
  * name, else by subject CN (what the Windows admin knows the certificate by). */
 static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opts *opts,
@@ -157,6 +176,8 @@ static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opt
 	}
 	q.friendly_name = id;
 	rv = cs_db_certs_select(store, &q, out, err);
+	if (rv == CS_OK && out->n > 1)
+		drop_archived_if_live(out);
 	if (rv != CS_OK || out->n > 0 || opts == NULL || !opts->by_cn)
 		return rv;
 	/* A renewed certificate's predecessor keeps the CN: only live ones count. */

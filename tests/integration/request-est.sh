@@ -41,7 +41,8 @@ printf 'estuser:s3cret-pw\n' >"$EST_DIR/basic"
 run_cs request --cn est2.example --san dns:est2.example --friendly-name est2 --ca est
 tap_is "$RC" 10 "Basic auth required, none configured: exit 10"
 tap_like "$ERR" "HTTP 401" "401: says so"
-tap_like "$ERR" "pending request [0-9]+ kept" "401: the request is kept"
+tap_like "$ERR" "nothing kept: request [0-9]+ and its new key were removed" \
+	"401: a refused new request is not kept (no key piles up)"
 printf 's3cret-pw\n' >"$TEST_TMP/est.pw"
 chmod 600 "$TEST_TMP/est.pw"
 est_profile estlab "label = ops
