@@ -118,10 +118,12 @@ cs_rv served_check(cs_store *store, bool print, cs_err *err)
 {
 	cs_usage_list l = {0};
 	cs_served_list live = {0};
-	size_t nstale = 0;
+	size_t nstale = 0, pruned;
 	cs_rv rv;
 
-	rv = cs_usage_list_get(store, &l, err);
+	rv = cs_served_prune(store, &pruned, err);
+	if (rv == CS_OK)
+		rv = cs_usage_list_get(store, &l, err);
 	if (rv == CS_OK)
 		rv = cs_served_list_live(store, &live, err);
 	for (size_t i = 0; rv == CS_OK && i < l.n; i++) {

@@ -165,40 +165,86 @@ cs_rv cs_served_list_live(cs_store *store, cs_served_list *out, cs_err *err)
 	return rv;
 }
 
+/* name with LIKE's wildcards escaped ('_' is common in usage names) */
+static void like_escape(const char *name, char *out, size_t size)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; name[i] != '\0' && j + 3 < size; i++) {
+		if (name[i] == '_' || name[i] == '%' || name[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = name[i];
+	}
+	out[j] = '\0';
+}
+
+/* The outcome in a hook's audit detail: "NAME THUMBPRINT COMMAND: exit N\noutput..." */
+static void hook_outcome(const char *detail, char *out, size_t outsz)
+{
+	const char *p = detail + strcspn(detail, "\n");
+
+	while (p > detail && p[-1] != ':')
+		p--;
+	if (*p == ' ')
+		p++;
+	snprintf(out, outsz, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
 cs_rv cs_served_last_hook(cs_store *store, const char *name, char *out, size_t outsz,
 			  cs_err *err)
 {
 	static const char sql[] = "SELECT detail FROM audit WHERE action = 'hook'"
 				  " AND detail LIKE ? || ' %' ESCAPE '\\' ORDER BY id DESC LIMIT 1";
 	sqlite3_stmt *st = NULL;
-	const char *detail, *colon;
+	char pattern[256];
 	cs_rv rv = CS_OK;
 	int rc;
 
 	out[0] = '\0';
+	like_escape(name, pattern, sizeof(pattern));
 	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return stmt_fail(store, err);
-	/* usage names are letters, digits, '.', '-' and '_': escape the '_' of LIKE */
-	char pattern[256];
-	size_t j = 0;
-	for (size_t i = 0; name[i] && j + 3 < sizeof(pattern); i++) {
-		if (name[i] == '_' || name[i] == '%' || name[i] == '\\')
-			pattern[j++] = '\\';
-		pattern[j++] = name[i];
-	}
-	pattern[j] = '\0';
-	if (sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+	if (sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC) != SQLITE_OK)
 		rv = stmt_fail(store, err);
-	else if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		/* "NAME THUMBPRINT COMMAND: exit N\noutput..." */
-		detail = (const char *)sqlite3_column_text(st, 0);
-		colon = strchr(detail, '\n');
-		colon = colon ? colon : detail + strlen(detail);
-		while (colon > detail && colon[-1] != ':')
-			colon--;
-		snprintf(out, outsz, "%.*s", (int)(strcspn(colon, "\n")), colon[0] == ' ' ? colon + 1 : colon);
-	} else if (rc != SQLITE_DONE)
+	else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		hook_outcome((const char *)sqlite3_column_text(st, 0), out, outsz);
+	else if (rc != SQLITE_DONE)
 		rv = stmt_fail(store, err);
 	sqlite3_finalize(st);
+	return rv;
+}
+
+cs_rv cs_served_prune(cs_store *store, size_t *removed, cs_err *err)
+{
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	cs_rv rv;
+	int rc;
+
+	*removed = 0;
+	rv = cs_db_begin(store, err);
+	if (rv != CS_OK)
+		return rv;
+	if (sqlite3_prepare_v2(store->db, "SELECT id, pid, start FROM served", -1, &sel, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(store->db, "DELETE FROM served WHERE id = ?", -1, &del, NULL) !=
+		    SQLITE_OK)
+		rv = stmt_fail(store, err);
+	while (rv == CS_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		if (cs_served_alive(sqlite3_column_int64(sel, 1), sqlite3_column_int64(sel, 2)))
+			continue;
+		sqlite3_reset(del);
+		if (sqlite3_bind_int64(del, 1, sqlite3_column_int64(sel, 0)) != SQLITE_OK ||
+		    sqlite3_step(del) != SQLITE_DONE)
+			rv = stmt_fail(store, err);
+		else
+			(*removed)++;
+	}
+	if (rv == CS_OK && rc != SQLITE_DONE)
+		rv = stmt_fail(store, err);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(del);
+	if (rv == CS_OK)
+		return cs_db_commit(store, err);
+	cs_db_rollback(store);
 	return rv;
 }

@@ -62,6 +62,10 @@ cs_rv cs_served_record(cs_store *store, cs_served *rec, bool *inserted, cs_err *
  * KEY=value fields: CERTSTORE_EVENT=key-load PID= EXE= ... */
 void cs_served_syslog(const cs_served *rec);
 
+/* Deletes the records of processes that have exited (`check` does it):
+ * they would only be skipped by every listing. */
+cs_rv cs_served_prune(cs_store *store, size_t *removed, cs_err *err);
+
 /* Every record of a live process (pid and start time still match), oldest first. */
 cs_rv cs_served_list_live(cs_store *store, cs_served_list *out, cs_err *err);
 

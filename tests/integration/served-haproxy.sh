@@ -1,8 +1,8 @@
 #!/bin/bash
 # Which certificate haproxy really serves (issue 16): haproxy loads the key
 # reference as root and drops to www-data, signing through the key agent.
-# `usages` names it; after `assign` of another certificate with no hook it
-# is STALE and `check` exits 19; restarted on the new certificate, the old
+# `usages` names it; after `assign` of another certificate whose reload hook
+# fails it is STALE (with the hook's exit status) and `check` exits 19; restarted on the new certificate, the old
 # process drops out and `check` passes.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_LIB_DIR/provider.sh"
@@ -25,12 +25,14 @@ tap_like "$(usages_line)" "Assigned  served by haproxy\\[$OLD\\]" "usages: Defau
 run_cs check
 tap_is "$RC" 0 "check: exit 0 while haproxy serves the assigned certificate"
 
+# a reload hook that fails: what usages says next to the stale server
+echo "on-assign = /bin/false" >>"$STORE/certstore.conf"
 run_cs assign "$WEB2" --usage Default
-tap_is "$RC" 0 "assign web2 (no on-assign hook): exit 0"
+tap_is "$RC" 13 "assign web2 with a failing on-assign hook: exit 13"
 line=$(usages_line)
 tap_diag "$line"
-tap_like "$line" "STALE: haproxy\\[$OLD\\] still serves ${WEB1:0:4}… \\(assigned [0-9-]+ [0-9:]+, no hook run\\)" \
-	"usages: STALE names haproxy still on web1"
+tap_like "$line" "STALE: haproxy\\[$OLD\\] still serves ${WEB1:0:4}… \\(assigned [0-9-]+ [0-9:]+, hook exit 1\\)" \
+	"usages: STALE names haproxy still on web1, and the hook's exit status"
 run_cs usages --json
 tap_like "$OUT" '"stale": true' "usages --json: stale true"
 run_cs check

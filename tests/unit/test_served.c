@@ -58,6 +58,7 @@ static void test_served_leaves_out_dead_processes_and_reused_pids(void **state)
 	cs_served_list live = {0};
 	cs_served me = {0};
 	bool inserted;
+	size_t pruned;
 	pid_t child = fork();
 
 	(void)state;
@@ -74,6 +75,12 @@ static void test_served_leaves_out_dead_processes_and_reused_pids(void **state)
 	assert_true(cs_served_alive(getpid(), me.start));
 	assert_int_equal(cs_served_list_live(s, &live, NULL), CS_OK);
 	assert_int_equal(live.n, 0);
+	record(s, getpid(), SHA_B, NULL, &inserted);
+	assert_int_equal(cs_served_prune(s, &pruned, NULL), CS_OK);
+	assert_int_equal(pruned, 1); /* the dead child's row, not ours */
+	assert_int_equal(cs_served_list_live(s, &live, NULL), CS_OK);
+	assert_int_equal(live.n, 1);
+	cs_served_list_clear(&live);
 	cs_served_clear(&me);
 	cs_store_close(s);
 	tu_rmdir(dir);
