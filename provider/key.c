@@ -84,6 +84,8 @@ cs_rv csp_key_from_thumbprint(csp_ctx *ctx, const char *sha1, csp_key **out, cs_
 		rv = cs_err_set(err, rv, "no certificate with thumbprint %s in the store", sha1);
 	if (rv == CS_OK)
 		rv = key_from_cert(ctx, cert, out, err);
+	if (rv == CS_OK)
+		csp_served_note(ctx, cert->sha1);
 	cs_cert_free(cert);
 	cs_cert_list_clear(&all);
 	return rv;

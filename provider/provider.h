@@ -123,6 +123,13 @@ cs_rv csp_ctx_for_store(csp_ctx *ctx, const char *dir, csp_ctx **out, cs_err *er
  * token event, so tests can see what an operation cost (and what it did not). */
 void csp_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Records, once per process and certificate, that this process loaded the
+ * key of sha1: into the store when it may write it, and to syslog
+ * (served.c).  Never fails the load. */
+void csp_served_note(csp_ctx *ctx, const char *sha1);
+/* The certstore tool's own key operations are not a service: no records. */
+void csp_served_disable(void);
+
 /* ---- certstore: URIs (uri.c) ------------------------------------------- */
 
 typedef enum {

@@ -56,6 +56,7 @@ typedef enum {
 	CS_ERR_KEY = 16,          /* private key missing or does not match */
 	CS_ERR_UNREACHABLE = 17,  /* the CA could not be reached (connect, DNS, timeout) */
 	CS_ERR_TLS = 18,          /* the CA's TLS certificate did not verify */
+	CS_ERR_STALE = 19,        /* a service still serves a usage's previous certificate */
 } cs_rv;
 
 #define CS_ERR_MSG_MAX 1024

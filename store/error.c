@@ -83,6 +83,7 @@ const char *cs_rv_name(cs_rv rv)
 	case CS_ERR_KEY: return "key error";
 	case CS_ERR_UNREACHABLE: return "CA unreachable";
 	case CS_ERR_TLS: return "TLS verification failed";
+	case CS_ERR_STALE: return "stale server";
 	}
 	return "unknown error";
 }

@@ -9,13 +9,14 @@
 
 extern const cli_command cmd_init, cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete,
     cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair, cmd_request, cmd_requests, cmd_ca,
-    cmd_accept, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick, cmd_renew, cmd_agent;
+    cmd_accept, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick, cmd_renew, cmd_agent,
+    cmd_served;
 
 static const cli_command *const commands[] = {
     &cmd_init,    &cmd_import,   &cmd_list,    &cmd_show,     &cmd_export, &cmd_delete,
     &cmd_verify,  &cmd_repair,   &cmd_move,    &cmd_set,      &cmd_request, &cmd_requests,
     &cmd_accept,  &cmd_ca,       &cmd_assign,  &cmd_unassign, &cmd_usages, &cmd_check,
-    &cmd_renew,   &cmd_tick,     &cmd_log,     &cmd_agent,
+    &cmd_renew,   &cmd_tick,     &cmd_log,     &cmd_agent,   &cmd_served,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

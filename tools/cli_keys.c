@@ -15,6 +15,9 @@
 
 /* The provider's entry point, linked in from libcsprovider. */
 OSSL_provider_init_fn OSSL_provider_init;
+/* ... and its switch for the records of served keys: the tool's own signing
+ * (a CSR, a renewal) is not a service that `certstore served` should list. */
+void csp_served_disable(void);
 
 static cs_rv open_libctx(cs_store *store, cli_keys *k, cs_err *err)
 {
@@ -22,6 +25,7 @@ static cs_rv open_libctx(cs_store *store, cli_keys *k, cs_err *err)
 	 * environment, as any program using it would. */
 	if (setenv("CERTSTORE_DIR", cs_store_dir(store), 1) != 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "cannot set CERTSTORE_DIR");
+	csp_served_disable();
 	k->libctx = OSSL_LIB_CTX_new();
 	if (k->libctx == NULL ||
 	    !OSSL_PROVIDER_add_builtin(k->libctx, "certstore", OSSL_provider_init))

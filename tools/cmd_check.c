@@ -3,6 +3,7 @@
  * with the database (after a crash, a hand edit) and says what it fixed.
  */
 #include "cli.h"
+#include "served_view.h"
 #include "usage.h"
 
 static const struct option longopts[] = {
@@ -61,6 +62,9 @@ static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 	/* what was fixed before a failure is still worth saying */
 	if (rv == CS_OK || fixes.n > 0)
 		print_fixes(&fixes, json && rv == CS_OK, NULL);
+	/* after the repairs: a stale server is the admin's to reload, not ours */
+	if (rv == CS_OK)
+		rv = served_check(store, !json, err);
 	cs_fix_list_clear(&fixes);
 	cs_store_close(store);
 	return rv;
@@ -77,6 +81,9 @@ const cli_command cmd_check = {
 	     "or half-written (after a crash) is rewritten, leftovers are removed,\n"
 	     "and each fix is printed.  A usage rewritten gets its on-assign hook\n"
 	     "run; a failing hook makes the exit status 13 (the repairs stand).\n"
+	     "Then, when a live process still serves a usage's previous certificate\n"
+	     "longer than the usage's previous-grace after the assignment, it prints\n"
+	     "\"stale: NAME: ...\" and the exit status is 19 (see `certstore usages`).\n"
 	     "\n"
 	     "Options:\n"
 	     "  -j, --json  print {\"fixed\": [...]}\n"

@@ -41,10 +41,10 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args 
 	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
 }
 
-/* Is e about usage NAME: an assign, unassign, stage or hook whose detail starts "NAME"? */
+/* Is e about usage NAME: an assign, unassign, stage, hook or key load whose detail starts "NAME"? */
 static bool about_usage(const cs_audit_entry *e, const char *name)
 {
-	static const char *const actions[] = {"assign", "unassign", "stage", "hook"};
+	static const char *const actions[] = {"assign", "unassign", "stage", "hook", "load"};
 	size_t n = strlen(name);
 	bool known = false;
 
@@ -139,7 +139,8 @@ const cli_command cmd_log = {
 	     "Options:\n"
 	     "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
 	     "  -u, --usage NAME     only what happened to usage NAME (assign, unassign,\n"
-	     "                       stage, hook output)\n"
+	     "                       stage, hook output, and the processes that loaded or\n"
+	     "                       used its certificate's key: load)\n"
 	     "  -j, --json           print a JSON array of objects\n"
 	     "  -h, --help           this help\n",
     .shortopts = "a:u:jh",

@@ -3,6 +3,7 @@
  * usage, its status, and staged rolls.
  */
 #include "cli.h"
+#include "served_view.h"
 #include "usage.h"
 
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct usage_view {
 	cs_cert *cert;
 	const char *status; /* "Assigned", a status name, "Unassigned" or "Certificate missing" */
 	char detail[512];
+	served_desc served; /* the processes serving it (served_view.h) */
 } usage_view;
 
 static cs_rv view_of(cs_store *store, const cs_usage *u, usage_view *v, cs_err *err)
@@ -67,8 +69,9 @@ static void print_text_one(const usage_view *v, const widths *w)
 
 	if (c != NULL)
 		cli_format_date(c->not_after, expires);
-	printf("%-*s  %-40s  %-*s  %-10s  %s\n", w->name, v->u->name,
-	       v->u->sha1[0] ? v->u->sha1 : "-", w->friendly, friendly_of(v), expires, v->status);
+	printf("%-*s  %-40s  %-*s  %-10s  %s%s%s\n", w->name, v->u->name,
+	       v->u->sha1[0] ? v->u->sha1 : "-", w->friendly, friendly_of(v), expires, v->status,
+	       v->served.text[0] ? "  " : "", v->served.text);
 	if (v->u->staged_sha1[0] != '\0') {
 		cli_format_time(v->u->staged_at, when);
 		printf("%-*s  %-40s  staged for %s\n", w->name, "", v->u->staged_sha1, when);
@@ -99,6 +102,8 @@ static json_object *json_one(const usage_view *v)
 		cli_json_add_time(staged, "at", v->u->staged_at);
 	}
 	json_object_object_add(obj, "staged", staged);
+	json_object_object_foreach(v->served.json, key, val)
+		json_object_object_add(obj, key, json_object_get(val));
 	return obj;
 }
 
@@ -107,11 +112,16 @@ static cs_rv show_usages(cs_store *store, const cs_usage_list *l, bool json, cs_
 	json_object *arr = json ? json_object_new_array() : NULL;
 	usage_view *v = calloc(l->n ? l->n : 1, sizeof(*v));
 	widths w = {(int)strlen("USAGE"), (int)strlen("FRIENDLY NAME")};
+	cs_served_list live = {0};
 	size_t i, n = 0;
 	cs_rv rv = v != NULL ? CS_OK : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 
+	if (rv == CS_OK)
+		rv = cs_served_list_live(store, &live, err);
 	for (i = 0; rv == CS_OK && i < l->n; i++, n++) {
 		rv = view_of(store, &l->items[i], &v[i], err);
+		if (rv == CS_OK)
+			rv = served_describe(store, &live, &l->items[i], json, &v[i].served, err);
 		if ((int)strlen(l->items[i].name) > w.name)
 			w.name = (int)strlen(l->items[i].name);
 		if (rv == CS_OK && (int)strlen(friendly_of(&v[i])) > w.friendly)
@@ -125,9 +135,12 @@ static cs_rv show_usages(cs_store *store, const cs_usage_list *l, bool json, cs_
 			json_object_array_add(arr, json_one(&v[i]));
 		else
 			print_text_one(&v[i], &w);
-	for (i = 0; v != NULL && i < n; i++)
+	for (i = 0; v != NULL && i < n; i++) {
 		cs_cert_free(v[i].cert);
+		served_desc_clear(&v[i].served);
+	}
 	free(v);
+	cs_served_list_clear(&live);
 	if (json && rv == CS_OK)
 		return cli_json_print(arr, err);
 	json_object_put(arr);
@@ -168,6 +181,10 @@ const cli_command cmd_usages = {
 	     "the certificate serving it, and its status: \"Assigned\" when the\n"
 	     "certificate is Valid, otherwise the problem (e.g. \"Expired\").  A staged\n"
 	     "assignment is shown under its usage with the time it takes effect.\n"
+	     "After the status: the live processes serving the usage (\"served by\n"
+	     "nginx[1234]\") and any still on a previous certificate (\"STALE:\n"
+	     "nginx[987] still serves 1354… (assigned ..., hook exit 1)\"); see\n"
+	     "`certstore served`.\n"
 	     "\n"
 	     "Options:\n"
 	     "  -j, --json  print a JSON array of objects\n"

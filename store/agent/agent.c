@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "agent_wire.h"
 #include "agent_grants.h"
+#include "agent_served.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,6 +47,7 @@ typedef struct agent_conn {
 	size_t payload_len;
 	bool dir_checked;     /* the store directory was resolved once for this peer */
 	bool close_after;     /* the worker saw an error that ends the connection */
+	char noted[41];       /* the certificate last recorded for this peer (agent_served.h) */
 	cs_agent_request req;
 	struct agent_conn *prev, *next; /* every connection (event loop only) */
 	struct agent_conn *next_done;   /* handed back by a worker */
@@ -61,6 +63,7 @@ typedef struct agent_srv {
 	char dir[PATH_MAX];
 	cs_agent_limits lim;
 	cs_agent_grants *grants; /* the store connection and the decisions cached */
+	cs_agent_served *served; /* who used which key; NULL when it cannot be recorded */
 	cs_token *tok;
 	int lfd, epfd, donefd;
 	agent_conn *conns;
@@ -408,6 +411,11 @@ static void serve_request(agent_srv *srv, agent_conn *c)
 	      (ans.data_len && write_all(c->fd, out, ans.data_len, deadline) != 0);
 	OPENSSL_cleanse(out, sizeof(out)); /* a decrypted premaster secret */
 	c->close_after = bad;
+	/* after the answer: the peer's handshake does not wait for the record */
+	if (ans.rv == CS_OK && strcmp(c->noted, c->req.sha1) != 0) {
+		cs_agent_served_note(srv->served, c->pid, c->uid, c->req.sha1);
+		snprintf(c->noted, sizeof(c->noted), "%s", c->req.sha1);
+	}
 }
 
 static void *worker(void *arg)
@@ -616,6 +624,7 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path, const cs_ag
 	pthread_t *th = NULL;
 	unsigned started = 0;
 	bool bound = false;
+	cs_err served_err = {0};
 	cs_rv rv;
 
 	if (lim != NULL)
@@ -632,6 +641,9 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path, const cs_ag
 	pthread_cond_init(&srv.qcond, NULL);
 	pthread_mutex_init(&srv.dlock, NULL);
 	rv = cs_agent_grants_open(srv.dir, &srv.grants, err);
+	if (rv == CS_OK && cs_agent_served_open(srv.dir, &srv.served, &served_err) != CS_OK)
+		fprintf(stderr, "certstore-agent: not recording which process uses which key: %s\n",
+			served_err.msg);
 	if (rv == CS_OK)
 		rv = cs_token_open_store(srv.dir, &srv.tok, err);
 	if (rv == CS_OK)
@@ -663,5 +675,6 @@ cs_rv cs_agent_serve(const char *store_dir, const char *socket_path, const cs_ag
 	/* The token stays open: the process is about to exit, and SoftHSM2
 	 * crashes in some finalisation orders (keys.h). */
 	cs_agent_grants_close(srv.grants);
+	cs_agent_served_close(srv.served);
 	return rv;
 }

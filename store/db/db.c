@@ -122,6 +122,20 @@ static const char *const migrations[] = {
 	" SELECT coalesce(max(id), 0) AS m FROM requests UNION ALL"
 	" SELECT coalesce(max(CAST(substr(detail, 9) AS INTEGER)), 0) FROM audit"
 	"  WHERE action IN ('request', 'request-remove') AND detail LIKE 'pending %');",
+	/* 6 → 7: which process loaded or used which certificate's key (served.h);
+	 * a process is its pid and start time, so a reused pid is another row. */
+	"CREATE TABLE served ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" pid INTEGER NOT NULL,"
+	" start INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" comm TEXT NOT NULL,"
+	" exe TEXT NOT NULL,"
+	" sha1 TEXT NOT NULL,"
+	" usage TEXT NOT NULL,"
+	" via TEXT NOT NULL,"
+	" time INTEGER NOT NULL,"
+	" UNIQUE (pid, start, sha1));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

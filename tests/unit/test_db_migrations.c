@@ -50,6 +50,7 @@ static void test_request_ids_continue_past_every_id_the_log_names(void **state)
 	(void)sqlite3_exec(raw, "DELETE FROM sqlite_sequence WHERE name = 'requests'", NULL, NULL,
 			   NULL);
 	snprintf(sql, sizeof(sql),
+		 "DROP TABLE served;" /* (a version-5 store has none yet) */
 		 "DROP TABLE requests;"
 		 "CREATE TABLE requests (id INTEGER PRIMARY KEY, created INTEGER NOT NULL,"
 		 " subject TEXT NOT NULL, csr_der BLOB NOT NULL, key_uri TEXT,"
