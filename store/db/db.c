@@ -124,7 +124,7 @@ static const char *const migrations[] = {
 	"  WHERE action IN ('request', 'request-remove') AND detail LIKE 'pending %');",
 	/* 6 → 7: which process loaded or used which certificate's key (served.h);
 	 * a process is its pid and start time, so a reused pid is another row. */
-	"CREATE TABLE served ("
+	"CREATE TABLE IF NOT EXISTS served ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" pid INTEGER NOT NULL,"
 	" start INTEGER NOT NULL,"
