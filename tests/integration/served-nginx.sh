@@ -18,7 +18,7 @@ MASTER=$SERVER_PID
 tap_ok "nginx serves web1" wait_handshake "$WEB1"
 # Each worker has signed once it answered a handshake; two workers, so make a few.
 for _ in 1 2 3 4 5 6; do handshake_sha1 >/dev/null; done
-WORKERS=$(pgrep -P "$MASTER" | tr '\n' ' ')
+WORKERS=$(children_of "$MASTER" | tr '\n' ' ')
 
 run_cs served
 tap_is "$RC" 0 "served: exit 0"

@@ -9,6 +9,8 @@
 #   wait_handshake SHA1    until the server serves SHA1 (15 s at most)
 #   usages_line            `certstore usages`'s line for Default
 #   wait_gone PID...       until none of them runs (30 s at most)
+#   children_of PID        the pids whose parent is PID, from /proc (pgrep
+#                          hangs with the sanitizer runtimes preloaded)
 
 served_setup() {
 	needs_keys
@@ -61,4 +63,13 @@ wait_gone() {
 	done
 	echo "still running: $*"
 	return 1
+}
+
+children_of() {
+	local stat
+	for stat in /proc/[0-9]*/stat; do
+		# field 4 is the parent's pid; comm (field 2) may hold spaces: cut after ")"
+		awk -v p="$1" '{ sub(/^.*\) /, ""); if ($2 == p) { split(FILENAME, f, "/"); print f[3] } }' \
+			"$stat" 2>/dev/null
+	done
 }
