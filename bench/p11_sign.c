@@ -51,7 +51,9 @@ int main(int argc, char **argv)
 	double c0, w0;
 
 	if (argc != 7)
-		return fprintf(stderr, "usage: p11_sign MODULE LABEL PIN_FILE ID_HEX rsa-pss|ecdsa N\n"), 2;
+		return fprintf(stderr,
+			       "usage: p11_sign MODULE LABEL PIN_FILE ID_HEX rsa-pss|ecdsa N\n"),
+		       2;
 	total = atoi(argv[6]);
 	for (const char *p = argv[4]; p[0] && p[1] && idlen < sizeof(id); p += 2)
 		sscanf(p, "%2hhx", &id[idlen++]);
@@ -89,8 +91,8 @@ int main(int argc, char **argv)
 	{
 		CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_ID, id, idlen}};
 
-		if (f->C_FindObjectsInit(s, t, 2) != CKR_OK || f->C_FindObjects(s, &key, 1, &count) != CKR_OK ||
-		    count != 1)
+		if (f->C_FindObjectsInit(s, t, 2) != CKR_OK ||
+		    f->C_FindObjects(s, &key, 1, &count) != CKR_OK || count != 1)
 			return fprintf(stderr, "p11_sign: key not found\n"), 1;
 		f->C_FindObjectsFinal(s);
 	}
@@ -109,7 +111,8 @@ int main(int argc, char **argv)
 		if ((rv = f->C_Sign(s, hash, sizeof(hash), sig, &siglen)) != CKR_OK)
 			die("C_Sign", rv);
 	}
-	printf("%d %.6f %.6f\n", total, now(CLOCK_PROCESS_CPUTIME_ID) - c0, now(CLOCK_MONOTONIC) - w0);
+	printf("%d %.6f %.6f\n", total, now(CLOCK_PROCESS_CPUTIME_ID) - c0,
+	       now(CLOCK_MONOTONIC) - w0);
 	/* No C_Finalize: SoftHSM2 2.6.1 can crash in it at exit (DESIGN.md). */
 	return 0;
 }

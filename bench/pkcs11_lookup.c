@@ -35,8 +35,8 @@ static X509 *make_root(EVP_PKEY *key, int i)
 {
 	X509 *x = X509_new();
 	X509_NAME *name = X509_NAME_new();
-	X509_EXTENSION *bc = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
-						 "critical,CA:TRUE");
+	X509_EXTENSION *bc =
+		X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE");
 	char cn[64];
 
 	snprintf(cn, sizeof(cn), "Bench Root %05d", i);

@@ -140,8 +140,8 @@ static cs_rv post(acme_session *s, const char *url, const char *payload, const c
 	return rv;
 }
 
-static cs_rv post_json(acme_session *s, const char *url, const char *payload,
-		       json_object **out, char **location, cs_err *err)
+static cs_rv post_json(acme_session *s, const char *url, const char *payload, json_object **out,
+		       char **location, cs_err *err)
 {
 	http_response r = {0};
 	cs_rv rv = post(s, url, payload, NULL, &r, err);
@@ -269,8 +269,7 @@ static cs_rv poll_status(acme_session *s, const char *url, const char *busy1, co
 	return rv;
 }
 
-static cs_rv validation_error(acme_session *s, json_object *authz, const char *status,
-			      cs_err *err)
+static cs_rv validation_error(acme_session *s, json_object *authz, const char *status, cs_err *err)
 {
 	json_object *id = NULL, *chs = NULL, *e = NULL;
 	const char *detail = NULL;
@@ -311,9 +310,9 @@ static cs_rv answer_challenge(acme_session *s, acme_responder *resp, json_object
 	char *keyauth = NULL;
 	cs_rv rv;
 
-	if (token == NULL || url == NULL || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
-							  "mnopqrstuvwxyz0123456789-_") !=
-						    strlen(token))
+	if (token == NULL || url == NULL ||
+	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
+			  "mnopqrstuvwxyz0123456789-_") != strlen(token))
 		return cs_err_set(err, CS_ERR_CA, "CA %s offers no usable http-01 challenge",
 				  s->ctx->profile->name);
 	if (asprintf(&keyauth, "%s.%s", token, s->thumbprint) < 0)
@@ -379,9 +378,11 @@ static json_object *identifiers(X509_REQ *req)
 		id = json_object_new_object();
 		if (g->type == GEN_DNS) {
 			json_object_object_add(id, "type", json_object_new_string("dns"));
-			json_object_object_add(id, "value", json_object_new_string_len(
-				(const char *)ASN1_STRING_get0_data(g->d.dNSName),
-				ASN1_STRING_length(g->d.dNSName)));
+			json_object_object_add(
+				id, "value",
+				json_object_new_string_len(
+					(const char *)ASN1_STRING_get0_data(g->d.dNSName),
+					ASN1_STRING_length(g->d.dNSName)));
 		} else if (g->type == GEN_IPADD && (len == 4 || len == 16)) {
 			inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.ip), ip,
 				  sizeof(ip));
@@ -400,8 +401,7 @@ static json_object *identifiers(X509_REQ *req)
 	return ids;
 }
 
-static cs_rv new_order(acme_session *s, X509_REQ *req, json_object **order, char **url,
-		       cs_err *err)
+static cs_rv new_order(acme_session *s, X509_REQ *req, json_object **order, char **url, cs_err *err)
 {
 	json_object *o = json_object_new_object();
 	cs_rv rv;
@@ -409,7 +409,7 @@ static cs_rv new_order(acme_session *s, X509_REQ *req, json_object **order, char
 	json_object_object_add(o, "identifiers", identifiers(req));
 	rv = post_json(s, s->new_order,
 		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							     JSON_C_TO_STRING_NOSLASHESCAPE),
+								 JSON_C_TO_STRING_NOSLASHESCAPE),
 		       order, url, err);
 	if (rv == CS_OK && *url == NULL)
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "CA %s gave the order no URL",
@@ -541,7 +541,8 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 	if (pending->ca_request_id == NULL || *pending->ca_request_id == '\0')
 		return enroll_resubmit(ctx, pending, out, err); /* no order yet: start one */
 	if (strncmp(pending->ca_request_id, "https://", 8) != 0)
-		return cs_err_set(err, CS_ERR_USAGE, "pending request %lld: '%s' is not an ACME order",
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "pending request %lld: '%s' is not an ACME order",
 				  (long long)pending->id, pending->ca_request_id);
 	rv = session_open(ctx, &s, err);
 	if (rv == CS_OK)

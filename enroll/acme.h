@@ -23,12 +23,12 @@
 typedef struct acme_session {
 	enroll_ctx *ctx;
 	http_conn http;
-	EVP_PKEY *key;     /* the account key: private half in the token */
+	EVP_PKEY *key; /* the account key: private half in the token */
 	char *key_uri;
-	char *jwk;         /* canonical JWK JSON (RFC 7638 member order) */
-	char *thumbprint;  /* base64url SHA-256 of jwk */
+	char *jwk;	  /* canonical JWK JSON (RFC 7638 member order) */
+	char *thumbprint; /* base64url SHA-256 of jwk */
 	char *nonce;
-	char *kid;         /* the account URL, once known */
+	char *kid; /* the account URL, once known */
 	char *new_nonce, *new_account, *new_order;
 } acme_session;
 
@@ -55,8 +55,7 @@ typedef struct acme_responder acme_responder;
 /* Listens on addr ("HOST:PORT", "[v6]:PORT" or "PORT") in a thread of its own. */
 cs_rv acme_responder_start(const char *addr, acme_responder **out, cs_err *err);
 /* Serves /.well-known/acme-challenge/token with keyauth from now on. */
-cs_rv acme_responder_add(acme_responder *r, const char *token, const char *keyauth,
-			 cs_err *err);
+cs_rv acme_responder_add(acme_responder *r, const char *token, const char *keyauth, cs_err *err);
 void acme_responder_stop(acme_responder *r);
 
 #endif

@@ -108,8 +108,9 @@ cs_rv acme_account_key(acme_session *s, cs_err *err)
 	if (rv == CS_OK) {
 		rv = enroll_load_key(s->ctx, s->key_uri, &s->key, err);
 		if (rv != CS_OK)
-			cs_err_prefix(err, "the ACME account key named in %s (remove the file to "
-					   "make a new account)",
+			cs_err_prefix(err,
+				      "the ACME account key named in %s (remove the file to "
+				      "make a new account)",
 				      path);
 	}
 	free(path);

@@ -89,11 +89,12 @@ static cs_rv es256(acme_session *s, const char *input, unsigned char raw[64], cs
 
 	if (md == NULL ||
 	    EVP_DigestSignInit_ex(md, NULL, "SHA256", s->ctx->keys->libctx, NULL, s->key, NULL) !=
-		1 ||
+		    1 ||
 	    EVP_DigestSignUpdate(md, input, strlen(input)) != 1 ||
 	    EVP_DigestSignFinal(md, der, &len) != 1 ||
 	    (sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL) {
-		rv = cs_err_set(err, CS_ERR_KEY, "the token could not sign with the ACME account key");
+		rv = cs_err_set(err, CS_ERR_KEY,
+				"the token could not sign with the ACME account key");
 		cs_err_add_openssl(err);
 	} else {
 		ECDSA_SIG_get0(sig, &r, &sv);
@@ -117,8 +118,8 @@ static char *protected_header(acme_session *s, const char *url)
 		json_object_object_add(h, "kid", json_object_new_string(s->kid));
 	else
 		json_object_object_add(h, "jwk", json_tokener_parse(s->jwk));
-	out = strdup(json_object_to_json_string_ext(
-	    h, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	out = strdup(json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(h);
 	return out;
 }

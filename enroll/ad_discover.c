@@ -27,8 +27,9 @@ static cs_rv find_domain(const ad_query *q, char **out, cs_err *err)
 	char host[256], *dot;
 
 	if (q->domain != NULL)
-		return (*out = strdup(q->domain)) ? CS_OK
-						   : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+		return (*out = strdup(q->domain))
+			       ? CS_OK
+			       : cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	if (ad_krb5_default_realm(conf ? conf : "/etc/krb5.conf", out, NULL) == CS_OK)
 		return CS_OK;
 	if (gethostname(host, sizeof(host)) == 0 && (dot = strchr(host, '.')) != NULL &&
@@ -84,8 +85,9 @@ static int sasl_defaults(LDAP *ld, unsigned flags, void *defaults, void *in)
 static cs_rv bind_error(const ad_query *q, const char *server, int rc, cs_err *err)
 {
 	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_TIMEOUT)
-		return cs_err_set(err, CS_ERR_UNREACHABLE, "cannot reach the domain controller %s: %s",
-				  server, ldap_err2string(rc));
+		return cs_err_set(err, CS_ERR_UNREACHABLE,
+				  "cannot reach the domain controller %s: %s", server,
+				  ldap_err2string(rc));
 	if (q->bind_user != NULL)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "the domain controller %s refused the bind as %s: %s (check the "
@@ -164,12 +166,12 @@ static long long_value(LDAP *ld, LDAPMessage *e, const char *attr)
 	return v;
 }
 
-static cs_rv search(LDAP *ld, const char *base, int scope, const char *filter,
-		    const char **attrs, LDAPMessage **res, cs_err *err)
+static cs_rv search(LDAP *ld, const char *base, int scope, const char *filter, const char **attrs,
+		    LDAPMessage **res, cs_err *err)
 {
 	struct timeval tv = {30, 0};
-	int rc = ldap_search_ext_s(ld, base, scope, filter, (char **)attrs, 0, NULL, NULL, &tv,
-				   0, res);
+	int rc = ldap_search_ext_s(ld, base, scope, filter, (char **)attrs, 0, NULL, NULL, &tv, 0,
+				   res);
 
 	if (rc == LDAP_SUCCESS)
 		return CS_OK;
@@ -224,8 +226,7 @@ static cs_rv read_ca(LDAP *ld, LDAPMessage *e, ad_ca *ca, cs_err *err)
 
 static cs_rv read_cas(LDAP *ld, const char *config, ad_directory *d, cs_err *err)
 {
-	const char *attrs[] = {"cn", "dNSHostName", "cACertificate", "certificateTemplates",
-			       NULL};
+	const char *attrs[] = {"cn", "dNSHostName", "cACertificate", "certificateTemplates", NULL};
 	LDAPMessage *res = NULL, *e;
 	char *base = NULL;
 	cs_rv rv;
@@ -234,8 +235,8 @@ static cs_rv read_cas(LDAP *ld, const char *config, ad_directory *d, cs_err *err
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	rv = search(ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKIEnrollmentService)", attrs,
 		    &res, err);
-	d->cas = rv == CS_OK ? calloc((size_t)ldap_count_entries(ld, res) + 1, sizeof(ad_ca))
-			     : NULL;
+	d->cas =
+		rv == CS_OK ? calloc((size_t)ldap_count_entries(ld, res) + 1, sizeof(ad_ca)) : NULL;
 	if (rv == CS_OK && d->cas == NULL)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	for (e = rv == CS_OK ? ldap_first_entry(ld, res) : NULL; e != NULL && rv == CS_OK;
@@ -261,12 +262,12 @@ static cs_rv read_templates(LDAP *ld, const char *config, ad_directory *d, cs_er
 
 	if (asprintf(&base, "CN=Certificate Templates," AD_PKS "%s", config) < 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	rv = search(ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKICertificateTemplate)",
-		    attrs, &res, err);
+	rv = search(ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKICertificateTemplate)", attrs,
+		    &res, err);
 	if (rv == CS_ERR_NOT_FOUND) /* templates are optional to what a CA lists */
 		rv = CS_OK;
-	d->templates = calloc((size_t)(res ? ldap_count_entries(ld, res) : 0) + 1,
-			      sizeof(ad_template));
+	d->templates =
+		calloc((size_t)(res ? ldap_count_entries(ld, res) : 0) + 1, sizeof(ad_template));
 	if (rv == CS_OK && d->templates == NULL)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	for (e = rv == CS_OK && res ? ldap_first_entry(ld, res) : NULL; e != NULL;

@@ -20,16 +20,16 @@
 #include "certstore.h"
 
 typedef struct ad_template {
-	char *name;          /* cn: what a request names (CertificateTemplate:NAME) */
-	char *display_name;  /* displayName */
-	long min_key_size;   /* msPKI-Minimal-Key-Size, 0 when absent */
+	char *name;		 /* cn: what a request names (CertificateTemplate:NAME) */
+	char *display_name;	 /* displayName */
+	long min_key_size;	 /* msPKI-Minimal-Key-Size, 0 when absent */
 	bool subject_in_request; /* msPKI-Certificate-Name-Flag ENROLLEE_SUPPLIES_SUBJECT */
 } ad_template;
 
 typedef struct ad_ca {
-	char *name;       /* cn of the enrollment service: the CA's name */
-	char *host;       /* dNSHostName: where its /certsrv is */
-	cs_bytes cert;    /* cACertificate (DER), empty when absent */
+	char *name;	  /* cn of the enrollment service: the CA's name */
+	char *host;	  /* dNSHostName: where its /certsrv is */
+	cs_bytes cert;	  /* cACertificate (DER), empty when absent */
 	char **templates; /* certificateTemplates: names */
 	size_t n_templates;
 } ad_ca;
@@ -44,12 +44,12 @@ typedef struct ad_directory {
 } ad_directory;
 
 typedef struct ad_query {
-	const char *domain;        /* NULL: default_realm of krb5_conf, else the host's domain */
-	const char *server;        /* NULL: DNS SRV _ldap._tcp.DOMAIN, else DOMAIN itself */
-	const char *bind_user;     /* NULL: SASL GSSAPI; else simple bind as this (DN or UPN) */
+	const char *domain;	   /* NULL: default_realm of krb5_conf, else the host's domain */
+	const char *server;	   /* NULL: DNS SRV _ldap._tcp.DOMAIN, else DOMAIN itself */
+	const char *bind_user;	   /* NULL: SASL GSSAPI; else simple bind as this (DN or UPN) */
 	const char *password_file; /* simple bind's password (secret-file rules) */
-	const char *store_dir;     /* owner of secret files, base of relative paths */
-	const char *krb5_conf;     /* NULL: /etc/krb5.conf ($KRB5_CONFIG first) */
+	const char *store_dir;	   /* owner of secret files, base of relative paths */
+	const char *krb5_conf;	   /* NULL: /etc/krb5.conf ($KRB5_CONFIG first) */
 } ad_query;
 
 /* Everything the forest publishes about its enterprise CAs.  Exit classes:

@@ -27,7 +27,8 @@ static const char *find(const char *page, size_t len, const char *needle)
 
 	for (i = 0; n <= len && i <= len - n; i++) {
 		for (j = 0; j < n; j++)
-			if (tolower((unsigned char)page[i + j]) != tolower((unsigned char)needle[j]))
+			if (tolower((unsigned char)page[i + j]) !=
+			    tolower((unsigned char)needle[j]))
 				break;
 		if (j == n)
 			return page + i;
@@ -36,8 +37,7 @@ static const char *find(const char *page, size_t len, const char *needle)
 }
 
 /* Digits right after marker (optional spaces between), into out. */
-static bool number_after(const char *page, size_t len, const char *marker, char *out,
-			 size_t outlen)
+static bool number_after(const char *page, size_t len, const char *marker, char *out, size_t outlen)
 {
 	const char *p = find(page, len, marker), *end = page + len;
 	size_t n = 0;

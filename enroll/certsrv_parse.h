@@ -11,9 +11,9 @@
 
 typedef enum {
 	CERTSRV_UNKNOWN = 0, /* not a page we understand */
-	CERTSRV_ISSUED,      /* a certnew.cer?ReqID=N link */
+	CERTSRV_ISSUED,	     /* a certnew.cer?ReqID=N link */
 	CERTSRV_PENDING,     /* "Certificate Pending" / "Your Request Id is N" */
-	CERTSRV_DENIED,      /* "denied", with the disposition message */
+	CERTSRV_DENIED,	     /* "denied", with the disposition message */
 } certsrv_outcome;
 
 typedef struct certsrv_result {

@@ -39,29 +39,28 @@ typedef struct enroll_keys {
 	 * when there is no terminal.  *out must come from malloc: enroll/
 	 * wipes and frees it.  NULL: no secret can be asked. */
 	cs_rv (*ask_secret)(void *arg, const char *prompt, char **out, cs_err *err);
-	void *arg;            /* passed to both */
+	void *arg; /* passed to both */
 } enroll_keys;
 
 /* ctx->keys->load_key, or CS_ERR_INTERNAL when the program gave no keys. */
 struct enroll_ctx;
-cs_rv enroll_load_key(const struct enroll_ctx *ctx, const char *uri, EVP_PKEY **out,
-		      cs_err *err);
+cs_rv enroll_load_key(const struct enroll_ctx *ctx, const char *uri, EVP_PKEY **out, cs_err *err);
 
 /* A [ca.NAME] section of certstore.conf, or a local CA of that name. */
 typedef struct enroll_profile {
 	char *name;
-	char *protocol;      /* "local", "certsrv", "est", "acme", "scep" */
+	char *protocol; /* "local", "certsrv", "est", "acme", "scep" */
 	char *url;
-	char *auth;          /* "none", "basic", "ntlm", "negotiate" */
+	char *auth; /* "none", "basic", "ntlm", "negotiate" */
 	char *user;
 	char *password_file; /* absolute: relative ones are resolved in store_dir */
 	char *template_name;
-	char *ca_file;       /* pinned CA for the CA's TLS, else the Root store; absolute */
+	char *ca_file;	     /* pinned CA for the CA's TLS, else the Root store; absolute */
 	char *store_dir;     /* relative paths are relative to it; its owner owns secrets */
 	char *issue_profile; /* local: server (default), client, both */
-	long days;           /* local: validity of issued certificates */
+	long days;	     /* local: validity of issued certificates */
 	long connect_timeout, timeout; /* seconds */
-	CONF *conf;          /* the whole file, for protocol-specific keys */
+	CONF *conf;		       /* the whole file, for protocol-specific keys */
 } enroll_profile;
 
 cs_rv enroll_profile_load(cs_store *store, const char *name, enroll_profile **out, cs_err *err);
@@ -83,7 +82,7 @@ typedef struct enroll_answer {
 	enroll_state state;
 	cs_cert_list certs;  /* ISSUED: the certificate first, then the chain sent */
 	char *ca_request_id; /* PENDING (and ISSUED when the CA numbers requests) */
-	char *detail;        /* the CA's own words, when it gave any */
+	char *detail;	     /* the CA's own words, when it gave any */
 } enroll_answer;
 
 void enroll_answer_clear(enroll_answer *a);
@@ -123,8 +122,7 @@ typedef struct enroll_protocol {
  * was unreachable, refused or garbled the answer): submits the recorded
  * request again through the profile's protocol.
  */
-cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
-		      cs_err *err);
+cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out, cs_err *err);
 
 /* The protocol of that name; CS_ERR_USAGE listing the known ones if none. */
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err);

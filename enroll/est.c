@@ -60,14 +60,13 @@ static cs_rv est_base_url(const enroll_profile *p, char **out, cs_err *err)
 	while (len > 8 && p->url[len - 1] == '/')
 		len--;
 	if (asprintf(out, "%.*s%s%s%s", (int)len, p->url,
-		     strstr(p->url, "/.well-known/est") ? "" : "/.well-known/est",
-		     label ? "/" : "", label ? label : "") < 0)
+		     strstr(p->url, "/.well-known/est") ? "" : "/.well-known/est", label ? "/" : "",
+		     label ? label : "") < 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	return CS_OK;
 }
 
-static cs_rv est_identity(est_session *s, const cs_cert *client, http_open_opts *o,
-			  cs_err *err)
+static cs_rv est_identity(est_session *s, const cs_cert *client, http_open_opts *o, cs_err *err)
 {
 	const char *thumb = enroll_profile_get(s->p, "client-cert");
 
@@ -112,9 +111,8 @@ static cs_rv est_call(est_session *s, const char *op, const cs_bytes *body, http
 
 	if (asprintf(&url, "%s/%s", s->base, op) < 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	rv = http_request(&s->http, body ? "POST" : "GET", url,
-			  body ? "application/pkcs10" : NULL, body ? body->data : NULL,
-			  body ? body->len : 0, NULL, resp, err);
+	rv = http_request(&s->http, body ? "POST" : "GET", url, body ? "application/pkcs10" : NULL,
+			  body ? body->data : NULL, body ? body->len : 0, NULL, resp, err);
 	free(url);
 	return rv;
 }
@@ -132,8 +130,7 @@ static const char *est_401_advice(const est_session *s)
 }
 
 /* Any status but 200/202 is a refusal, in the server's own words. */
-static cs_rv est_refusal(est_session *s, const char *op, const http_response *r,
-			 cs_err *err)
+static cs_rv est_refusal(est_session *s, const char *op, const http_response *r, cs_err *err)
 {
 	char excerpt[200];
 
@@ -173,8 +170,8 @@ static cs_rv est_pending(est_session *s, const cs_pending *pending, const http_r
 
 	out->state = ENROLL_PENDING;
 	if (asprintf(&out->ca_request_id, "est-%.16s", pending->key_id) < 0 ||
-	    asprintf(&out->detail, "the EST server asks to retry %s%ld seconds", after < 0 ? "" : "after ",
-		     after < 0 ? 0 : after) < 0)
+	    asprintf(&out->detail, "the EST server asks to retry %s%ld seconds",
+		     after < 0 ? "" : "after ", after < 0 ? 0 : after) < 0)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	if (after < 0) {
 		free(out->detail);
@@ -196,9 +193,11 @@ static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pendin
 	if (rv == CS_OK)
 		rv = est_call(s, op, &body, &r, err);
 	if (rv == CS_OK && r.status == 200) {
-		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 1, &out->certs, err);
+		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 1,
+				     &out->certs, err);
 		if (rv != CS_OK)
-			cs_err_prefix(err, "the EST server %s answered /%s with no usable certificate",
+			cs_err_prefix(err,
+				      "the EST server %s answered /%s with no usable certificate",
 				      s->p->name, op);
 		out->state = ENROLL_ISSUED;
 	} else if (rv == CS_OK && r.status == 202)
@@ -273,8 +272,7 @@ static cs_rv peer_under(est_session *s, const cs_cert_list *certs, X509 *anchor,
 	return CS_OK;
 }
 
-static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const char *fp,
-			     cs_err *err)
+static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const char *fp, cs_err *err)
 {
 	size_t i;
 
@@ -284,7 +282,8 @@ static cs_rv check_bootstrap(est_session *s, const cs_cert_list *certs, const ch
 		/* A server Root already vouches for: the fingerprint then only
 		 * picks which of several roots to trust. */
 		for (int a = 0; a < sk_X509_num(s->http.tls.anchors); a++)
-			if (peer_under(s, certs, sk_X509_value(s->http.tls.anchors, a), NULL) == CS_OK)
+			if (peer_under(s, certs, sk_X509_value(s->http.tls.anchors, a), NULL) ==
+			    CS_OK)
 				return CS_OK;
 		return peer_under(s, certs, certs->items[i]->x509, err);
 	}
@@ -306,7 +305,8 @@ static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 	if (rv == CS_OK && r.status != 200)
 		rv = est_refusal(&s, "cacerts", &r, err);
 	if (rv == CS_OK) {
-		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 0, out, err);
+		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 0, out,
+				     err);
 		if (rv != CS_OK)
 			cs_err_prefix(err, "the EST server %s: /cacerts", ctx->profile->name);
 	}
@@ -321,8 +321,8 @@ static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 
 static bool yes(const char *v)
 {
-	return v != NULL && (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-			     strcmp(v, "1") == 0);
+	return v != NULL &&
+	       (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
 }
 
 /* The hash or key one OID of /csrattrs stands for, if certstore can make it. */
@@ -332,11 +332,14 @@ static bool csrattr_known(const char *oid, const char **hash, const char **key)
 		int nid;
 		const char *hash, *key;
 	} map[] = {
-		{NID_ecdsa_with_SHA256, "sha256", NULL}, {NID_ecdsa_with_SHA384, "sha384", NULL},
-		{NID_ecdsa_with_SHA512, "sha512", NULL}, {NID_sha256WithRSAEncryption, "sha256", NULL},
+		{NID_ecdsa_with_SHA256, "sha256", NULL},
+		{NID_ecdsa_with_SHA384, "sha384", NULL},
+		{NID_ecdsa_with_SHA512, "sha512", NULL},
+		{NID_sha256WithRSAEncryption, "sha256", NULL},
 		{NID_sha384WithRSAEncryption, "sha384", NULL},
 		{NID_sha512WithRSAEncryption, "sha512", NULL},
-		{NID_secp384r1, NULL, "ec:p384"},        {NID_X9_62_prime256v1, NULL, "ec:p256"},
+		{NID_secp384r1, NULL, "ec:p384"},
+		{NID_X9_62_prime256v1, NULL, "ec:p256"},
 	};
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
 	int nid = obj ? OBJ_obj2nid(obj) : NID_undef;
@@ -379,8 +382,9 @@ static cs_rv apply_csrattr(const est_csrattr *a, cs_request_spec *spec, cs_err *
 
 		if (!csrattr_known(oid, &hash, &key)) {
 			csrattr_name(oid, name, sizeof(name));
-			fprintf(stderr, "certstore: not applied: %s (certstore makes RSA and EC "
-					"P-256/P-384 keys, signed with SHA-256/384/512)\n",
+			fprintf(stderr,
+				"certstore: not applied: %s (certstore makes RSA and EC "
+				"P-256/P-384 keys, signed with SHA-256/384/512)\n",
 				name);
 			continue;
 		}

@@ -75,7 +75,8 @@ static cs_rv certs_of(PKCS7 *p7, cs_cert_list *out, cs_err *err)
 	if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
 		sk = p7->d.sign->cert;
 	else
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "the PKCS#7 is not SignedData (certs-only)");
+		return cs_err_set(err, CS_ERR_BAD_INPUT,
+				  "the PKCS#7 is not SignedData (certs-only)");
 	if (sk == NULL || sk_X509_num(sk) == 0)
 		return cs_err_set(err, CS_ERR_BAD_INPUT, "PKCS#7 holds no certificates");
 	for (i = 0; rv == CS_OK && i < sk_X509_num(sk); i++) {

@@ -26,8 +26,8 @@ cs_rv est_parse_certs(const char *content_type, const unsigned char *body, size_
 
 /* What /csrattrs asks for (RFC 7030 4.5.2), one entry per AttrOrOID. */
 typedef struct est_csrattr {
-	char oid[80];       /* dotted */
-	char name[80];      /* OpenSSL's long name, or the OID */
+	char oid[80];	    /* dotted */
+	char name[80];	    /* OpenSSL's long name, or the OID */
 	char values[4][80]; /* an attribute's OID values (e.g. a curve, a hash), dotted */
 	int n_values;
 } est_csrattr;
@@ -39,8 +39,7 @@ typedef struct est_csrattrs {
 
 void est_csrattrs_clear(est_csrattrs *a);
 /* An empty body is an empty list (RFC 7030: "no attributes"). */
-cs_rv est_parse_csrattrs(const unsigned char *body, size_t len, est_csrattrs *out,
-			 cs_err *err);
+cs_rv est_parse_csrattrs(const unsigned char *body, size_t len, est_csrattrs *out, cs_err *err);
 
 /* Retry-After: delta-seconds or an HTTP-date; -1 when absent or unreadable. */
 long est_parse_retry_after(const char *value, time_t now);

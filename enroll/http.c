@@ -210,11 +210,11 @@ static cs_rv set_roots_file(http_conn *h, cs_store *store, cs_err *err)
 		/* An empty blob makes libcurl fail with "error importing CA
 		 * certificate blob", which tells the admin nothing. */
 		if (rv == CS_OK && (h->ca_pem == NULL || *h->ca_pem == '\0'))
-			rv = cs_err_set(err, CS_ERR_TLS,
-					"the TLS certificate of CA %s (%s) is not trusted: Root holds "
-					"no certificate yet; to trust it, %s",
-					h->profile->name, h->profile->url,
-					first_trust_advice(h->profile));
+			rv = cs_err_set(
+				err, CS_ERR_TLS,
+				"the TLS certificate of CA %s (%s) is not trusted: Root holds "
+				"no certificate yet; to trust it, %s",
+				h->profile->name, h->profile->url, first_trust_advice(h->profile));
 		blob.data = h->ca_pem;
 		blob.len = h->ca_pem ? strlen(h->ca_pem) : 0;
 		blob.flags = CURL_BLOB_COPY;
@@ -290,8 +290,7 @@ static cs_rv auth_scheme(const http_conn *h, long *how, cs_err *err)
 				  "[ca.%s] auth = %s: expected none, basic, ntlm or negotiate",
 				  p->name, auth);
 	if (p->user == NULL && *how != (long)CURLAUTH_NEGOTIATE)
-		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = %s needs user", p->name,
-				  auth);
+		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s] auth = %s needs user", p->name, auth);
 	return CS_OK;
 }
 
@@ -325,7 +324,8 @@ static cs_rv check_url(http_conn *h, cs_err *err)
 
 	if (p->url != NULL && strncasecmp(p->url, "https://", 8) == 0)
 		return CS_OK;
-	if (p->url != NULL && h->policy->allow_plain_http && strncasecmp(p->url, "http://", 7) == 0) {
+	if (p->url != NULL && h->policy->allow_plain_http &&
+	    strncasecmp(p->url, "http://", 7) == 0) {
 		h->plain = true;
 		return CS_OK;
 	}
@@ -522,8 +522,7 @@ cs_rv http_status_class(long status)
 	return CS_OK;
 }
 
-cs_rv http_status_error(const http_conn *h, const char *url, const http_response *resp,
-			cs_err *err)
+cs_rv http_status_error(const http_conn *h, const char *url, const http_response *resp, cs_err *err)
 {
 	const char *name = h->profile->name;
 
@@ -542,8 +541,7 @@ cs_rv http_status_error(const http_conn *h, const char *url, const http_response
 	return CS_OK;
 }
 
-cs_rv http_get(http_conn *h, const char *url, const char *accept, http_response *out,
-	       cs_err *err)
+cs_rv http_get(http_conn *h, const char *url, const char *accept, http_response *out, cs_err *err)
 {
 	cs_rv rv = http_request(h, "GET", url, NULL, NULL, 0, accept, out, err);
 

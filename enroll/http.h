@@ -38,23 +38,23 @@
 typedef enum {
 	HTTP_AUTH_PROFILE = 1, /* auth = none | basic | ntlm | negotiate (certsrv, ACME) */
 	HTTP_AUTH_BASIC_ONLY,  /* basic when user is set, or none (EST) */
-	HTTP_AUTH_NONE,        /* the protocol carries its own secret (SCEP challenge) */
+	HTTP_AUTH_NONE,	       /* the protocol carries its own secret (SCEP challenge) */
 } http_auth_kind;
 
 /* Where the CA's TLS anchors come from when the profile has no ca-file. */
 typedef enum {
 	HTTP_TRUST_ROOTS_FILE = 1, /* published/roots.pem, else the Root store */
-	HTTP_TRUST_ROOT_STORE,     /* the Root store, installed in the TLS context */
+	HTTP_TRUST_ROOT_STORE,	   /* the Root store, installed in the TLS context */
 } http_trust_kind;
 
 /* The whole policy for one protocol; see the table in http.c. */
 typedef struct http_policy {
-	const char *protocol;   /* "est", "acme", "certsrv", "scep" */
-	const char *peer;       /* "CA", "the EST server": + the profile's name in messages */
-	bool allow_plain_http;  /* http:// accepted */
+	const char *protocol;  /* "est", "acme", "certsrv", "scep" */
+	const char *peer;      /* "CA", "the EST server": + the profile's name in messages */
+	bool allow_plain_http; /* http:// accepted */
 	http_trust_kind trust;
 	http_auth_kind auth;
-	bool bootstrap_advice;  /* a TLS failure advises `ca roots --expect-fingerprint` */
+	bool bootstrap_advice; /* a TLS failure advises `ca roots --expect-fingerprint` */
 } http_policy;
 
 /* The policy for profile->protocol (the certsrv/ACME one for unknown names). */
@@ -62,43 +62,43 @@ const http_policy *http_policy_for(const char *protocol);
 
 /* TLS context settings for HTTP_TRUST_ROOT_STORE connections. */
 typedef struct http_tls {
-	STACK_OF(X509) *anchors; /* the only trusted roots (owned by the connection) */
+	STACK_OF(X509) * anchors; /* the only trusted roots (owned by the connection) */
 	/* RFC 7030 4.1.1: accept whatever chain the server shows and keep it in
 	 * peer_chain, for the caller to check against what it then fetched. */
 	bool provisional;
-	STACK_OF(X509) *peer_chain; /* out, provisional only (owned by the connection) */
-	X509 *client_cert;          /* TLS client auth (with client_key), or NULL; owned */
+	STACK_OF(X509) * peer_chain; /* out, provisional only (owned by the connection) */
+	X509 *client_cert;	     /* TLS client auth (with client_key), or NULL; owned */
 	EVP_PKEY *client_key;
 } http_tls;
 
 typedef struct http_conn {
-	void *curl;                   /* CURL *, one handle: NTLM needs one connection */
+	void *curl; /* CURL *, one handle: NTLM needs one connection */
 	const enroll_profile *profile;
 	const http_policy *policy;
-	char what[160];               /* the peer as messages name it */
-	char *ca_pem;                 /* the Root store as PEM, when roots.pem is absent */
+	char what[160]; /* the peer as messages name it */
+	char *ca_pem;	/* the Root store as PEM, when roots.pem is absent */
 	http_tls tls;
-	bool plain;                   /* an http:// URL: no TLS settings apply */
-	bool too_big;                 /* the last answer passed HTTP_MAX_BODY */
-	bool announced;               /* "waiting for the CA" printed once */
+	bool plain;	/* an http:// URL: no TLS settings apply */
+	bool too_big;	/* the last answer passed HTTP_MAX_BODY */
+	bool announced; /* "waiting for the CA" printed once */
 } http_conn;
 
 typedef struct http_response {
 	long status;
-	char *body;          /* NUL-terminated for convenience; len excludes the NUL */
+	char *body; /* NUL-terminated for convenience; len excludes the NUL */
 	size_t len;
-	char *content_type;  /* the headers protocols read, NULL when absent */
+	char *content_type; /* the headers protocols read, NULL when absent */
 	char *location;
 	char *replay_nonce;
-	char *link_up;       /* ACME: Link: <url>;rel="up" */
-	long retry_after;    /* seconds, -1 when absent (HTTP-dates count as 10) */
+	char *link_up;		 /* ACME: Link: <url>;rel="up" */
+	long retry_after;	 /* seconds, -1 when absent (HTTP-dates count as 10) */
 	char *retry_after_value; /* the header as sent, for protocols that read dates */
 } http_response;
 
 /* What a caller adds to a connection beyond its profile. */
 typedef struct http_open_opts {
-	bool provisional;  /* RFC 7030 4.1.1 bootstrap: see http_tls */
-	X509 *client_cert; /* TLS client certificate and its key; the connection */
+	bool provisional;     /* RFC 7030 4.1.1 bootstrap: see http_tls */
+	X509 *client_cert;    /* TLS client certificate and its key; the connection */
 	EVP_PKEY *client_key; /* takes these references over, also on failure */
 } http_open_opts;
 
@@ -129,8 +129,7 @@ cs_rv http_status_error(const http_conn *h, const char *url, const http_response
 cs_rv http_status_class(long status);
 
 /* http_request then http_status_error. */
-cs_rv http_get(http_conn *h, const char *url, const char *accept, http_response *out,
-	       cs_err *err);
+cs_rv http_get(http_conn *h, const char *url, const char *accept, http_response *out, cs_err *err);
 
 void http_response_clear(http_response *r);
 
@@ -153,15 +152,15 @@ cs_rv http_transport_error(const http_conn *h, const char *url, int rc, const ch
 
 /* http_tls.c: the anchors for the CA's TLS: every certificate in ca_file
  * when set, else the Root store.  Caller frees with sk_X509_pop_free. */
-cs_rv http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) **out, cs_err *err);
+cs_rv http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) * *out, cs_err *err);
 
 /* http_tls.c: installs h->tls in curl's TLS context (HTTP_TRUST_ROOT_STORE). */
 cs_rv http_tls_setup(http_conn *h, cs_store *store, cs_err *err);
 void http_tls_clear(http_tls *tls);
 
 /* The certificate with this thumbprint in My and its key from the token. */
-cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert,
-			   EVP_PKEY **key, cs_err *err);
+cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert, EVP_PKEY **key,
+			   cs_err *err);
 
 /*
  * ctx->profile's password: password-file (a regular file, not a symlink, mode
@@ -173,8 +172,8 @@ cs_rv http_read_password(const enroll_ctx *ctx, char **out, cs_err *err);
 /* The file must be a regular file, no symbolic link, 0600 or 0400, owned by
  * the owner of store_dir (certstore.conf(5)); a file breaking these rules is
  * refused by policy (CS_ERR_REFUSED, exit 11) before a byte is read. */
-cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what,
-			    char **out, cs_err *err);
+cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what, char **out,
+			    cs_err *err);
 void http_secret_free(char *secret);
 
 #endif

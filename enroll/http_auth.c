@@ -14,7 +14,6 @@
 
 #include <openssl/crypto.h>
 
-
 #define SECRET_MAX 1024
 
 void http_secret_free(char *secret)
@@ -35,8 +34,8 @@ static char *first_line(char *buf, size_t n)
 	return strdup(buf);
 }
 
-cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what,
-			    char **out, cs_err *err)
+cs_rv http_read_secret_file(const char *store_dir, const char *path, const char *what, char **out,
+			    cs_err *err)
 {
 	char buf[SECRET_MAX];
 	struct stat st, dst;
@@ -49,8 +48,10 @@ cs_rv http_read_secret_file(const char *store_dir, const char *path, const char 
 	 * whatever the password inside; a file that cannot be read at all is a
 	 * failure to authenticate (exit 10). */
 	if (fd < 0 && errno == ELOOP)
-		return cs_err_set(err, CS_ERR_REFUSED, "%s %s is a symbolic link; it must be a "
-				  "regular file", what, path);
+		return cs_err_set(err, CS_ERR_REFUSED,
+				  "%s %s is a symbolic link; it must be a "
+				  "regular file",
+				  what, path);
 	if (fd < 0)
 		return cs_err_set(err, CS_ERR_AUTH, "%s %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))

@@ -67,9 +67,8 @@ static CURLcode setup_ssl_ctx(CURL *curl, void *sslctx, void *arg)
 	/* A token key loaded in the tool's provider context signs the handshake
 	 * of curl's SSL_CTX (default context) as it is: libcrypto asks the key's
 	 * own provider first.  (Swapping the default context breaks that.) */
-	if (tls->client_cert != NULL &&
-	    (SSL_CTX_use_certificate(ctx, tls->client_cert) != 1 ||
-	     SSL_CTX_use_PrivateKey(ctx, tls->client_key) != 1))
+	if (tls->client_cert != NULL && (SSL_CTX_use_certificate(ctx, tls->client_cert) != 1 ||
+					 SSL_CTX_use_PrivateKey(ctx, tls->client_key) != 1))
 		return CURLE_SSL_CERTPROBLEM;
 	ERR_clear_error();
 	return CURLE_OK;
@@ -86,7 +85,7 @@ cs_rv http_tls_setup(http_conn *h, cs_store *store, cs_err *err)
 	return CS_OK;
 }
 
-static cs_rv push_x509s(const cs_cert_list *certs, STACK_OF(X509) *st, cs_err *err)
+static cs_rv push_x509s(const cs_cert_list *certs, STACK_OF(X509) * st, cs_err *err)
 {
 	size_t i;
 
@@ -99,7 +98,7 @@ static cs_rv push_x509s(const cs_cert_list *certs, STACK_OF(X509) *st, cs_err *e
 	return CS_OK;
 }
 
-cs_rv http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) **out, cs_err *err)
+cs_rv http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) * *out, cs_err *err)
 {
 	cs_find_opts opts = {.store = CS_STORE_ROOT};
 	cs_cert_list certs = {0};
@@ -128,8 +127,8 @@ cs_rv http_anchors(cs_store *store, const char *ca_file, STACK_OF(X509) **out, c
 	return rv;
 }
 
-cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert,
-			   EVP_PKEY **key, cs_err *err)
+cs_rv http_client_identity(enroll_ctx *ctx, const char *thumbprint, X509 **cert, EVP_PKEY **key,
+			   cs_err *err)
 {
 	cs_find_opts opts = {.store = CS_STORE_MY};
 	cs_cert *c = NULL;

@@ -59,8 +59,8 @@ static cs_rv local_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pend
 	if (rv == CS_OK)
 		rv = load_ca(ctx, &ca, &key, err);
 	if (rv == CS_OK)
-		rv = cs_local_ca_issue(ctx->store, ca, key, req, profile, (int)ctx->profile->days, &x,
-				       err);
+		rv = cs_local_ca_issue(ctx->store, ca, key, req, profile, (int)ctx->profile->days,
+				       &x, err);
 	if (rv == CS_OK)
 		rv = cs_cert_from_x509(x, &issued, err);
 	if (rv == CS_OK)

@@ -110,10 +110,11 @@ cs_rv enroll_profile_load(cs_store *store, const char *name, enroll_profile **ou
 		if (rv == CS_OK)
 			p->protocol = strdup("local");
 		else
-			rv = cs_err_set(err, CS_ERR_NOT_FOUND,
-					"no CA profile '%s': add a [ca.%s] section to certstore.conf "
-					"or create a local CA with `certstore ca create-local %s`",
-					name, name, name);
+			rv = cs_err_set(
+				err, CS_ERR_NOT_FOUND,
+				"no CA profile '%s': add a [ca.%s] section to certstore.conf "
+				"or create a local CA with `certstore ca create-local %s`",
+				name, name, name);
 		cs_local_ca_free(ca);
 	}
 	if (rv != CS_OK) {
@@ -169,11 +170,7 @@ void enroll_answer_clear(enroll_answer *a)
 }
 
 static const enroll_protocol *const protocols[] = {
-	&enroll_local,
-	&enroll_est,
-	&enroll_scep,
-	&enroll_certsrv,
-	&enroll_acme,
+	&enroll_local, &enroll_est, &enroll_scep, &enroll_certsrv, &enroll_acme,
 };
 
 static const char *known_names(void)
@@ -200,8 +197,7 @@ cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err
 			  name ? name : "", known_names());
 }
 
-cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
-		      cs_err *err)
+cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out, cs_err *err)
 {
 	const unsigned char *der = pending->csr_der.data;
 	X509_REQ *req = d2i_X509_REQ(NULL, &der, (long)pending->csr_der.len);

@@ -60,8 +60,8 @@ static char *url_escape(const char *s)
 }
 
 /* One HTTP exchange: GET ?operation=OP[&message=M], or POST body for PKIOperation. */
-static cs_rv scep_http(scep_session *s, const char *op, const char *message,
-		       const cs_bytes *body, http_response *r, cs_err *err)
+static cs_rv scep_http(scep_session *s, const char *op, const char *message, const cs_bytes *body,
+		       http_response *r, cs_err *err)
 {
 	char *url = NULL, *esc = message ? url_escape(message) : NULL;
 	cs_rv rv;
@@ -79,13 +79,13 @@ static cs_rv scep_http(scep_session *s, const char *op, const char *message,
 	return rv;
 }
 
-static cs_rv scep_refusal(scep_session *s, const char *op, const http_response *r,
-			  cs_err *err)
+static cs_rv scep_refusal(scep_session *s, const char *op, const http_response *r, cs_err *err)
 {
 	char excerpt[200];
 
 	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
-	return cs_err_set(err, http_status_class(r->status) == CS_ERR_AUTH ? CS_ERR_AUTH : CS_ERR_CA,
+	return cs_err_set(err,
+			  http_status_class(r->status) == CS_ERR_AUTH ? CS_ERR_AUTH : CS_ERR_CA,
 			  "the SCEP server %s answered %s with HTTP %ld%s%s", s->p->name, op,
 			  r->status, *excerpt ? ": " : "", excerpt);
 }
@@ -105,7 +105,8 @@ static cs_rv scep_fetch_ca(scep_session *s, cs_err *err)
 	if (rv == CS_OK && r.status != 200)
 		rv = scep_refusal(s, "GetCACert", &r, err);
 	if (rv == CS_OK)
-		rv = scep_parse_cacert(r.content_type, (const unsigned char *)r.body, r.len, &s->cas, &s->ra, err);
+		rv = scep_parse_cacert(r.content_type, (const unsigned char *)r.body, r.len,
+				       &s->cas, &s->ra, err);
 	if (rv != CS_OK && rv != CS_ERR_UNREACHABLE && rv != CS_ERR_TLS)
 		cs_err_prefix(err, "the SCEP server %s", s->p->name);
 	http_response_clear(&r);
@@ -134,11 +135,12 @@ static cs_rv scep_check_trust(scep_session *s, cs_err *err)
 	ERR_clear_error();
 	if (ok)
 		return CS_OK;
-	return cs_err_set(err, CS_ERR_TLS,
-			  "the SCEP server %s: its CA certificate %s does not chain to %s; trust "
-			  "it first with `certstore ca roots %s --trust --expect-fingerprint SHA256`",
-			  s->p->name, s->ra ? s->ra->subject : "(none)",
-			  s->p->ca_file ? s->p->ca_file : "the Root store", s->p->name);
+	return cs_err_set(
+		err, CS_ERR_TLS,
+		"the SCEP server %s: its CA certificate %s does not chain to %s; trust "
+		"it first with `certstore ca roots %s --trust --expect-fingerprint SHA256`",
+		s->p->name, s->ra ? s->ra->subject : "(none)",
+		s->p->ca_file ? s->p->ca_file : "the Root store", s->p->name);
 }
 
 static cs_rv scep_open(enroll_ctx *ctx, bool trusted, scep_session *s, cs_err *err)
@@ -150,8 +152,8 @@ static cs_rv scep_open(enroll_ctx *ctx, bool trusted, scep_session *s, cs_err *e
 	s->p = ctx->profile;
 	if (s->p->url == NULL || (strncasecmp(s->p->url, "http://", 7) != 0 &&
 				  strncasecmp(s->p->url, "https://", 8) != 0))
-		return cs_err_set(err, CS_ERR_USAGE, "[ca.%s]: SCEP needs url = http(s)://HOST/PATH",
-				  s->p->name);
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "[ca.%s]: SCEP needs url = http(s)://HOST/PATH", s->p->name);
 	rv = http_open(ctx, NULL, &s->http, err);
 	if (rv == CS_OK)
 		rv = scep_fetch_ca(s, err);
@@ -226,11 +228,12 @@ static cs_rv scep_status(scep_session *s, scep_rep *rep, const cs_pending *pendi
 		out->ca_request_id = strdup(rep->transaction_id);
 		out->detail = strdup("the SCEP CA answered PENDING (a manual approval?)");
 	} else if (rv == CS_OK)
-		rv = cs_err_set(err, CS_ERR_CA, "the SCEP server %s refused the request: %s%s",
-				s->p->name, scep_fail_info_name(rep->fail_info),
-				strcmp(rep->fail_info, "2") == 0
-					? " (a wrong or used challenge password? see challenge-file)"
-					: "");
+		rv = cs_err_set(
+			err, CS_ERR_CA, "the SCEP server %s refused the request: %s%s", s->p->name,
+			scep_fail_info_name(rep->fail_info),
+			strcmp(rep->fail_info, "2") == 0
+				? " (a wrong or used challenge password? see challenge-file)"
+				: "");
 	cs_bytes_clear(&env);
 	return rv;
 }
@@ -240,14 +243,16 @@ static cs_rv check_reply(scep_session *s, const http_response *r, const scep_req
 {
 	cs_rv rv;
 
-	if (r->content_type == NULL || strncasecmp(r->content_type, "application/x-pki-message", 25))
+	if (r->content_type == NULL ||
+	    strncasecmp(r->content_type, "application/x-pki-message", 25))
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
 				  "the SCEP server %s answered %s, not application/x-pki-message",
 				  s->p->name, r->content_type ? r->content_type : "untyped");
 	rv = scep_rep_parse((const unsigned char *)r->body, r->len, rep, err);
-	if (rv == CS_OK && (strcmp(rep->transaction_id, req->transaction_id) != 0 ||
-			    rep->recipient_nonce_len != (int)sizeof(req->sender_nonce) ||
-			    memcmp(rep->recipient_nonce, req->sender_nonce, sizeof(req->sender_nonce))))
+	if (rv == CS_OK &&
+	    (strcmp(rep->transaction_id, req->transaction_id) != 0 ||
+	     rep->recipient_nonce_len != (int)sizeof(req->sender_nonce) ||
+	     memcmp(rep->recipient_nonce, req->sender_nonce, sizeof(req->sender_nonce))))
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT,
 				"the SCEP answer is not for this request (transactionID or nonce)");
 	if (rv != CS_OK)
@@ -259,8 +264,11 @@ static cs_rv check_reply(scep_session *s, const http_response *r, const scep_req
 static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const char *type,
 			   const cs_bytes *content, enroll_answer *out, cs_err *err)
 {
-	scep_req req = {.message_type = type, .transaction_id = pending->key_id,
-			.ra = s->ra->x509, .aes = s->caps.aes, .sha256 = s->caps.sha256};
+	scep_req req = {.message_type = type,
+			.transaction_id = pending->key_id,
+			.ra = s->ra->x509,
+			.aes = s->caps.aes,
+			.sha256 = s->caps.sha256};
 	http_response r = {0};
 	scep_rep rep = {0};
 	cs_bytes msg = {0};
@@ -350,9 +358,10 @@ static cs_rv scep_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 	cs_rv rv;
 
 	if (spec->key != NULL && strncasecmp(spec->key, "rsa", 3) != 0)
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "SCEP needs an RSA key (the CA encrypts its answer to it), not %s",
-				  spec->key);
+		return cs_err_set(
+			err, CS_ERR_USAGE,
+			"SCEP needs an RSA key (the CA encrypts its answer to it), not %s",
+			spec->key);
 	if (enroll_profile_get(ctx->profile, "challenge-file") == NULL)
 		return CS_OK;
 	file = enroll_profile_path(ctx->profile, "challenge-file");

@@ -13,7 +13,6 @@
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 
-
 /* RFC 8894 3.2.1: the SCEP authenticated attributes (VeriSign arc). */
 static const struct {
 	const char *oid, *name;
@@ -32,7 +31,8 @@ static int scep_nid(int which)
 	int nid = OBJ_txt2nid(scep_oids[which].oid);
 
 	if (nid == NID_undef)
-		nid = OBJ_create(scep_oids[which].oid, scep_oids[which].name, scep_oids[which].name);
+		nid = OBJ_create(scep_oids[which].oid, scep_oids[which].name,
+				 scep_oids[which].name);
 	return nid;
 }
 
@@ -112,15 +112,16 @@ cs_rv scep_transient_cert(X509_REQ *req, EVP_PKEY *key, X509 **out, cs_err *err)
 	ok = x != NULL && RAND_bytes(serial, sizeof(serial)) == 1;
 	serial[0] &= 0x7f;
 	ok = ok && (bn = BN_bin2bn(serial, sizeof(serial), NULL)) != NULL &&
-	     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL &&
-	     X509_set_version(x, 2) && X509_set_subject_name(x, X509_REQ_get_subject_name(req)) &&
+	     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL && X509_set_version(x, 2) &&
+	     X509_set_subject_name(x, X509_REQ_get_subject_name(req)) &&
 	     X509_set_issuer_name(x, X509_REQ_get_subject_name(req)) &&
 	     X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
 	     X509_gmtime_adj(X509_getm_notAfter(x), 86400) && X509_set_pubkey(x, key);
 	BN_free(bn);
 	if (ok && X509_sign(x, key, EVP_sha256()) <= 0) {
 		X509_free(x);
-		cs_err_set(err, CS_ERR_KEY, "signing the SCEP signer certificate with the key failed");
+		cs_err_set(err, CS_ERR_KEY,
+			   "signing the SCEP signer certificate with the key failed");
 		cs_err_add_openssl(err);
 		return CS_ERR_KEY;
 	}
@@ -145,8 +146,8 @@ static cs_rv p7_der(PKCS7 *p7, cs_bytes *out, cs_err *err)
 }
 
 /* pkcsPKIEnvelope: EnvelopedData to the RA. */
-static cs_rv envelope(const scep_req *r, const unsigned char *content, size_t len,
-		      cs_bytes *out, cs_err *err)
+static cs_rv envelope(const scep_req *r, const unsigned char *content, size_t len, cs_bytes *out,
+		      cs_err *err)
 {
 	STACK_OF(X509) *to = sk_X509_new_null();
 	BIO *in = BIO_new_mem_buf(content, (int)len);
@@ -206,7 +207,8 @@ static cs_rv sign_content(const scep_req *r, const cs_bytes *inner, cs_bytes *ou
 	BIO_free_all(bio);
 	if (!ok) {
 		PKCS7_free(p7);
-		cs_err_set(err, CS_ERR_KEY, "signing the SCEP message with the request's key failed");
+		cs_err_set(err, CS_ERR_KEY,
+			   "signing the SCEP message with the request's key failed");
 		cs_err_add_openssl(err);
 		return CS_ERR_KEY;
 	}
@@ -229,8 +231,8 @@ cs_rv scep_build(const scep_req *r, const unsigned char *content, size_t len, cs
 	return rv;
 }
 
-cs_rv scep_issuer_and_subject(const X509_NAME *issuer, const X509_NAME *subject,
-			      cs_bytes *out, cs_err *err)
+cs_rv scep_issuer_and_subject(const X509_NAME *issuer, const X509_NAME *subject, cs_bytes *out,
+			      cs_err *err)
 {
 	int li = i2d_X509_NAME(issuer, NULL), ls = i2d_X509_NAME(subject, NULL), total;
 	unsigned char *p;
@@ -280,7 +282,7 @@ static bool get_attr(PKCS7_SIGNER_INFO *si, int which, void *buf, size_t size, i
 cs_rv scep_rep_parse(const unsigned char *der, size_t len, scep_rep *out, cs_err *err)
 {
 	const unsigned char *p = der;
-	STACK_OF(PKCS7_SIGNER_INFO) *sis;
+	STACK_OF(PKCS7_SIGNER_INFO) * sis;
 	PKCS7_SIGNER_INFO *si;
 
 	memset(out, 0, sizeof(*out));
@@ -288,11 +290,13 @@ cs_rv scep_rep_parse(const unsigned char *der, size_t len, scep_rep *out, cs_err
 	ERR_clear_error();
 	if (out->p7 == NULL || !PKCS7_type_is_signed(out->p7) || out->p7->d.sign == NULL) {
 		scep_rep_clear(out);
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "the SCEP answer is not a PKCS#7 SignedData");
+		return cs_err_set(err, CS_ERR_BAD_INPUT,
+				  "the SCEP answer is not a PKCS#7 SignedData");
 	}
 	sis = PKCS7_get_signer_info(out->p7);
 	si = sk_PKCS7_SIGNER_INFO_num(sis) == 1 ? sk_PKCS7_SIGNER_INFO_value(sis, 0) : NULL;
-	if (si == NULL || !get_attr(si, A_TYPE, out->message_type, sizeof(out->message_type), NULL) ||
+	if (si == NULL ||
+	    !get_attr(si, A_TYPE, out->message_type, sizeof(out->message_type), NULL) ||
 	    !get_attr(si, A_STATUS, out->status, sizeof(out->status), NULL) ||
 	    !get_attr(si, A_TRANS, out->transaction_id, sizeof(out->transaction_id), NULL) ||
 	    !get_attr(si, A_RNONCE, out->recipient_nonce, sizeof(out->recipient_nonce),
@@ -310,8 +314,7 @@ cs_rv scep_rep_parse(const unsigned char *der, size_t len, scep_rep *out, cs_err
 	return CS_OK;
 }
 
-cs_rv scep_rep_verify(scep_rep *rep, const cs_cert_list *cas, cs_bytes *enveloped,
-		      cs_err *err)
+cs_rv scep_rep_verify(scep_rep *rep, const cs_cert_list *cas, cs_bytes *enveloped, cs_err *err)
 {
 	STACK_OF(X509) *certs = sk_X509_new_null();
 	BIO *out = BIO_new(BIO_s_mem());
@@ -355,7 +358,8 @@ static bool allow_des_answer(PKCS7 *env, OSSL_PROVIDER **legacy)
 	const PKCS7_ENC_CONTENT *ec = env->d.enveloped ? env->d.enveloped->enc_data : NULL;
 
 	*legacy = NULL;
-	if (ec == NULL || ec->algorithm == NULL || OBJ_obj2nid(ec->algorithm->algorithm) != NID_des_cbc)
+	if (ec == NULL || ec->algorithm == NULL ||
+	    OBJ_obj2nid(ec->algorithm->algorithm) != NID_des_cbc)
 		return true;
 	*legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
 	return *legacy != NULL;
@@ -375,8 +379,9 @@ cs_rv scep_rep_certs(const cs_bytes *enveloped, EVP_PKEY *key, X509 *cert, cs_ce
 	if (env == NULL || plain == NULL || !PKCS7_type_is_enveloped(env))
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "the SCEP answer holds no EnvelopedData");
 	else if (!allow_des_answer(env, &legacy) || PKCS7_decrypt(env, key, cert, plain, 0) != 1) {
-		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "the SCEP answer does not decrypt with the "
-						       "request's key");
+		rv = cs_err_set(err, CS_ERR_BAD_INPUT,
+				"the SCEP answer does not decrypt with the "
+				"request's key");
 		cs_err_add_openssl(err);
 	} else {
 		n = BIO_get_mem_data(plain, &data);

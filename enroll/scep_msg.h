@@ -44,11 +44,11 @@ typedef struct scep_req {
 	const char *message_type; /* SCEP_PKCSREQ, SCEP_CERTPOLL */
 	const char *transaction_id;
 	unsigned char sender_nonce[16];
-	X509 *signer;   /* the transient self-signed certificate */
-	EVP_PKEY *key;  /* its key: the request's key in the token */
-	X509 *ra;       /* recipient of the envelope */
-	bool aes;       /* AES-128-CBC, else DES-EDE3-CBC */
-	bool sha256;    /* else SHA-1 */
+	X509 *signer;  /* the transient self-signed certificate */
+	EVP_PKEY *key; /* its key: the request's key in the token */
+	X509 *ra;      /* recipient of the envelope */
+	bool aes;      /* AES-128-CBC, else DES-EDE3-CBC */
+	bool sha256;   /* else SHA-1 */
 } scep_req;
 
 /* A self-signed certificate for the request's key (RFC 8894 2.3), valid for a day. */
@@ -60,14 +60,14 @@ cs_rv scep_build(const scep_req *r, const unsigned char *content, size_t len, cs
 		 cs_err *err);
 
 /* IssuerAndSubject (RFC 8894 3.3.3) for CertPoll. */
-cs_rv scep_issuer_and_subject(const X509_NAME *issuer, const X509_NAME *subject,
-			      cs_bytes *out, cs_err *err);
+cs_rv scep_issuer_and_subject(const X509_NAME *issuer, const X509_NAME *subject, cs_bytes *out,
+			      cs_err *err);
 
 /* A parsed CertRep (before its signature is checked). */
 typedef struct scep_rep {
 	PKCS7 *p7;
 	char message_type[8];
-	char status[8];    /* pkiStatus: "0" SUCCESS, "2" FAILURE, "3" PENDING */
+	char status[8];	   /* pkiStatus: "0" SUCCESS, "2" FAILURE, "3" PENDING */
 	char fail_info[8]; /* "0".."4" or empty */
 	char transaction_id[128];
 	unsigned char recipient_nonce[16];
@@ -78,8 +78,7 @@ void scep_rep_clear(scep_rep *rep);
 /* Structure and authenticated attributes of a CertRep. Malformed: CS_ERR_BAD_INPUT. */
 cs_rv scep_rep_parse(const unsigned char *der, size_t len, scep_rep *out, cs_err *err);
 /* The signature, by one of cas (the CA/RA certificates), and the envelope's DER. */
-cs_rv scep_rep_verify(scep_rep *rep, const cs_cert_list *cas, cs_bytes *enveloped,
-		      cs_err *err);
+cs_rv scep_rep_verify(scep_rep *rep, const cs_cert_list *cas, cs_bytes *enveloped, cs_err *err);
 /* SUCCESS content: decrypt with key/cert, then the certs-only PKCS#7 inside. */
 cs_rv scep_rep_certs(const cs_bytes *enveloped, EVP_PKEY *key, X509 *cert, cs_cert_list *out,
 		     cs_err *err);

@@ -208,9 +208,9 @@ static CK_RV create_assertion(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HA
 }
 
 static const CK_ATTRIBUTE_TYPE purpose_levels[] = {
-	CKA_TRUST_SERVER_AUTH,   CKA_TRUST_CLIENT_AUTH,    CKA_TRUST_EMAIL_PROTECTION,
-	CKA_TRUST_CODE_SIGNING,  CKA_TRUST_IPSEC_END_SYSTEM, CKA_TRUST_IPSEC_TUNNEL,
-	CKA_TRUST_IPSEC_USER,    CKA_TRUST_TIME_STAMPING,
+	CKA_TRUST_SERVER_AUTH,	CKA_TRUST_CLIENT_AUTH,	    CKA_TRUST_EMAIL_PROTECTION,
+	CKA_TRUST_CODE_SIGNING, CKA_TRUST_IPSEC_END_SYSTEM, CKA_TRUST_IPSEC_TUNNEL,
+	CKA_TRUST_IPSEC_USER,	CKA_TRUST_TIME_STAMPING,
 };
 
 /* NSS writes its trust object after the certificate: answer with ours when
@@ -233,7 +233,8 @@ static CK_RV create_nss_trust(const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HA
 		if (!attr_ulong(a, &level))
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		if (level != CKT_NSS_TRUSTED_DELEGATOR &&
-		    !(purpose_levels[i] == CKA_TRUST_CLIENT_AUTH && level == CKT_NSS_MUST_VERIFY_TRUST))
+		    !(purpose_levels[i] == CKA_TRUST_CLIENT_AUTH &&
+		      level == CKT_NSS_MUST_VERIFY_TRUST))
 			return CKR_TEMPLATE_INCONSISTENT;
 	}
 	if ((a = attr_get(tmpl, n, CKA_CERT_SHA1_HASH)) != NULL)

@@ -47,8 +47,8 @@ static cs_rv by_subject(const CK_ATTRIBUTE *a, const cs_find_opts *o, cs_cert_li
 	return rv;
 }
 
-static cs_rv by_issuer_serial(const CK_ATTRIBUTE *ia, const CK_ATTRIBUTE *sa,
-			      const cs_find_opts *o, cs_cert_list *out, cs_err *err)
+static cs_rv by_issuer_serial(const CK_ATTRIBUTE *ia, const CK_ATTRIBUTE *sa, const cs_find_opts *o,
+			      cs_cert_list *out, cs_err *err)
 {
 	const unsigned char *p = ia->pValue, *q = sa->pValue;
 	X509_NAME *issuer = d2i_X509_NAME(NULL, &p, (long)ia->ulValueLen);
@@ -62,8 +62,7 @@ static cs_rv by_issuer_serial(const CK_ATTRIBUTE *ia, const CK_ATTRIBUTE *sa,
 	return rv;
 }
 
-static cs_rv by_sha1(const unsigned char *sha1, cs_store_id store, cs_cert_list *out,
-		     cs_err *err)
+static cs_rv by_sha1(const unsigned char *sha1, cs_store_id store, cs_cert_list *out, cs_err *err)
 {
 	static const char hexdig[] = "0123456789ABCDEF";
 	char hex[41];
@@ -103,8 +102,8 @@ static cs_rv by_value(const CK_ATTRIBUTE *a, cs_store_id store, cs_cert_list *ou
 }
 
 /* The rows worth matching: through an index when the template allows. */
-static cs_rv candidates(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
-			cs_cert_list *out, cs_err *err)
+static cs_rv candidates(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n, cs_cert_list *out,
+			cs_err *err)
 {
 	cs_find_opts o = {.store = store};
 	const CK_ATTRIBUTE *a, *b;

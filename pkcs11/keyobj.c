@@ -187,10 +187,9 @@ static CK_RV common_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 		return kt == CKK_RSA ? value_bn(c, OSSL_PKEY_PARAM_RSA_E, v)
 				     : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_MODULUS_BITS:
-		return kt == CKK_RSA
-			   ? p11_value_ulong(v,
-					     (CK_ULONG)EVP_PKEY_get_bits(X509_get0_pubkey(c->x509)))
-			   : CKR_ATTRIBUTE_TYPE_INVALID;
+		return kt == CKK_RSA ? p11_value_ulong(v, (CK_ULONG)EVP_PKEY_get_bits(
+								  X509_get0_pubkey(c->x509)))
+				     : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_EC_PARAMS:
 		return kt == CKK_EC ? value_ec_params(c, v) : CKR_ATTRIBUTE_TYPE_INVALID;
 	case CKA_EC_POINT:

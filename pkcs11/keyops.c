@@ -68,8 +68,7 @@ CK_RV p11_keys_check_pin(const unsigned char *pin, size_t len)
 		goto out;
 	}
 	/* the length is not secret (the token reports the range anyway) */
-	rv = strlen(want) == len && CRYPTO_memcmp(want, pin, len) == 0 ? CKR_OK
-									: CKR_PIN_INCORRECT;
+	rv = strlen(want) == len && CRYPTO_memcmp(want, pin, len) == 0 ? CKR_OK : CKR_PIN_INCORRECT;
 out:
 	cs_pin_free(want);
 	cs_token_config_free(cfg);

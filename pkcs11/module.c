@@ -358,7 +358,7 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserv
 /* ---- sessions ----------------------------------------------------------- */
 
 CK_RV C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
-			   CK_SESSION_HANDLE_PTR out)
+		    CK_SESSION_HANDLE_PTR out)
 {
 	CK_RV rv = p11_enter();
 
@@ -427,8 +427,8 @@ static CK_RV login(p11_session *s, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_UL
 			return CKR_USER_NOT_LOGGED_IN;
 	} else if (who != P11_LOGIN_NONE) {
 		return who == (user == CKU_SO ? P11_LOGIN_SO : P11_LOGIN_USER)
-			   ? CKR_USER_ALREADY_LOGGED_IN
-			   : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+			       ? CKR_USER_ALREADY_LOGGED_IN
+			       : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
 	}
 	if (user == CKU_SO && p11_session_count(s->slot, false) > p11_session_count(s->slot, true))
 		return CKR_SESSION_READ_ONLY_EXISTS;
@@ -464,7 +464,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE h)
 /* ---- objects ------------------------------------------------------------ */
 
 CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
-			    CK_OBJECT_HANDLE_PTR out)
+		     CK_OBJECT_HANDLE_PTR out)
 {
 	WITH_SESSION(h, {
 		if (!(s->flags & CKF_RW_SESSION))
@@ -482,8 +482,8 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj)
 	});
 }
 
-CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
-				 CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl,
+			  CK_ULONG n)
 {
 	WITH_SESSION(h, {
 		if (!(s->flags & CKF_RW_SESSION))
@@ -492,8 +492,8 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
 	});
 }
 
-CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle,
-				 CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ATTRIBUTE_PTR tmpl,
+			  CK_ULONG n)
 {
 	WITH_SESSION(h, {
 		p11_object obj;
@@ -547,8 +547,7 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 	});
 }
 
-CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
-			   CK_ULONG_PTR count)
+CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_ULONG_PTR count)
 {
 	WITH_SESSION(h, {
 		CK_ULONG i = 0;
@@ -578,11 +577,11 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 
 /* Runs BODY when the session's operation is of kind K; else
  * CKR_OPERATION_NOT_INITIALIZED. */
-#define WITH_OP(h, K, BODY)                                                                \
-	WITH_SESSION(h, {                                                                  \
-		if (s->op.kind != (K))                                                     \
-			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);                       \
-		BODY;                                                                      \
+#define WITH_OP(h, K, BODY)                                                                        \
+	WITH_SESSION(h, {                                                                          \
+		if (s->op.kind != (K))                                                             \
+			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);                           \
+		BODY;                                                                              \
 	})
 
 /* PKCS#11 3.0: Init with no mechanism cancels the operation. */

@@ -82,9 +82,9 @@ static CK_RV value_check(const cs_cert *c, p11_value *v)
 static CK_ULONG category(const cs_cert *c)
 {
 	if (cs_cert_is_ca(c))
-		return 2; /* authority */
+		return 2;					 /* authority */
 	return c->store == CS_STORE_MY && c->key_uri != NULL ? 1 /* token user */
-							      : 3 /* other entity */;
+							     : 3 /* other entity */;
 }
 
 static CK_RV cert_value(const cs_cert *c, CK_ATTRIBUTE_TYPE type, p11_value *v)
@@ -131,7 +131,7 @@ static CK_RV cert_value(const cs_cert *c, CK_ATTRIBUTE_TYPE type, p11_value *v)
 		return value_key_id(c, v);
 	case CKA_PUBLIC_KEY_INFO:
 		return p11_value_openssl_der(v, der,
-					 i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der));
+					     i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der));
 	case CKA_URL:
 	case CKA_HASH_OF_SUBJECT_PUBLIC_KEY:
 	case CKA_HASH_OF_ISSUER_PUBLIC_KEY:
@@ -213,7 +213,8 @@ bool p11_object_match(const p11_object *obj, const CK_ATTRIBUTE *tmpl, CK_ULONG 
 			return false;
 		}
 		same = v.len == tmpl[i].ulValueLen &&
-		       (v.len == 0 || (tmpl[i].pValue != NULL && memcmp(v.ptr, tmpl[i].pValue, v.len) == 0));
+		       (v.len == 0 ||
+			(tmpl[i].pValue != NULL && memcmp(v.ptr, tmpl[i].pValue, v.len) == 0));
 		p11_value_clear(&v);
 		if (!same)
 			return false;

@@ -159,8 +159,8 @@ CK_RV p11_value_openssl_der(p11_value *v, unsigned char *der, int len);
 /* ---- finding (find.c) --------------------------------------------------- */
 
 /* Every object of store matching tmpl, as a malloc()ed array of handles. */
-CK_RV p11_find(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
-	       CK_OBJECT_HANDLE **out, size_t *nout);
+CK_RV p11_find(cs_store_id store, const CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE **out,
+	       size_t *nout);
 
 /* ---- writes to Trusted Root (create.c) ---------------------------------- */
 
@@ -177,9 +177,9 @@ typedef enum { P11_OP_NONE = 0, P11_OP_SIGN, P11_OP_DECRYPT } p11_op_kind;
 typedef struct p11_op {
 	p11_op_kind kind;
 	CK_MECHANISM_TYPE mechanism;
-	char *key_uri;	     /* the HSM key (copied: the cache may drop the row) */
-	size_t size;	     /* signature size, or the largest plaintext */
-	size_t key_size;     /* modulus / order bytes */
+	char *key_uri;	 /* the HSM key (copied: the cache may drop the row) */
+	size_t size;	 /* signature size, or the largest plaintext */
+	size_t key_size; /* modulus / order bytes */
 	cs_sign_mech sign;
 	cs_decrypt_mech decrypt; /* .label points at label below */
 	unsigned char *label;
@@ -261,16 +261,16 @@ CK_RV p11_enter(void);
 CK_RV p11_leave(CK_RV rv);
 
 /* Enters, finds the session, runs BODY with `s` set, leaves. */
-#define WITH_SESSION(h, BODY)                                                              \
-	do {                                                                               \
-		p11_session *s;                                                            \
-		CK_RV rv_ = p11_enter();                                                   \
-		if (rv_ != CKR_OK)                                                         \
-			return rv_;                                                        \
-		s = p11_session_get(h);                                                    \
-		if (s == NULL)                                                             \
-			return p11_leave(CKR_SESSION_HANDLE_INVALID);                      \
-		BODY;                                                                      \
+#define WITH_SESSION(h, BODY)                                                                      \
+	do {                                                                                       \
+		p11_session *s;                                                                    \
+		CK_RV rv_ = p11_enter();                                                           \
+		if (rv_ != CKR_OK)                                                                 \
+			return rv_;                                                                \
+		s = p11_session_get(h);                                                            \
+		if (s == NULL)                                                                     \
+			return p11_leave(CKR_SESSION_HANDLE_INVALID);                              \
+		BODY;                                                                              \
 	} while (0)
 
 /* CKR_CRYPTOKI_NOT_INITIALIZED or CKR_FUNCTION_NOT_SUPPORTED. */

@@ -157,7 +157,8 @@ CK_ULONG p11_session_count(CK_SLOT_ID slot, bool rw_only)
 	size_t i;
 
 	for (i = 0; i < nsessions; i++)
-		if (sessions[i]->slot == slot && (!rw_only || (sessions[i]->flags & CKF_RW_SESSION)))
+		if (sessions[i]->slot == slot &&
+		    (!rw_only || (sessions[i]->flags & CKF_RW_SESSION)))
 			n++;
 	return n;
 }

@@ -10,7 +10,7 @@
 
 static const struct {
 	cs_store_id store;
-	const char *label;       /* the token label consumers show */
+	const char *label;	 /* the token label consumers show */
 	const char *description; /* the slot description */
 } slots[P11_NSLOTS] = {
 	{CS_STORE_MY, "Personal", "certstore Personal (My)"},

@@ -116,8 +116,7 @@ static char *subject_cn(const cs_cert *c)
 
 	if (i < 0)
 		return NULL;
-	if (ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) <
-	    0)
+	if (ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i))) < 0)
 		return NULL;
 	out = strdup((const char *)utf8);
 	OPENSSL_free(utf8);
@@ -138,4 +137,3 @@ CK_RV p11_value_label(const cs_cert *c, p11_value *v)
 }
 
 /* ---- certificate attributes --------------------------------------------- */
-

@@ -215,8 +215,8 @@ static int dec_init(void *ctx, void *keydata, const OSSL_PARAM params[])
 	return dec_set_ctx_params(c, params);
 }
 
-static cs_rv token_decrypt(dec_ctx *c, const unsigned char *in, size_t inlen,
-			   unsigned char *out, size_t *outlen, cs_err *err)
+static cs_rv token_decrypt(dec_ctx *c, const unsigned char *in, size_t inlen, unsigned char *out,
+			   size_t *outlen, cs_err *err)
 {
 	cs_decrypt_mech mech = {.alg = CS_DECRYPT_RSA_PKCS1};
 
@@ -246,9 +246,10 @@ static int tls_premaster(dec_ctx *c, unsigned char *out, size_t *outlen, size_t 
 	if (outsize < TLS_PREMASTER_LEN || RAND_priv_bytes(fake, sizeof(fake)) != 1)
 		return 0;
 	good = token_decrypt(c, in, inlen, buf, &len, &err) == CS_OK && len == TLS_PREMASTER_LEN;
-	good = good && ((buf[0] == (c->client_version >> 8) && buf[1] == (c->client_version & 0xff)) ||
-			(c->alt_version != 0 && buf[0] == (c->alt_version >> 8) &&
-			 buf[1] == (c->alt_version & 0xff)));
+	good = good &&
+	       ((buf[0] == (c->client_version >> 8) && buf[1] == (c->client_version & 0xff)) ||
+		(c->alt_version != 0 && buf[0] == (c->alt_version >> 8) &&
+		 buf[1] == (c->alt_version & 0xff)));
 	memcpy(out, good ? buf : fake, TLS_PREMASTER_LEN);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	*outlen = TLS_PREMASTER_LEN;
@@ -273,7 +274,8 @@ static int dec_decrypt(void *ctx, unsigned char *out, size_t *outlen, size_t out
 	if (c->pad == RSA_PKCS1_WITH_TLS_PADDING)
 		return tls_premaster(c, out, outlen, outsize, in, inlen);
 	if (c->pad != RSA_PKCS1_PADDING && c->pad != RSA_PKCS1_OAEP_PADDING) {
-		csp_raise(c->prov, CSP_R_UNSUPPORTED, "RSA padding mode %d is not supported", c->pad);
+		csp_raise(c->prov, CSP_R_UNSUPPORTED, "RSA padding mode %d is not supported",
+			  c->pad);
 		return 0;
 	}
 	if (token_decrypt(c, in, inlen, out, &len, &err) != CS_OK) {

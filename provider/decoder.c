@@ -131,8 +131,7 @@ static int read_all(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, si
  * one block whichever decoder was tried last: listed before default, ours
  * is, and reading everything or nothing made haproxy loop forever.
  */
-static int read_pem_block(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out,
-			  size_t *outlen)
+static int read_pem_block(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, size_t *outlen)
 {
 	size_t cap = 4096, len = 0, n;
 	char *buf, *p, *line;
@@ -156,7 +155,8 @@ static int read_pem_block(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **o
 		len += n;
 		if (strncmp(line, "-----BEGIN ", 11) == 0)
 			in_block = 1;
-		else if (in_block && strncmp(line, "-----END ", 9) == 0 && n > 0 && line[n - 1] == '\n')
+		else if (in_block && strncmp(line, "-----END ", 9) == 0 && n > 0 &&
+			 line[n - 1] == '\n')
 			goto done;
 	}
 	free(buf);
@@ -178,7 +178,8 @@ static int check_ref(dec_ctx *d, const unsigned char *data, size_t len)
 	cs_err err = {0};
 	int ok;
 
-	ok = cs_keyref_parse(data, len, &ref, &err) == CS_OK && resolve(d, &ref, &key, &err) == CS_OK;
+	ok = cs_keyref_parse(data, len, &ref, &err) == CS_OK &&
+	     resolve(d, &ref, &key, &err) == CS_OK;
 	if (!ok)
 		csp_raise_err(d->prov, &err);
 	csp_key_free(key);
@@ -245,7 +246,8 @@ static cs_rv resolve(dec_ctx *d, const cs_keyref *ref, csp_key **out, cs_err *er
 
 	if (ref->store_dir[0] != '/')
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
-				  "key reference: store=%s is not an absolute path", ref->store_dir);
+				  "key reference: store=%s is not an absolute path",
+				  ref->store_dir);
 	rv = csp_ctx_for_store(d->prov, ref->store_dir, &sctx, err);
 	if (rv == CS_OK)
 		rv = csp_key_from_thumbprint(sctx, ref->thumbprint, out, err);
@@ -321,12 +323,12 @@ static int dec_export_object(void *ctx, const void *objref, size_t objref_sz,
 	return ok;
 }
 
-#define DEC_FUNCTIONS                                                                       \
-	{OSSL_FUNC_DECODER_FREECTX, (void (*)(void))dec_freectx},                           \
-	    {OSSL_FUNC_DECODER_DOES_SELECTION, (void (*)(void))dec_does_selection},         \
-	    {OSSL_FUNC_DECODER_DECODE, (void (*)(void))dec_decode},                         \
-	{                                                                                   \
-		OSSL_FUNC_DECODER_EXPORT_OBJECT, (void (*)(void))dec_export_object          \
+#define DEC_FUNCTIONS                                                                              \
+	{OSSL_FUNC_DECODER_FREECTX, (void (*)(void))dec_freectx},                                  \
+		{OSSL_FUNC_DECODER_DOES_SELECTION, (void (*)(void))dec_does_selection},            \
+		{OSSL_FUNC_DECODER_DECODE, (void (*)(void))dec_decode},                            \
+	{                                                                                          \
+		OSSL_FUNC_DECODER_EXPORT_OBJECT, (void (*)(void))dec_export_object                 \
 	}
 
 const OSSL_DISPATCH csp_pem_decoder_functions[] = {

@@ -45,12 +45,14 @@ OSSL_LIB_CTX *csp_dflt(csp_ctx *ctx)
 			lc = NULL;
 		}
 		r->dflt = lc;
-		csp_trace("default library context for foreign keys: %s", lc != NULL ? "ok" : "failed");
+		csp_trace("default library context for foreign keys: %s",
+			  lc != NULL ? "ok" : "failed");
 	}
 	lc = r->dflt;
 	pthread_mutex_unlock(&r->dflt_lock);
 	if (lc == NULL)
-		csp_raise(ctx, CS_ERR_INTERNAL, "cannot load the default provider for keys that are not the store's");
+		csp_raise(ctx, CS_ERR_INTERNAL,
+			  "cannot load the default provider for keys that are not the store's");
 	return lc;
 }
 
@@ -107,7 +109,8 @@ static void *dflt_method(csp_ctx *ctx, int op, int type)
 			*slot = EVP_KEYMGMT_fetch(lc, csp_key_type_name(type), NULL);
 			break;
 		case OSSL_OP_SIGNATURE:
-			*slot = EVP_SIGNATURE_fetch(lc, type == EVP_PKEY_RSA ? "RSA" : "ECDSA", NULL);
+			*slot = EVP_SIGNATURE_fetch(lc, type == EVP_PKEY_RSA ? "RSA" : "ECDSA",
+						    NULL);
 			break;
 		default:
 			*slot = EVP_ASYM_CIPHER_fetch(lc, "RSA", NULL);

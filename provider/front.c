@@ -77,8 +77,8 @@ static void *open_core(void)
 	if (dladdr((void *)open_core, &info) == 0 || info.dli_fname == NULL ||
 	    (slash = strrchr(info.dli_fname, '/')) == NULL)
 		return dlopen(CORE_NAME, RTLD_NOW | RTLD_LOCAL);
-	if (snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - info.dli_fname),
-		     info.dli_fname, CORE_NAME) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - info.dli_fname), info.dli_fname,
+		     CORE_NAME) >= (int)sizeof(path))
 		return NULL;
 	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 }
@@ -107,14 +107,14 @@ static int load_core(front *f)
 		goto out;
 	__atomic_store_n(&f->state, 1, __ATOMIC_RELEASE);
 	algs = ((OSSL_FUNC_provider_query_operation_fn *)find_fn(
-	    f->out, OSSL_FUNC_PROVIDER_QUERY_OPERATION))(&f->core, OSSL_OP_STORE, &no_cache);
+		f->out, OSSL_FUNC_PROVIDER_QUERY_OPERATION))(&f->core, OSSL_OP_STORE, &no_cache);
 	st = algs != NULL ? algs[0].implementation : NULL;
 	pthread_mutex_lock(&store_lock);
 	core_store.open = (OSSL_FUNC_store_open_fn *)find_fn(st, OSSL_FUNC_STORE_OPEN);
 	core_store.settable_ctx_params = (OSSL_FUNC_store_settable_ctx_params_fn *)find_fn(
-	    st, OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS);
+		st, OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS);
 	core_store.set_ctx_params =
-	    (OSSL_FUNC_store_set_ctx_params_fn *)find_fn(st, OSSL_FUNC_STORE_SET_CTX_PARAMS);
+		(OSSL_FUNC_store_set_ctx_params_fn *)find_fn(st, OSSL_FUNC_STORE_SET_CTX_PARAMS);
 	core_store.load = (OSSL_FUNC_store_load_fn *)find_fn(st, OSSL_FUNC_STORE_LOAD);
 	core_store.eof = (OSSL_FUNC_store_eof_fn *)find_fn(st, OSSL_FUNC_STORE_EOF);
 	core_store.close = (OSSL_FUNC_store_close_fn *)find_fn(st, OSSL_FUNC_STORE_CLOSE);
@@ -138,8 +138,8 @@ static const OSSL_PARAM *fs_settable_ctx_params(void *provctx)
 	front *f = provctx;
 
 	return load_core(f) && core_store.settable_ctx_params != NULL
-		   ? core_store.settable_ctx_params(&f->core)
-		   : NULL;
+		       ? core_store.settable_ctx_params(&f->core)
+		       : NULL;
 }
 
 /* The loader functions below get a loader that fs_open made, so the core
@@ -192,7 +192,7 @@ static const OSSL_ALGORITHM *front_query_operation(void *provctx, int operation_
 	*no_cache = 0;
 	if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == 1) {
 		q = (OSSL_FUNC_provider_query_operation_fn *)find_fn(
-		    f->out, OSSL_FUNC_PROVIDER_QUERY_OPERATION);
+			f->out, OSSL_FUNC_PROVIDER_QUERY_OPERATION);
 		return q(&f->core, operation_id, no_cache);
 	}
 	if (operation_id == OSSL_OP_STORE)
@@ -207,7 +207,7 @@ static const OSSL_PARAM *front_gettable_params(void *provctx)
 	OSSL_FUNC_provider_gettable_params_fn *fn;
 
 	if (!load_core(f) || (fn = (OSSL_FUNC_provider_gettable_params_fn *)find_fn(
-				  f->out, OSSL_FUNC_PROVIDER_GETTABLE_PARAMS)) == NULL)
+				      f->out, OSSL_FUNC_PROVIDER_GETTABLE_PARAMS)) == NULL)
 		return NULL;
 	return fn(&f->core);
 }
@@ -218,7 +218,7 @@ static int front_get_params(void *provctx, OSSL_PARAM params[])
 	OSSL_FUNC_provider_get_params_fn *fn;
 
 	if (!load_core(f) || (fn = (OSSL_FUNC_provider_get_params_fn *)find_fn(
-				  f->out, OSSL_FUNC_PROVIDER_GET_PARAMS)) == NULL)
+				      f->out, OSSL_FUNC_PROVIDER_GET_PARAMS)) == NULL)
 		return 0;
 	return fn(&f->core, params);
 }
@@ -231,7 +231,7 @@ static int front_get_capabilities(void *provctx, const char *capability, OSSL_CA
 
 	if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) != 1 ||
 	    (fn = (OSSL_FUNC_provider_get_capabilities_fn *)find_fn(
-		 f->out, OSSL_FUNC_PROVIDER_GET_CAPABILITIES)) == NULL)
+		     f->out, OSSL_FUNC_PROVIDER_GET_CAPABILITIES)) == NULL)
 		return 1;
 	return fn(&f->core, capability, cb, arg);
 }
@@ -251,7 +251,7 @@ static void front_teardown(void *provctx)
 	 * Its teardown frees f (its context is f's first member). */
 	pthread_mutex_destroy(&f->lock);
 	if (f->state == 1 && (fn = (OSSL_FUNC_provider_teardown_fn *)find_fn(
-				  f->out, OSSL_FUNC_PROVIDER_TEARDOWN)) != NULL)
+				      f->out, OSSL_FUNC_PROVIDER_TEARDOWN)) != NULL)
 		fn(&f->core);
 	else
 		free(f);
@@ -286,7 +286,7 @@ static int init_core(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 static int lazy_configured(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in)
 {
 	OSSL_FUNC_core_get_params_fn *get_params =
-	    (OSSL_FUNC_core_get_params_fn *)find_fn(in, OSSL_FUNC_CORE_GET_PARAMS);
+		(OSSL_FUNC_core_get_params_fn *)find_fn(in, OSSL_FUNC_CORE_GET_PARAMS);
 	char *v = NULL;
 	OSSL_PARAM params[] = {
 		{"lazy", OSSL_PARAM_UTF8_PTR, &v, 0, OSSL_PARAM_UNMODIFIED},

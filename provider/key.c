@@ -139,7 +139,8 @@ csp_key *csp_key_dup(const csp_key *key)
 		return NULL;
 	*copy = *key;
 	copy->uri = key->uri != NULL ? strdup(key->uri) : NULL;
-	if ((key->uri != NULL && copy->uri == NULL) || (key->pub != NULL && !EVP_PKEY_up_ref(key->pub))) {
+	if ((key->uri != NULL && copy->uri == NULL) ||
+	    (key->pub != NULL && !EVP_PKEY_up_ref(key->pub))) {
 		free(copy->uri);
 		free(copy);
 		return NULL;
@@ -173,8 +174,8 @@ cs_rv csp_key_sign(const csp_key *key, const cs_sign_mech *mech, const unsigned 
 	cs_rv rv;
 
 	if (agent != NULL)
-		return cs_agent_sign(agent, csp_store_dir(key->prov), key->sha1, mech, in, inlen, out,
-				     outlen, err);
+		return cs_agent_sign(agent, csp_store_dir(key->prov), key->sha1, mech, in, inlen,
+				     out, outlen, err);
 	rv = csp_token_get(key->prov, &tok, err);
 	if (rv == CS_OK)
 		rv = cs_key_sign(tok, key->uri, mech, in, inlen, out, outlen, err);

@@ -446,21 +446,23 @@ static const char *ec_query_operation_name(int operation_id)
 	}
 }
 
-#define COMMON_FUNCTIONS                                                                   \
-	{OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))km_load},                                 \
-	    {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},                             \
-	    {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},                               \
-	    {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match},                           \
-	    {OSSL_FUNC_KEYMGMT_VALIDATE, (void (*)(void))km_validate},                     \
-	    {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export},                         \
-	    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import},                         \
-	    {OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))km_dup},                               \
-	    {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},                 \
-	    {OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))km_set_params},                 \
-	    {OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))km_gen_set_params},         \
-	    {OSSL_FUNC_KEYMGMT_GEN_SET_TEMPLATE, (void (*)(void))km_gen_set_template},     \
-	    {OSSL_FUNC_KEYMGMT_GEN, (void (*)(void))km_gen},                               \
-	    {OSSL_FUNC_KEYMGMT_GEN_CLEANUP, (void (*)(void))km_gen_cleanup}
+#define COMMON_FUNCTIONS                                                                           \
+	{OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))km_load},                                         \
+		{OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},                                 \
+		{OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},                                   \
+		{OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match},                               \
+		{OSSL_FUNC_KEYMGMT_VALIDATE, (void (*)(void))km_validate},                         \
+		{OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export},                             \
+		{OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import},                             \
+		{OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))km_dup},                                   \
+		{OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},                     \
+		{OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))km_set_params},                     \
+		{OSSL_FUNC_KEYMGMT_GEN_SET_PARAMS, (void (*)(void))km_gen_set_params},             \
+		{OSSL_FUNC_KEYMGMT_GEN_SET_TEMPLATE, (void (*)(void))km_gen_set_template},         \
+		{OSSL_FUNC_KEYMGMT_GEN, (void (*)(void))km_gen},                                   \
+	{                                                                                          \
+		OSSL_FUNC_KEYMGMT_GEN_CLEANUP, (void (*)(void))km_gen_cleanup                      \
+	}
 
 const OSSL_DISPATCH csp_rsa_keymgmt_functions[] = {
 	COMMON_FUNCTIONS,

@@ -29,7 +29,6 @@
 
 #include "reasons.h"
 
-
 static void vraise(const csp_ctx *ctx, int reason, const char *fmt, va_list ap)
 {
 	if (ctx == NULL || ctx->new_error == NULL || ctx->vset_error == NULL)
@@ -108,7 +107,8 @@ cs_rv csp_token_get(csp_ctx *ctx, cs_token **out, cs_err *err)
 	pthread_mutex_lock(&ctx->lock);
 	if (ctx->token == NULL) {
 		rv = cs_token_open_store(csp_store_dir(ctx), &ctx->token, err);
-		csp_trace("open token of %s: %s", csp_store_dir(ctx), rv == CS_OK ? "ok" : "failed");
+		csp_trace("open token of %s: %s", csp_store_dir(ctx),
+			  rv == CS_OK ? "ok" : "failed");
 	}
 	*out = ctx->token;
 	pthread_mutex_unlock(&ctx->lock);
@@ -298,8 +298,7 @@ static const OSSL_ALGORITHM *lazy(csp_ctx *ctx, const OSSL_ALGORITHM *algs, int 
 	return NULL;
 }
 
-static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id,
-						 int *no_cache)
+static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id, int *no_cache)
 {
 	*no_cache = 0;
 	switch (operation_id) {
@@ -331,16 +330,12 @@ typedef struct tls_group {
 } tls_group;
 
 static const tls_group tls_groups[] = {
-	{"secp256r1", "prime256v1", 23, 128},
-	{"P-256", "prime256v1", 23, 128},
-	{"secp384r1", "secp384r1", 24, 192},
-	{"P-384", "secp384r1", 24, 192},
-	{"secp521r1", "secp521r1", 25, 256},
-	{"P-521", "secp521r1", 25, 256},
+	{"secp256r1", "prime256v1", 23, 128}, {"P-256", "prime256v1", 23, 128},
+	{"secp384r1", "secp384r1", 24, 192},  {"P-384", "secp384r1", 24, 192},
+	{"secp521r1", "secp521r1", 25, 256},  {"P-521", "secp521r1", 25, 256},
 };
 
-static int csp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb,
-				void *arg)
+static int csp_get_capabilities(void *provctx, const char *capability, OSSL_CALLBACK *cb, void *arg)
 {
 	size_t i;
 
@@ -456,8 +451,9 @@ static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
 	ctx->armed = 1;
 	if (get_params == NULL || !get_params(ctx->handle, params))
 		return 1;
-	if (lazy_opt != NULL && (strcasecmp(lazy_opt, "yes") == 0 || strcmp(lazy_opt, "1") == 0 ||
-				 strcasecmp(lazy_opt, "true") == 0 || strcasecmp(lazy_opt, "on") == 0))
+	if (lazy_opt != NULL &&
+	    (strcasecmp(lazy_opt, "yes") == 0 || strcmp(lazy_opt, "1") == 0 ||
+	     strcasecmp(lazy_opt, "true") == 0 || strcasecmp(lazy_opt, "on") == 0))
 		ctx->armed = 0;
 	if (dir != NULL && *dir != '\0' && (ctx->store_dir = strdup(dir)) == NULL)
 		return 0;

@@ -47,8 +47,8 @@ typedef struct csp_ctx {
 
 	/* Guards everything below: the SQLite connection is opened NOMUTEX. */
 	pthread_mutex_t lock;
-	cs_store *store; /* opened on first use */
-	pid_t store_pid; /* a connection is never used across fork() */
+	cs_store *store;	/* opened on first use */
+	pid_t store_pid;	/* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
 	bool agent_checked;	/* certstore.conf's [token] agent = was read */
 	/* Root context: register every operation.  Set at load unless the
@@ -69,7 +69,7 @@ typedef struct csp_ctx {
 	pthread_mutex_t dflt_lock;
 	OSSL_LIB_CTX *dflt;
 	OSSL_PROVIDER *dflt_prov;
-	EVP_KEYMGMT *dflt_keymgmt[2];	/* by csp_type_index */
+	EVP_KEYMGMT *dflt_keymgmt[2]; /* by csp_type_index */
 	EVP_SIGNATURE *dflt_signature[2];
 	EVP_ASYM_CIPHER *dflt_asym_cipher;
 } csp_ctx;
@@ -136,8 +136,8 @@ typedef enum {
 	CSP_SEL_NONE = 0,      /* the whole store */
 	CSP_SEL_THUMBPRINT,    /* ?thumbprint=HEX, SHA-1 or SHA-256 */
 	CSP_SEL_FRIENDLY_NAME, /* ?friendly-name=NAME (percent-encoded) */
-	CSP_SEL_USAGE,         /* ?usage=NAME */
-	CSP_SEL_KEY,           /* ?key=PKCS11-URI: a token key with no certificate yet */
+	CSP_SEL_USAGE,	       /* ?usage=NAME */
+	CSP_SEL_KEY,	       /* ?key=PKCS11-URI: a token key with no certificate yet */
 } csp_selector;
 
 typedef struct csp_uri {
@@ -166,9 +166,9 @@ void csp_uri_clear(csp_uri *uri);
  * were listed first (a certificate's, a PEM file's, an ephemeral one); pub
  * is then the whole key, and every operation on it is delegated
  * (delegate.c).  pub is always in the provider's own default-only library
- * context, so operations on it never come back to certstore.  The STORE and DECODER resolve a key (reporting
- * errors with their context) and hand it to KEYMGMT's load as a csp_keyref,
- * valid during the object callback only: load makes its own copy.
+ * context, so operations on it never come back to certstore.  The STORE and DECODER resolve a key
+ * (reporting errors with their context) and hand it to KEYMGMT's load as a csp_keyref, valid during
+ * the object callback only: load makes its own copy.
  */
 /* The key agent this store's key operations go through: the provider's
  * `agent` parameter, else certstore.conf's [token] agent =; NULL: the

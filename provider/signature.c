@@ -27,15 +27,15 @@ typedef struct sig_ctx {
 	csp_ctx *prov;
 	csp_key *key; /* our copy */
 	int is_rsa;
-	int pad;      /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING */
-	int md;       /* NID, NID_undef: not set */
-	int mgf1_md;  /* NID, NID_undef: md */
-	int saltlen;  /* OpenSSL's RSA_PSS_SALTLEN_* or bytes */
+	int pad;	   /* RSA_PKCS1_PADDING or RSA_PKCS1_PSS_PADDING */
+	int md;		   /* NID, NID_undef: not set */
+	int mgf1_md;	   /* NID, NID_undef: md */
+	int saltlen;	   /* OpenSSL's RSA_PSS_SALTLEN_* or bytes */
 	EVP_MD_CTX *mdctx; /* digest-sign only */
 
 	/* Delegated operations: one of these is set by the init. */
-	EVP_PKEY_CTX *dpctx;  /* sign, verify, verify-recover */
-	EVP_MD_CTX *dmdctx;   /* digest-sign, digest-verify */
+	EVP_PKEY_CTX *dpctx; /* sign, verify, verify-recover */
+	EVP_MD_CTX *dmdctx;  /* digest-sign, digest-verify */
 } sig_ctx;
 
 static void *sig_newctx(void *provctx, const char *propq, int is_rsa)
@@ -89,8 +89,8 @@ static void *sig_dupctx(void *ctx)
 	    (c->mdctx != NULL &&
 	     ((d->mdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->mdctx, c->mdctx))) ||
 	    (c->dpctx != NULL && (d->dpctx = EVP_PKEY_CTX_dup(c->dpctx)) == NULL) ||
-	    (c->dmdctx != NULL &&
-	     ((d->dmdctx = EVP_MD_CTX_new()) == NULL || !EVP_MD_CTX_copy_ex(d->dmdctx, c->dmdctx)))) {
+	    (c->dmdctx != NULL && ((d->dmdctx = EVP_MD_CTX_new()) == NULL ||
+				   !EVP_MD_CTX_copy_ex(d->dmdctx, c->dmdctx)))) {
 		sig_freectx(d);
 		return NULL;
 	}
@@ -273,10 +273,11 @@ static int set_algorithm_id(const sig_ctx *c, OSSL_PARAM *p)
 		     X509_ALGOR_set0(a, OBJ_nid2obj(NID_rsassaPss), V_ASN1_SEQUENCE, params);
 		if (!ok)
 			ASN1_STRING_free(params);
-	} else if (OBJ_find_sigid_by_algs(&sig_nid, md, c->is_rsa ? NID_rsaEncryption
-								     : NID_X9_62_id_ecPublicKey)) {
-		ok = X509_ALGOR_set0(a, OBJ_nid2obj(sig_nid), c->is_rsa ? V_ASN1_NULL : V_ASN1_UNDEF,
-				     NULL);
+	} else if (OBJ_find_sigid_by_algs(&sig_nid, md,
+					  c->is_rsa ? NID_rsaEncryption
+						    : NID_X9_62_id_ecPublicKey)) {
+		ok = X509_ALGOR_set0(a, OBJ_nid2obj(sig_nid),
+				     c->is_rsa ? V_ASN1_NULL : V_ASN1_UNDEF, NULL);
 	}
 	len = ok ? i2d_X509_ALGOR(a, &der) : 0;
 	ok = len > 0 && OSSL_PARAM_set_octet_string(p, der, (size_t)len);
@@ -362,8 +363,7 @@ static int delegate_init(sig_ctx *c, int op, const OSSL_PARAM params[])
 	return ok == 1;
 }
 
-static int delegate_digest_init(sig_ctx *c, int op, const char *mdname,
-				const OSSL_PARAM params[])
+static int delegate_digest_init(sig_ctx *c, int op, const char *mdname, const OSSL_PARAM params[])
 {
 	OSSL_LIB_CTX *lc = csp_dflt(c->prov);
 	int ok;
@@ -376,7 +376,8 @@ static int delegate_digest_init(sig_ctx *c, int op, const char *mdname,
 	if (op == OP_SIGN)
 		ok = EVP_DigestSignInit_ex(c->dmdctx, NULL, mdname, lc, NULL, c->key->pub, params);
 	else
-		ok = EVP_DigestVerifyInit_ex(c->dmdctx, NULL, mdname, lc, NULL, c->key->pub, params);
+		ok = EVP_DigestVerifyInit_ex(c->dmdctx, NULL, mdname, lc, NULL, c->key->pub,
+					     params);
 	return ok == 1;
 }
 
@@ -394,8 +395,8 @@ static int sig_verify_recover_init(void *ctx, void *keydata, const OSSL_PARAM pa
 	return take_key(c, keydata) && delegate_init(c, OP_VERIFY_RECOVER, params);
 }
 
-static int sig_verify(void *ctx, const unsigned char *sig, size_t siglen,
-		      const unsigned char *tbs, size_t tbslen)
+static int sig_verify(void *ctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs,
+		      size_t tbslen)
 {
 	sig_ctx *c = ctx;
 
@@ -462,12 +463,18 @@ static int sig_init(void *ctx, void *keydata, const OSSL_PARAM params[])
 static int md_from_len(size_t len)
 {
 	switch (len) {
-	case 20: return NID_sha1;
-	case 28: return NID_sha224;
-	case 32: return NID_sha256;
-	case 48: return NID_sha384;
-	case 64: return NID_sha512;
-	default: return NID_undef;
+	case 20:
+		return NID_sha1;
+	case 28:
+		return NID_sha224;
+	case 32:
+		return NID_sha256;
+	case 48:
+		return NID_sha384;
+	case 64:
+		return NID_sha512;
+	default:
+		return NID_undef;
 	}
 }
 
@@ -579,25 +586,24 @@ static int sig_digest_sign_final(void *ctx, unsigned char *sig, size_t *siglen, 
 	return sig_sign(c, sig, siglen, sigsize, digest, dlen);
 }
 
-#define SIG_FUNCTIONS                                                                      \
-	{OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                        \
-	    {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                      \
-	    {OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sig_init},                     \
-	    {OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                          \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_digest_sign_init},  \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE,                                       \
-	     (void (*)(void))sig_digest_sign_update},                                      \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_digest_sign_final}, \
-	    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))sig_verify_init},            \
-	    {OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                      \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_digest_verify_init}, \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE,                                     \
-	     (void (*)(void))sig_digest_verify_update},                                    \
-	    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL,                                      \
-	     (void (*)(void))sig_digest_verify_final},                                     \
-	    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params},      \
-	{                                                                                  \
-		OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params     \
+#define SIG_FUNCTIONS                                                                              \
+	{OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                                \
+		{OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                          \
+		{OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sig_init},                         \
+		{OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                              \
+		{OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))sig_digest_sign_init},      \
+		{OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))sig_digest_sign_update},  \
+		{OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))sig_digest_sign_final},    \
+		{OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))sig_verify_init},                \
+		{OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                          \
+		{OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))sig_digest_verify_init},  \
+		{OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE,                                         \
+		 (void (*)(void))sig_digest_verify_update},                                        \
+		{OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL,                                          \
+		 (void (*)(void))sig_digest_verify_final},                                         \
+		{OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))sig_set_ctx_params},          \
+	{                                                                                          \
+		OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))sig_get_ctx_params             \
 	}
 
 const OSSL_DISPATCH csp_rsa_signature_functions[] = {

@@ -26,14 +26,14 @@
 typedef struct csp_loader {
 	csp_ctx *prov;
 	csp_uri uri;
-	int expect;         /* OSSL_STORE_INFO_*, 0: anything */
+	int expect;	    /* OSSL_STORE_INFO_*, 0: anything */
 	X509_NAME *subject; /* OSSL_STORE_PARAM_SUBJECT, NULL: none */
 	bool queried;
 	bool failed; /* an error was reported: the next load ends the stream */
 	bool eof;
 	cs_cert_list certs;
 	size_t next;
-	bool cert_done; /* certs.items[next] was handed out, its key may follow */
+	bool cert_done;	  /* certs.items[next] was handed out, its key may follow */
 	cs_der_list ders; /* a subject search of a whole store: DER only */
 } csp_loader;
 
@@ -81,7 +81,8 @@ static int set_subject(csp_loader *l, const OSSL_PARAM *p)
 	X509_NAME_free(l->subject);
 	l->subject = d2i_X509_NAME(NULL, &der, (long)len);
 	if (l->subject == NULL) {
-		csp_raise(l->prov, CSP_R_BAD_PARAM, "the subject to search for is not a valid name");
+		csp_raise(l->prov, CSP_R_BAD_PARAM,
+			  "the subject to search for is not a valid name");
 		return 0;
 	}
 	return 1;
@@ -114,8 +115,8 @@ static const char *where(const csp_loader *l)
 	return l->uri.store != CS_STORE_NONE ? cs_store_id_name(l->uri.store) : "any store";
 }
 
-static cs_rv by_thumbprint(csp_loader *l, cs_store *st, const cs_find_opts *opts,
-			   cs_cert_list *out, cs_err *err)
+static cs_rv by_thumbprint(csp_loader *l, cs_store *st, const cs_find_opts *opts, cs_cert_list *out,
+			   cs_err *err)
 {
 	cs_cert *cert = NULL;
 	cs_rv rv;
@@ -124,8 +125,8 @@ static cs_rv by_thumbprint(csp_loader *l, cs_store *st, const cs_find_opts *opts
 	if (rv == CS_ERR_AMBIGUOUS) /* the same certificate in several stores */
 		return CS_OK;
 	if (rv == CS_ERR_NOT_FOUND)
-		return cs_err_set(err, rv, "no certificate with thumbprint %s in %s",
-				  l->uri.value, where(l));
+		return cs_err_set(err, rv, "no certificate with thumbprint %s in %s", l->uri.value,
+				  where(l));
 	if (rv != CS_OK)
 		return rv;
 	return cs_cert_list_push(out, cert, err);
@@ -133,8 +134,8 @@ static cs_rv by_thumbprint(csp_loader *l, cs_store *st, const cs_find_opts *opts
 
 /* ?usage=NAME: the certificate the usage points at now, as libcertstore
  * records it (the published files follow the same row). */
-static cs_rv by_usage(csp_loader *l, cs_store *st, const cs_find_opts *opts,
-		      cs_cert_list *out, cs_err *err)
+static cs_rv by_usage(csp_loader *l, cs_store *st, const cs_find_opts *opts, cs_cert_list *out,
+		      cs_err *err)
 {
 	cs_usage u = {0};
 	cs_rv rv;
@@ -142,7 +143,8 @@ static cs_rv by_usage(csp_loader *l, cs_store *st, const cs_find_opts *opts,
 	rv = cs_usage_get(st, l->uri.value, &u, err);
 	if (rv == CS_ERR_NOT_FOUND || (rv == CS_OK && u.sha1[0] == '\0')) {
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
-				"unknown usage '%s': no certificate is assigned to it", l->uri.value);
+				"unknown usage '%s': no certificate is assigned to it",
+				l->uri.value);
 		goto out;
 	}
 	if (rv != CS_OK)

@@ -38,25 +38,25 @@ extern "C" {
  */
 typedef enum {
 	CS_OK = 0,
-	CS_ERR_INTERNAL = 1,      /* a bug or an out-of-memory condition */
-	CS_ERR_USAGE = 2,         /* bad command line or argument */
-	CS_ERR_NOT_FOUND = 3,     /* no certificate, store or object matches */
-	CS_ERR_AMBIGUOUS = 4,     /* an ID matches more than one certificate */
-	CS_ERR_BAD_INPUT = 5,     /* malformed DER/PEM/PKCS#7/PKCS#12, unreadable file */
+	CS_ERR_INTERNAL = 1,	  /* a bug or an out-of-memory condition */
+	CS_ERR_USAGE = 2,	  /* bad command line or argument */
+	CS_ERR_NOT_FOUND = 3,	  /* no certificate, store or object matches */
+	CS_ERR_AMBIGUOUS = 4,	  /* an ID matches more than one certificate */
+	CS_ERR_BAD_INPUT = 5,	  /* malformed DER/PEM/PKCS#7/PKCS#12, unreadable file */
 	CS_ERR_TRUST_REFUSED = 6, /* would add trust without the admin's consent */
-	CS_ERR_DUPLICATE = 7,     /* already in that store */
-	CS_ERR_STORE = 8,         /* database or store directory problem */
-	CS_ERR_TOKEN = 9,         /* PKCS#11 module or token problem */
-	CS_ERR_AUTH = 10,         /* wrong PIN or password */
-	CS_ERR_REFUSED = 11,      /* policy forbids it (e.g. non-exportable key) */
-	CS_ERR_CA = 12,           /* the certification authority failed or refused */
-	CS_ERR_HOOK = 13,         /* a usage hook failed */
-	CS_ERR_NOT_VALID = 14,    /* the certificate's status is not Valid */
-	CS_ERR_PENDING = 15,      /* the CA has not answered yet */
-	CS_ERR_KEY = 16,          /* private key missing or does not match */
+	CS_ERR_DUPLICATE = 7,	  /* already in that store */
+	CS_ERR_STORE = 8,	  /* database or store directory problem */
+	CS_ERR_TOKEN = 9,	  /* PKCS#11 module or token problem */
+	CS_ERR_AUTH = 10,	  /* wrong PIN or password */
+	CS_ERR_REFUSED = 11,	  /* policy forbids it (e.g. non-exportable key) */
+	CS_ERR_CA = 12,		  /* the certification authority failed or refused */
+	CS_ERR_HOOK = 13,	  /* a usage hook failed */
+	CS_ERR_NOT_VALID = 14,	  /* the certificate's status is not Valid */
+	CS_ERR_PENDING = 15,	  /* the CA has not answered yet */
+	CS_ERR_KEY = 16,	  /* private key missing or does not match */
 	CS_ERR_UNREACHABLE = 17,  /* the CA could not be reached (connect, DNS, timeout) */
-	CS_ERR_TLS = 18,          /* the CA's TLS certificate did not verify */
-	CS_ERR_STALE = 19,        /* a service still serves a usage's previous certificate */
+	CS_ERR_TLS = 18,	  /* the CA's TLS certificate did not verify */
+	CS_ERR_STALE = 19,	  /* a service still serves a usage's previous certificate */
 } cs_rv;
 
 #define CS_ERR_MSG_MAX 1024
@@ -67,8 +67,7 @@ typedef struct cs_err {
 } cs_err;
 
 /* Sets err to (rv, formatted message) and returns rv. err may be NULL. */
-cs_rv cs_err_set(cs_err *err, cs_rv rv, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+cs_rv cs_err_set(cs_err *err, cs_rv rv, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Puts "PREFIX: " in front of the message already in err. */
 void cs_err_prefix(cs_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends OpenSSL's newest queued error (if any) to the message and clears the queue. */
@@ -87,8 +86,7 @@ typedef struct cs_bytes {
  * or an empty file is CS_ERR_BAD_INPUT with the path in the message. */
 cs_rv cs_read_file(const char *path, cs_bytes *out, cs_err *err);
 /* Writes data to path atomically (temp file, fsync, rename) with mode. */
-cs_rv cs_write_file_atomic(const char *path, const void *data, size_t len, int mode,
-			   cs_err *err);
+cs_rv cs_write_file_atomic(const char *path, const void *data, size_t len, int mode, cs_err *err);
 /* Frees the buffer, wiping it first (it may have held a secret). */
 void cs_bytes_clear(cs_bytes *b);
 
@@ -96,9 +94,9 @@ void cs_bytes_clear(cs_bytes *b);
 
 typedef enum {
 	CS_STORE_NONE = 0,
-	CS_STORE_MY,         /* alias Personal */
-	CS_STORE_ROOT,       /* alias "Trusted Root" */
-	CS_STORE_CA,         /* alias Intermediate */
+	CS_STORE_MY,	     /* alias Personal */
+	CS_STORE_ROOT,	     /* alias "Trusted Root" */
+	CS_STORE_CA,	     /* alias Intermediate */
 	CS_STORE_DISALLOWED, /* alias Untrusted */
 	CS_STORE_REQUEST,
 } cs_store_id;
@@ -119,14 +117,14 @@ typedef struct cs_cert {
 	cs_store_id store;
 	X509 *x509;
 	cs_bytes der;
-	char sha1[41];   /* upper-case hex, the Windows thumbprint */
+	char sha1[41];	 /* upper-case hex, the Windows thumbprint */
 	char sha256[65]; /* upper-case hex */
-	char *subject;   /* one line, RFC 2253 */
+	char *subject;	 /* one line, RFC 2253 */
 	char *issuer;
-	char *serial; /* upper-case hex */
+	char *serial;		       /* upper-case hex */
 	int64_t not_before, not_after; /* seconds since the epoch */
-	char *friendly_name; /* NULL when none */
-	char *key_uri;       /* RFC 7512 pkcs11: URI, NULL when none */
+	char *friendly_name;	       /* NULL when none */
+	char *key_uri;		       /* RFC 7512 pkcs11: URI, NULL when none */
 	bool exportable;
 	bool archived;
 	int64_t added;
@@ -163,11 +161,11 @@ void cs_cert_list_clear(cs_cert_list *list);
 
 typedef enum {
 	CS_FORMAT_UNKNOWN = 0,
-	CS_FORMAT_DER,      /* one X.509 certificate */
-	CS_FORMAT_PEM,      /* one or more CERTIFICATE blocks */
-	CS_FORMAT_PKCS7,    /* certs-only SignedData, DER or PEM/Base64 */
-	CS_FORMAT_PKCS12,   /* PFX: needs a password, see the key issue */
-	CS_FORMAT_BASE64,   /* bare Base64 of DER (Windows "Base-64 encoded X.509") */
+	CS_FORMAT_DER,	  /* one X.509 certificate */
+	CS_FORMAT_PEM,	  /* one or more CERTIFICATE blocks */
+	CS_FORMAT_PKCS7,  /* certs-only SignedData, DER or PEM/Base64 */
+	CS_FORMAT_PKCS12, /* PFX: needs a password, see the key issue */
+	CS_FORMAT_BASE64, /* bare Base64 of DER (Windows "Base-64 encoded X.509") */
 } cs_format;
 
 const char *cs_format_name(cs_format f);
@@ -180,8 +178,8 @@ const char *cs_format_name(cs_format f);
  * A PKCS#12 file is reported as CS_FORMAT_PKCS12 with CS_ERR_BAD_INPUT
  * unless the caller handles it.  `format` may be NULL.
  */
-cs_rv cs_parse_certs(const unsigned char *data, size_t len, cs_format *format,
-		     cs_cert_list *certs, cs_err *err);
+cs_rv cs_parse_certs(const unsigned char *data, size_t len, cs_format *format, cs_cert_list *certs,
+		     cs_err *err);
 
 /* ---- the store --------------------------------------------------------- */
 
@@ -208,7 +206,7 @@ const char *cs_store_default_dir(void);
 typedef struct cs_find_opts {
 	cs_store_id store;     /* CS_STORE_NONE: every store */
 	bool include_archived; /* archived certificates are hidden otherwise */
-	bool by_cn;            /* cs_store_find_one: a subject CN too (never archived ones) */
+	bool by_cn;	       /* cs_store_find_one: a subject CN too (never archived ones) */
 } cs_find_opts;
 
 /* Every certificate matching opts, ordered by store then subject. */
@@ -225,12 +223,12 @@ cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out
  * CS_ERR_NOT_FOUND; several is CS_ERR_AMBIGUOUS and `out_all` (if not NULL)
  * receives every match so the caller can list them.
  */
-cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts,
-			cs_cert **out, cs_cert_list *out_all, cs_err *err);
+cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts, cs_cert **out,
+			cs_cert_list *out_all, cs_err *err);
 
 /* Exact lookup by SHA-1 thumbprint (upper-case hex) in one store. */
-cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *sha1,
-				  cs_cert **out, cs_err *err);
+cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *sha1, cs_cert **out,
+				  cs_err *err);
 
 /* Certificates whose subject equals name (by the indexed DER encoding),
  * restricted to opts->store when set.  Zero matches is CS_OK with an empty list. */
@@ -249,8 +247,8 @@ void cs_der_list_clear(cs_der_list *list);
  * order and without parsing it: for issuer lookups that hand the DER on to
  * OpenSSL, which parses it anyway (a certificate parse is most of a lookup's
  * cost under OpenSSL 3.0). */
-cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name,
-				   const cs_find_opts *opts, cs_der_list *out, cs_err *err);
+cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
+				   cs_der_list *out, cs_err *err);
 
 /* Certificates with this issuer and serial number (the (issuer, serial)
  * index), restricted to opts->store when set.  Zero matches is CS_OK with an
@@ -289,15 +287,15 @@ cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs
 /* ---- import ------------------------------------------------------------ */
 
 typedef struct cs_import_opts {
-	cs_store_id store;          /* CS_STORE_NONE: place each by its kind */
-	const char *friendly_name;  /* applied to end-entity certs (or all if one) */
-	int64_t request_id;         /* the pending request the answer is for; 0: the
-				       newest one for the certificate's key */
+	cs_store_id store;	   /* CS_STORE_NONE: place each by its kind */
+	const char *friendly_name; /* applied to end-entity certs (or all if one) */
+	int64_t request_id;	   /* the pending request the answer is for; 0: the
+				      newest one for the certificate's key */
 } cs_import_opts;
 
 typedef enum {
 	CS_IMPORT_ADDED = 1,
-	CS_IMPORT_DUPLICATE,    /* already in that store: not added again */
+	CS_IMPORT_DUPLICATE,	/* already in that store: not added again */
 	CS_IMPORT_SKIPPED_ROOT, /* self-signed root without --store Root */
 } cs_import_outcome;
 
@@ -308,8 +306,8 @@ typedef struct cs_import_item {
 	char *subject;
 	int64_t request_id; /* the pending request this certificate answered, or 0 */
 	char renewed[41];   /* the certificate that request renewed, "" when none */
-	bool moved;         /* its usages moved and it was archived in the import's transaction */
-	bool not_root;      /* Root was asked for, but it is not self-signed: placed by kind */
+	bool moved;	    /* its usages moved and it was archived in the import's transaction */
+	bool not_root;	    /* Root was asked for, but it is not self-signed: placed by kind */
 	bool key_attached;  /* PFX: the certificate was in My without a key; the key is bound now */
 } cs_import_item;
 
@@ -391,7 +389,7 @@ void cs_store_set_key_checker(cs_store *store, cs_key_checker fn, void *ctx);
 
 typedef struct cs_status_report {
 	cs_status status;
-	char detail[512];   /* e.g. "chain ends at CN=Test Root, which is not in Root" */
+	char detail[512]; /* e.g. "chain ends at CN=Test Root, which is not in Root" */
 	/* The key half on its own (Valid / Missing private key / Private key
 	 * mismatch), so a chain problem does not hide a key problem.  Valid for
 	 * certificates that need no key (CAs, roots, anything outside My). */

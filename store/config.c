@@ -155,8 +155,8 @@ cs_rv cs_pin_read(const cs_token_config *cfg, char **pin_out, cs_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rv =
-			    cs_err_set(err, CS_ERR_STORE, "pin file %s: %s", path, strerror(errno));
+			rv = cs_err_set(err, CS_ERR_STORE, "pin file %s: %s", path,
+					strerror(errno));
 			goto out;
 		}
 		if (n == 0)

@@ -20,7 +20,8 @@ cs_rv cs_config_open(const char *store_dir, bool missing_ok, CONF **out, cs_err 
 	cs_rv rv = CS_OK;
 
 	*out = NULL;
-	if (asprintf(&path, "%s/certstore.conf", store_dir) < 0 || (conf = NCONF_new(NULL)) == NULL) {
+	if (asprintf(&path, "%s/certstore.conf", store_dir) < 0 ||
+	    (conf = NCONF_new(NULL)) == NULL) {
 		free(path);
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}
@@ -30,11 +31,13 @@ cs_rv cs_config_open(const char *store_dir, bool missing_ok, CONF **out, cs_err 
 		goto out;
 	if (NCONF_load(conf, path, &eline) <= 0) {
 		if (eline > 0)
-			rv = cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path, eline);
+			rv = cs_err_set(err, CS_ERR_STORE, "%s line %ld: syntax error", path,
+					eline);
 		else
 			rv = cs_err_set(err, CS_ERR_STORE, "%s: cannot read it (%s)", path,
-					access(path, F_OK) == 0 || errno != ENOENT ? "permission denied"
-										   : "no such file");
+					access(path, F_OK) == 0 || errno != ENOENT
+						? "permission denied"
+						: "no such file");
 		ERR_clear_error();
 	}
 out:

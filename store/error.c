@@ -64,26 +64,46 @@ void cs_err_add_openssl(cs_err *err)
 const char *cs_rv_name(cs_rv rv)
 {
 	switch (rv) {
-	case CS_OK: return "success";
-	case CS_ERR_INTERNAL: return "internal error";
-	case CS_ERR_USAGE: return "usage error";
-	case CS_ERR_NOT_FOUND: return "not found";
-	case CS_ERR_AMBIGUOUS: return "ambiguous";
-	case CS_ERR_BAD_INPUT: return "bad input";
-	case CS_ERR_TRUST_REFUSED: return "trust refused";
-	case CS_ERR_DUPLICATE: return "duplicate";
-	case CS_ERR_STORE: return "store error";
-	case CS_ERR_TOKEN: return "token error";
-	case CS_ERR_AUTH: return "authentication failed";
-	case CS_ERR_REFUSED: return "refused";
-	case CS_ERR_CA: return "CA error";
-	case CS_ERR_HOOK: return "hook failed";
-	case CS_ERR_NOT_VALID: return "not valid";
-	case CS_ERR_PENDING: return "pending";
-	case CS_ERR_KEY: return "key error";
-	case CS_ERR_UNREACHABLE: return "CA unreachable";
-	case CS_ERR_TLS: return "TLS verification failed";
-	case CS_ERR_STALE: return "stale server";
+	case CS_OK:
+		return "success";
+	case CS_ERR_INTERNAL:
+		return "internal error";
+	case CS_ERR_USAGE:
+		return "usage error";
+	case CS_ERR_NOT_FOUND:
+		return "not found";
+	case CS_ERR_AMBIGUOUS:
+		return "ambiguous";
+	case CS_ERR_BAD_INPUT:
+		return "bad input";
+	case CS_ERR_TRUST_REFUSED:
+		return "trust refused";
+	case CS_ERR_DUPLICATE:
+		return "duplicate";
+	case CS_ERR_STORE:
+		return "store error";
+	case CS_ERR_TOKEN:
+		return "token error";
+	case CS_ERR_AUTH:
+		return "authentication failed";
+	case CS_ERR_REFUSED:
+		return "refused";
+	case CS_ERR_CA:
+		return "CA error";
+	case CS_ERR_HOOK:
+		return "hook failed";
+	case CS_ERR_NOT_VALID:
+		return "not valid";
+	case CS_ERR_PENDING:
+		return "pending";
+	case CS_ERR_KEY:
+		return "key error";
+	case CS_ERR_UNREACHABLE:
+		return "CA unreachable";
+	case CS_ERR_TLS:
+		return "TLS verification failed";
+	case CS_ERR_STALE:
+		return "stale server";
 	}
 	return "unknown error";
 }

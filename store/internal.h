@@ -51,7 +51,7 @@ cs_rv cs_usage_reassign_serving(cs_store *store, const char *serving, const cs_c
  * goes to My with its key, its root to Root when the admin said so).  Its
  * key_uri and exportable fields are stored as they are.
  */
-cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs,
-			     const cs_import_opts *opts, cs_import_result *res, cs_err *err);
+cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+			     cs_import_result *res, cs_err *err);
 
 #endif

@@ -8,15 +8,15 @@
 #include "cli.h"
 
 extern const cli_command cmd_init, cmd_import, cmd_list, cmd_show, cmd_export, cmd_delete,
-    cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair, cmd_request, cmd_requests, cmd_ca,
-    cmd_accept, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick, cmd_renew, cmd_agent,
-    cmd_served;
+	cmd_verify, cmd_log, cmd_move, cmd_set, cmd_repair, cmd_request, cmd_requests, cmd_ca,
+	cmd_accept, cmd_assign, cmd_unassign, cmd_usages, cmd_check, cmd_tick, cmd_renew, cmd_agent,
+	cmd_served;
 
 static const cli_command *const commands[] = {
-    &cmd_init,    &cmd_import,   &cmd_list,    &cmd_show,     &cmd_export, &cmd_delete,
-    &cmd_verify,  &cmd_repair,   &cmd_move,    &cmd_set,      &cmd_request, &cmd_requests,
-    &cmd_accept,  &cmd_ca,       &cmd_assign,  &cmd_unassign, &cmd_usages, &cmd_check,
-    &cmd_renew,   &cmd_tick,     &cmd_log,     &cmd_agent,   &cmd_served,
+	&cmd_init,   &cmd_import, &cmd_list,   &cmd_show,     &cmd_export,  &cmd_delete,
+	&cmd_verify, &cmd_repair, &cmd_move,   &cmd_set,      &cmd_request, &cmd_requests,
+	&cmd_accept, &cmd_ca,	  &cmd_assign, &cmd_unassign, &cmd_usages,  &cmd_check,
+	&cmd_renew,  &cmd_tick,	  &cmd_log,    &cmd_agent,    &cmd_served,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -53,10 +53,10 @@ static const cli_command *find_command(const char *name)
 static int parse_global_options(int argc, char **argv, cli_ctx *ctx, cs_rv *rv, cs_err *err)
 {
 	static const struct option longopts[] = {
-	    {"store-dir", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+		{"store-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -21,7 +21,7 @@ void cli_reset_options(void)
 }
 
 __attribute__((format(printf, 3, 0))) static cs_rv vusage_error(const cli_command *cmd, cs_err *err,
-								 const char *fmt, va_list ap)
+								const char *fmt, va_list ap)
 {
 	char what[512];
 
@@ -308,9 +308,9 @@ cs_rv cli_json_print(json_object *obj, cs_err *err)
 	const char *text;
 	cs_rv rv;
 
-	text =
-	    json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-						    JSON_C_TO_STRING_NOSLASHESCAPE);
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_SPACED |
+							   JSON_C_TO_STRING_NOSLASHESCAPE);
 	rv = cli_write_stdout(text, strlen(text), err);
 	if (rv == CS_OK)
 		rv = cli_write_stdout("\n", 1, err);

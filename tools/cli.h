@@ -52,7 +52,7 @@ void cli_reset_options(void);
 
 /* CS_ERR_USAGE "NAME: <what>" plus a pointer to `certstore NAME --help`. */
 cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* Checks the operand count (optind..argc-1) is within [min, max]; max < 0: no limit. */
 cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min, int max,
@@ -136,6 +136,7 @@ cs_rv cli_json_print(json_object *obj, cs_err *err);
 /* The `import --json` object for res: counts and one item per certificate,
  * its "file" from file_of(item index, arg).  Print with cli_json_print. */
 json_object *cli_import_result_json(const cs_import_result *res,
-				    const char *(*file_of)(size_t i, const void *arg), const void *arg);
+				    const char *(*file_of)(size_t i, const void *arg),
+				    const void *arg);
 
 #endif /* CERTSTORE_CLI_H */

@@ -154,8 +154,9 @@ void cli_keys_attach_checker(cs_store *store, cli_keys *keys)
 		/* status then says "Key token unavailable: <why>", not "Missing
 		 * private key": an HSM outage is not a lost key */
 		cs_store_attach_token(store, NULL, &err);
-		fprintf(stderr, "certstore: warning: the key token cannot be opened, so no "
-				"private key can be reached: %s\n",
+		fprintf(stderr,
+			"certstore: warning: the key token cannot be opened, so no "
+			"private key can be reached: %s\n",
 			err.msg);
 	}
 }

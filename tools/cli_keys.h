@@ -61,7 +61,6 @@ typedef struct cli_pfx_import {
 /* True when the file at path is a PKCS#12 file (by content, not name). */
 bool cli_is_pfx(const char *path);
 /* `certstore import FILE.pfx`: password, token, cs_pfx_import, printing. */
-cs_rv cli_import_pfx(const cli_ctx *ctx, const char *path, const cli_pfx_import *opts,
-		     cs_err *err);
+cs_rv cli_import_pfx(const cli_ctx *ctx, const char *path, const cli_pfx_import *opts, cs_err *err);
 
 #endif

@@ -20,13 +20,12 @@ typedef struct accept_args {
 enum { OPT_JSON = 256 };
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, accept_args *a,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, accept_args *a, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -83,12 +82,13 @@ static cs_rv find_its_key(cs_store *store, cli_keys *keys, cs_cert *cert, cs_err
 	}
 	if (rv == CS_OK && cs_key_find_by_public(keys->token, pub, &cert->key_uri, NULL) == CS_OK)
 		return cs_key_is_exportable(keys->token, cert->key_uri, &cert->exportable, err);
-	return rv != CS_OK ? rv
-			   : cs_err_set(err, CS_ERR_KEY,
-					"%s (%s) answers no pending request and matches no key in "
-					"the token; nothing was installed (use `certstore import` to "
-					"add it without a key)",
-					cert->subject, cert->sha1);
+	return rv != CS_OK
+		       ? rv
+		       : cs_err_set(err, CS_ERR_KEY,
+				    "%s (%s) answers no pending request and matches no key in "
+				    "the token; nothing was installed (use `certstore import` to "
+				    "add it without a key)",
+				    cert->subject, cert->sha1);
 }
 
 static const char *file_of_item(size_t i, const void *arg)
@@ -167,8 +167,9 @@ static cs_rv accept_certs(cs_store *store, cli_keys *keys, const accept_args *a,
 			rv = find_its_key(store, keys, certs->items[i], err);
 		}
 	if (rv == CS_OK && leaves == 0)
-		rv = cs_err_set(err, CS_ERR_BAD_INPUT,
-				"the response holds only CA certificates, no certificate to accept");
+		rv = cs_err_set(
+			err, CS_ERR_BAD_INPUT,
+			"the response holds only CA certificates, no certificate to accept");
 	if (rv == CS_OK)
 		rv = cs_import_certs(store, certs, NULL, &res, err);
 	if (rv == CS_OK && a->json)
@@ -205,19 +206,19 @@ static cs_rv run_accept(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_accept = {
-    .name = "accept",
-    .summary = "install a CA's response to a pending request (certreq -accept)",
-    .usage = "Usage: certstore accept RESPONSE... [--json]\n"
-	     "\n"
-	     "Installs the certificate a CA issued for a pending request (.cer, .crt, .p7b\n"
-	     "in DER or Base64, PEM chain): it is bound to the request's key in My, its\n"
-	     "intermediates go to CA, and the pending request is removed.  A certificate\n"
-	     "that answers no pending request and matches no key in the token installs\n"
-	     "nothing (exit 16).  The CA's root is never trusted by this: see `certstore ca\n"
-	     "roots` or `certstore import ROOT --store Root`.  Every certificate of the\n"
-	     "response is reported: installed (with its status), added to CA, already\n"
-	     "installed, already trusted, or a root not trusted and how to trust it.\n",
-    .shortopts = "h",
-    .longopts = longopts,
-    .run = run_accept,
+	.name = "accept",
+	.summary = "install a CA's response to a pending request (certreq -accept)",
+	.usage = "Usage: certstore accept RESPONSE... [--json]\n"
+		 "\n"
+		 "Installs the certificate a CA issued for a pending request (.cer, .crt, .p7b\n"
+		 "in DER or Base64, PEM chain): it is bound to the request's key in My, its\n"
+		 "intermediates go to CA, and the pending request is removed.  A certificate\n"
+		 "that answers no pending request and matches no key in the token installs\n"
+		 "nothing (exit 16).  The CA's root is never trusted by this: see `certstore ca\n"
+		 "roots` or `certstore import ROOT --store Root`.  Every certificate of the\n"
+		 "response is reported: installed (with its status), added to CA, already\n"
+		 "installed, already trusted, or a root not trusted and how to trust it.\n",
+	.shortopts = "h",
+	.longopts = longopts,
+	.run = run_accept,
 };

@@ -14,9 +14,9 @@ typedef struct agent_args {
 } agent_args;
 
 static const struct option longopts[] = {
-    {"socket", required_argument, NULL, 'S'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"socket", required_argument, NULL, 'S'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -54,24 +54,24 @@ static cs_rv run_agent(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 }
 
 const cli_command cmd_agent = {
-    .name = "agent",
-    .summary = "sign and decrypt for TLS server workers that may not open the key token",
-    .usage = "Usage: certstore agent [--socket PATH]\n"
-	     "\n"
-	     "Holds the store's key token open and performs private-key operations\n"
-	     "for processes on a Unix socket (default " CS_AGENT_DEFAULT_SOCKET "), so\n"
-	     "that TLS server workers running as an unprivileged user can use a key\n"
-	     "without access to the token or its PIN.  A peer may use the key of a\n"
-	     "certificate when it runs as root or as the store's owner, or when the\n"
-	     "certificate serves a usage whose [usage.NAME] section in certstore.conf\n"
-	     "says 'group = G' and the peer is in group G.  Point the certstore\n"
-	     "provider at the socket with 'agent = PATH' in its openssl.cnf section.\n"
-	     "Runs in the foreground until SIGTERM or SIGINT.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -S, --socket PATH    the socket to listen on (its directory must exist)\n"
-	     "  -h, --help           this help\n",
-    .shortopts = "S:h",
-    .longopts = longopts,
-    .run = run_agent,
+	.name = "agent",
+	.summary = "sign and decrypt for TLS server workers that may not open the key token",
+	.usage = "Usage: certstore agent [--socket PATH]\n"
+		 "\n"
+		 "Holds the store's key token open and performs private-key operations\n"
+		 "for processes on a Unix socket (default " CS_AGENT_DEFAULT_SOCKET "), so\n"
+		 "that TLS server workers running as an unprivileged user can use a key\n"
+		 "without access to the token or its PIN.  A peer may use the key of a\n"
+		 "certificate when it runs as root or as the store's owner, or when the\n"
+		 "certificate serves a usage whose [usage.NAME] section in certstore.conf\n"
+		 "says 'group = G' and the peer is in group G.  Point the certstore\n"
+		 "provider at the socket with 'agent = PATH' in its openssl.cnf section.\n"
+		 "Runs in the foreground until SIGTERM or SIGINT.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -S, --socket PATH    the socket to listen on (its directory must exist)\n"
+		 "  -h, --help           this help\n",
+	.shortopts = "S:h",
+	.longopts = longopts,
+	.run = run_agent,
 };

@@ -26,9 +26,9 @@ typedef struct assign_args {
 } assign_args;
 
 static const struct option assign_longopts[] = {
-    {"usage", required_argument, NULL, 'u'}, {"force", no_argument, NULL, 'f'},
-    {"at", required_argument, NULL, 'a'},    {"previous", no_argument, NULL, 'p'},
-    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	{"usage", required_argument, NULL, 'u'}, {"force", no_argument, NULL, 'f'},
+	{"at", required_argument, NULL, 'a'},	 {"previous", no_argument, NULL, 'p'},
+	{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
 };
 
 /* A name shown with its control characters visible ("a\nb"), for messages. */
@@ -162,8 +162,8 @@ static cs_rv find_previous(cs_store *store, const char *name, cs_cert **out, cs_
 
 	rv = cs_usage_get(store, name, &u, err);
 	if (rv == CS_OK && u.previous_sha1[0] == '\0')
-		rv =
-		    cs_err_set(err, CS_ERR_NOT_FOUND, "usage %s has no previous certificate", name);
+		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "usage %s has no previous certificate",
+				name);
 	if (rv == CS_OK) {
 		rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, u.previous_sha1, out, err);
 		if (rv == CS_ERR_NOT_FOUND)
@@ -215,9 +215,9 @@ static cs_rv stage_all(cs_store *store, const assign_args *args, const cs_cert *
 		rv = cs_status_compute(store, cert, (time_t)at, &r, err);
 	if (rv == CS_OK && r.status != CS_STATUS_VALID && !args->force)
 		rv = cs_err_set(
-		    err, CS_ERR_NOT_VALID,
-		    "%s will not be valid at %s: %s (%s); use --force to stage it anyway",
-		    cert->sha1, args->at, cs_status_name(r.status), r.detail);
+			err, CS_ERR_NOT_VALID,
+			"%s will not be valid at %s: %s (%s); use --force to stage it anyway",
+			cert->sha1, args->at, cs_status_name(r.status), r.detail);
 	cs_status_report_clear(&r);
 	cli_format_time(at, when);
 	for (size_t i = 0; rv == CS_OK && i < args->usages.n; i++) {
@@ -253,36 +253,36 @@ static cs_rv run_assign(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_assign = {
-    .name = "assign",
-    .summary = "assign a certificate to usages (publishes usages/NAME/, runs hooks)",
-    .usage = "Usage: certstore assign ID --usage NAME[,NAME...] [--force] [--at TIME]\n"
-	     "       certstore assign --previous --usage NAME[,NAME...] [--force]\n"
-	     "\n"
-	     "Points each usage at the certificate ID (in My), publishes\n"
-	     "usages/NAME/{cert,chain,fullchain,key}.pem in the store directory\n"
-	     "atomically and runs the usage's on-assign hook from certstore.conf.\n"
-	     "A certificate that is not Valid is refused with its status (exit 14).\n"
-	     "A hook that fails leaves the assignment in place and exits 13.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -u, --usage NAMES  usage names, comma-separated ([A-Za-z0-9._-]+)\n"
-	     "  -f, --force        assign even when the certificate is not Valid\n"
-	     "  -a, --at TIME      stage the assignment for TIME instead ('certstore tick'\n"
-	     "                     applies it): 2026-11-22T10:00:00Z, @EPOCH or +SECONDS;\n"
-	     "                     the certificate must be Valid at TIME\n"
-	     "  -p, --previous     give each usage back its previous certificate\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "u:fa:ph",
-    .longopts = assign_longopts,
-    .run = run_assign,
+	.name = "assign",
+	.summary = "assign a certificate to usages (publishes usages/NAME/, runs hooks)",
+	.usage = "Usage: certstore assign ID --usage NAME[,NAME...] [--force] [--at TIME]\n"
+		 "       certstore assign --previous --usage NAME[,NAME...] [--force]\n"
+		 "\n"
+		 "Points each usage at the certificate ID (in My), publishes\n"
+		 "usages/NAME/{cert,chain,fullchain,key}.pem in the store directory\n"
+		 "atomically and runs the usage's on-assign hook from certstore.conf.\n"
+		 "A certificate that is not Valid is refused with its status (exit 14).\n"
+		 "A hook that fails leaves the assignment in place and exits 13.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -u, --usage NAMES  usage names, comma-separated ([A-Za-z0-9._-]+)\n"
+		 "  -f, --force        assign even when the certificate is not Valid\n"
+		 "  -a, --at TIME      stage the assignment for TIME instead ('certstore tick'\n"
+		 "                     applies it): 2026-11-22T10:00:00Z, @EPOCH or +SECONDS;\n"
+		 "                     the certificate must be Valid at TIME\n"
+		 "  -p, --previous     give each usage back its previous certificate\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "u:fa:ph",
+	.longopts = assign_longopts,
+	.run = run_assign,
 };
 
 /* ---- unassign --------------------------------------------------------------- */
 
 static const struct option unassign_longopts[] = {
-    {"usage", required_argument, NULL, 'u'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"usage", required_argument, NULL, 'u'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_unassign(const cli_command *cmd, int argc, char **argv, usage_names *u,
@@ -325,17 +325,17 @@ static cs_rv run_unassign(const cli_ctx *ctx, const cli_command *cmd, int argc, 
 }
 
 const cli_command cmd_unassign = {
-    .name = "unassign",
-    .summary = "remove usages (their published files go; the certificate stays)",
-    .usage = "Usage: certstore unassign --usage NAME[,NAME...]\n"
-	     "\n"
-	     "Removes each usage and its published directory usages/NAME/.  The\n"
-	     "certificate stays in My.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -u, --usage NAMES  usage names, comma-separated\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "u:h",
-    .longopts = unassign_longopts,
-    .run = run_unassign,
+	.name = "unassign",
+	.summary = "remove usages (their published files go; the certificate stays)",
+	.usage = "Usage: certstore unassign --usage NAME[,NAME...]\n"
+		 "\n"
+		 "Removes each usage and its published directory usages/NAME/.  The\n"
+		 "certificate stays in My.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -u, --usage NAMES  usage names, comma-separated\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "u:h",
+	.longopts = unassign_longopts,
+	.run = run_unassign,
 };

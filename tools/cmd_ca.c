@@ -24,12 +24,15 @@ typedef struct ca_args {
 enum { OPT_KEY = 256, OPT_DAYS, OPT_CN, OPT_TRUST, OPT_EXPECT, OPT_JSON };
 
 static const struct option longopts[] = {
-    {"key", required_argument, NULL, OPT_KEY},      {"days", required_argument, NULL, OPT_DAYS},
-    {"cn", required_argument, NULL, OPT_CN},        {"trust", no_argument, NULL, OPT_TRUST},
-    {"expect-fingerprint", required_argument, NULL, OPT_EXPECT},
-    {"json", no_argument, NULL, OPT_JSON},          {"help", no_argument, NULL, 'h'},
-    {"out", required_argument, NULL, 'o'},
-    {NULL, 0, NULL, 0},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"days", required_argument, NULL, OPT_DAYS},
+	{"cn", required_argument, NULL, OPT_CN},
+	{"trust", no_argument, NULL, OPT_TRUST},
+	{"expect-fingerprint", required_argument, NULL, OPT_EXPECT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{"out", required_argument, NULL, 'o'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv take_option(const cli_command *cmd, ca_args *a, int c, cs_err *err)
@@ -37,12 +40,24 @@ static cs_rv take_option(const cli_command *cmd, ca_args *a, int c, cs_err *err)
 	char *end;
 
 	switch (c) {
-	case OPT_KEY: a->key = optarg; break;
-	case OPT_CN: a->cn = optarg; break;
-	case OPT_TRUST: a->trust = true; break;
-	case OPT_EXPECT: a->expect = optarg; break;
-	case OPT_JSON: a->json = true; break;
-	case 'o': a->out = optarg; break;
+	case OPT_KEY:
+		a->key = optarg;
+		break;
+	case OPT_CN:
+		a->cn = optarg;
+		break;
+	case OPT_TRUST:
+		a->trust = true;
+		break;
+	case OPT_EXPECT:
+		a->expect = optarg;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case 'o':
+		a->out = optarg;
+		break;
 	case OPT_DAYS:
 		a->days = strtol(optarg, &end, 10);
 		if (*end != '\0' || a->days <= 0 || a->days > 36500)
@@ -127,7 +142,8 @@ static cs_rv list_cas(cs_store *store, bool json, cs_err *err)
 				cli_json_add_string(o, "url", p->url);
 				json_object_array_add(arr, o);
 			} else
-				printf("%-20s %-8s %s\n", p->name, p->protocol, p->url ? p->url : "");
+				printf("%-20s %-8s %s\n", p->name, p->protocol,
+				       p->url ? p->url : "");
 			enroll_profile_free(p);
 		}
 		free(names[i]);
@@ -144,8 +160,8 @@ static bool is_root(const cs_cert *c)
 static bool in_root(cs_store *store, const cs_cert *c)
 {
 	cs_cert *found = NULL;
-	bool there = cs_store_find_by_thumbprint(store, CS_STORE_ROOT, c->sha1, &found, NULL) ==
-		     CS_OK;
+	bool there =
+		cs_store_find_by_thumbprint(store, CS_STORE_ROOT, c->sha1, &found, NULL) == CS_OK;
 
 	cs_cert_free(found);
 	return there;
@@ -164,8 +180,7 @@ static void print_cert(cs_store *store, const cs_cert *c)
  * during its key rollover, a cross-signed one): any of them may be the
  * expected one, and the others are left untrusted.
  */
-static cs_rv pick_roots(const ca_args *a, cs_cert_list *roots, cs_cert_list *picked,
-			cs_err *err)
+static cs_rv pick_roots(const ca_args *a, cs_cert_list *roots, cs_cert_list *picked, cs_err *err)
 {
 	size_t i;
 	cs_rv rv = CS_OK;
@@ -194,7 +209,8 @@ static void suggest_trust(cs_store *store, const ca_args *a, const cs_cert_list 
 		if (in_root(store, roots->items[i]))
 			continue;
 		if (shown++ == 0)
-			printf("not trusted yet: to trust a root, check its fingerprint, then run\n");
+			printf("not trusted yet: to trust a root, check its fingerprint, then "
+			       "run\n");
 		printf("  certstore ca roots %s --trust --expect-fingerprint %s\n", a->name,
 		       roots->items[i]->sha256);
 	}
@@ -420,8 +436,7 @@ static cs_rv sign_request(cs_store *store, const ca_args *a, cs_err *err)
 /* cmd_ca_discover.c: `ca discover` has options of its own. */
 cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err);
 
-static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		    cs_err *err)
+static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
 {
 	ca_args a = {0};
 	cs_store *store = NULL;
@@ -452,33 +467,37 @@ static cs_rv run_ca(const cli_ctx *ctx, const cli_command *cmd, int argc, char *
 }
 
 const cli_command cmd_ca = {
-    .name = "ca",
-    .summary = "certification authorities: create a local CA, list profiles, fetch roots",
-    .usage = "Usage: certstore ca create-local NAME [--key ec:p256|rsa:2048|...] [--days N]\n"
-	     "                                       [--cn COMMON-NAME]\n"
-	     "       certstore ca list [--json]\n"
-	     "       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]] [-o FILE]\n"
-	     "       certstore ca sign NAME REQUEST [-o FILE] [--days N]\n"
-	     "       certstore ca discover [--domain D] [--json] [--add NAME ...]  (see\n"
-	     "                             `certstore ca discover --help`)\n"
-	     "\n"
-	     "create-local  makes a CA whose key is in the store's token (not exportable) and\n"
-	     "              whose certificate and issued serials live in the store; requests\n"
-	     "              sent with `certstore request --ca NAME` are signed by it at once.\n"
-	     "list          the CA profiles: [ca.NAME] sections of certstore.conf and local CAs.\n"
-	     "roots         fetches the CA's certificates and prints each with its SHA-256\n"
-	     "              fingerprint; intermediates go to CA.  The root goes to Root only\n"
-	     "              with --trust (and, given --expect-fingerprint, only the root with\n"
-	     "              that fingerprint: exit 6 if none has it).  For an EST CA not trusted yet, the\n"
-	     "              fingerprint also vouches for the first TLS connection (RFC 7030\n"
-	     "              4.1.1): the server's TLS chain must verify under that certificate.\n"
-	     "              -o FILE saves the certificates (PEM) to inspect them first; without\n"
-	     "              --trust nothing is installed then.\n"
-	     "sign          the local CA NAME signs a request file (PEM or DER, e.g. from\n"
-	     "              `certstore request --out` or certreq -new) like `certreq -submit`:\n"
-	     "              the certificate and the CA's certificate go to FILE (PEM; standard\n"
-	     "              output without -o), for `certstore accept FILE`.\n",
-    .shortopts = "ho:",
-    .longopts = longopts,
-    .run = run_ca,
+	.name = "ca",
+	.summary = "certification authorities: create a local CA, list profiles, fetch roots",
+	.usage =
+		"Usage: certstore ca create-local NAME [--key ec:p256|rsa:2048|...] [--days N]\n"
+		"                                       [--cn COMMON-NAME]\n"
+		"       certstore ca list [--json]\n"
+		"       certstore ca roots NAME [--trust [--expect-fingerprint SHA256]] [-o FILE]\n"
+		"       certstore ca sign NAME REQUEST [-o FILE] [--days N]\n"
+		"       certstore ca discover [--domain D] [--json] [--add NAME ...]  (see\n"
+		"                             `certstore ca discover --help`)\n"
+		"\n"
+		"create-local  makes a CA whose key is in the store's token (not exportable) and\n"
+		"              whose certificate and issued serials live in the store; requests\n"
+		"              sent with `certstore request --ca NAME` are signed by it at once.\n"
+		"list          the CA profiles: [ca.NAME] sections of certstore.conf and local "
+		"CAs.\n"
+		"roots         fetches the CA's certificates and prints each with its SHA-256\n"
+		"              fingerprint; intermediates go to CA.  The root goes to Root only\n"
+		"              with --trust (and, given --expect-fingerprint, only the root with\n"
+		"              that fingerprint: exit 6 if none has it).  For an EST CA not "
+		"trusted yet, the\n"
+		"              fingerprint also vouches for the first TLS connection (RFC 7030\n"
+		"              4.1.1): the server's TLS chain must verify under that certificate.\n"
+		"              -o FILE saves the certificates (PEM) to inspect them first; "
+		"without\n"
+		"              --trust nothing is installed then.\n"
+		"sign          the local CA NAME signs a request file (PEM or DER, e.g. from\n"
+		"              `certstore request --out` or certreq -new) like `certreq -submit`:\n"
+		"              the certificate and the CA's certificate go to FILE (PEM; standard\n"
+		"              output without -o), for `certstore accept FILE`.\n",
+	.shortopts = "ho:",
+	.longopts = longopts,
+	.run = run_ca,
 };

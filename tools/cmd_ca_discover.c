@@ -23,20 +23,28 @@ typedef struct discover_args {
 	bool json, help;
 } discover_args;
 
-enum { OPT_DOMAIN = 256, OPT_SERVER, OPT_USER, OPT_PWFILE, OPT_JSON, OPT_ADD, OPT_FROM,
-       OPT_TEMPLATE };
+enum {
+	OPT_DOMAIN = 256,
+	OPT_SERVER,
+	OPT_USER,
+	OPT_PWFILE,
+	OPT_JSON,
+	OPT_ADD,
+	OPT_FROM,
+	OPT_TEMPLATE
+};
 
 static const struct option longopts[] = {
-    {"domain", required_argument, NULL, OPT_DOMAIN},
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"bind-user", required_argument, NULL, OPT_USER},
-    {"password-file", required_argument, NULL, OPT_PWFILE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"add", required_argument, NULL, OPT_ADD},
-    {"from", required_argument, NULL, OPT_FROM},
-    {"template", required_argument, NULL, OPT_TEMPLATE},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"domain", required_argument, NULL, OPT_DOMAIN},
+	{"server", required_argument, NULL, OPT_SERVER},
+	{"bind-user", required_argument, NULL, OPT_USER},
+	{"password-file", required_argument, NULL, OPT_PWFILE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"add", required_argument, NULL, OPT_ADD},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"template", required_argument, NULL, OPT_TEMPLATE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static const cli_command cmd_ca_discover;
@@ -44,11 +52,15 @@ static const cli_command cmd_ca_discover;
 static cs_rv parse_args(int argc, char **argv, discover_args *a, cs_err *err)
 {
 	const cli_opt_slot slots[] = {
-	    {OPT_DOMAIN, &a->q.domain, NULL},     {OPT_SERVER, &a->q.server, NULL},
-	    {OPT_USER, &a->q.bind_user, NULL},    {OPT_PWFILE, &a->q.password_file, NULL},
-	    {OPT_JSON, NULL, &a->json},           {OPT_ADD, &a->add, NULL},
-	    {OPT_FROM, &a->from, NULL},           {OPT_TEMPLATE, &a->template_name, NULL},
-	    {0, NULL, NULL},
+		{OPT_DOMAIN, &a->q.domain, NULL},
+		{OPT_SERVER, &a->q.server, NULL},
+		{OPT_USER, &a->q.bind_user, NULL},
+		{OPT_PWFILE, &a->q.password_file, NULL},
+		{OPT_JSON, NULL, &a->json},
+		{OPT_ADD, &a->add, NULL},
+		{OPT_FROM, &a->from, NULL},
+		{OPT_TEMPLATE, &a->template_name, NULL},
+		{0, NULL, NULL},
 	};
 	const cli_opt_slot *s;
 	cs_rv rv = CS_OK;
@@ -127,7 +139,7 @@ static void ca_text(const ad_directory *d, const ad_ca *ca)
 		if (t != NULL && t->min_key_size > 0)
 			printf(", keys of %ld bits or more", t->min_key_size);
 		printf("%s\n", t && t->subject_in_request ? ", subject from the request"
-							   : ", subject from the directory");
+							  : ", subject from the directory");
 	}
 	cs_cert_free(c);
 }
@@ -196,10 +208,11 @@ static cs_rv pick_template(const ad_directory *d, const ad_ca *ca, const char *w
 				  "the CA %s offers no template %s (see `certstore ca discover`)",
 				  ca->name, want);
 	if (*out == NULL)
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "the CA %s offers no template whose subject comes from the request: "
-				  "name one with --template",
-				  ca->name);
+		return cs_err_set(
+			err, CS_ERR_USAGE,
+			"the CA %s offers no template whose subject comes from the request: "
+			"name one with --template",
+			ca->name);
 	return CS_OK;
 }
 
@@ -217,7 +230,8 @@ static cs_rv save_ca_cert(cs_store *store, const char *name, const ad_ca *ca, ch
 	*path = NULL;
 	if (c == NULL || bio == NULL || !PEM_write_bio_X509(bio, c->x509))
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT,
-				"the CA %s has no readable cACertificate in the directory", ca->name);
+				"the CA %s has no readable cACertificate in the directory",
+				ca->name);
 	else if (asprintf(path, "%s/ad-%s.crt", cs_store_dir(store), name) < 0)
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	if (rv == CS_OK) {
@@ -230,8 +244,8 @@ static cs_rv save_ca_cert(cs_store *store, const char *name, const ad_ca *ca, ch
 }
 
 /* [ca.NAME] appended to certstore.conf, which keeps its mode. */
-static cs_rv append_profile(cs_store *store, const char *name, const ad_ca *ca,
-			    const char *tmpl, const char *cert_path, cs_err *err)
+static cs_rv append_profile(cs_store *store, const char *name, const ad_ca *ca, const char *tmpl,
+			    const char *cert_path, cs_err *err)
 {
 	char *path = NULL, *text = NULL;
 	cs_bytes old = {0};
@@ -332,24 +346,23 @@ cs_rv ca_discover_run(const cli_ctx *ctx, int argc, char **argv, cs_err *err)
 }
 
 static const cli_command cmd_ca_discover = {
-    .name = "ca discover",
-    .summary = "the enterprise CAs Active Directory lists",
-    .usage =
-	"Usage: certstore ca discover [--domain DOMAIN] [--server HOST[:PORT]]\n"
-	"                             [--bind-user USER --password-file FILE] [--json]\n"
-	"       certstore ca discover --add NAME [--from CA] [--template T] [...]\n"
-	"\n"
-	"Lists the enterprise CAs registered in Active Directory (pKIEnrollmentService\n"
-	"objects: host, CA certificate, templates offered) and the templates' minimal\n"
-	"key size and whether the subject comes from the request.  The domain is\n"
-	"--domain, else default_realm of /etc/krb5.conf, else the host's DNS domain;\n"
-	"the directory server is --server, else DNS SRV _ldap._tcp.DOMAIN.  The bind\n"
-	"is Kerberos (SASL GSSAPI: the user's ticket, or the machine's after\n"
-	"`kinit -k`), or a simple bind as USER with the password in FILE.\n"
-	"--add NAME writes [ca.NAME] (certsrv on the CA's host, auth = negotiate,\n"
-	"the template) and keeps the CA certificate for `certstore ca roots NAME\n"
-	"--trust --expect-fingerprint SHA256`: nothing is trusted by discover.\n",
-    .shortopts = "h",
-    .longopts = longopts,
-    .run = NULL, /* run by `ca` through ca_discover_run */
+	.name = "ca discover",
+	.summary = "the enterprise CAs Active Directory lists",
+	.usage = "Usage: certstore ca discover [--domain DOMAIN] [--server HOST[:PORT]]\n"
+		 "                             [--bind-user USER --password-file FILE] [--json]\n"
+		 "       certstore ca discover --add NAME [--from CA] [--template T] [...]\n"
+		 "\n"
+		 "Lists the enterprise CAs registered in Active Directory (pKIEnrollmentService\n"
+		 "objects: host, CA certificate, templates offered) and the templates' minimal\n"
+		 "key size and whether the subject comes from the request.  The domain is\n"
+		 "--domain, else default_realm of /etc/krb5.conf, else the host's DNS domain;\n"
+		 "the directory server is --server, else DNS SRV _ldap._tcp.DOMAIN.  The bind\n"
+		 "is Kerberos (SASL GSSAPI: the user's ticket, or the machine's after\n"
+		 "`kinit -k`), or a simple bind as USER with the password in FILE.\n"
+		 "--add NAME writes [ca.NAME] (certsrv on the CA's host, auth = negotiate,\n"
+		 "the template) and keeps the CA certificate for `certstore ca roots NAME\n"
+		 "--trust --expect-fingerprint SHA256`: nothing is trusted by discover.\n",
+	.shortopts = "h",
+	.longopts = longopts,
+	.run = NULL, /* run by `ca` through ca_discover_run */
 };

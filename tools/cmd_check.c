@@ -7,9 +7,9 @@
 #include "usage.h"
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv print_fixes(const cs_fix_list *fixes, bool json, cs_err *err)
@@ -71,24 +71,24 @@ static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 }
 
 const cli_command cmd_check = {
-    .name = "check",
-    .summary = "make published usages and roots agree with the store; say what was fixed",
-    .usage = "Usage: certstore check [--json]\n"
-	     "\n"
-	     "Verifies that every usages/NAME/ holds, whole, the certificate the\n"
-	     "database assigns to NAME, and that published/roots.pem and\n"
-	     "published/roots/ hold exactly the Root store.  Anything missing, stale\n"
-	     "or half-written (after a crash) is rewritten, leftovers are removed,\n"
-	     "and each fix is printed.  A usage rewritten gets its on-assign hook\n"
-	     "run; a failing hook makes the exit status 13 (the repairs stand).\n"
-	     "Then, when a live process still serves a usage's previous certificate\n"
-	     "longer than the usage's previous-grace after the assignment, it prints\n"
-	     "\"stale: NAME: ...\" and the exit status is 19 (see `certstore usages`).\n"
-	     "\n"
-	     "Options:\n"
-	     "  -j, --json  print {\"fixed\": [...]}\n"
-	     "  -h, --help  this help\n",
-    .shortopts = "jh",
-    .longopts = longopts,
-    .run = run_check,
+	.name = "check",
+	.summary = "make published usages and roots agree with the store; say what was fixed",
+	.usage = "Usage: certstore check [--json]\n"
+		 "\n"
+		 "Verifies that every usages/NAME/ holds, whole, the certificate the\n"
+		 "database assigns to NAME, and that published/roots.pem and\n"
+		 "published/roots/ hold exactly the Root store.  Anything missing, stale\n"
+		 "or half-written (after a crash) is rewritten, leftovers are removed,\n"
+		 "and each fix is printed.  A usage rewritten gets its on-assign hook\n"
+		 "run; a failing hook makes the exit status 13 (the repairs stand).\n"
+		 "Then, when a live process still serves a usage's previous certificate\n"
+		 "longer than the usage's previous-grace after the assignment, it prints\n"
+		 "\"stale: NAME: ...\" and the exit status is 19 (see `certstore usages`).\n"
+		 "\n"
+		 "Options:\n"
+		 "  -j, --json  print {\"fixed\": [...]}\n"
+		 "  -h, --help  this help\n",
+	.shortopts = "jh",
+	.longopts = longopts,
+	.run = run_check,
 };

@@ -21,16 +21,17 @@ typedef struct delete_args {
 } delete_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"keep-key", no_argument, NULL, 'k'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"keep-key", no_argument, NULL, 'k'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_args *args,
 			cs_err *err)
 {
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'k', NULL, &args->keep_key}, {0}};
+	const cli_opt_slot slots[] = {
+		{'s', &args->store_name, NULL}, {'k', NULL, &args->keep_key}, {0}};
 
 	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 }
@@ -134,19 +135,19 @@ static cs_rv run_delete(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_delete = {
-    .name = "delete",
-    .summary = "remove a certificate (and its private key) from the store",
-    .usage = "Usage: certstore delete ID [--store STORE] [--keep-key]\n"
-	     "\n"
-	     "Removes the certificate named by ID (as for 'show') from its store, and\n"
-	     "its private key from the key token unless another certificate or a\n"
-	     "pending request uses the same key, or --keep-key is given.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE  look only in STORE\n"
-	     "  -k, --keep-key     leave the private key in the token\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "s:kh",
-    .longopts = longopts,
-    .run = run_delete,
+	.name = "delete",
+	.summary = "remove a certificate (and its private key) from the store",
+	.usage = "Usage: certstore delete ID [--store STORE] [--keep-key]\n"
+		 "\n"
+		 "Removes the certificate named by ID (as for 'show') from its store, and\n"
+		 "its private key from the key token unless another certificate or a\n"
+		 "pending request uses the same key, or --keep-key is given.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  look only in STORE\n"
+		 "  -k, --keep-key     leave the private key in the token\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "s:kh",
+	.longopts = longopts,
+	.run = run_delete,
 };

@@ -1,5 +1,6 @@
 /*
- * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b|keyref] [--chain] [-o FILE]`
+ * cmd_export.c - `certstore export ID [--store S] [--format pem|der|p7b|keyref] [--chain] [-o
+ * FILE]`
  */
 #include <string.h>
 #include <strings.h>
@@ -23,12 +24,15 @@ typedef struct export_args {
 } export_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'}, {"format", required_argument, NULL, 'f'},
-    {"chain", no_argument, NULL, 'c'},	     {"output", required_argument, NULL, 'o'},
-    {"password-file", required_argument, NULL, 'P'},
-    {"password-env", required_argument, NULL, 'E'},
-    {"legacy", no_argument, NULL, 'L'},
-    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"format", required_argument, NULL, 'f'},
+	{"chain", no_argument, NULL, 'c'},
+	{"output", required_argument, NULL, 'o'},
+	{"password-file", required_argument, NULL, 'P'},
+	{"password-env", required_argument, NULL, 'E'},
+	{"legacy", no_argument, NULL, 'L'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, export_args *args,
@@ -149,8 +153,9 @@ static cs_rv export_pfx_cert(cs_store *store, cs_token *tok, const export_args *
 	/* Do not ask for a password only to be refused (the token still decides). */
 	if (args->password.file == NULL && args->password.env == NULL &&
 	    cs_key_is_exportable(tok, cert->key_uri, &exportable, NULL) == CS_OK && !exportable)
-		return cs_err_set(err, CS_ERR_REFUSED, "the private key of %s (%s) is not exportable",
-				  cert->subject, cert->sha1);
+		return cs_err_set(err, CS_ERR_REFUSED,
+				  "the private key of %s (%s) is not exportable", cert->subject,
+				  cert->sha1);
 	snprintf(prompt, sizeof(prompt), "Password for the PFX of %s", cert->subject);
 	rv = cli_password_get(&args->password, prompt, true, &password, err);
 	if (rv == CS_OK)
@@ -164,8 +169,7 @@ static cs_rv export_pfx_cert(cs_store *store, cs_token *tok, const export_args *
 	return rv;
 }
 
-static cs_rv export_pfx(const cli_ctx *ctx, const export_args *args, cs_store_id sid,
-			cs_err *err)
+static cs_rv export_pfx(const cli_ctx *ctx, const export_args *args, cs_store_id sid, cs_err *err)
 {
 	cs_store *store = NULL;
 	cs_token *tok = NULL;
@@ -230,36 +234,38 @@ static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_export = {
-    .name = "export",
-    .summary = "write a certificate (and its chain) as PEM, DER, PKCS#7 or PFX, or a key reference",
-    .usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b|keyref] [--chain]\n"
-	     "                        [-o FILE]\n"
-	     "       certstore export ID --format pfx -o FILE [--password-file FILE |\n"
-	     "                        --password-env VAR] [--chain] [--legacy]\n"
-	     "\n"
-	     "Writes the certificate named by ID to FILE, or to standard output\n"
-	     "(binary formats are not written to a terminal).  ID is as for 'show'.\n"
-	     "\n"
-	     "--format pfx writes the certificate with its private key (PKCS#12, mode\n"
-	     "0600), only when the key is exportable: the key token refuses otherwise\n"
-	     "(exit 11).  Encryption is AES-256-CBC with PBKDF2 and a SHA-256 MAC;\n"
-	     "--legacy writes 3DES/RC2-40 with a SHA-1 MAC for old consumers.  The\n"
-	     "password comes from --password-file, --password-env or the terminal.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE    look only in STORE\n"
-	     "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c),\n"
-	     "                       pfx (also: p12), keyref (a PEM key reference to\n"
-	     "                       the certificate's HSM key, for key files read\n"
-	     "                       through the certstore provider)\n"
-	     "  -c, --chain          add the chain as far as the store can build it\n"
-	     "                       (leaf first; pem and p7b only)\n"
-	     "  -o, --output FILE    write FILE (mode 0644, pfx 0600; replaced atomically)\n"
-	     "  -P, --password-file FILE  pfx: the password is the first line of FILE\n"
-	     "  -E, --password-env VAR    pfx: the password is in variable VAR\n"
-	     "  -L, --legacy         pfx: PBE-SHA1-3DES / RC2-40 and a SHA-1 MAC\n"
-	     "  -h, --help           this help\n",
-    .shortopts = "s:f:co:P:E:Lh",
-    .longopts = longopts,
-    .run = run_export,
+	.name = "export",
+	.summary = "write a certificate (and its chain) as PEM, DER, PKCS#7 or PFX, or a key "
+		   "reference",
+	.usage = "Usage: certstore export ID [--store STORE] [--format pem|der|p7b|keyref] "
+		 "[--chain]\n"
+		 "                        [-o FILE]\n"
+		 "       certstore export ID --format pfx -o FILE [--password-file FILE |\n"
+		 "                        --password-env VAR] [--chain] [--legacy]\n"
+		 "\n"
+		 "Writes the certificate named by ID to FILE, or to standard output\n"
+		 "(binary formats are not written to a terminal).  ID is as for 'show'.\n"
+		 "\n"
+		 "--format pfx writes the certificate with its private key (PKCS#12, mode\n"
+		 "0600), only when the key is exportable: the key token refuses otherwise\n"
+		 "(exit 11).  Encryption is AES-256-CBC with PBKDF2 and a SHA-256 MAC;\n"
+		 "--legacy writes 3DES/RC2-40 with a SHA-1 MAC for old consumers.  The\n"
+		 "password comes from --password-file, --password-env or the terminal.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE    look only in STORE\n"
+		 "  -f, --format FORMAT  pem (default), der (also: cer), p7b (also: p7c),\n"
+		 "                       pfx (also: p12), keyref (a PEM key reference to\n"
+		 "                       the certificate's HSM key, for key files read\n"
+		 "                       through the certstore provider)\n"
+		 "  -c, --chain          add the chain as far as the store can build it\n"
+		 "                       (leaf first; pem and p7b only)\n"
+		 "  -o, --output FILE    write FILE (mode 0644, pfx 0600; replaced atomically)\n"
+		 "  -P, --password-file FILE  pfx: the password is the first line of FILE\n"
+		 "  -E, --password-env VAR    pfx: the password is in variable VAR\n"
+		 "  -L, --legacy         pfx: PBE-SHA1-3DES / RC2-40 and a SHA-1 MAC\n"
+		 "  -h, --help           this help\n",
+	.shortopts = "s:f:co:P:E:Lh",
+	.longopts = longopts,
+	.run = run_export,
 };

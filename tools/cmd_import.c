@@ -28,14 +28,14 @@ typedef struct parsed_input {
 } parsed_input;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"friendly-name", required_argument, NULL, 'n'},
-    {"json", no_argument, NULL, 'j'},
-    {"exportable", no_argument, NULL, 'x'},
-    {"password-file", required_argument, NULL, 'P'},
-    {"password-env", required_argument, NULL, 'E'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"friendly-name", required_argument, NULL, 'n'},
+	{"json", no_argument, NULL, 'j'},
+	{"exportable", no_argument, NULL, 'x'},
+	{"password-file", required_argument, NULL, 'P'},
+	{"password-env", required_argument, NULL, 'E'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_args *args,
@@ -175,7 +175,8 @@ static void print_item(const cs_import_item *item, const char *file, bool root_n
 }
 
 json_object *cli_import_result_json(const cs_import_result *res,
-				    const char *(*file_of)(size_t i, const void *arg), const void *arg)
+				    const char *(*file_of)(size_t i, const void *arg),
+				    const void *arg)
 {
 	json_object *obj = json_object_new_object();
 	json_object *items = json_object_new_array();
@@ -322,48 +323,49 @@ out:
 }
 
 const cli_command cmd_import = {
-    .name = "import",
-    .summary = "add certificates from files (DER, PEM, .cer, .p7b), or a PFX with its key",
-    .usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
-	     "       certstore import FILE.pfx [--exportable] [--password-file FILE |\n"
-	     "                        --password-env VAR] [--friendly-name NAME] [--store Root]\n"
-	     "\n"
-	     "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
-	     "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
-	     "either every certificate is added or none is.\n"
-	     "\n"
-	     "Without --store, end-entity certificates go to My and CA certificates to\n"
-	     "CA; a self-signed root is skipped, because trusting it is the admin's\n"
-	     "decision: name it with --store Root.  Root takes only self-signed\n"
-	     "certificates: with --store Root, a certificate a CA issued (the server\n"
-	     "certificate or intermediate of a chain) still goes to My or CA, and the\n"
-	     "output says so.  Certificates already in their store are reported as\n"
-	     "duplicates (a root already in Root as already trusted), not added again.\n"
-	     "\n"
-	     "A PFX (PKCS#12, modern or legacy encryption) is imported on its own: its\n"
-	     "private key goes into the store's key token (not exportable unless\n"
-	     "--exportable), its certificate into My bound to that key, and the other\n"
-	     "certificates as above (its root to Root only with --store Root).  The\n"
-	     "PFX's friendly name is kept unless --friendly-name is given.  The password\n"
-	     "comes from --password-file, --password-env or a prompt on the terminal,\n"
-	     "never from the command line.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
-	     "                             Disallowed, Request, or an alias)\n"
-	     "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
-	     "  -j, --json                 print the result as JSON\n"
-	     "  -x, --exportable           PFX: let the key be exported again later\n"
-	     "  -P, --password-file FILE   PFX: the password is the first line of FILE\n"
-	     "  -E, --password-env VAR     PFX: the password is in environment variable VAR\n"
-	     "  -h, --help                 this help\n"
-	     "\n"
-	     "Exit status: 0 when something was added; 7 when every certificate was\n"
-	     "already there; 6 when nothing was added because roots were skipped;\n"
-	     "5 when a file is unreadable or malformed (nothing is imported then).\n"
-	     "For a PFX also: 10 wrong password, 9 key token problem (or a key type the\n"
-	     "token cannot hold), 5 a PFX without a private key.\n",
-    .shortopts = "s:n:jxP:E:h",
-    .longopts = longopts,
-    .run = run_import,
+	.name = "import",
+	.summary = "add certificates from files (DER, PEM, .cer, .p7b), or a PFX with its key",
+	.usage = "Usage: certstore import FILE... [--store STORE] [--friendly-name NAME] [--json]\n"
+		 "       certstore import FILE.pfx [--exportable] [--password-file FILE |\n"
+		 "                        --password-env VAR] [--friendly-name NAME] [--store "
+		 "Root]\n"
+		 "\n"
+		 "Adds the certificates in FILEs (DER, PEM or PEM bundle, Base64 .cer,\n"
+		 "PKCS#7 .p7b in DER or PEM) to the store, all files in one transaction:\n"
+		 "either every certificate is added or none is.\n"
+		 "\n"
+		 "Without --store, end-entity certificates go to My and CA certificates to\n"
+		 "CA; a self-signed root is skipped, because trusting it is the admin's\n"
+		 "decision: name it with --store Root.  Root takes only self-signed\n"
+		 "certificates: with --store Root, a certificate a CA issued (the server\n"
+		 "certificate or intermediate of a chain) still goes to My or CA, and the\n"
+		 "output says so.  Certificates already in their store are reported as\n"
+		 "duplicates (a root already in Root as already trusted), not added again.\n"
+		 "\n"
+		 "A PFX (PKCS#12, modern or legacy encryption) is imported on its own: its\n"
+		 "private key goes into the store's key token (not exportable unless\n"
+		 "--exportable), its certificate into My bound to that key, and the other\n"
+		 "certificates as above (its root to Root only with --store Root).  The\n"
+		 "PFX's friendly name is kept unless --friendly-name is given.  The password\n"
+		 "comes from --password-file, --password-env or a prompt on the terminal,\n"
+		 "never from the command line.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE          put every certificate in STORE (My, Root, CA,\n"
+		 "                             Disallowed, Request, or an alias)\n"
+		 "  -n, --friendly-name NAME   friendly name for the end-entity certificate\n"
+		 "  -j, --json                 print the result as JSON\n"
+		 "  -x, --exportable           PFX: let the key be exported again later\n"
+		 "  -P, --password-file FILE   PFX: the password is the first line of FILE\n"
+		 "  -E, --password-env VAR     PFX: the password is in environment variable VAR\n"
+		 "  -h, --help                 this help\n"
+		 "\n"
+		 "Exit status: 0 when something was added; 7 when every certificate was\n"
+		 "already there; 6 when nothing was added because roots were skipped;\n"
+		 "5 when a file is unreadable or malformed (nothing is imported then).\n"
+		 "For a PFX also: 10 wrong password, 9 key token problem (or a key type the\n"
+		 "token cannot hold), 5 a PFX without a private key.\n",
+	.shortopts = "s:n:jxP:E:h",
+	.longopts = longopts,
+	.run = run_import,
 };

@@ -20,11 +20,11 @@ typedef struct init_args {
 } init_args;
 
 static const struct option longopts[] = {
-    {"module", required_argument, NULL, 'm'},
-    {"token", required_argument, NULL, 't'},
-    {"pin-file", required_argument, NULL, 'p'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"module", required_argument, NULL, 'm'},
+	{"token", required_argument, NULL, 't'},
+	{"pin-file", required_argument, NULL, 'p'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, init_args *args, cs_err *err)
@@ -126,31 +126,31 @@ static cs_rv run_init(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_init = {
-    .name = "init",
-    .summary = "create the store and its key token",
-    .usage = "Usage: certstore init [--module MODULE --token URI [--pin-file FILE]]\n"
-	     "\n"
-	     "Creates the store directory and database, and its key token.\n"
-	     "\n"
-	     "Without options the key token is the embedded SoftHSM2 token: a new\n"
-	     "token labelled 'certstore' kept under the store directory (token/), with\n"
-	     "a random user PIN written to the store's 'pin' file (mode 0600).\n"
-	     "\n"
-	     "With --module and --token, an existing token of another PKCS#11 module\n"
-	     "(an HSM) becomes the key token: the pin file must be a regular file of\n"
-	     "mode 0600 or 0400 owned by the store's owner, and the token must open\n"
-	     "and accept the PIN before certstore.conf is written.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -m, --module MODULE  PKCS#11 module: a path, or a p11-kit module name\n"
-	     "  -t, --token URI      the token, as an RFC 7512 URI (pkcs11:token=...)\n"
-	     "  -p, --pin-file FILE  the user PIN, one line (never on the command line)\n"
-	     "  -h, --help           this help\n"
-	     "\n"
-	     "Exit status: 0 when created; 7 when the store already has a key token\n"
-	     "(nothing is changed); 9 when the module or token cannot be used; 10 when\n"
-	     "the PIN is wrong; 8 when the pin file or store directory is refused.\n",
-    .shortopts = "m:t:p:h",
-    .longopts = longopts,
-    .run = run_init,
+	.name = "init",
+	.summary = "create the store and its key token",
+	.usage = "Usage: certstore init [--module MODULE --token URI [--pin-file FILE]]\n"
+		 "\n"
+		 "Creates the store directory and database, and its key token.\n"
+		 "\n"
+		 "Without options the key token is the embedded SoftHSM2 token: a new\n"
+		 "token labelled 'certstore' kept under the store directory (token/), with\n"
+		 "a random user PIN written to the store's 'pin' file (mode 0600).\n"
+		 "\n"
+		 "With --module and --token, an existing token of another PKCS#11 module\n"
+		 "(an HSM) becomes the key token: the pin file must be a regular file of\n"
+		 "mode 0600 or 0400 owned by the store's owner, and the token must open\n"
+		 "and accept the PIN before certstore.conf is written.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -m, --module MODULE  PKCS#11 module: a path, or a p11-kit module name\n"
+		 "  -t, --token URI      the token, as an RFC 7512 URI (pkcs11:token=...)\n"
+		 "  -p, --pin-file FILE  the user PIN, one line (never on the command line)\n"
+		 "  -h, --help           this help\n"
+		 "\n"
+		 "Exit status: 0 when created; 7 when the store already has a key token\n"
+		 "(nothing is changed); 9 when the module or token cannot be used; 10 when\n"
+		 "the PIN is wrong; 8 when the pin file or store directory is refused.\n",
+	.shortopts = "m:t:p:h",
+	.longopts = longopts,
+	.run = run_init,
 };

@@ -23,11 +23,11 @@ typedef struct list_row {
 } list_row;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"all", no_argument, NULL, 'a'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"all", no_argument, NULL, 'a'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, list_args *args, cs_err *err)
@@ -201,22 +201,22 @@ static cs_rv run_list(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_list = {
-    .name = "list",
-    .summary = "list certificates with their status",
-    .usage = "Usage: certstore list [STORE] [--all] [--json]\n"
-	     "\n"
-	     "Lists the certificates in STORE (every store when omitted): store,\n"
-	     "thumbprint (SHA-1), friendly name, expiry date, whether a private key is\n"
-	     "attached, status (Valid, Expired, Untrusted root, Missing private key,\n"
-	     "...) and subject.  The Request store lists the pending requests, as\n"
-	     "`certstore requests` does.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE  same as the STORE operand\n"
-	     "  -a, --all          include archived certificates\n"
-	     "  -j, --json         print a JSON array of objects\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "s:ajh",
-    .longopts = longopts,
-    .run = run_list,
+	.name = "list",
+	.summary = "list certificates with their status",
+	.usage = "Usage: certstore list [STORE] [--all] [--json]\n"
+		 "\n"
+		 "Lists the certificates in STORE (every store when omitted): store,\n"
+		 "thumbprint (SHA-1), friendly name, expiry date, whether a private key is\n"
+		 "attached, status (Valid, Expired, Untrusted root, Missing private key,\n"
+		 "...) and subject.  The Request store lists the pending requests, as\n"
+		 "`certstore requests` does.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  same as the STORE operand\n"
+		 "  -a, --all          include archived certificates\n"
+		 "  -j, --json         print a JSON array of objects\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "s:ajh",
+	.longopts = longopts,
+	.run = run_list,
 };

@@ -14,11 +14,11 @@ typedef struct log_args {
 } log_args;
 
 static const struct option longopts[] = {
-    {"action", required_argument, NULL, 'a'},
-    {"usage", required_argument, NULL, 'u'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"action", required_argument, NULL, 'a'},
+	{"usage", required_argument, NULL, 'u'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args *args, cs_err *err)
@@ -41,7 +41,8 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args 
 	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
 }
 
-/* Is e about usage NAME: an assign, unassign, stage, hook or key load whose detail starts "NAME"? */
+/* Is e about usage NAME: an assign, unassign, stage, hook or key load whose detail starts "NAME"?
+ */
 static bool about_usage(const cs_audit_entry *e, const char *name)
 {
 	static const char *const actions[] = {"assign", "unassign", "stage", "hook", "load"};
@@ -129,21 +130,21 @@ static cs_rv run_log(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 }
 
 const cli_command cmd_log = {
-    .name = "log",
-    .summary = "show the audit log: who changed what, when",
-    .usage = "Usage: certstore log [--action PREFIX] [--usage NAME] [--json]\n"
-	     "\n"
-	     "Prints every change made to the store, oldest first: time (UTC), the\n"
-	     "uid that made it, the action and its detail.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
-	     "  -u, --usage NAME     only what happened to usage NAME (assign, unassign,\n"
-	     "                       stage, hook output, and the processes that loaded or\n"
-	     "                       used its certificate's key: load)\n"
-	     "  -j, --json           print a JSON array of objects\n"
-	     "  -h, --help           this help\n",
-    .shortopts = "a:u:jh",
-    .longopts = longopts,
-    .run = run_log,
+	.name = "log",
+	.summary = "show the audit log: who changed what, when",
+	.usage = "Usage: certstore log [--action PREFIX] [--usage NAME] [--json]\n"
+		 "\n"
+		 "Prints every change made to the store, oldest first: time (UTC), the\n"
+		 "uid that made it, the action and its detail.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -a, --action PREFIX  only actions starting with PREFIX (e.g. import)\n"
+		 "  -u, --usage NAME     only what happened to usage NAME (assign, unassign,\n"
+		 "                       stage, hook output, and the processes that loaded or\n"
+		 "                       used its certificate's key: load)\n"
+		 "  -j, --json           print a JSON array of objects\n"
+		 "  -h, --help           this help\n",
+	.shortopts = "a:u:jh",
+	.longopts = longopts,
+	.run = run_log,
 };

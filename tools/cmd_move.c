@@ -14,16 +14,16 @@ typedef struct move_args {
 } move_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"to", required_argument, NULL, 't'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"to", required_argument, NULL, 't'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args, cs_err *err)
 {
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'t', &args->to_name, NULL}, {0}};
+	const cli_opt_slot slots[] = {
+		{'s', &args->store_name, NULL}, {'t', &args->to_name, NULL}, {0}};
 	cs_rv rv = cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 
 	if (rv == CS_OK && !args->help && args->to_name == NULL)
@@ -52,19 +52,20 @@ static cs_rv release_usages(cs_store *store, const cs_cert *moved, cs_err *err)
 			rv = cs_usage_unassign(store, u->name, err);
 			if (rv == CS_OK)
 				fprintf(stderr,
-					"certstore: warning: usage %s was served by it: unassigned, "
+					"certstore: warning: usage %s was served by it: "
+					"unassigned, "
 					"usages/%s/ removed; assign another certificate with "
 					"`certstore assign ID --usage %s`\n",
 					u->name, u->name, u->name);
 			continue;
 		}
-		if (u->sha1[0] == '\0' ||
-		    cs_store_find_by_thumbprint(store, CS_STORE_MY, u->sha1, &served, NULL) != CS_OK)
+		if (u->sha1[0] == '\0' || cs_store_find_by_thumbprint(store, CS_STORE_MY, u->sha1,
+								      &served, NULL) != CS_OK)
 			continue;
 		if (cs_status_compute(store, served, 0, &r, NULL) == CS_OK &&
 		    r.status != CS_STATUS_VALID)
-			fprintf(stderr, "certstore: warning: usage %s serves %s, now %s: %s\n", u->name,
-				u->sha1, cs_status_name(r.status), r.detail);
+			fprintf(stderr, "certstore: warning: usage %s serves %s, now %s: %s\n",
+				u->name, u->sha1, cs_status_name(r.status), r.detail);
 		cs_status_report_clear(&r);
 		cs_cert_free(served);
 	}
@@ -123,21 +124,21 @@ static cs_rv run_move(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_move = {
-    .name = "move",
-    .summary = "move a certificate to another store (e.g. a root to Disallowed)",
-    .usage = "Usage: certstore move ID --to STORE [--store STORE]\n"
-	     "\n"
-	     "Moves the certificate named by ID (as for 'show') to another store, for\n"
-	     "example a root that must no longer be trusted to Disallowed.  A certificate\n"
-	     "moved to Disallowed stops serving its usages (each is unassigned and its\n"
-	     "published files removed, with a warning); usages whose certificates chain\n"
-	     "to it are named with their new status.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -t, --to STORE     the destination store\n"
-	     "  -s, --store STORE  look for ID only in STORE\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "s:t:h",
-    .longopts = longopts,
-    .run = run_move,
+	.name = "move",
+	.summary = "move a certificate to another store (e.g. a root to Disallowed)",
+	.usage = "Usage: certstore move ID --to STORE [--store STORE]\n"
+		 "\n"
+		 "Moves the certificate named by ID (as for 'show') to another store, for\n"
+		 "example a root that must no longer be trusted to Disallowed.  A certificate\n"
+		 "moved to Disallowed stops serving its usages (each is unassigned and its\n"
+		 "published files removed, with a warning); usages whose certificates chain\n"
+		 "to it are named with their new status.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -t, --to STORE     the destination store\n"
+		 "  -s, --store STORE  look for ID only in STORE\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "s:t:h",
+	.longopts = longopts,
+	.run = run_move,
 };

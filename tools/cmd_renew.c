@@ -14,16 +14,15 @@ typedef struct renew_args {
 enum { OPT_NEW_KEY = 256, OPT_CA, OPT_JSON };
 
 static const struct option longopts[] = {
-    {"new-key", no_argument, NULL, OPT_NEW_KEY},
-    {"ca", required_argument, NULL, OPT_CA},
-    {"out", required_argument, NULL, 'o'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"new-key", no_argument, NULL, OPT_NEW_KEY},
+	{"ca", required_argument, NULL, OPT_CA},
+	{"out", required_argument, NULL, 'o'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, renew_args *a,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, renew_args *a, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c;
@@ -76,17 +75,17 @@ static cs_rv run_renew(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 }
 
 const cli_command cmd_renew = {
-    .name = "renew",
-    .summary = "renew a certificate through its CA; its usages follow",
-    .usage = "Usage: certstore renew ID [--new-key] [--ca PROFILE | --out FILE] [--json]\n"
-	     "\n"
-	     "Requests the certificate ID (in My) again: the same subject, alternative names\n"
-	     "and key type, with the same key (default) or a new one made in the token\n"
-	     "(--new-key).  It goes to the CA profile that issued it (or --ca PROFILE), or to\n"
-	     "FILE for an offline CA (import the response later).  Once the new certificate\n"
-	     "is installed, every usage of the old one moves to it at once (hooks run) and\n"
-	     "the old one is archived (`list --all` shows it).\n",
-    .shortopts = "o:h",
-    .longopts = longopts,
-    .run = run_renew,
+	.name = "renew",
+	.summary = "renew a certificate through its CA; its usages follow",
+	.usage = "Usage: certstore renew ID [--new-key] [--ca PROFILE | --out FILE] [--json]\n"
+		 "\n"
+		 "Requests the certificate ID (in My) again: the same subject, alternative names\n"
+		 "and key type, with the same key (default) or a new one made in the token\n"
+		 "(--new-key).  It goes to the CA profile that issued it (or --ca PROFILE), or to\n"
+		 "FILE for an offline CA (import the response later).  Once the new certificate\n"
+		 "is installed, every usage of the old one moves to it at once (hooks run) and\n"
+		 "the old one is archived (`list --all` shows it).\n",
+	.shortopts = "o:h",
+	.longopts = longopts,
+	.run = run_renew,
 };

@@ -14,9 +14,9 @@ typedef struct repair_args {
 } repair_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, repair_args *args,
@@ -89,22 +89,22 @@ static cs_rv run_repair(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_repair = {
-    .name = "repair",
-    .summary = "re-link a certificate to its private key in the token",
-    .usage = "Usage: certstore repair ID [--store STORE]\n"
-	     "\n"
-	     "Finds the private key in the store's key token whose public key is that\n"
-	     "of the certificate named by ID (as for 'show') and binds the certificate\n"
-	     "to it, as Windows 'certutil -repairstore' does: for a certificate that\n"
-	     "says 'Missing private key' or 'Private key mismatch' while its key is\n"
-	     "in the token.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE  look only in STORE\n"
-	     "  -h, --help         this help\n"
-	     "\n"
-	     "Exit status: 0 when bound; 3 when no key in the token matches.\n",
-    .shortopts = "s:h",
-    .longopts = longopts,
-    .run = run_repair,
+	.name = "repair",
+	.summary = "re-link a certificate to its private key in the token",
+	.usage = "Usage: certstore repair ID [--store STORE]\n"
+		 "\n"
+		 "Finds the private key in the store's key token whose public key is that\n"
+		 "of the certificate named by ID (as for 'show') and binds the certificate\n"
+		 "to it, as Windows 'certutil -repairstore' does: for a certificate that\n"
+		 "says 'Missing private key' or 'Private key mismatch' while its key is\n"
+		 "in the token.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  look only in STORE\n"
+		 "  -h, --help         this help\n"
+		 "\n"
+		 "Exit status: 0 when bound; 3 when no key in the token matches.\n",
+	.shortopts = "s:h",
+	.longopts = longopts,
+	.run = run_repair,
 };

@@ -20,29 +20,49 @@ typedef struct request_args {
 } request_args;
 
 enum {
-	OPT_ORG = 256, OPT_OU, OPT_COUNTRY, OPT_STATE, OPT_CITY, OPT_EMAIL, OPT_HASH,
-	OPT_EXPORTABLE, OPT_TEMPLATE, OPT_TEMPLATE_OID, OPT_INF, OPT_DRY_RUN, OPT_USAGE,
-	OPT_RETRIEVE, OPT_JSON, OPT_CA,
+	OPT_ORG = 256,
+	OPT_OU,
+	OPT_COUNTRY,
+	OPT_STATE,
+	OPT_CITY,
+	OPT_EMAIL,
+	OPT_HASH,
+	OPT_EXPORTABLE,
+	OPT_TEMPLATE,
+	OPT_TEMPLATE_OID,
+	OPT_INF,
+	OPT_DRY_RUN,
+	OPT_USAGE,
+	OPT_RETRIEVE,
+	OPT_JSON,
+	OPT_CA,
 };
 
 static const struct option longopts[] = {
-    {"subject", required_argument, NULL, 's'},  {"cn", required_argument, NULL, 'c'},
-    {"org", required_argument, NULL, OPT_ORG},  {"ou", required_argument, NULL, OPT_OU},
-    {"country", required_argument, NULL, OPT_COUNTRY},
-    {"state", required_argument, NULL, OPT_STATE},
-    {"city", required_argument, NULL, OPT_CITY}, {"email", required_argument, NULL, OPT_EMAIL},
-    {"san", required_argument, NULL, 'a'},      {"key", required_argument, NULL, 'k'},
-    {"hash", required_argument, NULL, OPT_HASH},
-    {"exportable", no_argument, NULL, OPT_EXPORTABLE},
-    {"friendly-name", required_argument, NULL, 'n'},
-    {"template", required_argument, NULL, OPT_TEMPLATE},
-    {"template-oid", required_argument, NULL, OPT_TEMPLATE_OID},
-    {"inf", required_argument, NULL, OPT_INF},  {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"out", required_argument, NULL, 'o'},      {"ca", required_argument, NULL, OPT_CA},
-    {"usage", required_argument, NULL, OPT_USAGE},
-    {"retrieve", required_argument, NULL, OPT_RETRIEVE},
-    {"json", no_argument, NULL, OPT_JSON},      {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"subject", required_argument, NULL, 's'},
+	{"cn", required_argument, NULL, 'c'},
+	{"org", required_argument, NULL, OPT_ORG},
+	{"ou", required_argument, NULL, OPT_OU},
+	{"country", required_argument, NULL, OPT_COUNTRY},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"city", required_argument, NULL, OPT_CITY},
+	{"email", required_argument, NULL, OPT_EMAIL},
+	{"san", required_argument, NULL, 'a'},
+	{"key", required_argument, NULL, 'k'},
+	{"hash", required_argument, NULL, OPT_HASH},
+	{"exportable", no_argument, NULL, OPT_EXPORTABLE},
+	{"friendly-name", required_argument, NULL, 'n'},
+	{"template", required_argument, NULL, OPT_TEMPLATE},
+	{"template-oid", required_argument, NULL, OPT_TEMPLATE_OID},
+	{"inf", required_argument, NULL, OPT_INF},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"out", required_argument, NULL, 'o'},
+	{"ca", required_argument, NULL, OPT_CA},
+	{"usage", required_argument, NULL, OPT_USAGE},
+	{"retrieve", required_argument, NULL, OPT_RETRIEVE},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv spec_option(request_args *a, int c, const char *v, cs_err *err)
@@ -50,21 +70,37 @@ static cs_rv spec_option(request_args *a, int c, const char *v, cs_err *err)
 	cs_request_spec *s = &a->spec;
 
 	switch (c) {
-	case 's': return cs_request_spec_set(&s->subject, v, err);
-	case 'c': return cs_request_spec_set(&s->cn, v, err);
-	case OPT_ORG: return cs_request_spec_set(&s->org, v, err);
-	case OPT_OU: return cs_request_spec_set(&s->ou, v, err);
-	case OPT_COUNTRY: return cs_request_spec_set(&s->country, v, err);
-	case OPT_STATE: return cs_request_spec_set(&s->state, v, err);
-	case OPT_CITY: return cs_request_spec_set(&s->city, v, err);
-	case OPT_EMAIL: return cs_request_spec_set(&s->email, v, err);
-	case 'a': return cs_request_spec_add_san(s, v, err);
-	case 'k': return cs_request_spec_set(&s->key, v, err);
-	case OPT_HASH: return cs_request_spec_set(&s->hash, v, err);
-	case 'n': return cs_request_spec_set(&s->friendly_name, v, err);
-	case OPT_TEMPLATE: return cs_request_spec_set(&s->template_name, v, err);
-	case OPT_TEMPLATE_OID: return cs_request_spec_set(&s->template_oid, v, err);
-	case OPT_EXPORTABLE: s->exportable = true; return CS_OK;
+	case 's':
+		return cs_request_spec_set(&s->subject, v, err);
+	case 'c':
+		return cs_request_spec_set(&s->cn, v, err);
+	case OPT_ORG:
+		return cs_request_spec_set(&s->org, v, err);
+	case OPT_OU:
+		return cs_request_spec_set(&s->ou, v, err);
+	case OPT_COUNTRY:
+		return cs_request_spec_set(&s->country, v, err);
+	case OPT_STATE:
+		return cs_request_spec_set(&s->state, v, err);
+	case OPT_CITY:
+		return cs_request_spec_set(&s->city, v, err);
+	case OPT_EMAIL:
+		return cs_request_spec_set(&s->email, v, err);
+	case 'a':
+		return cs_request_spec_add_san(s, v, err);
+	case 'k':
+		return cs_request_spec_set(&s->key, v, err);
+	case OPT_HASH:
+		return cs_request_spec_set(&s->hash, v, err);
+	case 'n':
+		return cs_request_spec_set(&s->friendly_name, v, err);
+	case OPT_TEMPLATE:
+		return cs_request_spec_set(&s->template_name, v, err);
+	case OPT_TEMPLATE_OID:
+		return cs_request_spec_set(&s->template_oid, v, err);
+	case OPT_EXPORTABLE:
+		s->exportable = true;
+		return CS_OK;
 	}
 	return CS_OK;
 }
@@ -75,12 +111,24 @@ static cs_rv other_option(const cli_command *cmd, request_args *a, int c, const 
 	char *end;
 
 	switch (c) {
-	case OPT_INF: a->inf = v; break;
-	case OPT_DRY_RUN: a->dry_run = true; break;
-	case 'o': a->out = v; break;
-	case OPT_CA: a->ca = v; break;
-	case OPT_USAGE: a->usages = v; break;
-	case OPT_JSON: a->json = true; break;
+	case OPT_INF:
+		a->inf = v;
+		break;
+	case OPT_DRY_RUN:
+		a->dry_run = true;
+		break;
+	case 'o':
+		a->out = v;
+		break;
+	case OPT_CA:
+		a->ca = v;
+		break;
+	case OPT_USAGE:
+		a->usages = v;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
 	case OPT_RETRIEVE:
 		a->retrieve = strtoll(v, &end, 10);
 		if (*end != '\0' || a->retrieve <= 0)
@@ -97,13 +145,15 @@ static cs_rv check_combination(const cli_command *cmd, const request_args *a, cs
 	if (a->retrieve > 0)
 		return CS_OK;
 	if (!a->dry_run && a->out == NULL && a->ca == NULL)
-		return cli_usage_error(cmd, err, "say where the request goes: --out FILE (a CA "
-						 "signs it later) or --ca PROFILE (now)");
+		return cli_usage_error(cmd, err,
+				       "say where the request goes: --out FILE (a CA "
+				       "signs it later) or --ca PROFILE (now)");
 	if (a->usages != NULL) {
 		char *list = strdup(a->usages), *save = NULL, *u;
 		cs_rv rv = CS_OK;
 
-		for (u = strtok_r(list, ",", &save); u && rv == CS_OK; u = strtok_r(NULL, ",", &save))
+		for (u = strtok_r(list, ",", &save); u && rv == CS_OK;
+		     u = strtok_r(NULL, ",", &save))
 			if (!cs_usage_name_valid(u))
 				rv = cli_usage_error(cmd, err, "bad usage name '%s'", u);
 		free(list);
@@ -155,7 +205,8 @@ static cs_rv default_subject(request_args *a, cs_err *err)
 	if (rv == CS_OK && add_san)
 		rv = cs_request_spec_add_san(s, san, err);
 	if (rv == CS_OK && !a->json)
-		fprintf(stderr, "certstore: no subject given: requesting for this machine, CN=%s%s%s\n",
+		fprintf(stderr,
+			"certstore: no subject given: requesting for this machine, CN=%s%s%s\n",
 			fqdn, add_san ? ", " : "", add_san ? san : "");
 	free(fqdn);
 	return rv;
@@ -170,8 +221,7 @@ static void warn_without_san(const request_args *a)
 				"browsers ignore the CN: add --san dns:NAME\n");
 }
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_args *a,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, request_args *a, cs_err *err)
 {
 	cs_rv rv = CS_OK;
 	int c = 0;
@@ -359,39 +409,48 @@ static cs_rv run_request(const cli_ctx *ctx, const cli_command *cmd, int argc, c
 }
 
 const cli_command cmd_request = {
-    .name = "request",
-    .summary = "make a key in the token and request a certificate for it",
-    .usage =
-	"Usage: certstore request (--subject DN | --cn NAME [--org O] [--ou OU] [--country C]\n"
-	"                          [--state S] [--city L] [--email E])\n"
-	"                         [--san dns:NAME|ip:ADDR|email:ADDR|uri:URI]...\n"
-	"                         [--key rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384]\n"
-	"                         [--hash sha256|sha224|sha384|sha512] [--exportable]\n"
-	"                         [--friendly-name NAME] [--template NAME]\n"
-	"                         [--template-oid OID:MAJOR[:MINOR]] [--inf FILE]\n"
-	"                         (--out FILE | --ca PROFILE) [--usage U1,U2] [--dry-run] [--json]\n"
-	"       certstore request --retrieve ID [--json]\n"
-	"\n"
-	"Makes a key in the store's token (never exportable unless --exportable), builds a\n"
-	"PKCS#10 request signed with it, and keeps it pending in the Request store.\n"
-	"\n"
-	"  --out FILE      write the request (PEM) for an offline CA; import the CA's\n"
-	"                  response later with `certstore accept RESPONSE`\n"
-	"  --ca PROFILE    send it now to a CA profile ([ca.NAME] in certstore.conf, or a\n"
-	"                  local CA from `certstore ca create-local`) and install the result\n"
-	"  --inf FILE      read a Windows certreq INF file ([NewRequest] Subject, KeyLength,\n"
-	"                  KeyAlgorithm, Exportable, FriendlyName, HashAlgorithm; SANs from\n"
-	"                  [Extensions] 2.5.29.17; [RequestAttributes] CertificateTemplate)\n"
-	"  --subject DN    \"CN=www.example.com, O=Example, C=GB\" or \"/CN=.../O=...\"\n"
-	"  --template N    Microsoft certificate template name extension\n"
-	"  --template-oid  Microsoft v2 certificate template extension\n"
-	"  --usage LIST    assign the certificate to these usages once it is Valid\n"
-	"  --dry-run       print what would be requested; make no key\n"
-	"  --retrieve ID   ask the CA again for pending request ID (see `certstore requests`)\n"
-	"\n"
-	"Exit status: 0 issued (or written), 12 the CA refused or failed, 15 the CA has not\n"
-	"issued yet, 16 the CA's certificate is for another key; see certstore(1).\n",
-    .shortopts = "s:c:a:k:n:o:h",
-    .longopts = longopts,
-    .run = run_request,
+	.name = "request",
+	.summary = "make a key in the token and request a certificate for it",
+	.usage =
+		"Usage: certstore request (--subject DN | --cn NAME [--org O] [--ou OU] [--country "
+		"C]\n"
+		"                          [--state S] [--city L] [--email E])\n"
+		"                         [--san dns:NAME|ip:ADDR|email:ADDR|uri:URI]...\n"
+		"                         [--key rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384]\n"
+		"                         [--hash sha256|sha224|sha384|sha512] [--exportable]\n"
+		"                         [--friendly-name NAME] [--template NAME]\n"
+		"                         [--template-oid OID:MAJOR[:MINOR]] [--inf FILE]\n"
+		"                         (--out FILE | --ca PROFILE) [--usage U1,U2] [--dry-run] "
+		"[--json]\n"
+		"       certstore request --retrieve ID [--json]\n"
+		"\n"
+		"Makes a key in the store's token (never exportable unless --exportable), builds "
+		"a\n"
+		"PKCS#10 request signed with it, and keeps it pending in the Request store.\n"
+		"\n"
+		"  --out FILE      write the request (PEM) for an offline CA; import the CA's\n"
+		"                  response later with `certstore accept RESPONSE`\n"
+		"  --ca PROFILE    send it now to a CA profile ([ca.NAME] in certstore.conf, or a\n"
+		"                  local CA from `certstore ca create-local`) and install the "
+		"result\n"
+		"  --inf FILE      read a Windows certreq INF file ([NewRequest] Subject, "
+		"KeyLength,\n"
+		"                  KeyAlgorithm, Exportable, FriendlyName, HashAlgorithm; SANs "
+		"from\n"
+		"                  [Extensions] 2.5.29.17; [RequestAttributes] "
+		"CertificateTemplate)\n"
+		"  --subject DN    \"CN=www.example.com, O=Example, C=GB\" or \"/CN=.../O=...\"\n"
+		"  --template N    Microsoft certificate template name extension\n"
+		"  --template-oid  Microsoft v2 certificate template extension\n"
+		"  --usage LIST    assign the certificate to these usages once it is Valid\n"
+		"  --dry-run       print what would be requested; make no key\n"
+		"  --retrieve ID   ask the CA again for pending request ID (see `certstore "
+		"requests`)\n"
+		"\n"
+		"Exit status: 0 issued (or written), 12 the CA refused or failed, 15 the CA has "
+		"not\n"
+		"issued yet, 16 the CA's certificate is for another key; see certstore(1).\n",
+	.shortopts = "s:c:a:k:n:o:h",
+	.longopts = longopts,
+	.run = run_request,
 };

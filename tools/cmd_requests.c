@@ -18,10 +18,10 @@ typedef struct requests_args {
 enum { OPT_JSON = 256, OPT_CANCEL };
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"cancel", required_argument, NULL, OPT_CANCEL},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"cancel", required_argument, NULL, OPT_CANCEL},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, requests_args *a,
@@ -111,16 +111,16 @@ static cs_rv run_requests(const cli_ctx *ctx, const cli_command *cmd, int argc, 
 }
 
 const cli_command cmd_requests = {
-    .name = "requests",
-    .summary = "list pending requests, or cancel one",
-    .usage = "Usage: certstore requests [--json]\n"
-	     "       certstore requests --cancel ID\n"
-	     "\n"
-	     "Lists the Request store: requests waiting for their certificates (ID, key,\n"
-	     "CA profile or (file) for offline CAs, the CA's own request ID, age, subject).\n"
-	     "--cancel removes one and deletes its key from the token, unless a certificate\n"
-	     "uses that key (a renewal with the same key): then the key stays.\n",
-    .shortopts = "h",
-    .longopts = longopts,
-    .run = run_requests,
+	.name = "requests",
+	.summary = "list pending requests, or cancel one",
+	.usage = "Usage: certstore requests [--json]\n"
+		 "       certstore requests --cancel ID\n"
+		 "\n"
+		 "Lists the Request store: requests waiting for their certificates (ID, key,\n"
+		 "CA profile or (file) for offline CAs, the CA's own request ID, age, subject).\n"
+		 "--cancel removes one and deletes its key from the token, unless a certificate\n"
+		 "uses that key (a renewal with the same key): then the key stays.\n",
+	.shortopts = "h",
+	.longopts = longopts,
+	.run = run_requests,
 };

@@ -8,9 +8,9 @@
 #include <string.h>
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static void print_text(const cs_served_list *live)
@@ -69,22 +69,22 @@ static cs_rv run_served(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_served = {
-    .name = "served",
-    .summary = "list the live processes using store keys, and whose",
-    .usage = "Usage: certstore served [--json]\n"
-	     "\n"
-	     "Lists every running process that loaded a store key through the\n"
-	     "provider (a key reference, a certstore: URI) or used one through the\n"
-	     "key agent: pid, program, uid, the certificate's thumbprint, how\n"
-	     "(provider or agent), since when, the usages that certificate served\n"
-	     "then, and the executable.  One line per process and certificate.  A\n"
-	     "process that has exited is not listed, nor one whose pid now belongs\n"
-	     "to another process (the start time is compared).\n"
-	     "\n"
-	     "Options:\n"
-	     "  -j, --json  print a JSON array of objects\n"
-	     "  -h, --help  this help\n",
-    .shortopts = "jh",
-    .longopts = longopts,
-    .run = run_served,
+	.name = "served",
+	.summary = "list the live processes using store keys, and whose",
+	.usage = "Usage: certstore served [--json]\n"
+		 "\n"
+		 "Lists every running process that loaded a store key through the\n"
+		 "provider (a key reference, a certstore: URI) or used one through the\n"
+		 "key agent: pid, program, uid, the certificate's thumbprint, how\n"
+		 "(provider or agent), since when, the usages that certificate served\n"
+		 "then, and the executable.  One line per process and certificate.  A\n"
+		 "process that has exited is not listed, nor one whose pid now belongs\n"
+		 "to another process (the start time is compared).\n"
+		 "\n"
+		 "Options:\n"
+		 "  -j, --json  print a JSON array of objects\n"
+		 "  -h, --help  this help\n",
+	.shortopts = "jh",
+	.longopts = longopts,
+	.run = run_served,
 };

@@ -11,16 +11,16 @@ typedef struct set_args {
 } set_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"friendly-name", required_argument, NULL, 'n'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"friendly-name", required_argument, NULL, 'n'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args, cs_err *err)
 {
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'n', &args->friendly_name, NULL}, {0}};
+	const cli_opt_slot slots[] = {
+		{'s', &args->store_name, NULL}, {'n', &args->friendly_name, NULL}, {0}};
 	cs_rv rv = cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 
 	if (rv == CS_OK && !args->help && args->friendly_name == NULL)
@@ -73,17 +73,17 @@ static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char 
 }
 
 const cli_command cmd_set = {
-    .name = "set",
-    .summary = "change a certificate's properties (friendly name)",
-    .usage = "Usage: certstore set ID --friendly-name NAME [--store STORE]\n"
-	     "\n"
-	     "Changes a property of the certificate named by ID (as for 'show').\n"
-	     "\n"
-	     "Options:\n"
-	     "  -n, --friendly-name NAME  the new friendly name\n"
-	     "  -s, --store STORE         look for ID only in STORE\n"
-	     "  -h, --help                this help\n",
-    .shortopts = "s:n:h",
-    .longopts = longopts,
-    .run = run_set,
+	.name = "set",
+	.summary = "change a certificate's properties (friendly name)",
+	.usage = "Usage: certstore set ID --friendly-name NAME [--store STORE]\n"
+		 "\n"
+		 "Changes a property of the certificate named by ID (as for 'show').\n"
+		 "\n"
+		 "Options:\n"
+		 "  -n, --friendly-name NAME  the new friendly name\n"
+		 "  -s, --store STORE         look for ID only in STORE\n"
+		 "  -h, --help                this help\n",
+	.shortopts = "s:n:h",
+	.longopts = longopts,
+	.run = run_set,
 };

@@ -24,25 +24,25 @@ static const struct {
 	const char *label;
 	const char *json_key;
 } shown_extensions[] = {
-    {NID_subject_alt_name, "Subject alt names", "subject_alt_names"},
-    {NID_key_usage, "Key usage", "key_usage"},
-    {NID_ext_key_usage, "Extended key usage", "extended_key_usage"},
-    {NID_basic_constraints, "Basic constraints", "basic_constraints"},
+	{NID_subject_alt_name, "Subject alt names", "subject_alt_names"},
+	{NID_key_usage, "Key usage", "key_usage"},
+	{NID_ext_key_usage, "Extended key usage", "extended_key_usage"},
+	{NID_basic_constraints, "Basic constraints", "basic_constraints"},
 };
 
 #define N_SHOWN_EXTENSIONS (sizeof(shown_extensions) / sizeof(shown_extensions[0]))
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args,
-			cs_err *err)
+static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args, cs_err *err)
 {
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
+	const cli_opt_slot slots[] = {
+		{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
 
 	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 }
@@ -133,7 +133,8 @@ static void print_status(const cs_status_report *report)
 	}
 }
 
-/* The usages this certificate serves (and those it is staged for), comma-separated; caller frees. */
+/* The usages this certificate serves (and those it is staged for), comma-separated; caller frees.
+ */
 static char *usages_served(cs_store *store, const cs_cert *cert, bool staged)
 {
 	cs_usage_list l = {0};
@@ -158,7 +159,8 @@ static char *usages_served(cs_store *store, const cs_cert *cert, bool staged)
 
 static void print_usages(cs_store *store, const cs_cert *cert)
 {
-	char *served = usages_served(store, cert, false), *staged = usages_served(store, cert, true);
+	char *served = usages_served(store, cert, false),
+	     *staged = usages_served(store, cert, true);
 
 	print_field("Usages", served ? served : "none");
 	if (staged != NULL)
@@ -267,24 +269,24 @@ static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_show = {
-    .name = "show",
-    .summary = "show one certificate, its properties and its status",
-    .usage = "Usage: certstore show ID [--store STORE] [--json]\n"
-	     "\n"
-	     "Shows the certificate named by ID: subject, issuer, serial, validity,\n"
-	     "subject alternative names, key usage, extended key usage, basic\n"
-	     "constraints, SHA-1 and SHA-256 thumbprints, its store properties, and\n"
-	     "its status with the chain that decided it.\n"
-	     "\n"
-	     "ID is a SHA-1 or SHA-256 thumbprint (spaces and colons ignored), a unique\n"
-	     "prefix of at least 8 hex digits, or a friendly name.  When ID matches\n"
-	     "several certificates they are listed and the command fails (exit 4).\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE  look only in STORE\n"
-	     "  -j, --json         print a JSON object\n"
-	     "  -h, --help         this help\n",
-    .shortopts = "s:jh",
-    .longopts = longopts,
-    .run = run_show,
+	.name = "show",
+	.summary = "show one certificate, its properties and its status",
+	.usage = "Usage: certstore show ID [--store STORE] [--json]\n"
+		 "\n"
+		 "Shows the certificate named by ID: subject, issuer, serial, validity,\n"
+		 "subject alternative names, key usage, extended key usage, basic\n"
+		 "constraints, SHA-1 and SHA-256 thumbprints, its store properties, and\n"
+		 "its status with the chain that decided it.\n"
+		 "\n"
+		 "ID is a SHA-1 or SHA-256 thumbprint (spaces and colons ignored), a unique\n"
+		 "prefix of at least 8 hex digits, or a friendly name.  When ID matches\n"
+		 "several certificates they are listed and the command fails (exit 4).\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  look only in STORE\n"
+		 "  -j, --json         print a JSON object\n"
+		 "  -h, --help         this help\n",
+	.shortopts = "s:jh",
+	.longopts = longopts,
+	.run = run_show,
 };

@@ -13,8 +13,8 @@
 #include <string.h>
 
 static const struct option longopts[] = {
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 /* The staged entries that became current between `before` and `after`. */
@@ -73,7 +73,8 @@ static void renew_policy(cs_store *store, long *days, bool *new_key)
 static bool renewal_pending(const cs_pending_list *pending, const char *sha1)
 {
 	for (size_t i = 0; i < pending->n; i++)
-		if (pending->items[i]->renews != NULL && strcmp(pending->items[i]->renews, sha1) == 0)
+		if (pending->items[i]->renews != NULL &&
+		    strcmp(pending->items[i]->renews, sha1) == 0)
 			return true;
 	return false;
 }
@@ -154,20 +155,20 @@ static cs_rv run_tick(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 }
 
 const cli_command cmd_tick = {
-    .name = "tick",
-    .summary = "apply staged assignments whose time has come (run it from a timer)",
-    .usage = "Usage: certstore tick\n"
-	     "\n"
-	     "Applies every staged assignment (assign --at) whose time has come:\n"
-	     "publishes it and runs the usage's hooks, printing each one applied.\n"
-	     "Then renews every certificate in My that a CA profile issued and that\n"
-	     "expires within [renew] renew-before days (default 30; [renew] new-key =\n"
-	     "yes makes a new key): its usages move to the renewal and hooks run.\n"
-	     "Prints nothing when nothing is due.  Meant for certstore-tick.timer.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -h, --help  this help\n",
-    .shortopts = "h",
-    .longopts = longopts,
-    .run = run_tick,
+	.name = "tick",
+	.summary = "apply staged assignments whose time has come (run it from a timer)",
+	.usage = "Usage: certstore tick\n"
+		 "\n"
+		 "Applies every staged assignment (assign --at) whose time has come:\n"
+		 "publishes it and runs the usage's hooks, printing each one applied.\n"
+		 "Then renews every certificate in My that a CA profile issued and that\n"
+		 "expires within [renew] renew-before days (default 30; [renew] new-key =\n"
+		 "yes makes a new key): its usages move to the renewal and hooks run.\n"
+		 "Prints nothing when nothing is due.  Meant for certstore-tick.timer.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -h, --help  this help\n",
+	.shortopts = "h",
+	.longopts = longopts,
+	.run = run_tick,
 };

@@ -10,9 +10,9 @@
 #include <string.h>
 
 static const struct option longopts[] = {
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 /* One usage as shown: its certificate (NULL when gone from My) and status. */
@@ -59,7 +59,7 @@ typedef struct widths {
 static const char *friendly_of(const usage_view *v)
 {
 	return v->cert && v->cert->friendly_name && *v->cert->friendly_name ? v->cert->friendly_name
-									   : "-";
+									    : "-";
 }
 
 static void print_text_one(const usage_view *v, const widths *w)
@@ -173,23 +173,23 @@ static cs_rv run_usages(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_usages = {
-    .name = "usages",
-    .summary = "list usages: certificate, expiry, status, staged rolls",
-    .usage = "Usage: certstore usages [--json]\n"
-	     "\n"
-	     "Lists every usage: the thumbprint, friendly name and expiry date of\n"
-	     "the certificate serving it, and its status: \"Assigned\" when the\n"
-	     "certificate is Valid, otherwise the problem (e.g. \"Expired\").  A staged\n"
-	     "assignment is shown under its usage with the time it takes effect.\n"
-	     "After the status: the live processes serving the usage (\"served by\n"
-	     "nginx[1234]\") and any still on a previous certificate (\"STALE:\n"
-	     "nginx[987] still serves 1354… (assigned ..., hook exit 1)\"); see\n"
-	     "`certstore served`.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -j, --json  print a JSON array of objects\n"
-	     "  -h, --help  this help\n",
-    .shortopts = "jh",
-    .longopts = longopts,
-    .run = run_usages,
+	.name = "usages",
+	.summary = "list usages: certificate, expiry, status, staged rolls",
+	.usage = "Usage: certstore usages [--json]\n"
+		 "\n"
+		 "Lists every usage: the thumbprint, friendly name and expiry date of\n"
+		 "the certificate serving it, and its status: \"Assigned\" when the\n"
+		 "certificate is Valid, otherwise the problem (e.g. \"Expired\").  A staged\n"
+		 "assignment is shown under its usage with the time it takes effect.\n"
+		 "After the status: the live processes serving the usage (\"served by\n"
+		 "nginx[1234]\") and any still on a previous certificate (\"STALE:\n"
+		 "nginx[987] still serves 1354… (assigned ..., hook exit 1)\"); see\n"
+		 "`certstore served`.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -j, --json  print a JSON array of objects\n"
+		 "  -h, --help  this help\n",
+	.shortopts = "jh",
+	.longopts = longopts,
+	.run = run_usages,
 };

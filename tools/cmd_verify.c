@@ -15,16 +15,17 @@ typedef struct verify_args {
 } verify_args;
 
 static const struct option longopts[] = {
-    {"store", required_argument, NULL, 's'},
-    {"json", no_argument, NULL, 'j'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{"store", required_argument, NULL, 's'},
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, verify_args *args,
 			cs_err *err)
 {
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
+	const cli_opt_slot slots[] = {
+		{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
 
 	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
 }
@@ -114,22 +115,22 @@ static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 }
 
 const cli_command cmd_verify = {
-    .name = "verify",
-    .summary = "build a certificate's chain from CA and Root and give the verdict",
-    .usage = "Usage: certstore verify ID [--store STORE] [--json]\n"
-	     "\n"
-	     "Builds the chain of the certificate named by ID (as for 'show') from the\n"
-	     "CA and Root stores, prints it leaf first, and prints the verdict: Valid,\n"
-	     "Expired, Not yet valid, Untrusted root, Missing private key, Private key\n"
-	     "mismatch, Disallowed, Invalid signature or Invalid chain.\n"
-	     "\n"
-	     "Options:\n"
-	     "  -s, --store STORE  look only in STORE\n"
-	     "  -j, --json         print a JSON object\n"
-	     "  -h, --help         this help\n"
-	     "\n"
-	     "Exit status: 0 when Valid, 14 otherwise.\n",
-    .shortopts = "s:jh",
-    .longopts = longopts,
-    .run = run_verify,
+	.name = "verify",
+	.summary = "build a certificate's chain from CA and Root and give the verdict",
+	.usage = "Usage: certstore verify ID [--store STORE] [--json]\n"
+		 "\n"
+		 "Builds the chain of the certificate named by ID (as for 'show') from the\n"
+		 "CA and Root stores, prints it leaf first, and prints the verdict: Valid,\n"
+		 "Expired, Not yet valid, Untrusted root, Missing private key, Private key\n"
+		 "mismatch, Disallowed, Invalid signature or Invalid chain.\n"
+		 "\n"
+		 "Options:\n"
+		 "  -s, --store STORE  look only in STORE\n"
+		 "  -j, --json         print a JSON object\n"
+		 "  -h, --help         this help\n"
+		 "\n"
+		 "Exit status: 0 when Valid, 14 otherwise.\n",
+	.shortopts = "s:jh",
+	.longopts = longopts,
+	.run = run_verify,
 };

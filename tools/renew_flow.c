@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static cs_rv check_renewable(const cs_cert *cert, const char *profile, bool new_key,
 			     const char *out_file, cs_err *err)
 {
 	if (cert->store != CS_STORE_MY)
-		return cs_err_set(err, CS_ERR_USAGE, "%s is in %s; only certificates in My are renewed",
-				  cert->sha1, cs_store_id_name(cert->store));
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "%s is in %s; only certificates in My are renewed", cert->sha1,
+				  cs_store_id_name(cert->store));
 	if (cert->archived)
 		return cs_err_set(err, CS_ERR_USAGE, "%s is archived: it was renewed already",
 				  cert->sha1);
@@ -22,10 +22,11 @@ static cs_rv check_renewable(const cs_cert *cert, const char *profile, bool new_
 		return cs_err_set(err, CS_ERR_KEY,
 				  "%s has no private key to renew with; use --new-key", cert->sha1);
 	if (profile == NULL && out_file == NULL)
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "no CA profile is recorded for %s: give --ca PROFILE, or --out FILE "
-				  "for an offline CA",
-				  cert->sha1);
+		return cs_err_set(
+			err, CS_ERR_USAGE,
+			"no CA profile is recorded for %s: give --ca PROFILE, or --out FILE "
+			"for an offline CA",
+			cert->sha1);
 	return CS_OK;
 }
 

@@ -90,7 +90,8 @@ cs_rv flow_make_pending(cs_store *store, cli_keys *keys, const cs_request_spec *
 		X509_REQ_free(req);
 		req = d2i_X509_REQ(NULL, &der, (long)p->csr_der.len);
 		if (req == NULL)
-			rv = cs_err_set(err, CS_ERR_INTERNAL, "the recorded request does not decode");
+			rv = cs_err_set(err, CS_ERR_INTERNAL,
+					"the recorded request does not decode");
 	}
 out:
 	EVP_PKEY_free(priv);
@@ -207,9 +208,8 @@ static cs_rv handle_answer(cs_store *store, const cs_pending *pending, enroll_an
 			   const char *profile_name, bool json, cs_err *err)
 {
 	if (a->state == ENROLL_PENDING) {
-		cs_rv rv = cs_pending_set_ca_request_id(store, pending->id,
-							a->ca_request_id ? a->ca_request_id : "",
-							err);
+		cs_rv rv = cs_pending_set_ca_request_id(
+			store, pending->id, a->ca_request_id ? a->ca_request_id : "", err);
 		if (rv != CS_OK)
 			return rv;
 		return cs_err_set(err, CS_ERR_PENDING,
@@ -232,8 +232,8 @@ static cs_rv load_protocol(cs_store *store, const char *profile_name, enroll_pro
 	return rv;
 }
 
-cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name,
-		   cs_request_spec *spec, cs_err *err)
+cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name, cs_request_spec *spec,
+		   cs_err *err)
 {
 	enroll_profile *profile = NULL;
 	const enroll_protocol *proto = NULL;
@@ -275,12 +275,14 @@ static void drop_refused(cs_store *store, cli_keys *keys, const cs_pending *pend
 	if (gone && !shared && pending->key_uri != NULL)
 		gone = cs_key_delete(keys->token, pending->key_uri, NULL) == CS_OK;
 	if (!gone)
-		cs_err_prefix(err, "request %lld could not be removed after the refusal (cancel "
-				   "it with `certstore requests --cancel %lld`)",
+		cs_err_prefix(err,
+			      "request %lld could not be removed after the refusal (cancel "
+			      "it with `certstore requests --cancel %lld`)",
 			      (long long)pending->id, (long long)pending->id);
 	else
-		cs_err_prefix(err, "nothing kept: request %lld %s removed; fix the cause and "
-				   "request again",
+		cs_err_prefix(err,
+			      "nothing kept: request %lld %s removed; fix the cause and "
+			      "request again",
 			      (long long)pending->id, shared ? "was" : "and its new key were");
 }
 
@@ -309,8 +311,9 @@ static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name
 	if (req != NULL && (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED))
 		drop_refused(store, keys, pending, current, err);
 	else if (rv != CS_OK && rv != CS_ERR_PENDING)
-		cs_err_prefix(err, "pending request %lld kept (retry with `certstore request "
-				   "--retrieve %lld`)",
+		cs_err_prefix(err,
+			      "pending request %lld kept (retry with `certstore request "
+			      "--retrieve %lld`)",
 			      (long long)pending->id, (long long)pending->id);
 	enroll_answer_clear(&answer);
 	enroll_profile_free(profile);

@@ -14,9 +14,9 @@
 /* What a pending request is for, besides the spec. */
 typedef struct flow_target {
 	const char *ca_profile; /* NULL: a file for an offline CA */
-	const char *usages;     /* assign these once Valid */
-	const char *renews;     /* SHA-1 of the certificate this renews */
-	const char *reuse_key;  /* a key already in the token (same-key renewal) */
+	const char *usages;	/* assign these once Valid */
+	const char *renews;	/* SHA-1 of the certificate this renews */
+	const char *reuse_key;	/* a key already in the token (same-key renewal) */
 } flow_target;
 
 /*
@@ -51,8 +51,8 @@ cs_rv flow_submit(cs_store *store, cli_keys *keys, const char *profile_name,
  * made (enroll_protocol.prepare); fails on an unknown profile, so nothing is
  * made for a CA that does not exist.
  */
-cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name,
-		   cs_request_spec *spec, cs_err *err);
+cs_rv flow_prepare(cs_store *store, cli_keys *keys, const char *profile_name, cs_request_spec *spec,
+		   cs_err *err);
 
 /*
  * flow_submit for a renewal of current (a certificate in My): the protocol's

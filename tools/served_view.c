@@ -52,8 +52,8 @@ static void describe_stale(cs_store *store, const cs_usage *u, const cs_served_b
 		snprintf(when, sizeof(when), "?");
 	(void)cs_served_last_hook(store, u->name, hook, sizeof(hook), NULL);
 	snprintf(out, size, "%s still serve%s %.4s… (assigned %s, %s%s)", names,
-		 strchr(names, ',') ? "" : "s", old ? old : "", when, hook[0] ? "hook " : "no hook run",
-		 hook);
+		 strchr(names, ',') ? "" : "s", old ? old : "", when,
+		 hook[0] ? "hook " : "no hook run", hook);
 }
 
 cs_rv served_describe(cs_store *store, const cs_served_list *live, const cs_usage *u,

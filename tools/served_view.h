@@ -9,9 +9,9 @@
 #include "served.h"
 
 typedef struct served_desc {
-	char text[1024];    /* "served by nginx[1234] — STALE: nginx[987] still serves 1354… (...)" */
-	char stale[768];    /* "nginx[987] still serves 1354… (...)", "" when none is stale */
-	json_object *json;  /* {"served_by": [...], "stale": bool} members, added by the caller */
+	char text[1024]; /* "served by nginx[1234] — STALE: nginx[987] still serves 1354… (...)" */
+	char stale[768];   /* "nginx[987] still serves 1354… (...)", "" when none is stale */
+	json_object *json; /* {"served_by": [...], "stale": bool} members, added by the caller */
 	bool any_stale;
 } served_desc;
 

@@ -42,15 +42,15 @@ typedef struct agent_conn {
 	gid_t gid;
 	pid_t pid;
 	conn_state state;
-	int64_t deadline_ms;  /* CONN_READING: the whole request by then */
-	size_t have, need;    /* bytes in buf, bytes the current message needs */
+	int64_t deadline_ms; /* CONN_READING: the whole request by then */
+	size_t have, need;   /* bytes in buf, bytes the current message needs */
 	size_t payload_len;
-	bool dir_checked;     /* the store directory was resolved once for this peer */
-	bool close_after;     /* the worker saw an error that ends the connection */
-	char noted[41];       /* the certificate last recorded for this peer (agent_served.h) */
+	bool dir_checked; /* the store directory was resolved once for this peer */
+	bool close_after; /* the worker saw an error that ends the connection */
+	char noted[41];	  /* the certificate last recorded for this peer (agent_served.h) */
 	cs_agent_request req;
 	struct agent_conn *prev, *next; /* every connection (event loop only) */
-	struct agent_conn *next_done;   /* handed back by a worker */
+	struct agent_conn *next_done;	/* handed back by a worker */
 	unsigned char buf[CS_AGENT_REQ_HDR + CS_AGENT_MAX_PAYLOAD];
 } agent_conn;
 
@@ -330,10 +330,12 @@ static void peer_message(const cs_agent_request *req, const cs_err *err, char *o
 {
 	if (err->rv == CS_ERR_TOKEN || err->rv == CS_ERR_AUTH || err->rv == CS_ERR_INTERNAL ||
 	    strstr(err->msg, "pkcs11:") != NULL)
-		snprintf(out, n, "the key agent could not %s with the key of %s (%s; the agent's "
-			 "log says more)", req->op == CS_AGENT_OP_SIGN ? "sign" : "decrypt",
-			 req->sha1, err->rv == CS_ERR_AUTH ? "the token refused its PIN"
-							   : "the key token failed");
+		snprintf(out, n,
+			 "the key agent could not %s with the key of %s (%s; the agent's "
+			 "log says more)",
+			 req->op == CS_AGENT_OP_SIGN ? "sign" : "decrypt", req->sha1,
+			 err->rv == CS_ERR_AUTH ? "the token refused its PIN"
+						: "the key token failed");
 	else
 		snprintf(out, n, "%s", err->msg);
 }
@@ -362,14 +364,18 @@ static cs_rv do_operation(agent_srv *srv, agent_conn *c, unsigned char *out, siz
 	else if (rv == CS_OK)
 		*outlen = req->out_len;
 	if (rv == CS_OK && req->op == CS_AGENT_OP_SIGN) {
-		cs_sign_mech m = {.alg = (cs_sign_alg)req->alg, .md = req->md,
-				  .mgf1_md = req->mgf1_md, .salt_len = req->salt_len};
+		cs_sign_mech m = {.alg = (cs_sign_alg)req->alg,
+				  .md = req->md,
+				  .mgf1_md = req->mgf1_md,
+				  .salt_len = req->salt_len};
 
-		rv = cs_key_sign(srv->tok, uri, &m, req->in, req->in_len,
-				 req->out_len ? out : NULL, outlen, err);
+		rv = cs_key_sign(srv->tok, uri, &m, req->in, req->in_len, req->out_len ? out : NULL,
+				 outlen, err);
 	} else if (rv == CS_OK) {
-		cs_decrypt_mech m = {.alg = (cs_decrypt_alg)req->alg, .md = req->md,
-				     .mgf1_md = req->mgf1_md, .label = req->label,
+		cs_decrypt_mech m = {.alg = (cs_decrypt_alg)req->alg,
+				     .md = req->md,
+				     .mgf1_md = req->mgf1_md,
+				     .label = req->label,
 				     .label_len = req->label_len};
 
 		rv = cs_key_decrypt(srv->tok, uri, &m, req->in, req->in_len,
@@ -391,8 +397,8 @@ static void serve_request(agent_srv *srv, agent_conn *c)
 
 	ans.rv = do_operation(srv, c, out, &outlen, &err);
 	if (srv->trace)
-		fprintf(stderr, "certstore-agent: pid %ld uid %u gid %u %s %s: %s\n",
-			(long)c->pid, (unsigned)c->uid, (unsigned)c->gid,
+		fprintf(stderr, "certstore-agent: pid %ld uid %u gid %u %s %s: %s\n", (long)c->pid,
+			(unsigned)c->uid, (unsigned)c->gid,
 			c->req.op == CS_AGENT_OP_SIGN ? "sign" : "decrypt", c->req.sha1,
 			ans.rv == CS_OK ? "ok" : err.msg);
 	else if (ans.rv != CS_OK && ans.rv != CS_ERR_REFUSED)
@@ -577,8 +583,10 @@ static void event_loop(agent_srv *srv, volatile sig_atomic_t *stop)
 				 * instead of spinning on a listener that stays ready. */
 				(void)epoll_ctl(srv->epfd, EPOLL_CTL_DEL, srv->lfd, NULL);
 				paused_until = now_ms() + 200;
-				fprintf(stderr, "certstore-agent: out of file descriptors with %u "
-					"connections; accepting again in 200 ms\n", srv->nconns);
+				fprintf(stderr,
+					"certstore-agent: out of file descriptors with %u "
+					"connections; accepting again in 200 ms\n",
+					srv->nconns);
 			}
 		}
 	}

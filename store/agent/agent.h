@@ -37,10 +37,10 @@ extern "C" {
 
 /* What the agent lets peers hold (cs_agent_limits_default gives the defaults). */
 typedef struct cs_agent_limits {
-	unsigned workers;         /* threads doing key operations: 2 per CPU, 2 to 16 */
+	unsigned workers;	  /* threads doing key operations: 2 per CPU, 2 to 16 */
 	unsigned max_connections; /* open connections overall: 4096 */
-	unsigned max_per_uid;     /* open connections of one uid: 256 */
-	int request_seconds;      /* a request must arrive whole, and its answer be
+	unsigned max_per_uid;	  /* open connections of one uid: 256 */
+	int request_seconds;	  /* a request must arrive whole, and its answer be
 				   * taken, within this many seconds: 5 */
 } cs_agent_limits;
 

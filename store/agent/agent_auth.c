@@ -49,8 +49,7 @@ static cs_rv rows_for(cs_store *store, const char *sha1, cs_cert_list *rows, cs_
 }
 
 /* The row that holds the key, refusing a certificate the admin distrusts. */
-static cs_rv keyed_row(const cs_cert_list *rows, const char *sha1, const cs_cert **out,
-		       cs_err *err)
+static cs_rv keyed_row(const cs_cert_list *rows, const char *sha1, const cs_cert **out, cs_err *err)
 {
 	*out = NULL;
 	for (size_t i = 0; i < rows->n; i++)
@@ -152,8 +151,8 @@ cs_rv cs_agent_grant(cs_store *store, const char *sha1, uid_t uid, gid_t gid, ch
 	} else {
 		rv = cs_usage_list_get(store, &usages, err);
 		for (size_t i = 0; rv == CS_OK && i < usages.n; i++) {
-			int64_t u = usage_grant(store, &usages.items[i], sha1, uid, gid, now, &ended,
-						err, &rv);
+			int64_t u = usage_grant(store, &usages.items[i], sha1, uid, gid, now,
+						&ended, err, &rv);
 
 			if (u > *until)
 				*until = u;

@@ -159,8 +159,8 @@ static cs_rv io_failure(const char *socket_path, cs_err *err)
 
 static cs_rv exchange_on(int fd, const char *socket_path, exchange *x, cs_err *err)
 {
-	unsigned char hdr[CS_AGENT_REQ_HDR > CS_AGENT_RESP_HDR ? CS_AGENT_REQ_HDR
-							       : CS_AGENT_RESP_HDR];
+	unsigned char
+		hdr[CS_AGENT_REQ_HDR > CS_AGENT_RESP_HDR ? CS_AGENT_REQ_HDR : CS_AGENT_RESP_HDR];
 	char msg[CS_ERR_MSG_MAX];
 	cs_agent_answer ans;
 	cs_rv rv;
@@ -230,10 +230,13 @@ static cs_rv fill(cs_agent_request *req, uint16_t op, const char *store_dir, con
 	req->op = op;
 	if (store_dir == NULL || sha1 == NULL || strlen(sha1) != 40 || store_dir[0] != '/' ||
 	    strlen(store_dir) > CS_AGENT_MAX_DIR)
-		return cs_err_set(err, CS_ERR_KEY, "the key agent serves store certificates' keys only");
+		return cs_err_set(err, CS_ERR_KEY,
+				  "the key agent serves store certificates' keys only");
 	if (inlen == 0 || inlen > CS_AGENT_MAX_IN)
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "input of %zu bytes: the key agent takes "
-				  "1 to %u", inlen, (unsigned)CS_AGENT_MAX_IN);
+		return cs_err_set(err, CS_ERR_BAD_INPUT,
+				  "input of %zu bytes: the key agent takes "
+				  "1 to %u",
+				  inlen, (unsigned)CS_AGENT_MAX_IN);
 	memcpy(req->sha1, sha1, 40);
 	req->dir_len = (uint32_t)strlen(store_dir);
 	memcpy(req->dir, store_dir, req->dir_len);
@@ -255,7 +258,9 @@ cs_rv cs_agent_sign(const char *socket_path, const char *store_dir, const char *
 	req.md = mech->md;
 	req.mgf1_md = mech->mgf1_md;
 	req.salt_len = mech->salt_len;
-	req.out_len = out != NULL ? (uint32_t)(*outlen < CS_AGENT_MAX_OUT ? *outlen : CS_AGENT_MAX_OUT) : 0;
+	req.out_len = out != NULL
+			      ? (uint32_t)(*outlen < CS_AGENT_MAX_OUT ? *outlen : CS_AGENT_MAX_OUT)
+			      : 0;
 	return call(socket_path, &x, err);
 }
 
@@ -275,6 +280,8 @@ cs_rv cs_agent_decrypt(const char *socket_path, const char *store_dir, const cha
 	req.md = mech->md;
 	req.mgf1_md = mech->mgf1_md;
 	req.label_len = (uint32_t)mech->label_len;
-	req.out_len = out != NULL ? (uint32_t)(*outlen < CS_AGENT_MAX_OUT ? *outlen : CS_AGENT_MAX_OUT) : 0;
+	req.out_len = out != NULL
+			      ? (uint32_t)(*outlen < CS_AGENT_MAX_OUT ? *outlen : CS_AGENT_MAX_OUT)
+			      : 0;
 	return call(socket_path, &x, err);
 }

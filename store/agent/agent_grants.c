@@ -83,14 +83,15 @@ cs_rv cs_agent_grants_open(const char *store_dir, cs_agent_grants **out, cs_err 
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	pthread_mutex_init(&g->lock, NULL);
 	rv = cs_store_open(store_dir, CS_OPEN_READONLY, &g->store, err);
-	if (rv == CS_OK && asprintf(&g->conf_path, "%s/certstore.conf", cs_store_dir(g->store)) < 0) {
+	if (rv == CS_OK &&
+	    asprintf(&g->conf_path, "%s/certstore.conf", cs_store_dir(g->store)) < 0) {
 		g->conf_path = NULL;
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}
-	if (rv == CS_OK &&
-	    sqlite3_prepare_v2(g->store->db, "PRAGMA data_version", -1, &g->data_version, NULL) !=
-		    SQLITE_OK)
-		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir, sqlite3_errmsg(g->store->db));
+	if (rv == CS_OK && sqlite3_prepare_v2(g->store->db, "PRAGMA data_version", -1,
+					      &g->data_version, NULL) != SQLITE_OK)
+		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", store_dir,
+				sqlite3_errmsg(g->store->db));
 	if (rv == CS_OK)
 		rv = read_basis(g, &g->basis, err);
 	if (rv != CS_OK) {

@@ -161,7 +161,8 @@ cs_rv cs_agent_wire_parse_answer_header(const unsigned char *hdr, uint32_t out_l
 	ans->size = get_u32(hdr + 16);
 	ans->data_len = get_u32(hdr + 20);
 	if (get_u16(hdr + 6) != 0 || rv_field < CS_OK || rv_field > 255)
-		return cs_err_set(err, CS_ERR_BAD_INPUT, "key agent answer with a bad status field");
+		return cs_err_set(err, CS_ERR_BAD_INPUT,
+				  "key agent answer with a bad status field");
 	ans->rv = (cs_rv)rv_field;
 	if (ans->rv == CS_OK) {
 		/* A size query gets no data; an operation gets exactly its output,

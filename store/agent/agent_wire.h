@@ -36,10 +36,10 @@
 #define CS_AGENT_VERSION 2
 #define CS_AGENT_REQ_HDR 80
 #define CS_AGENT_RESP_HDR 24
-#define CS_AGENT_MAX_DIR 4095   /* a store directory, as PATH_MAX less its NUL */
-#define CS_AGENT_MAX_IN 4096    /* a digest, a DigestInfo, an RSA-8192 ciphertext */
+#define CS_AGENT_MAX_DIR 4095	/* a store directory, as PATH_MAX less its NUL */
+#define CS_AGENT_MAX_IN 4096	/* a digest, a DigestInfo, an RSA-8192 ciphertext */
 #define CS_AGENT_MAX_LABEL 1024 /* an OAEP label */
-#define CS_AGENT_MAX_OUT 1024   /* an RSA-8192 signature or plaintext */
+#define CS_AGENT_MAX_OUT 1024	/* an RSA-8192 signature or plaintext */
 #define CS_AGENT_MAX_PAYLOAD (CS_AGENT_MAX_DIR + CS_AGENT_MAX_IN + CS_AGENT_MAX_LABEL)
 
 enum { CS_AGENT_OP_SIGN = 1, CS_AGENT_OP_DECRYPT = 2 };

@@ -64,8 +64,7 @@ out:
 	return rv;
 }
 
-static cs_rv serialise(const cs_cert_list *certs, cs_export_format fmt, cs_bytes *out,
-		       cs_err *err)
+static cs_rv serialise(const cs_cert_list *certs, cs_export_format fmt, cs_bytes *out, cs_err *err)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	cs_rv rv = CS_OK;

@@ -30,8 +30,8 @@ cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs
 	return cs_db_certs_count(store, &q, out, err);
 }
 
-cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *sha1,
-				  cs_cert **out, cs_err *err)
+cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *sha1, cs_cert **out,
+				  cs_err *err)
 {
 	cs_db_query q = {.store = sid, .include_archived = true, .sha1 = sha1};
 	cs_cert_list list = {0};
@@ -84,8 +84,8 @@ cs_rv cs_store_find_by_subject(cs_store *store, const X509_NAME *name, const cs_
 	return rv;
 }
 
-cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name,
-				   const cs_find_opts *opts, cs_der_list *out, cs_err *err)
+cs_rv cs_store_find_der_by_subject(cs_store *store, const X509_NAME *name, const cs_find_opts *opts,
+				   cs_der_list *out, cs_err *err)
 {
 	cs_db_query q = {0};
 	cs_rv rv = subject_query(name, opts, &q, err);
@@ -193,8 +193,8 @@ static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opt
 	return rv;
 }
 
-cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts,
-			cs_cert **out, cs_cert_list *out_all, cs_err *err)
+cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opts, cs_cert **out,
+			cs_cert_list *out_all, cs_err *err)
 {
 	cs_cert_list all = {0};
 	const char *where;
@@ -207,7 +207,7 @@ cs_rv cs_store_find_one(cs_store *store, const char *id, const cs_find_opts *opt
 	if (rv != CS_OK)
 		return rv;
 	where = opts != NULL && opts->store != CS_STORE_NONE ? cs_store_id_name(opts->store)
-							      : "any store";
+							     : "any store";
 	if (all.n == 0) {
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
 				"no certificate matches '%s' in %s (give a SHA-1 or SHA-256 "

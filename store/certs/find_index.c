@@ -68,8 +68,7 @@ cs_rv cs_store_find_by_row(cs_store *store, int64_t id, cs_cert **out, cs_err *e
 	if (rv != CS_OK)
 		return rv;
 	if (list.n == 0) {
-		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate in row %lld",
-				(long long)id);
+		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate in row %lld", (long long)id);
 	} else {
 		*out = list.items[0];
 		list.items[0] = NULL;

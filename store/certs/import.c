@@ -147,8 +147,7 @@ static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts
 	return CS_OK;
 }
 
-static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request_id,
-			   cs_err *err)
+static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request_id, cs_err *err)
 {
 	char detail[768];
 	cs_rv rv = cs_db_pending_delete(store, request_id, err);
@@ -221,13 +220,14 @@ static bool added_to_root(const cs_import_result *res)
 	size_t i;
 
 	for (i = 0; i < res->n; i++)
-		if (res->items[i].outcome == CS_IMPORT_ADDED && res->items[i].store == CS_STORE_ROOT)
+		if (res->items[i].outcome == CS_IMPORT_ADDED &&
+		    res->items[i].store == CS_STORE_ROOT)
 			return true;
 	return false;
 }
 
 static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
-		       bool placed, cs_import_result *res, cs_err *err)
+			bool placed, cs_import_result *res, cs_err *err)
 {
 	size_t i;
 	cs_rv rv;
@@ -253,7 +253,8 @@ static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_imp
 		if (res->items[i].moved)
 			rv = cs_renewal_publish(store, res->items[i].sha1, err);
 		else if (res->items[i].renewed[0] != '\0')
-			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1, err);
+			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1,
+						 err);
 	return rv;
 }
 
@@ -263,8 +264,8 @@ cs_rv cs_import_certs(cs_store *store, const cs_cert_list *certs, const cs_impor
 	return import_all(store, certs, opts, false, res, err);
 }
 
-cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs,
-			     const cs_import_opts *opts, cs_import_result *res, cs_err *err)
+cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
+			     cs_import_result *res, cs_err *err)
 {
 	return import_all(store, certs, opts, true, res, err);
 }

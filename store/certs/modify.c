@@ -9,20 +9,20 @@
 #include <stdlib.h>
 
 /* Runs the change and its audit row together: both or neither. */
-#define IN_TRANSACTION(store, err, change, action, ...)                                     \
-	do {                                                                               \
-		char detail_[768];                                                         \
-		cs_rv rv_ = cs_db_begin(store, err);                                       \
-		if (rv_ != CS_OK)                                                          \
-			return rv_;                                                        \
-		rv_ = (change);                                                            \
-		snprintf(detail_, sizeof(detail_), __VA_ARGS__);                           \
-		if (rv_ == CS_OK)                                                          \
-			rv_ = cs_db_audit_insert(store, action, detail_, err);             \
-		if (rv_ == CS_OK)                                                          \
-			return cs_db_commit(store, err);                                   \
-		cs_db_rollback(store);                                                     \
-		return rv_;                                                                \
+#define IN_TRANSACTION(store, err, change, action, ...)                                            \
+	do {                                                                                       \
+		char detail_[768];                                                                 \
+		cs_rv rv_ = cs_db_begin(store, err);                                               \
+		if (rv_ != CS_OK)                                                                  \
+			return rv_;                                                                \
+		rv_ = (change);                                                                    \
+		snprintf(detail_, sizeof(detail_), __VA_ARGS__);                                   \
+		if (rv_ == CS_OK)                                                                  \
+			rv_ = cs_db_audit_insert(store, action, detail_, err);                     \
+		if (rv_ == CS_OK)                                                                  \
+			return cs_db_commit(store, err);                                           \
+		cs_db_rollback(store);                                                             \
+		return rv_;                                                                        \
 	} while (0)
 
 /* Files published from Root follow every change to Root. */
@@ -38,8 +38,8 @@ cs_rv cs_after_root_change(cs_store *store, cs_err *err)
 
 static cs_rv delete_row(cs_store *store, const cs_cert *cert, cs_err *err)
 {
-	IN_TRANSACTION(store, err, cs_db_cert_delete(store, cert->id, err), "delete",
-		       "%s %s %s", cs_store_id_name(cert->store), cert->sha1, cert->subject);
+	IN_TRANSACTION(store, err, cs_db_cert_delete(store, cert->id, err), "delete", "%s %s %s",
+		       cs_store_id_name(cert->store), cert->sha1, cert->subject);
 }
 
 cs_rv cs_store_delete(cs_store *store, const cs_cert *cert, cs_err *err)

@@ -12,13 +12,21 @@ static const struct {
 	const char *aliases[4];
 } store_names[] = {
 	{CS_STORE_MY, "My", "Personal", {"Personal", "MY", NULL}},
-	{CS_STORE_ROOT, "Root", "Trusted Root Certification Authorities",
+	{CS_STORE_ROOT,
+	 "Root",
+	 "Trusted Root Certification Authorities",
 	 {"Trusted Root", "TrustedRoot", "Trusted Root Certification Authorities", NULL}},
-	{CS_STORE_CA, "CA", "Intermediate Certification Authorities",
+	{CS_STORE_CA,
+	 "CA",
+	 "Intermediate Certification Authorities",
 	 {"Intermediate", "Intermediate CA", "Intermediate Certification Authorities", NULL}},
-	{CS_STORE_DISALLOWED, "Disallowed", "Untrusted Certificates",
+	{CS_STORE_DISALLOWED,
+	 "Disallowed",
+	 "Untrusted Certificates",
 	 {"Untrusted", "Untrusted Certificates", NULL}},
-	{CS_STORE_REQUEST, "Request", "Certificate Enrollment Requests",
+	{CS_STORE_REQUEST,
+	 "Request",
+	 "Certificate Enrollment Requests",
 	 {"Requests", "Certificate Enrollment Requests", NULL}},
 };
 

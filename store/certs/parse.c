@@ -19,12 +19,18 @@
 const char *cs_format_name(cs_format f)
 {
 	switch (f) {
-	case CS_FORMAT_DER: return "DER certificate";
-	case CS_FORMAT_PEM: return "PEM";
-	case CS_FORMAT_PKCS7: return "PKCS#7";
-	case CS_FORMAT_PKCS12: return "PKCS#12";
-	case CS_FORMAT_BASE64: return "Base64 certificate";
-	case CS_FORMAT_UNKNOWN: break;
+	case CS_FORMAT_DER:
+		return "DER certificate";
+	case CS_FORMAT_PEM:
+		return "PEM";
+	case CS_FORMAT_PKCS7:
+		return "PKCS#7";
+	case CS_FORMAT_PKCS12:
+		return "PKCS#12";
+	case CS_FORMAT_BASE64:
+		return "Base64 certificate";
+	case CS_FORMAT_UNKNOWN:
+		break;
 	}
 	return "unknown";
 }
@@ -115,20 +121,23 @@ static cs_rv parse_der(const unsigned char *data, size_t len, cs_format *format,
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
 				  "not a certificate: neither DER, PEM, Base64 nor PKCS#7");
 	if (outer > len)
-		return cs_err_set(err, CS_ERR_BAD_INPUT,
-				  "truncated DER: the outer SEQUENCE claims %zu bytes, the data has %zu",
-				  outer, len);
+		return cs_err_set(
+			err, CS_ERR_BAD_INPUT,
+			"truncated DER: the outer SEQUENCE claims %zu bytes, the data has %zu",
+			outer, len);
 	if (outer < len)
 		return cs_err_set(err, CS_ERR_BAD_INPUT,
-				  "%zu bytes of trailing data after the DER structure", len - outer);
+				  "%zu bytes of trailing data after the DER structure",
+				  len - outer);
 	if (cs_cert_from_der(data, len, &cert, NULL) == CS_OK) {
 		*format = CS_FORMAT_DER;
 		return cs_cert_list_push(certs, cert, err);
 	}
 	if (looks_like_pkcs12(data, len)) {
 		*format = CS_FORMAT_PKCS12;
-		return cs_err_set(err, CS_ERR_BAD_INPUT,
-				  "PKCS#12 (PFX) file: it holds a private key and needs a password");
+		return cs_err_set(
+			err, CS_ERR_BAD_INPUT,
+			"PKCS#12 (PFX) file: it holds a private key and needs a password");
 	}
 	p7 = d2i_PKCS7(NULL, &p, (long)len);
 	ERR_clear_error();
@@ -152,7 +161,7 @@ static cs_rv parse_pem_block(const char *name, const unsigned char *body, long b
 	if (strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0 ||
 	    strcmp(name, "TRUSTED CERTIFICATE") == 0) {
 		x509 = strcmp(name, "TRUSTED CERTIFICATE") == 0 ? d2i_X509_AUX(NULL, &p, blen)
-							       : d2i_X509(NULL, &p, blen);
+								: d2i_X509(NULL, &p, blen);
 		if (x509 == NULL) {
 			ERR_clear_error();
 			return cs_err_set(err, CS_ERR_BAD_INPUT,
@@ -270,8 +279,8 @@ static bool contains_pem_armour(const unsigned char *data, size_t len)
 	return memmem(data, len, marker, sizeof(marker) - 1) != NULL;
 }
 
-cs_rv cs_parse_certs(const unsigned char *data, size_t len, cs_format *format,
-		     cs_cert_list *certs, cs_err *err)
+cs_rv cs_parse_certs(const unsigned char *data, size_t len, cs_format *format, cs_cert_list *certs,
+		     cs_err *err)
 {
 	cs_format dummy = CS_FORMAT_UNKNOWN;
 	cs_rv rv;

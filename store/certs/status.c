@@ -16,16 +16,26 @@
 const char *cs_status_name(cs_status s)
 {
 	switch (s) {
-	case CS_STATUS_VALID: return "Valid";
-	case CS_STATUS_EXPIRED: return "Expired";
-	case CS_STATUS_NOT_YET_VALID: return "Not yet valid";
-	case CS_STATUS_UNTRUSTED_ROOT: return "Untrusted root";
-	case CS_STATUS_MISSING_KEY: return "Missing private key";
-	case CS_STATUS_KEY_TOKEN_UNAVAILABLE: return "Key token unavailable";
-	case CS_STATUS_KEY_MISMATCH: return "Private key mismatch";
-	case CS_STATUS_DISALLOWED: return "Disallowed";
-	case CS_STATUS_BAD_SIGNATURE: return "Invalid signature";
-	case CS_STATUS_INVALID_CHAIN: return "Invalid chain";
+	case CS_STATUS_VALID:
+		return "Valid";
+	case CS_STATUS_EXPIRED:
+		return "Expired";
+	case CS_STATUS_NOT_YET_VALID:
+		return "Not yet valid";
+	case CS_STATUS_UNTRUSTED_ROOT:
+		return "Untrusted root";
+	case CS_STATUS_MISSING_KEY:
+		return "Missing private key";
+	case CS_STATUS_KEY_TOKEN_UNAVAILABLE:
+		return "Key token unavailable";
+	case CS_STATUS_KEY_MISMATCH:
+		return "Private key mismatch";
+	case CS_STATUS_DISALLOWED:
+		return "Disallowed";
+	case CS_STATUS_BAD_SIGNATURE:
+		return "Invalid signature";
+	case CS_STATUS_INVALID_CHAIN:
+		return "Invalid chain";
 	}
 	return "Unknown";
 }
@@ -40,9 +50,9 @@ void cs_status_report_clear(cs_status_report *r)
 
 /* Everything the store could offer as an issuer, by kind. */
 typedef struct candidates {
-	X509_STORE *trusted;         /* Root */
-	STACK_OF(X509) *untrusted;   /* CA and My */
-	STACK_OF(X509) *disallowed;  /* Disallowed: never used, only recognised */
+	X509_STORE *trusted;	     /* Root */
+	STACK_OF(X509) * untrusted;  /* CA and My */
+	STACK_OF(X509) * disallowed; /* Disallowed: never used, only recognised */
 } candidates;
 
 static void candidates_free(candidates *c)
@@ -148,7 +158,7 @@ static int collect_cb(int ok, X509_STORE_CTX *ctx)
 	return 1; /* keep going: we want every reason, then pick by precedence */
 }
 
-static cs_rv copy_chain(STACK_OF(X509) *chain, cs_cert_list *out, cs_err *err)
+static cs_rv copy_chain(STACK_OF(X509) * chain, cs_cert_list *out, cs_err *err)
 {
 	cs_cert *c;
 	cs_rv rv = CS_OK;
@@ -256,13 +266,13 @@ static cs_status check_key(cs_store *store, const cs_cert *cert, char *why, size
 	return cert->key_uri != NULL ? CS_STATUS_VALID : CS_STATUS_MISSING_KEY;
 }
 
-static cs_rv verify_chain(cs_store *store, const cs_cert *cert, time_t now,
-			  cs_status_report *out, cs_err *err)
+static cs_rv verify_chain(cs_store *store, const cs_cert *cert, time_t now, cs_status_report *out,
+			  cs_err *err)
 {
 	candidates c = {X509_STORE_new(), sk_X509_new_null(), sk_X509_new_null()};
 	verdicts v = {-1, -1, -1, -1, -1, 0};
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	bool disallowed = false;
 	cs_rv rv;
 	int i;
@@ -321,7 +331,8 @@ cs_rv cs_status_compute(cs_store *store, const cs_cert *cert, time_t now, cs_sta
 	}
 	if (disallowed || cert->store == CS_STORE_DISALLOWED) {
 		out->status = CS_STATUS_DISALLOWED;
-		snprintf(out->detail, sizeof(out->detail), "the certificate is in the Disallowed store");
+		snprintf(out->detail, sizeof(out->detail),
+			 "the certificate is in the Disallowed store");
 	}
 	out->key_status = check_key(store, cert, why, sizeof(why));
 	if (out->status == CS_STATUS_VALID && out->key_status != CS_STATUS_VALID) {
@@ -330,7 +341,8 @@ cs_rv cs_status_compute(cs_store *store, const cs_cert *cert, time_t now, cs_sta
 			 out->key_status == CS_STATUS_KEY_TOKEN_UNAVAILABLE ? why
 			 : out->key_status == CS_STATUS_MISSING_KEY
 				 ? "no private key is linked to this certificate"
-				 : "the linked private key does not match the certificate's public key");
+				 : "the linked private key does not match the certificate's public "
+				   "key");
 	}
 	return CS_OK;
 }

@@ -75,8 +75,7 @@ cs_rv cs_audit_add(cs_store *store, const char *action, const char *detail, cs_e
 	return cs_db_audit_insert(store, action, detail, err);
 }
 
-cs_rv cs_audit_list_get(cs_store *store, const char *action_prefix, cs_audit_list *out,
-			cs_err *err)
+cs_rv cs_audit_list_get(cs_store *store, const char *action_prefix, cs_audit_list *out, cs_err *err)
 {
 	out->items = NULL;
 	out->n = 0;

@@ -26,17 +26,17 @@ typedef struct cs_db_query {
 	cs_store_id store;
 	bool include_archived;
 	int64_t id;
-	const char *sha1;        /* exact */
-	const char *sha256;      /* exact */
-	const char *hex_prefix;  /* prefix of sha1 or sha256 */
+	const char *sha1;	/* exact */
+	const char *sha256;	/* exact */
+	const char *hex_prefix; /* prefix of sha1 or sha256 */
 	const char *friendly_name;
 	const char *subject_contains; /* substring of the subject text (a prefilter) */
 	const unsigned char *subject_der;
 	size_t subject_der_len;
 	const unsigned char *issuer_der; /* with serial: the (issuer_der, serial) index */
 	size_t issuer_der_len;
-	const char *serial;              /* upper-case hex as cs_cert.serial */
-	const unsigned char *key_id;     /* the key_id index (cs_cert_key_id) */
+	const char *serial;	     /* upper-case hex as cs_cert.serial */
+	const unsigned char *key_id; /* the key_id index (cs_cert_key_id) */
 	size_t key_id_len;
 } cs_db_query;
 
@@ -50,8 +50,7 @@ cs_rv cs_db_cert_delete(cs_store *store, int64_t id, cs_err *err);
 cs_rv cs_db_cert_set_store(cs_store *store, int64_t id, cs_store_id to, cs_err *err);
 cs_rv cs_db_cert_set_text(cs_store *store, int64_t id, const char *column, const char *value,
 			  cs_err *err);
-cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value,
-			  cs_err *err);
+cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value, cs_err *err);
 
 /* Sets err to CS_ERR_STORE "<dir>/store.db: <SQLite's message>" for the
  * statement that just failed on store's connection. */

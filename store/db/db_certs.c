@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CERT_COLUMNS                                                                       \
+#define CERT_COLUMNS                                                                               \
 	"id, store, der, friendly_name, key_uri, exportable, archived, added, ca_profile"
 
 /* Builds "WHERE …" for q into sql; binds come from bind_query in the same order. */
@@ -18,10 +18,10 @@ static void where_clause(const cs_db_query *q, char *sql, size_t size)
 
 	snprintf(sql + used, size - used, " WHERE 1");
 	used = strlen(sql);
-#define ADD(cond)                                                                          \
-	do {                                                                               \
-		snprintf(sql + used, size - used, " AND %s", cond);                         \
-		used = strlen(sql);                                                        \
+#define ADD(cond)                                                                                  \
+	do {                                                                                       \
+		snprintf(sql + used, size - used, " AND %s", cond);                                \
+		used = strlen(sql);                                                                \
 	} while (0)
 	if (q->store != CS_STORE_NONE)
 		ADD("store = ?");
@@ -133,8 +133,8 @@ static cs_rv cert_from_row(cs_store *store, sqlite3_stmt *st, cs_cert **out, cs_
 	return CS_OK;
 }
 
-#define CERT_ORDER                                                                         \
-	" ORDER BY CASE store WHEN 'My' THEN 1 WHEN 'CA' THEN 2 WHEN 'Root' "                  \
+#define CERT_ORDER                                                                                 \
+	" ORDER BY CASE store WHEN 'My' THEN 1 WHEN 'CA' THEN 2 WHEN 'Root' "                      \
 	"THEN 3 WHEN 'Disallowed' THEN 4 ELSE 5 END, subject, id"
 
 static cs_rv der_list_push(cs_der_list *out, const void *der, int len, cs_err *err)
@@ -164,7 +164,8 @@ cs_rv cs_db_certs_select_der(cs_store *store, const cs_db_query *q, cs_der_list 
 	if (rv != CS_OK)
 		return rv;
 	while (rv == CS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		rv = der_list_push(out, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), err);
+		rv = der_list_push(out, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0),
+				   err);
 	if (rv == CS_OK && rc != SQLITE_DONE)
 		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);
@@ -275,8 +276,8 @@ cs_rv cs_db_cert_insert(cs_store *store, cs_cert *cert, cs_err *err)
 }
 
 /* Runs one UPDATE/DELETE on a row id; a missing row is CS_ERR_NOT_FOUND. */
-static cs_rv exec_on_row(cs_store *store, const char *sql, int64_t id, const char *text,
-			 int flag, int what, cs_err *err)
+static cs_rv exec_on_row(cs_store *store, const char *sql, int64_t id, const char *text, int flag,
+			 int what, cs_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	cs_rv rv = CS_OK;
@@ -321,12 +322,10 @@ cs_rv cs_db_cert_set_text(cs_store *store, int64_t id, const char *column, const
 	return exec_on_row(store, sql, id, value, 0, 1, err);
 }
 
-cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value,
-			  cs_err *err)
+cs_rv cs_db_cert_set_flag(cs_store *store, int64_t id, const char *column, bool value, cs_err *err)
 {
 	char sql[128];
 
 	snprintf(sql, sizeof(sql), "UPDATE certs SET %s = ?1 WHERE id = ?2", column);
 	return exec_on_row(store, sql, id, NULL, value ? 1 : 0, 2, err);
 }
-

@@ -104,8 +104,8 @@ typedef struct sign_job {
 	CK_ULONG siglen;
 } sign_job;
 
-static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t inlen,
-			sign_job *j, cs_err *err)
+static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t inlen, sign_job *j,
+			cs_err *err)
 {
 	const EVP_MD *md = EVP_get_digestbynid(mech->md);
 	int hlen = md ? EVP_MD_get_size(md) : 0;
@@ -296,8 +296,8 @@ static cs_rv decrypt_error(cs_session *s, const char *uri, const cs_decrypt_mech
 				  mech->alg == CS_DECRYPT_RSA_OAEP ? "RSA-OAEP" : "RSA PKCS#1 v1.5",
 				  mech->alg == CS_DECRYPT_RSA_OAEP ? "hash " : "these parameters",
 				  mech->alg == CS_DECRYPT_RSA_OAEP
-				      ? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
-				      : "");
+					  ? OBJ_nid2sn(mech->md != NID_undef ? mech->md : NID_sha1)
+					  : "");
 	default:
 		rv = cs_p11_err(err, crv, "decrypting with key %s", uri);
 		if (cs_p11_session_dead(crv))
@@ -386,9 +386,9 @@ static cs_rv make_wrapping_key(cs_session *s, unsigned char kek[32], CK_OBJECT_H
 	CK_KEY_TYPE kt = CKK_AES;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_ATTRIBUTE t[] = {
-	    {CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-	    {CKA_TOKEN, &no, sizeof(no)},   {CKA_PRIVATE, &yes, sizeof(yes)},
-	    {CKA_WRAP, &yes, sizeof(yes)},  {CKA_VALUE, kek, 32},
+		{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &no, sizeof(no)},	{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_WRAP, &yes, sizeof(yes)},	{CKA_VALUE, kek, 32},
 	};
 	CK_RV crv;
 
@@ -402,9 +402,8 @@ static cs_rv make_wrapping_key(cs_session *s, unsigned char kek[32], CK_OBJECT_H
 
 /* The private key wrapped with wk (malloc'd); a key the token will not
  * release is CS_ERR_REFUSED. */
-static cs_rv wrap_private(cs_session *s, const char *uri, CK_OBJECT_HANDLE wk,
-			  CK_OBJECT_HANDLE key, unsigned char **wrapped, CK_ULONG *wlen,
-			  cs_err *err)
+static cs_rv wrap_private(cs_session *s, const char *uri, CK_OBJECT_HANDLE wk, CK_OBJECT_HANDLE key,
+			  unsigned char **wrapped, CK_ULONG *wlen, cs_err *err)
 {
 	CK_MECHANISM m = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
 	CK_FUNCTION_LIST *p11 = s->tok->p11;
@@ -416,9 +415,9 @@ static cs_rv wrap_private(cs_session *s, const char *uri, CK_OBJECT_HANDLE wk,
 		crv = p11->C_WrapKey(s->h, &m, wk, key, *wrapped, wlen);
 	if (crv == CKR_KEY_UNEXTRACTABLE || crv == CKR_KEY_NOT_WRAPPABLE)
 		return cs_err_set(
-		    err, CS_ERR_REFUSED,
-		    "the private key %s is not exportable (token '%s' refuses to release it)", uri,
-		    s->tok->label);
+			err, CS_ERR_REFUSED,
+			"the private key %s is not exportable (token '%s' refuses to release it)",
+			uri, s->tok->label);
 	if (crv != CKR_OK)
 		return cs_p11_err(err, crv, "wrapping key %s", uri);
 	if (*wrapped == NULL)

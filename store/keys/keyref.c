@@ -22,17 +22,17 @@ static const struct {
 	const char *name;
 	cs_key_spec spec;
 } specs[] = {
-    {"rsa", {CS_KEY_RSA, 2048, 0}},
-    {"rsa:2048", {CS_KEY_RSA, 2048, 0}},
-    {"rsa:3072", {CS_KEY_RSA, 3072, 0}},
-    {"rsa:4096", {CS_KEY_RSA, 4096, 0}},
-    {"ec", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
-    {"ec:p256", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
-    {"ec:p-256", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
-    {"ec:prime256v1", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
-    {"ec:p384", {CS_KEY_EC, 384, NID_secp384r1}},
-    {"ec:p-384", {CS_KEY_EC, 384, NID_secp384r1}},
-    {"ec:secp384r1", {CS_KEY_EC, 384, NID_secp384r1}},
+	{"rsa", {CS_KEY_RSA, 2048, 0}},
+	{"rsa:2048", {CS_KEY_RSA, 2048, 0}},
+	{"rsa:3072", {CS_KEY_RSA, 3072, 0}},
+	{"rsa:4096", {CS_KEY_RSA, 4096, 0}},
+	{"ec", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
+	{"ec:p256", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
+	{"ec:p-256", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
+	{"ec:prime256v1", {CS_KEY_EC, 256, NID_X9_62_prime256v1}},
+	{"ec:p384", {CS_KEY_EC, 384, NID_secp384r1}},
+	{"ec:p-384", {CS_KEY_EC, 384, NID_secp384r1}},
+	{"ec:secp384r1", {CS_KEY_EC, 384, NID_secp384r1}},
 };
 
 cs_rv cs_key_spec_parse(const char *s, cs_key_spec *out, cs_err *err)
@@ -74,9 +74,11 @@ bool cs_p11_hash(int nid, CK_MECHANISM_TYPE *hash, CK_RSA_PKCS_MGF_TYPE *mgf)
 		CK_MECHANISM_TYPE hash;
 		CK_RSA_PKCS_MGF_TYPE mgf;
 	} t[] = {
-	    {NID_sha1, CKM_SHA_1, CKG_MGF1_SHA1},      {NID_sha224, CKM_SHA224, CKG_MGF1_SHA224},
-	    {NID_sha256, CKM_SHA256, CKG_MGF1_SHA256}, {NID_sha384, CKM_SHA384, CKG_MGF1_SHA384},
-	    {NID_sha512, CKM_SHA512, CKG_MGF1_SHA512},
+		{NID_sha1, CKM_SHA_1, CKG_MGF1_SHA1},
+		{NID_sha224, CKM_SHA224, CKG_MGF1_SHA224},
+		{NID_sha256, CKM_SHA256, CKG_MGF1_SHA256},
+		{NID_sha384, CKM_SHA384, CKG_MGF1_SHA384},
+		{NID_sha512, CKM_SHA512, CKG_MGF1_SHA512},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

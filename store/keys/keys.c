@@ -114,8 +114,8 @@ cs_rv cs_key_generate(cs_token *tok, const cs_key_spec *spec, const char *label,
 				cs_key_spec_name(spec), tok->label);
 		goto out;
 	}
-	rv =
-	    set_ids(&s, spec->type == CS_KEY_RSA ? CKK_RSA : CKK_EC, hpub, hpriv, id, pub_out, err);
+	rv = set_ids(&s, spec->type == CS_KEY_RSA ? CKK_RSA : CKK_EC, hpub, hpriv, id, pub_out,
+		     err);
 	if (rv == CS_OK && uri_out != NULL)
 		rv = cs_key_uri_make(tok, id, sizeof(id), uri_out, err);
 	if (rv != CS_OK) {
@@ -191,8 +191,8 @@ static cs_rv ec_parts(EVP_PKEY *priv, key_parts *k, cs_err *err)
 					    NULL) ||
 	    (nid = OBJ_txt2nid(group)) == NID_undef ||
 	    (g = EC_GROUP_new_by_curve_name(nid)) == NULL) {
-		rv =
-		    cs_err_set(err, CS_ERR_TOKEN, "the EC key is on a curve the token cannot name");
+		rv = cs_err_set(err, CS_ERR_TOKEN,
+				"the EC key is on a curve the token cannot name");
 		goto out;
 	}
 	rv = cs_ec_params_der(nid, &k->ec_params, &k->ec_params_len, err);
@@ -263,10 +263,10 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 	*uri_out = NULL;
 	if (base == EVP_PKEY_RSA || base == EVP_PKEY_RSA_PSS) {
 		static const char *names[] = {
-		    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
-		    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
-		    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-		    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+			OSSL_PKEY_PARAM_RSA_N,	       OSSL_PKEY_PARAM_RSA_E,
+			OSSL_PKEY_PARAM_RSA_D,	       OSSL_PKEY_PARAM_RSA_FACTOR1,
+			OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+			OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
 
 		kt = CKK_RSA;
 		rv = token_can(tok, CKM_RSA_PKCS, "RSA", (unsigned)EVP_PKEY_get_bits(priv), err);
@@ -287,10 +287,10 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 			goto out;
 	} else {
 		rv = cs_err_set(
-		    err, CS_ERR_TOKEN,
-		    "certstore keeps only RSA and EC keys in the token; this is a%s %s key",
-		    base == EVP_PKEY_ED25519 || base == EVP_PKEY_ED448 ? "n" : "",
-		    EVP_PKEY_get0_type_name(priv) ? EVP_PKEY_get0_type_name(priv) : "unknown");
+			err, CS_ERR_TOKEN,
+			"certstore keeps only RSA and EC keys in the token; this is a%s %s key",
+			base == EVP_PKEY_ED25519 || base == EVP_PKEY_ED448 ? "n" : "",
+			EVP_PKEY_get0_type_name(priv) ? EVP_PKEY_get0_type_name(priv) : "unknown");
 		goto out;
 	}
 
@@ -346,8 +346,8 @@ cs_rv cs_key_import(cs_token *tok, EVP_PKEY *priv, const char *label, bool expor
 	ut[nu++] = ATTR_BUF(CKA_ID, id, sizeof(id));
 	if (kt == CKK_RSA) {
 		static const CK_ATTRIBUTE_TYPE types[] = {
-		    CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
-		    CKA_PRIME_2, CKA_EXPONENT_1,      CKA_EXPONENT_2,	    CKA_COEFFICIENT};
+			CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
+			CKA_PRIME_2, CKA_EXPONENT_1,	  CKA_EXPONENT_2,	CKA_COEFFICIENT};
 
 		pt[np++] = ATTR(CKA_DECRYPT, ck_true);
 		for (int i = RSA_N; i <= RSA_QI; i++)

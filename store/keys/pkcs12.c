@@ -255,8 +255,9 @@ static cs_rv check_my(cs_store *store, const cs_cert *cert, const char *name, cs
 	}
 	cs_cert_free(found);
 	if (rv == CS_OK)
-		return cs_err_set(err, CS_ERR_DUPLICATE, "%s: %s (%s) is already in My with its key",
-				  name, cert->subject, cert->sha1);
+		return cs_err_set(err, CS_ERR_DUPLICATE,
+				  "%s: %s (%s) is already in My with its key", name, cert->subject,
+				  cert->sha1);
 	return rv == CS_ERR_NOT_FOUND ? CS_OK : rv;
 }
 
@@ -326,8 +327,8 @@ static cs_rv store_certs(cs_store *store, const cs_cert_list *certs, const char 
 
 	if (rv == CS_OK && (res->n == 0 || res->items[0].outcome != CS_IMPORT_ADDED)) {
 		/* Another writer got there first; the transaction has committed the rest. */
-		rv =
-		    cs_err_set(err, CS_ERR_DUPLICATE, "%s: its certificate is already in My", name);
+		rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s: its certificate is already in My",
+				name);
 	}
 	return rv;
 }

@@ -360,8 +360,9 @@ static void guard_one(const char *dir)
 		have_copy = cs_read_file(bak, &saved, NULL) == CS_OK;
 		if (!whole && have_copy) {
 			if (cs_write_file_atomic(obj, saved.data, saved.len, 0600, NULL) == CS_OK)
-				fprintf(stderr, "certstore: %s was empty (a process killed while "
-						"SoftHSM2 rewrote it): restored from its copy\n",
+				fprintf(stderr,
+					"certstore: %s was empty (a process killed while "
+					"SoftHSM2 rewrote it): restored from its copy\n",
 					obj);
 		} else if (whole && (!have_copy || saved.len != cur.len ||
 				     memcmp(saved.data, cur.data, cur.len) != 0)) {

@@ -81,7 +81,8 @@ static char *resolve(const char *dir, const char *path)
 cs_rv cs_token_init_module(const char *store_dir, const char *module, const char *token_uri,
 			   const char *pin_file, cs_err *err)
 {
-	cs_token_config cfg = {(char *)store_dir, (char *)module, (char *)token_uri, NULL, NULL, NULL};
+	cs_token_config cfg = {
+		(char *)store_dir, (char *)module, (char *)token_uri, NULL, NULL, NULL};
 	char *confpath = NULL, *text = NULL;
 	struct stat st;
 	bool append;

@@ -80,7 +80,8 @@ static cs_rv ca_from_row(sqlite3_stmt *st, cs_local_ca **out, cs_err *err)
 
 cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out, cs_err *err)
 {
-	static const char sql[] = "SELECT name, der, key_uri, created FROM local_cas WHERE name = ?";
+	static const char sql[] =
+		"SELECT name, der, key_uri, created FROM local_cas WHERE name = ?";
 	sqlite3_stmt *st = NULL;
 	cs_rv rv;
 	int rc;
@@ -93,10 +94,11 @@ cs_rv cs_db_local_ca_select(cs_store *store, const char *name, cs_local_ca **out
 	if (rc == SQLITE_ROW)
 		rv = ca_from_row(st, out, err);
 	else if (rc == SQLITE_DONE)
-		rv = cs_err_set(err, CS_ERR_NOT_FOUND,
-				"no local CA named '%s' (create one with `certstore ca create-local "
-				"%s`)",
-				name, name);
+		rv = cs_err_set(
+			err, CS_ERR_NOT_FOUND,
+			"no local CA named '%s' (create one with `certstore ca create-local "
+			"%s`)",
+			name, name);
 	else
 		rv = cs_db_stmt_fail(store, err);
 	sqlite3_finalize(st);

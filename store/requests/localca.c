@@ -25,8 +25,8 @@ cs_rv cs_issue_profile_parse(const char *s, cs_issue_profile *out, cs_err *err)
 	else if (strcasecmp(s, "both") == 0 || strcasecmp(s, "server,client") == 0)
 		*out = CS_ISSUE_BOTH;
 	else
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "unknown profile '%s' (server, client, both)", s);
+		return cs_err_set(err, CS_ERR_USAGE, "unknown profile '%s' (server, client, both)",
+				  s);
 	return CS_OK;
 }
 
@@ -110,7 +110,8 @@ static cs_rv make_ca_cert(const char *cn, EVP_PKEY *key, int days, X509 **out, c
 	if (rv == CS_OK)
 		rv = add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE", err);
 	if (rv == CS_OK)
-		rv = add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature", err);
+		rv = add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature",
+			     err);
 	if (rv == CS_OK)
 		rv = add_ext(x, x, NID_subject_key_identifier, "hash", err);
 	if (rv == CS_OK)
@@ -125,9 +126,8 @@ out:
 	return CS_OK;
 }
 
-cs_rv cs_local_ca_create(cs_store *store, const char *name, const char *subject_cn,
-			 EVP_PKEY *key, const char *key_uri, int days, cs_local_ca **out,
-			 cs_err *err)
+cs_rv cs_local_ca_create(cs_store *store, const char *name, const char *subject_cn, EVP_PKEY *key,
+			 const char *key_uri, int days, cs_local_ca **out, cs_err *err)
 {
 	char cn[128];
 	X509 *x = NULL;
@@ -202,10 +202,14 @@ static const EVP_MD *requested_digest(X509_REQ *req)
 	if (!OBJ_find_sigid_algs(X509_REQ_get_signature_nid(req), &md_nid, &pk_nid))
 		return EVP_sha256();
 	switch (md_nid) {
-	case NID_sha224: return EVP_sha224();
-	case NID_sha384: return EVP_sha384();
-	case NID_sha512: return EVP_sha512();
-	default: return EVP_sha256();
+	case NID_sha224:
+		return EVP_sha224();
+	case NID_sha384:
+		return EVP_sha384();
+	case NID_sha512:
+		return EVP_sha512();
+	default:
+		return EVP_sha256();
 	}
 }
 

@@ -30,7 +30,7 @@ typedef struct cs_local_ca {
 typedef enum {
 	CS_ISSUE_SERVER = 1, /* serverAuth (the default) */
 	CS_ISSUE_CLIENT,     /* clientAuth */
-	CS_ISSUE_BOTH,       /* serverAuth + clientAuth */
+	CS_ISSUE_BOTH,	     /* serverAuth + clientAuth */
 } cs_issue_profile;
 
 /* "server", "client", "both" (also "server,client"). */
@@ -45,9 +45,8 @@ void cs_local_ca_free(cs_local_ca *ca);
  * not trusted by this: its root goes into Root only through `ca roots NAME
  * --trust`.  An existing NAME is CS_ERR_DUPLICATE.
  */
-cs_rv cs_local_ca_create(cs_store *store, const char *name, const char *subject_cn,
-			 EVP_PKEY *key, const char *key_uri, int days, cs_local_ca **out,
-			 cs_err *err);
+cs_rv cs_local_ca_create(cs_store *store, const char *name, const char *subject_cn, EVP_PKEY *key,
+			 const char *key_uri, int days, cs_local_ca **out, cs_err *err);
 /* CS_ERR_NOT_FOUND when there is no local CA of that name. */
 cs_rv cs_local_ca_get(cs_store *store, const char *name, cs_local_ca **out, cs_err *err);
 /* Every local CA's name, as a NULL-terminated array the caller frees (each, then the array). */

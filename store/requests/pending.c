@@ -19,8 +19,7 @@ cs_rv cs_pubkey_id_hex(EVP_PKEY *pub, char out[41], cs_err *err)
 	int len;
 	cs_rv rv = CS_OK;
 
-	if (!X509_PUBKEY_set(&xpk, pub) ||
-	    !X509_PUBKEY_get0_param(NULL, &bits, &len, NULL, xpk))
+	if (!X509_PUBKEY_set(&xpk, pub) || !X509_PUBKEY_get0_param(NULL, &bits, &len, NULL, xpk))
 		rv = cs_err_set(err, CS_ERR_KEY, "cannot encode the public key");
 	else if (!EVP_Digest(bits, (size_t)len, md, NULL, EVP_sha1(), NULL))
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "SHA-1 unavailable");
@@ -153,8 +152,7 @@ cs_rv cs_pending_get(cs_store *store, int64_t id, cs_pending **out, cs_err *err)
 	return take_one(&l, out, err, what);
 }
 
-cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending **out,
-				cs_err *err)
+cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending **out, cs_err *err)
 {
 	cs_pending_list l = {0};
 	cs_rv rv;

@@ -52,9 +52,12 @@ static const char *key_name(EVP_PKEY *pub)
 
 	if (EVP_PKEY_is_a(pub, "RSA"))
 		switch (EVP_PKEY_get_bits(pub)) {
-		case 3072: return "rsa:3072";
-		case 4096: return "rsa:4096";
-		default: return "rsa:2048";
+		case 3072:
+			return "rsa:3072";
+		case 4096:
+			return "rsa:4096";
+		default:
+			return "rsa:2048";
 		}
 	EVP_PKEY_get_utf8_string_param(pub, "group", group, sizeof(group), NULL);
 	return strcmp(group, "secp384r1") == 0 ? "ec:p384" : "ec:p256";
@@ -78,8 +81,7 @@ cs_rv cs_request_spec_from_cert(const cs_cert *cert, cs_request_spec *spec, cs_e
 	return rv;
 }
 
-cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1,
-			  cs_err *err)
+cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1, cs_err *err)
 {
 	cs_cert *old_cert = NULL, *new_cert = NULL;
 	char detail[160];
@@ -110,8 +112,8 @@ cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new
  * Nothing moves when the new certificate is not Valid (*moved = false):
  * cs_renewal_complete then refuses as assign would.
  */
-cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1,
-			bool *moved, cs_err *err)
+cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1, bool *moved,
+			cs_err *err)
 {
 	cs_status_report r = {0};
 	cs_usage_list l = {0};

@@ -144,7 +144,8 @@ static cs_rv parse_dn(const char *text, X509_NAME *name, cs_err *err)
 			r++;
 		eq = strchr(buf, '=');
 		if (eq == NULL) {
-			rv = cs_err_set(err, CS_ERR_USAGE, "subject part '%s' has no '='", trim(buf));
+			rv = cs_err_set(err, CS_ERR_USAGE, "subject part '%s' has no '='",
+					trim(buf));
 			break;
 		}
 		*eq = '\0';
@@ -159,8 +160,12 @@ static cs_rv subject_from_fields(const cs_request_spec *spec, X509_NAME *name, c
 	const struct {
 		const char *key;
 		const char *value;
-	} parts[] = {{"C", spec->country}, {"ST", spec->state}, {"L", spec->city},
-		     {"O", spec->org},     {"OU", spec->ou},    {"CN", spec->cn},
+	} parts[] = {{"C", spec->country},
+		     {"ST", spec->state},
+		     {"L", spec->city},
+		     {"O", spec->org},
+		     {"OU", spec->ou},
+		     {"CN", spec->cn},
 		     {"emailAddress", spec->email}};
 	size_t i;
 	cs_rv rv = CS_OK;
@@ -184,7 +189,8 @@ cs_rv cs_request_subject(const cs_request_spec *spec, X509_NAME **out, cs_err *e
 	else
 		rv = subject_from_fields(spec, name, err);
 	if (rv == CS_OK && X509_NAME_entry_count(name) == 0)
-		rv = cs_err_set(err, CS_ERR_USAGE, "the request needs a subject (--subject or --cn)");
+		rv = cs_err_set(err, CS_ERR_USAGE,
+				"the request needs a subject (--subject or --cn)");
 	if (rv != CS_OK) {
 		X509_NAME_free(name);
 		return rv;
@@ -219,8 +225,8 @@ char *cs_request_friendly_name(const cs_request_spec *spec, time_t now)
 		return strdup(spec->friendly_name);
 	cn = subject_cn(spec);
 	gmtime_r(&now, &tm);
-	if (cn != NULL && asprintf(&out, "%s %04d-%02d-%02d", cn, tm.tm_year + 1900,
-				   tm.tm_mon + 1, tm.tm_mday) < 0)
+	if (cn != NULL && asprintf(&out, "%s %04d-%02d-%02d", cn, tm.tm_year + 1900, tm.tm_mon + 1,
+				   tm.tm_mday) < 0)
 		out = NULL;
 	free(cn);
 	return out;

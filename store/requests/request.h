@@ -32,8 +32,8 @@ typedef struct cs_request_spec {
 	char *cn, *org, *ou, *country, *state, *city, *email; /* used when no subject */
 	char *sans[CS_REQUEST_MAX_SANS]; /* "dns:x", "ip:1.2.3.4", "email:a@b", "uri:…" */
 	size_t n_sans;
-	char *key;           /* "rsa:2048" (default), see cs_key_spec_parse */
-	char *hash;          /* "sha256" (default), sha224, sha384, sha512 */
+	char *key;	     /* "rsa:2048" (default), see cs_key_spec_parse */
+	char *hash;	     /* "sha256" (default), sha224, sha384, sha512 */
 	char *template_name; /* Microsoft certificate template name (1.3.6.1.4.1.311.20.2) */
 	char *template_oid;  /* "OID:major[:minor]" (1.3.6.1.4.1.311.21.7) */
 	char *friendly_name; /* NULL: generated from the CN and the date */
@@ -105,17 +105,17 @@ typedef struct cs_pending {
 	int64_t created;
 	char *subject;
 	cs_bytes csr_der;
-	char *key_uri;    /* the key in the token */
-	char key_id[41];  /* SHA-1 of the public key (upper-case hex), as CKA_ID */
-	char *key_spec;   /* "rsa:2048", ... */
+	char *key_uri;	 /* the key in the token */
+	char key_id[41]; /* SHA-1 of the public key (upper-case hex), as CKA_ID */
+	char *key_spec;	 /* "rsa:2048", ... */
 	char *friendly_name;
 	bool friendly_name_generated; /* cs_pending_add makes it unique ("NAME (2)") */
-	char *hash;                   /* the request's hash, for the audit log (not stored) */
+	char *hash;		      /* the request's hash, for the audit log (not stored) */
 	bool exportable;
 	char *ca_profile;    /* NULL for a delayed (file) request */
 	char *ca_request_id; /* the CA's own ID once it has one */
-	char *usages;        /* comma-separated usages to assign once issued */
-	char *renews;        /* SHA-1 of the certificate this request renews, or NULL */
+	char *usages;	     /* comma-separated usages to assign once issued */
+	char *renews;	     /* SHA-1 of the certificate this request renews, or NULL */
 } cs_pending;
 
 typedef struct cs_pending_list {
@@ -140,8 +140,7 @@ cs_rv cs_pending_list_get(cs_store *store, cs_pending_list *out, cs_err *err);
 /* By its ID as `certstore requests` shows it; CS_ERR_NOT_FOUND when none. */
 cs_rv cs_pending_get(cs_store *store, int64_t id, cs_pending **out, cs_err *err);
 /* The pending request whose key has this id; CS_ERR_NOT_FOUND when none. */
-cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending **out,
-				cs_err *err);
+cs_rv cs_pending_find_by_key_id(cs_store *store, const char *key_id, cs_pending **out, cs_err *err);
 /* Records the CA's request ID (a CA that answered "pending"). */
 cs_rv cs_pending_set_ca_request_id(cs_store *store, int64_t id, const char *ca_request_id,
 				   cs_err *err);

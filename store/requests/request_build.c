@@ -60,7 +60,7 @@ static cs_rv san_conf(const cs_request_spec *spec, char **out, cs_err *err)
 	return CS_OK;
 }
 
-static cs_rv push_ext(STACK_OF(X509_EXTENSION) *exts, X509_EXTENSION *ext, cs_err *err)
+static cs_rv push_ext(STACK_OF(X509_EXTENSION) * exts, X509_EXTENSION *ext, cs_err *err)
 {
 	if (ext == NULL || !sk_X509_EXTENSION_push(exts, ext)) {
 		X509_EXTENSION_free(ext);
@@ -69,8 +69,7 @@ static cs_rv push_ext(STACK_OF(X509_EXTENSION) *exts, X509_EXTENSION *ext, cs_er
 	return CS_OK;
 }
 
-static cs_rv add_san_ext(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) *exts,
-			 cs_err *err)
+static cs_rv add_san_ext(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) * exts, cs_err *err)
 {
 	X509_EXTENSION *ext;
 	char *conf = NULL;
@@ -92,8 +91,8 @@ static cs_rv add_san_ext(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) *
 }
 
 /* An extension whose value is the DER we made ourselves. */
-static cs_rv add_raw_ext(STACK_OF(X509_EXTENSION) *exts, const char *oid,
-			 const unsigned char *der, int len, cs_err *err)
+static cs_rv add_raw_ext(STACK_OF(X509_EXTENSION) * exts, const char *oid, const unsigned char *der,
+			 int len, cs_err *err)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
 	ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
@@ -107,8 +106,7 @@ static cs_rv add_raw_ext(STACK_OF(X509_EXTENSION) *exts, const char *oid,
 }
 
 /* szOID_ENROLL_CERTTYPE_EXTENSION: the template name as a BMPString. */
-static cs_rv add_template_name_ext(const char *name, STACK_OF(X509_EXTENSION) *exts,
-				   cs_err *err)
+static cs_rv add_template_name_ext(const char *name, STACK_OF(X509_EXTENSION) * exts, cs_err *err)
 {
 	ASN1_STRING *bmp = NULL;
 	unsigned char *der = NULL;
@@ -158,7 +156,7 @@ static cs_rv encode_template_v2(ASN1_OBJECT *oid, long major, long minor, bool h
 	return buf != NULL ? CS_OK : CS_ERR_INTERNAL;
 }
 
-static cs_rv add_template_v2_ext(const char *spec, STACK_OF(X509_EXTENSION) *exts, cs_err *err)
+static cs_rv add_template_v2_ext(const char *spec, STACK_OF(X509_EXTENSION) * exts, cs_err *err)
 {
 	char oidtext[128];
 	long major = 0, minor = 0;
@@ -184,16 +182,15 @@ static cs_rv add_template_v2_ext(const char *spec, STACK_OF(X509_EXTENSION) *ext
 }
 
 /* The admin's KeyUsage and enhanced key usages, as extensions of the request. */
-static cs_rv add_usage_exts(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) *exts,
+static cs_rv add_usage_exts(const cs_request_spec *spec, STACK_OF(X509_EXTENSION) * exts,
 			    cs_err *err)
 {
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} bits[] = {{0x80, "digitalSignature"}, {0x40, "nonRepudiation"},
-		    {0x20, "keyEncipherment"},  {0x10, "dataEncipherment"},
-		    {0x08, "keyAgreement"},     {0x04, "keyCertSign"},
-		    {0x02, "cRLSign"},          {0x01, "encipherOnly"}};
+	} bits[] = {{0x80, "digitalSignature"}, {0x40, "nonRepudiation"}, {0x20, "keyEncipherment"},
+		    {0x10, "dataEncipherment"}, {0x08, "keyAgreement"},	  {0x04, "keyCertSign"},
+		    {0x02, "cRLSign"},		{0x01, "encipherOnly"}};
 	char conf[512] = "critical";
 	X509_EXTENSION *ext;
 	size_t i;
@@ -207,7 +204,8 @@ static cs_rv add_usage_exts(const cs_request_spec *spec, STACK_OF(X509_EXTENSION
 	if (spec->key_usage != 0) {
 		ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, conf);
 		rv = ext != NULL ? push_ext(exts, ext, err)
-				 : cs_err_set(err, CS_ERR_USAGE, "bad key usage 0x%02x", spec->key_usage);
+				 : cs_err_set(err, CS_ERR_USAGE, "bad key usage 0x%02x",
+					      spec->key_usage);
 	}
 	conf[0] = '\0';
 	for (i = 0; rv == CS_OK && i < spec->n_ekus; i++) {
@@ -220,7 +218,8 @@ static cs_rv add_usage_exts(const cs_request_spec *spec, STACK_OF(X509_EXTENSION
 	if (rv == CS_OK && spec->n_ekus > 0) {
 		ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, conf);
 		rv = ext != NULL ? push_ext(exts, ext, err)
-				 : cs_err_set(err, CS_ERR_USAGE, "bad enhanced key usage in '%s'", conf);
+				 : cs_err_set(err, CS_ERR_USAGE, "bad enhanced key usage in '%s'",
+					      conf);
 	}
 	ERR_clear_error();
 	return rv;

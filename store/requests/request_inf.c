@@ -73,8 +73,9 @@ static cs_rv add_san_text(inf_state *st, cs_request_spec *spec, char *text, cs_e
 			if (strcasecmp(strip(part), kinds[i].inf) == 0)
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0]))
-			return inf_error(st, err, "unknown alternative name kind (dns, ipaddress, "
-						  "email, url)");
+			return inf_error(st, err,
+					 "unknown alternative name kind (dns, ipaddress, "
+					 "email, url)");
 		snprintf(san, sizeof(san), "%s:%s", kinds[i].ours, strip(eq + 1));
 		rv = cs_request_spec_add_san(spec, san, err);
 		if (rv != CS_OK)
@@ -91,10 +92,14 @@ static cs_rv key_usage_from_inf(inf_state *st, cs_request_spec *spec, const char
 		const char *name;
 		unsigned bit;
 	} names[] = {
-	    {"CERT_DIGITAL_SIGNATURE_KEY_USAGE", 0x80}, {"CERT_NON_REPUDIATION_KEY_USAGE", 0x40},
-	    {"CERT_KEY_ENCIPHERMENT_KEY_USAGE", 0x20},  {"CERT_DATA_ENCIPHERMENT_KEY_USAGE", 0x10},
-	    {"CERT_KEY_AGREEMENT_KEY_USAGE", 0x08},     {"CERT_KEY_CERT_SIGN_KEY_USAGE", 0x04},
-	    {"CERT_CRL_SIGN_KEY_USAGE", 0x02},          {"CERT_OFFLINE_CRL_SIGN_KEY_USAGE", 0x02},
+		{"CERT_DIGITAL_SIGNATURE_KEY_USAGE", 0x80},
+		{"CERT_NON_REPUDIATION_KEY_USAGE", 0x40},
+		{"CERT_KEY_ENCIPHERMENT_KEY_USAGE", 0x20},
+		{"CERT_DATA_ENCIPHERMENT_KEY_USAGE", 0x10},
+		{"CERT_KEY_AGREEMENT_KEY_USAGE", 0x08},
+		{"CERT_KEY_CERT_SIGN_KEY_USAGE", 0x04},
+		{"CERT_CRL_SIGN_KEY_USAGE", 0x02},
+		{"CERT_OFFLINE_CRL_SIGN_KEY_USAGE", 0x02},
 	};
 	char *copy = strdup(value), *save = NULL, *part, *end;
 	unsigned long n;
@@ -122,8 +127,9 @@ static cs_rv key_usage_from_inf(inf_state *st, cs_request_spec *spec, const char
 			if (strcasecmp(part, names[i].name) == 0)
 				break;
 		if (i == sizeof(names) / sizeof(names[0]))
-			rv = inf_error(st, err, "KeyUsage: unknown value (use 0xa0 or "
-						"CERT_..._KEY_USAGE names joined by '|')");
+			rv = inf_error(st, err,
+				       "KeyUsage: unknown value (use 0xa0 or "
+				       "CERT_..._KEY_USAGE names joined by '|')");
 		else
 			bits |= names[i].bit;
 	}
@@ -133,8 +139,8 @@ static cs_rv key_usage_from_inf(inf_state *st, cs_request_spec *spec, const char
 	return rv;
 }
 
-static cs_rv eku_from_inf(inf_state *st, cs_request_spec *spec, const char *key,
-			  const char *value, cs_err *err)
+static cs_rv eku_from_inf(inf_state *st, cs_request_spec *spec, const char *key, const char *value,
+			  cs_err *err)
 {
 	char oid[128];
 	ASN1_OBJECT *obj;
@@ -227,8 +233,9 @@ static cs_rv handle_line(inf_state *st, cs_request_spec *spec, char *line, cs_er
 				return inf_error(st, err, "_continue_ outside 2.5.29.17");
 			return add_san_text(st, spec, value, err);
 		}
-		return inf_error(st, err, "only the 2.5.29.17 (alternative names) extension is "
-					  "supported here");
+		return inf_error(st, err,
+				 "only the 2.5.29.17 (alternative names) extension is "
+				 "supported here");
 	}
 	return CS_OK;
 }
@@ -249,9 +256,10 @@ static cs_rv key_from_inf(inf_state *st, cs_request_spec *spec, cs_err *err)
 	else if (strcasecmp(alg, "ECDSA") == 0 || strcasecmp(alg, "ECDH") == 0)
 		snprintf(key, sizeof(key), "ec:p%ld", st->key_len ? st->key_len : 256);
 	else
-		return cs_err_set(err, CS_ERR_BAD_INPUT,
-				  "%s: KeyAlgorithm %s is not supported (RSA, ECDSA_P256, ECDSA_P384)",
-				  st->path, alg);
+		return cs_err_set(
+			err, CS_ERR_BAD_INPUT,
+			"%s: KeyAlgorithm %s is not supported (RSA, ECDSA_P256, ECDSA_P384)",
+			st->path, alg);
 	return cs_request_spec_set(&spec->key, key, err);
 }
 

@@ -24,9 +24,8 @@ static cs_rv stmt_fail(cs_store *store, cs_err *err)
 /* The usages that certificate sha1 serves now, comma-separated ("" for none). */
 static cs_rv usages_of(cs_store *store, const char *sha1, char **out, cs_err *err)
 {
-	static const char sql[] =
-		"SELECT coalesce(group_concat(name, ','), '') FROM"
-		" (SELECT name FROM usages WHERE sha1 = ? ORDER BY name)";
+	static const char sql[] = "SELECT coalesce(group_concat(name, ','), '') FROM"
+				  " (SELECT name FROM usages WHERE sha1 = ? ORDER BY name)";
 	sqlite3_stmt *st = NULL;
 	cs_rv rv = CS_OK;
 
@@ -190,8 +189,7 @@ static void hook_outcome(const char *detail, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)strcspn(p, "\n"), p);
 }
 
-cs_rv cs_served_last_hook(cs_store *store, const char *name, char *out, size_t outsz,
-			  cs_err *err)
+cs_rv cs_served_last_hook(cs_store *store, const char *name, char *out, size_t outsz, cs_err *err)
 {
 	static const char sql[] = "SELECT detail FROM audit WHERE action = 'hook'"
 				  " AND detail LIKE ? || ' %' ESCAPE '\\' ORDER BY id DESC LIMIT 1";

@@ -77,9 +77,11 @@ cs_rv cs_db_usage_select(cs_store *store, const char *name, cs_usage_list *out, 
 cs_rv cs_db_usage_upsert(cs_store *store, const cs_usage *u, cs_err *err)
 {
 	static const char sql[] =
-		"INSERT INTO usages (name, sha1, previous_sha1, staged_sha1, staged_at, assigned_at)"
+		"INSERT INTO usages (name, sha1, previous_sha1, staged_sha1, staged_at, "
+		"assigned_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET"
-		" sha1 = ?2, previous_sha1 = ?3, staged_sha1 = ?4, staged_at = ?5, assigned_at = ?6";
+		" sha1 = ?2, previous_sha1 = ?3, staged_sha1 = ?4, staged_at = ?5, assigned_at = "
+		"?6";
 	sqlite3_stmt *st = NULL;
 	cs_rv rv = CS_OK;
 	int rc = SQLITE_OK;

@@ -49,17 +49,20 @@ static cs_rv check_parent(const char *parent, cs_err *err)
 	if (lstat(parent, &st) != 0)
 		return cs_err_set(err, CS_ERR_STORE, "%s: %s", parent, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return cs_err_set(err, CS_ERR_STORE, "%s: not a directory: refusing to publish there",
-				  parent);
+		return cs_err_set(err, CS_ERR_STORE,
+				  "%s: not a directory: refusing to publish there", parent);
 	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return cs_err_set(err, CS_ERR_STORE,
-				  "%s: owned by uid %u, not by the store's owner: refusing to publish "
-				  "there", parent, (unsigned)st.st_uid);
+		return cs_err_set(
+			err, CS_ERR_STORE,
+			"%s: owned by uid %u, not by the store's owner: refusing to publish "
+			"there",
+			parent, (unsigned)st.st_uid);
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return cs_err_set(err, CS_ERR_STORE,
-				  "%s: writable by group or others (mode %04o): refusing to publish "
-				  "there (chmod go-w %s)", parent, (unsigned)(st.st_mode & 07777),
-				  parent);
+		return cs_err_set(
+			err, CS_ERR_STORE,
+			"%s: writable by group or others (mode %04o): refusing to publish "
+			"there (chmod go-w %s)",
+			parent, (unsigned)(st.st_mode & 07777), parent);
 	return CS_OK;
 }
 
@@ -262,7 +265,8 @@ size_t cs_pubdir_sweep(const char *parent)
 		/* a generation is a directory, a half-made link a link: anything
 		 * else under those names was not made here and stays */
 		if (lstat(path, &st) != 0 ||
-		    (strstr(e->d_name, ".gen-") != NULL ? !S_ISDIR(st.st_mode) : !S_ISLNK(st.st_mode)))
+		    (strstr(e->d_name, ".gen-") != NULL ? !S_ISDIR(st.st_mode)
+							: !S_ISLNK(st.st_mode)))
 			continue;
 		cs_remove_tree(path);
 		removed++;

@@ -146,9 +146,9 @@ void cs_served_syslog(const cs_served *rec)
 	len = snprintf(msg, sizeof(msg),
 		       "<30>%s certstore[%ld]: CERTSTORE_EVENT=key-load COMM=%s PID=%lld "
 		       "START=%lld UID=%lld EXE=%s THUMBPRINT=%s USAGE=%s VIA=%s",
-		       stamp, (long)getpid(), rec->comm, (long long)rec->pid,
-		       (long long)rec->start, (long long)rec->uid, rec->exe ? rec->exe : "",
-		       rec->sha1, rec->usage && *rec->usage ? rec->usage : "-", rec->via);
+		       stamp, (long)getpid(), rec->comm, (long long)rec->pid, (long long)rec->start,
+		       (long long)rec->uid, rec->exe ? rec->exe : "", rec->sha1,
+		       rec->usage && *rec->usage ? rec->usage : "-", rec->via);
 	if (len <= 0)
 		return;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -194,7 +194,8 @@ cs_rv cs_served_for_usage(const cs_served_list *live, const cs_usage *u, cs_serv
 		if (!about_usage(s, u))
 			continue;
 		for (j = 0; j < out->n; j++)
-			if (out->items[j].rec->pid == s->pid && out->items[j].rec->start == s->start)
+			if (out->items[j].rec->pid == s->pid &&
+			    out->items[j].rec->start == s->start)
 				break;
 		if (j == out->n) {
 			cs_served_by *grown = realloc(out->items, (out->n + 1) * sizeof(*grown));

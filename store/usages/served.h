@@ -18,15 +18,15 @@
 #include <sys/types.h>
 
 typedef struct cs_served {
-	int64_t id;         /* row order: a later load has a larger id */
+	int64_t id; /* row order: a later load has a larger id */
 	int64_t pid;
-	int64_t start;      /* clock ticks after boot, /proc/PID/stat field 22 */
+	int64_t start; /* clock ticks after boot, /proc/PID/stat field 22 */
 	int64_t uid;
-	char comm[17];      /* /proc/PID/comm */
-	char *exe;          /* /proc/PID/exe, "" when unreadable */
-	char sha1[41];      /* the certificate whose key was loaded or used */
-	char *usage;        /* usages the certificate served then, comma-separated; "" none */
-	char via[9];        /* "provider" or "agent" */
+	char comm[17]; /* /proc/PID/comm */
+	char *exe;     /* /proc/PID/exe, "" when unreadable */
+	char sha1[41]; /* the certificate whose key was loaded or used */
+	char *usage;   /* usages the certificate served then, comma-separated; "" none */
+	char via[9];   /* "provider" or "agent" */
 	int64_t time;
 } cs_served;
 
@@ -72,7 +72,7 @@ cs_rv cs_served_list_live(cs_store *store, cs_served_list *out, cs_err *err);
 /* One process's view of a usage: the certificate it loaded last for it. */
 typedef struct cs_served_by {
 	const cs_served *rec; /* into the list given to cs_served_for_usage */
-	bool stale;           /* its last certificate for the usage is not the current one */
+	bool stale;	      /* its last certificate for the usage is not the current one */
 } cs_served_by;
 
 typedef struct cs_served_by_list {
@@ -91,7 +91,6 @@ cs_rv cs_served_for_usage(const cs_served_list *live, const cs_usage *u, cs_serv
 void cs_served_by_list_clear(cs_served_by_list *l);
 
 /* The outcome of the last hook run for usage name, e.g. "exit 1"; "" when none ran. */
-cs_rv cs_served_last_hook(cs_store *store, const char *name, char *out, size_t outsz,
-			  cs_err *err);
+cs_rv cs_served_last_hook(cs_store *store, const char *name, char *out, size_t outsz, cs_err *err);
 
 #endif

@@ -172,8 +172,7 @@ static cs_rv prepare_publish(cs_store *store, const char *name, const cs_cert *c
 	return rv;
 }
 
-static cs_rv record_assignment(cs_store *store, const char *name, const cs_cert *cert,
-			       cs_err *err)
+static cs_rv record_assignment(cs_store *store, const char *name, const cs_cert *cert, cs_err *err)
 {
 	cs_usage_list l = {0};
 	cs_usage u = {0};
@@ -208,13 +207,15 @@ static cs_rv refuse_unless_valid(const cs_cert *cert, const cs_status_report *r,
 				 cs_err *err)
 {
 	if (cert->store != CS_STORE_MY)
-		return cs_err_set(err, CS_ERR_USAGE, "%s is in %s; only certificates in My serve "
-					  "usages",
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "%s is in %s; only certificates in My serve "
+				  "usages",
 				  cert->sha1, cs_store_id_name(cert->store));
 	if (force || r->status == CS_STATUS_VALID)
 		return CS_OK;
-	return cs_err_set(err, CS_ERR_NOT_VALID, "%s is not valid: %s (%s); use --force to assign it "
-						 "anyway",
+	return cs_err_set(err, CS_ERR_NOT_VALID,
+			  "%s is not valid: %s (%s); use --force to assign it "
+			  "anyway",
 			  cert->sha1, cs_status_name(r->status), r->detail);
 }
 

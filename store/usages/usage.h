@@ -45,9 +45,9 @@ bool cs_usage_name_valid(const char *name);
 
 typedef struct cs_usage {
 	char *name;
-	char sha1[41];          /* current certificate, "" when unassigned */
+	char sha1[41];		/* current certificate, "" when unassigned */
 	char previous_sha1[41]; /* what `assign --previous` restores, "" when none */
-	char staged_sha1[41];   /* a staged roll, "" when none */
+	char staged_sha1[41];	/* a staged roll, "" when none */
 	int64_t staged_at;
 	int64_t assigned_at;
 } cs_usage;
@@ -103,14 +103,13 @@ cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
  * (both in My) and the old certificate is archived.  Called by import for
  * the answer to a request made by `renew`.
  */
-cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1,
-			  cs_err *err);
+cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1, cs_err *err);
 /* Inside import's transaction: moves the usages of old_sha1 to new_cert and
  * archives the old one, when new_cert is Valid (*moved); after the commit
  * cs_renewal_publish publishes them and runs their hooks.  A crash in
  * between leaves files `certstore check` republishes, hooks included. */
-cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1,
-			bool *moved, cs_err *err);
+cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1, bool *moved,
+			cs_err *err);
 cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err);
 /* What a check repaired, one sentence each ("usage Default: republished …"). */
 typedef struct cs_fix_list {

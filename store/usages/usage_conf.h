@@ -15,9 +15,9 @@
 #include "internal.h"
 
 typedef struct cs_usage_conf {
-	char *on_assign;  /* the hook command line, NULL when none */
-	char *group;      /* group that may read the published files, NULL when none */
-	int hook_timeout; /* seconds a hook may run before it is killed */
+	char *on_assign;    /* the hook command line, NULL when none */
+	char *group;	    /* group that may read the published files, NULL when none */
+	int hook_timeout;   /* seconds a hook may run before it is killed */
 	int previous_grace; /* seconds the usage's previous certificate stays
 			     * usable by its group after a change (agent.h) */
 } cs_usage_conf;

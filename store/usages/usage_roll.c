@@ -33,8 +33,9 @@ cs_rv cs_usage_stage(cs_store *store, const char *name, const cs_cert *cert, int
 		return cs_err_set(err, CS_ERR_USAGE, "bad usage name '%s'", name);
 	/* as cs_usage_assign says: staging a certificate apply_due cannot find helps nobody */
 	if (cert->store != CS_STORE_MY)
-		return cs_err_set(err, CS_ERR_USAGE, "%s is in %s; only certificates in My serve usages",
-				  cert->sha1, cs_store_id_name(cert->store));
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "%s is in %s; only certificates in My serve usages", cert->sha1,
+				  cs_store_id_name(cert->store));
 	rv = cs_db_begin(store, err);
 	if (rv != CS_OK)
 		return rv;
@@ -221,7 +222,8 @@ static cs_rv republish(cs_store *store, const cs_usage *u, const char *why, cs_f
 		cs_err_prefix(hook_err, "usage %s", u->name);
 	}
 	if (hrv != CS_OK)
-		add_fix(fixes, "usage %s: its on-assign hook failed after the republication", u->name);
+		add_fix(fixes, "usage %s: its on-assign hook failed after the republication",
+			u->name);
 out:
 	cs_cert_free(cert);
 	return rv;

@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cs_parse_certs(data, size, &format, &certs, &err) == CS_OK) {
 		/* Touch what the store would use, so derived fields are exercised too. */
 		for (i = 0; i < certs.n; i++)
-			(void)(cs_cert_is_ca(certs.items[i]) + cs_cert_is_self_signed(certs.items[i]));
+			(void)(cs_cert_is_ca(certs.items[i]) +
+			       cs_cert_is_self_signed(certs.items[i]));
 	}
 	cs_cert_list_clear(&certs);
 	return 0;

@@ -23,14 +23,22 @@
 static const char *rv_name(CK_RV rv)
 {
 	switch (rv) {
-	case CKR_OK: return "CKR_OK";
-	case CKR_ATTRIBUTE_SENSITIVE: return "CKR_ATTRIBUTE_SENSITIVE";
-	case CKR_ATTRIBUTE_TYPE_INVALID: return "CKR_ATTRIBUTE_TYPE_INVALID";
-	case CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
-	case CKR_KEY_UNEXTRACTABLE: return "CKR_KEY_UNEXTRACTABLE";
-	case CKR_KEY_NOT_WRAPPABLE: return "CKR_KEY_NOT_WRAPPABLE";
-	case CKR_MECHANISM_INVALID: return "CKR_MECHANISM_INVALID";
-	default: return "CKR_other";
+	case CKR_OK:
+		return "CKR_OK";
+	case CKR_ATTRIBUTE_SENSITIVE:
+		return "CKR_ATTRIBUTE_SENSITIVE";
+	case CKR_ATTRIBUTE_TYPE_INVALID:
+		return "CKR_ATTRIBUTE_TYPE_INVALID";
+	case CKR_PIN_INCORRECT:
+		return "CKR_PIN_INCORRECT";
+	case CKR_KEY_UNEXTRACTABLE:
+		return "CKR_KEY_UNEXTRACTABLE";
+	case CKR_KEY_NOT_WRAPPABLE:
+		return "CKR_KEY_NOT_WRAPPABLE";
+	case CKR_MECHANISM_INVALID:
+		return "CKR_MECHANISM_INVALID";
+	default:
+		return "CKR_other";
 	}
 }
 
@@ -55,9 +63,11 @@ int main(int argc, char **argv)
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	unsigned char kek[32];
 	CK_ATTRIBUTE wrap_tmpl[] = {
-	    {CKA_CLASS, &secret_cls, sizeof(secret_cls)}, {CKA_KEY_TYPE, &aes, sizeof(aes)},
-	    {CKA_TOKEN, &no, sizeof(no)},                 {CKA_WRAP, &yes, sizeof(yes)},
-	    {CKA_VALUE, kek, sizeof(kek)},
+		{CKA_CLASS, &secret_cls, sizeof(secret_cls)},
+		{CKA_KEY_TYPE, &aes, sizeof(aes)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_WRAP, &yes, sizeof(yes)},
+		{CKA_VALUE, kek, sizeof(kek)},
 	};
 	CK_MECHANISM wrap_mech = {CKM_AES_KEY_WRAP_PAD, NULL, 0};
 	CK_OBJECT_HANDLE wk;
@@ -68,7 +78,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	lib = dlopen(argv[1], RTLD_NOW);
-	if (lib == NULL || (get_list = (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList")) == NULL ||
+	if (lib == NULL ||
+	    (get_list = (CK_C_GetFunctionList)dlsym(lib, "C_GetFunctionList")) == NULL ||
 	    get_list(&f) != CKR_OK) {
 		fprintf(stderr, "p11-secret: cannot load %s\n", argv[1]);
 		return 1;
@@ -79,8 +90,8 @@ int main(int argc, char **argv)
 	}
 	fclose(pf);
 	pin[strcspn(pin, "\r\n")] = '\0';
-	if (f->C_Initialize(NULL) != CKR_OK || f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK ||
-	    nslots == 0 ||
+	if (f->C_Initialize(NULL) != CKR_OK ||
+	    f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK || nslots == 0 ||
 	    f->C_OpenSession(slots[0], CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK ||
 	    f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)pin, strlen(pin)) != CKR_OK) {
 		fprintf(stderr, "p11-secret: cannot open and log in to the token\n");
@@ -88,15 +99,17 @@ int main(int argc, char **argv)
 	}
 	tmpl[0] = (CK_ATTRIBUTE){CKA_CLASS, &cls, sizeof(cls)};
 	tmpl[1] = (CK_ATTRIBUTE){CKA_LABEL, argv[3], strlen(argv[3])};
-	if (f->C_FindObjectsInit(s, tmpl, 2) != CKR_OK || f->C_FindObjects(s, &key, 1, &found) != CKR_OK ||
-	    f->C_FindObjectsFinal(s) != CKR_OK || found != 1) {
+	if (f->C_FindObjectsInit(s, tmpl, 2) != CKR_OK ||
+	    f->C_FindObjects(s, &key, 1, &found) != CKR_OK || f->C_FindObjectsFinal(s) != CKR_OK ||
+	    found != 1) {
 		fprintf(stderr, "p11-secret: no private key labelled %s\n", argv[3]);
 		return 1;
 	}
 	attr = (CK_ATTRIBUTE){CKA_KEY_TYPE, &type, sizeof(type)};
 	if (f->C_GetAttributeValue(s, key, &attr, 1) != CKR_OK)
 		return 1;
-	attr = (CK_ATTRIBUTE){type == CKK_RSA ? CKA_PRIVATE_EXPONENT : CKA_VALUE, value, sizeof(value)};
+	attr = (CK_ATTRIBUTE){type == CKK_RSA ? CKA_PRIVATE_EXPONENT : CKA_VALUE, value,
+			      sizeof(value)};
 	rv = f->C_GetAttributeValue(s, key, &attr, 1);
 	len = attr.ulValueLen;
 	memset(value, 0, sizeof(value));

@@ -74,8 +74,8 @@ static CK_RV sign_once(void *reserved, const char **what)
 	STEP("find the key", n == 1 ? CKR_OK : CKR_KEY_HANDLE_INVALID);
 	STEP("C_GetAttributeValue", f->C_GetAttributeValue(s, key, &kta, 1));
 	if (kt == CKK_EC)
-		m.mechanism =
-		    CKM_ECDSA; /* on the 32 bytes as a digest: SoftHSM2 2.6.1 has no ECDSA_SHA256 */
+		m.mechanism = CKM_ECDSA; /* on the 32 bytes as a digest: SoftHSM2 2.6.1 has no
+					    ECDSA_SHA256 */
 	siglen = sizeof(sig);
 	STEP("C_SignInit", f->C_SignInit(s, &m, key));
 	STEP("C_Sign", f->C_Sign(s, data, sizeof(data), sig, &siglen));
@@ -111,8 +111,8 @@ int main(int argc, char **argv)
 	fclose(pf);
 	pin[strcspn(pin, "\r\n")] = '\0';
 	dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-	get =
-	    dl != NULL ? (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList") : NULL;
+	get = dl != NULL ? (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList")
+			 : NULL;
 	if (get == NULL || get(&f) != CKR_OK) {
 		fprintf(stderr, "p11-sign-loop: cannot load %s\n", argv[1]);
 		return 2;

@@ -71,9 +71,9 @@ static void test_no_default_realm_is_not_found(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_domain_dn_has_one_dc_per_label),
-	    cmocka_unit_test(test_default_realm_is_read_from_libdefaults_in_lower_case),
-	    cmocka_unit_test(test_no_default_realm_is_not_found),
+		cmocka_unit_test(test_domain_dn_has_one_dc_per_label),
+		cmocka_unit_test(test_default_realm_is_read_from_libdefaults_in_lower_case),
+		cmocka_unit_test(test_no_default_realm_is_not_found),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,12 +91,12 @@ static void test_certsrv_renewals_from_certcarc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_certsrv_issued_page_gives_the_request_id),
-	    cmocka_unit_test(test_certsrv_pending_page_gives_the_request_id),
-	    cmocka_unit_test(test_certsrv_denied_page_gives_the_disposition_message),
-	    cmocka_unit_test(test_certsrv_certnew_html_while_pending_is_pending),
-	    cmocka_unit_test(test_certsrv_unknown_page_is_unknown),
-	    cmocka_unit_test(test_certsrv_renewals_from_certcarc),
+		cmocka_unit_test(test_certsrv_issued_page_gives_the_request_id),
+		cmocka_unit_test(test_certsrv_pending_page_gives_the_request_id),
+		cmocka_unit_test(test_certsrv_denied_page_gives_the_disposition_message),
+		cmocka_unit_test(test_certsrv_certnew_html_while_pending_is_pending),
+		cmocka_unit_test(test_certsrv_unknown_page_is_unknown),
+		cmocka_unit_test(test_certsrv_renewals_from_certcarc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,8 @@ static cs_local_ca *make_ca(cs_store *s, EVP_PKEY *key)
 	cs_local_ca *ca = NULL;
 	cs_err err = {0};
 
-	if (cs_local_ca_create(s, "lab", NULL, key, "pkcs11:token=t;id=%CA", 30, &ca, &err) != CS_OK)
+	if (cs_local_ca_create(s, "lab", NULL, key, "pkcs11:token=t;id=%CA", 30, &ca, &err) !=
+	    CS_OK)
 		fail_msg("create: %s", err.msg);
 	return ca;
 }
@@ -84,7 +85,8 @@ static void test_local_ca_issues_with_sans_eku_and_records_serial(void **state)
 	(void)state;
 	assert_string_equal(ca->cert->subject, "CN=certstore lab CA");
 	assert_true(cs_cert_is_ca(ca->cert));
-	assert_int_equal(cs_local_ca_issue(s, ca, ca_key, req, CS_ISSUE_SERVER, 10, &x, NULL), CS_OK);
+	assert_int_equal(cs_local_ca_issue(s, ca, ca_key, req, CS_ISSUE_SERVER, 10, &x, NULL),
+			 CS_OK);
 	assert_int_equal(X509_verify(x, ca_key), 1);
 	assert_true(X509_check_host(x, "issued.example", 0, 0, NULL) == 1);
 	assert_true(X509_get_extended_key_usage(x) & XKU_SSL_SERVER);
@@ -163,7 +165,8 @@ static void test_import_accepts_response_for_pending_request(void **state)
 	assert_int_equal(pl.n, 1);
 	assert_string_equal(pl.items[0]->subject, "/CN=accept.example");
 	cs_pending_list_clear(&pl);
-	assert_int_equal(cs_local_ca_issue(s, ca, ca_key, req, CS_ISSUE_SERVER, 10, &x, NULL), CS_OK);
+	assert_int_equal(cs_local_ca_issue(s, ca, ca_key, req, CS_ISSUE_SERVER, 10, &x, NULL),
+			 CS_OK);
 	assert_int_equal(import_x509(s, x, &res), CS_OK);
 	assert_int_equal(res.accepted, 1);
 	assert_int_equal(res.items[0].request_id, p.id);

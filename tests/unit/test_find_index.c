@@ -54,16 +54,16 @@ static void test_find_by_issuer_serial_finds_only_that_certificate(void **state)
 	import_one(s, root.x509, CS_STORE_ROOT);
 	import_one(s, leaf.x509, CS_STORE_MY);
 	assert_int_equal(cs_store_find_by_issuer_serial(s, X509_get_issuer_name(leaf.x509),
-							X509_get0_serialNumber(leaf.x509), &o,
-							&out, NULL),
+							X509_get0_serialNumber(leaf.x509), &o, &out,
+							NULL),
 			 CS_OK);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(X509_cmp(out.items[0]->x509, leaf.x509), 0);
 	cs_cert_list_clear(&out);
 	o.store = CS_STORE_ROOT;
 	assert_int_equal(cs_store_find_by_issuer_serial(s, X509_get_issuer_name(leaf.x509),
-							X509_get0_serialNumber(leaf.x509), &o,
-							&out, NULL),
+							X509_get0_serialNumber(leaf.x509), &o, &out,
+							NULL),
 			 CS_OK);
 	assert_int_equal(out.n, 0);
 	cs_store_close(s);
@@ -197,8 +197,8 @@ static void test_find_der_by_subject_matches_find_by_subject(void **state)
 	assert_memory_equal(ders.items[0].data, certs.items[0]->der.data, ders.items[0].len);
 	cs_der_list_clear(&ders);
 	/* the root's subject is not in My */
-	assert_int_equal(cs_store_find_der_by_subject(s, X509_get_subject_name(root.x509),
-						      &my_only, &ders, NULL),
+	assert_int_equal(cs_store_find_der_by_subject(s, X509_get_subject_name(root.x509), &my_only,
+						      &ders, NULL),
 			 CS_OK);
 	assert_int_equal(ders.n, 0);
 	cs_der_list_clear(&ders);

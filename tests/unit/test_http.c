@@ -40,11 +40,11 @@ typedef struct server {
 } server;
 
 typedef struct fixture {
-	tu_cert tls;      /* the server's certificate, IP:127.0.0.1 */
-	tu_cert other;    /* an unrelated root */
+	tu_cert tls;   /* the server's certificate, IP:127.0.0.1 */
+	tu_cert other; /* an unrelated root */
 	char *dir;
-	char *trusted;    /* ca-file holding tls */
-	char *untrusted;  /* ca-file holding other */
+	char *trusted;	 /* ca-file holding tls */
+	char *untrusted; /* ca-file holding other */
 	server srv;
 	enroll_profile profile;
 	enroll_ctx ctx;
@@ -409,11 +409,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_timeout_is_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_http_untrusted_tls_certificate_is_tls_error_with_advice, setup, teardown),
+			test_http_untrusted_tls_certificate_is_tls_error_with_advice, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_http_401_is_auth_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_500_is_ca_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_http_plain_http_only_where_the_policy_allows_it,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_http_plain_http_only_where_the_policy_allows_it, setup, teardown),
 		cmocka_unit_test(test_http_policy_trust_source_per_protocol),
 		cmocka_unit_test_setup_teardown(test_est_recorded_cacerts_replayed_gives_the_root,
 						setup, teardown),

@@ -394,7 +394,7 @@ static void import_export(fixture *f, const char *alg, const char *param)
 	cs_err err = {0};
 	BIGNUM *a = NULL, *b = NULL;
 	const char *secret =
-	    strcmp(alg, "RSA") == 0 ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+		strcmp(alg, "RSA") == 0 ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
 
 	assert_non_null(priv);
 	if (cs_key_import(f->tok, priv, "imported", true, &uri, &err) != CS_OK)
@@ -798,7 +798,7 @@ static void test_rollback_deletes_the_key_or_reports_what_it_could_not_undo(void
 	cs_key_rollback(f->tok, "pkcs11:id=%zz;type=private", &err);
 	assert_int_equal(err.rv, CS_ERR_STORE);
 	assert_non_null(strstr(err.msg, "the change failed; the key made for it could not be "
-				       "removed from the token (pkcs11:id=%zz;type=private): "));
+					"removed from the token (pkcs11:id=%zz;type=private): "));
 	EVP_PKEY_free(pub);
 	free(uri);
 }
@@ -808,28 +808,28 @@ static void test_rollback_deletes_the_key_or_reports_what_it_could_not_undo(void
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_spec_parses_the_documented_forms),
-	    T(test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id),
-	    T(test_generate_ec_p256_signs_ecdsa),
-	    T(test_generate_ec_p384_signs_ecdsa),
-	    T(test_ecdsa_raw_is_r_and_s_of_order_size),
-	    T(test_rsa_signs_pkcs1_digestinfo_raw_and_pss),
-	    T(test_rsa_decrypts_pkcs1_and_oaep),
-	    T(test_rsa_decrypts_oaep_sha256),
-	    T(test_import_and_export_rsa),
-	    T(test_import_and_export_ec),
-	    T(test_export_of_non_exportable_key_is_refused_by_the_token),
-	    T(test_import_of_ed25519_is_refused_and_leaves_nothing),
-	    T(test_find_by_public_and_check_mismatch),
-	    T(test_delete_removes_private_and_public_objects),
-	    T(test_rollback_deletes_the_key_or_reports_what_it_could_not_undo),
-	    T(test_wrong_pin_is_auth_error_without_the_pin),
-	    T(test_pin_file_readable_by_group_is_refused),
-	    T(test_missing_module_names_the_module),
-	    T(test_absent_token_names_the_uri),
-	    T(test_fork_child_signs_with_a_key_loaded_by_the_parent),
-	    T(test_eight_threads_sign_at_once),
-	    T(test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt),
+		cmocka_unit_test(test_key_spec_parses_the_documented_forms),
+		T(test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id),
+		T(test_generate_ec_p256_signs_ecdsa),
+		T(test_generate_ec_p384_signs_ecdsa),
+		T(test_ecdsa_raw_is_r_and_s_of_order_size),
+		T(test_rsa_signs_pkcs1_digestinfo_raw_and_pss),
+		T(test_rsa_decrypts_pkcs1_and_oaep),
+		T(test_rsa_decrypts_oaep_sha256),
+		T(test_import_and_export_rsa),
+		T(test_import_and_export_ec),
+		T(test_export_of_non_exportable_key_is_refused_by_the_token),
+		T(test_import_of_ed25519_is_refused_and_leaves_nothing),
+		T(test_find_by_public_and_check_mismatch),
+		T(test_delete_removes_private_and_public_objects),
+		T(test_rollback_deletes_the_key_or_reports_what_it_could_not_undo),
+		T(test_wrong_pin_is_auth_error_without_the_pin),
+		T(test_pin_file_readable_by_group_is_refused),
+		T(test_missing_module_names_the_module),
+		T(test_absent_token_names_the_uri),
+		T(test_fork_child_signs_with_a_key_loaded_by_the_parent),
+		T(test_eight_threads_sign_at_once),
+		T(test_pkcs11_tool_sees_sensitive_never_extractable_sign_decrypt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

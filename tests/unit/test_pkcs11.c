@@ -100,7 +100,8 @@ static CK_SESSION_HANDLE open_session(CK_SLOT_ID slot, CK_FLAGS extra)
 {
 	CK_SESSION_HANDLE h = 0;
 
-	assert_int_equal(f->C_OpenSession(slot, CKF_SERIAL_SESSION | extra, NULL, NULL, &h), CKR_OK);
+	assert_int_equal(f->C_OpenSession(slot, CKF_SERIAL_SESSION | extra, NULL, NULL, &h),
+			 CKR_OK);
 	return h;
 }
 
@@ -198,9 +199,9 @@ static void test_read_write_session_only_on_trusted_root(void **state)
 	CK_SESSION_HANDLE h;
 
 	(void)state;
-	assert_int_equal(f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
-					  NULL, &h),
-			 CKR_TOKEN_WRITE_PROTECTED);
+	assert_int_equal(
+		f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
+		CKR_TOKEN_WRITE_PROTECTED);
 	h = open_session(SLOT_ROOT, CKF_RW_SESSION);
 	assert_int_equal(f->C_CloseSession(h), CKR_OK);
 	assert_int_equal(f->C_CloseSession(h), CKR_SESSION_HANDLE_INVALID);
@@ -324,7 +325,8 @@ static void test_invalid_handles_are_refused(void **state)
 
 static void test_create_and_destroy_in_trusted_root(void **state)
 {
-	CK_SESSION_HANDLE ro = open_session(SLOT_ROOT, 0), rw = open_session(SLOT_ROOT, CKF_RW_SESSION);
+	CK_SESSION_HANDLE ro = open_session(SLOT_ROOT, 0),
+			  rw = open_session(SLOT_ROOT, CKF_RW_SESSION);
 	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
 	CK_BBOOL yes = CK_TRUE;
 	size_t der_len;
@@ -389,7 +391,8 @@ static void test_child_after_fork_reads_the_store_again(void **state)
 		CK_OBJECT_HANDLE h[4];
 
 		/* the parent's session goes on working, on the child's own connection */
-		if (f->C_FindObjectsInit(s, &t, 1) == CKR_OK && f->C_FindObjects(s, h, 4, &m) == CKR_OK)
+		if (f->C_FindObjectsInit(s, &t, 1) == CKR_OK &&
+		    f->C_FindObjects(s, h, 4, &m) == CKR_OK)
 			f->C_FindObjectsFinal(s);
 		_exit(m == 1 && f->C_Finalize(NULL) == CKR_OK ? 0 : 1);
 	}
@@ -411,11 +414,13 @@ int main(void)
 						fini),
 		cmocka_unit_test_setup_teardown(test_root_has_nss_trust_and_assertions, init, fini),
 		cmocka_unit_test_setup_teardown(
-			test_short_buffer_gives_length_and_unknown_attribute_is_invalid, init, fini),
+			test_short_buffer_gives_length_and_unknown_attribute_is_invalid, init,
+			fini),
 		cmocka_unit_test_setup_teardown(test_unknown_attribute_in_template_matches_nothing,
 						init, fini),
 		cmocka_unit_test_setup_teardown(test_invalid_handles_are_refused, init, fini),
-		cmocka_unit_test_setup_teardown(test_create_and_destroy_in_trusted_root, init, fini),
+		cmocka_unit_test_setup_teardown(test_create_and_destroy_in_trusted_root, init,
+						fini),
 		cmocka_unit_test_setup_teardown(
 			test_change_by_another_connection_is_seen_without_restart, init, fini),
 		cmocka_unit_test_setup_teardown(test_child_after_fork_reads_the_store_again, init,

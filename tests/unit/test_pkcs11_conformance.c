@@ -180,8 +180,8 @@ static void test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD(v
 	args.pReserved = "verbose=yes";
 	assert_int_equal(f->C_Initialize(&args), CKR_ARGUMENTS_BAD);
 	/* a string that runs into an unmapped page without its NUL */
-	page =
-	    mmap(NULL, (size_t)psz * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	page = mmap(NULL, (size_t)psz * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
 	assert_true(page != MAP_FAILED);
 	assert_int_equal(munmap(page + psz, (size_t)psz), 0);
 	memset(page, 'x', (size_t)psz);
@@ -198,10 +198,10 @@ static void test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD(v
 static int deny_process_vm_readv(void)
 {
 	struct sock_filter filter[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_process_vm_readv, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
 
@@ -504,13 +504,13 @@ static void test_5_5_C_GetTokenInfo_flags_match_behaviour(void **state)
 	assert_true(ti.flags & CKF_USER_PIN_INITIALIZED);
 	assert_true(ti.flags & CKF_WRITE_PROTECTED);
 	assert_int_equal(
-	    f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
-	    CKR_TOKEN_WRITE_PROTECTED);
+		f->C_OpenSession(SLOT_MY, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
+		CKR_TOKEN_WRITE_PROTECTED);
 	assert_int_equal(f->C_GetTokenInfo(SLOT_ROOT, &ti), CKR_OK);
 	assert_false(ti.flags & CKF_LOGIN_REQUIRED);
 	assert_int_equal(
-	    f->C_OpenSession(SLOT_ROOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
-	    (ti.flags & CKF_WRITE_PROTECTED) ? CKR_TOKEN_WRITE_PROTECTED : CKR_OK);
+		f->C_OpenSession(SLOT_ROOT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &h),
+		(ti.flags & CKF_WRITE_PROTECTED) ? CKR_TOKEN_WRITE_PROTECTED : CKR_OK);
 }
 
 static void test_5_5_C_GetMechanismList_size_query_and_BUFFER_TOO_SMALL(void **state)
@@ -900,41 +900,41 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
 #define BARE(name) cmocka_unit_test(name)
 	const struct CMUnitTest tests[] = {
-	    BARE(test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD),
-	    BARE(test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv),
-	    BARE(test_5_4_C_Initialize_p11kit_store_option_is_accepted),
-	    BARE(test_5_4_C_Initialize_some_mutex_functions_is_ARGUMENTS_BAD),
-	    BARE(test_5_4_C_Initialize_twice_is_ALREADY_INITIALIZED),
-	    BARE(test_5_4_C_Finalize_pReserved_not_NULL_is_ARGUMENTS_BAD),
-	    BARE(test_5_4_C_GetInfo_and_C_GetFunctionList_NULL_is_ARGUMENTS_BAD),
-	    BARE(test_5_4_every_function_before_C_Initialize_is_NOT_INITIALIZED),
-	    T(test_5_1_every_session_function_with_a_bad_handle_is_SESSION_HANDLE_INVALID),
-	    T(test_5_5_C_GetSlotList_size_query_and_BUFFER_TOO_SMALL),
-	    T(test_5_5_bad_slot_is_SLOT_ID_INVALID),
-	    T(test_5_5_C_GetTokenInfo_flags_match_behaviour),
-	    T(test_5_5_C_GetMechanismList_size_query_and_BUFFER_TOO_SMALL),
-	    T(test_5_6_C_OpenSession_without_SERIAL_is_PARALLEL_NOT_SUPPORTED),
-	    T(test_5_6_C_Login_bad_user_type_is_USER_TYPE_INVALID),
-	    T(test_5_6_C_Login_wrong_PIN_is_PIN_INCORRECT),
-	    T(test_5_6_C_Login_SO_with_a_read_only_session_is_SESSION_READ_ONLY_EXISTS),
-	    T(test_5_6_C_Login_and_C_Logout_change_every_sessions_state),
-	    T(test_5_6_closing_the_last_session_logs_out),
-	    T(test_5_6_C_Login_on_a_token_without_PIN_is_USER_PIN_NOT_INITIALIZED),
-	    T(test_5_6_C_Login_CONTEXT_SPECIFIC_without_operation_is_OPERATION_NOT_INITIALIZED),
-	    T(test_5_6_C_GetOperationState_without_operation_is_OPERATION_NOT_INITIALIZED),
-	    T(test_5_7_private_objects_only_for_the_logged_in_user),
-	    T(test_5_7_C_GetAttributeValue_size_query_and_BUFFER_TOO_SMALL),
-	    T(test_5_7_C_GetObjectSize_answers_for_objects_and_refuses_bad_handles),
-	    T(test_5_7_find_needs_its_Init_once),
-	    T(test_5_7_writes_in_a_read_only_session_are_SESSION_READ_ONLY),
-	    T(test_5_7_C_CopyObject_of_an_uncopyable_object_is_ACTION_PROHIBITED),
-	    T(test_5_8_to_5_14_operations_no_mechanism_offers_are_MECHANISM_INVALID),
-	    T(test_5_9_C_DecryptUpdate_and_C_DecryptFinal_decrypt_one_block),
-	    T(test_5_11_C_SignInit_before_login_is_USER_NOT_LOGGED_IN),
-	    T(test_5_11_C_Sign_size_query_BUFFER_TOO_SMALL_then_signature),
-	    T(test_5_11_C_Sign_after_C_SignUpdate_is_refused_and_ends_it),
-	    T(test_5_15_C_GenerateRandom_fills_and_C_SeedRandom_is_RANDOM_SEED_NOT_SUPPORTED),
-	    T(test_5_16_C_GetFunctionStatus_is_FUNCTION_NOT_PARALLEL),
+		BARE(test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD),
+		BARE(test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv),
+		BARE(test_5_4_C_Initialize_p11kit_store_option_is_accepted),
+		BARE(test_5_4_C_Initialize_some_mutex_functions_is_ARGUMENTS_BAD),
+		BARE(test_5_4_C_Initialize_twice_is_ALREADY_INITIALIZED),
+		BARE(test_5_4_C_Finalize_pReserved_not_NULL_is_ARGUMENTS_BAD),
+		BARE(test_5_4_C_GetInfo_and_C_GetFunctionList_NULL_is_ARGUMENTS_BAD),
+		BARE(test_5_4_every_function_before_C_Initialize_is_NOT_INITIALIZED),
+		T(test_5_1_every_session_function_with_a_bad_handle_is_SESSION_HANDLE_INVALID),
+		T(test_5_5_C_GetSlotList_size_query_and_BUFFER_TOO_SMALL),
+		T(test_5_5_bad_slot_is_SLOT_ID_INVALID),
+		T(test_5_5_C_GetTokenInfo_flags_match_behaviour),
+		T(test_5_5_C_GetMechanismList_size_query_and_BUFFER_TOO_SMALL),
+		T(test_5_6_C_OpenSession_without_SERIAL_is_PARALLEL_NOT_SUPPORTED),
+		T(test_5_6_C_Login_bad_user_type_is_USER_TYPE_INVALID),
+		T(test_5_6_C_Login_wrong_PIN_is_PIN_INCORRECT),
+		T(test_5_6_C_Login_SO_with_a_read_only_session_is_SESSION_READ_ONLY_EXISTS),
+		T(test_5_6_C_Login_and_C_Logout_change_every_sessions_state),
+		T(test_5_6_closing_the_last_session_logs_out),
+		T(test_5_6_C_Login_on_a_token_without_PIN_is_USER_PIN_NOT_INITIALIZED),
+		T(test_5_6_C_Login_CONTEXT_SPECIFIC_without_operation_is_OPERATION_NOT_INITIALIZED),
+		T(test_5_6_C_GetOperationState_without_operation_is_OPERATION_NOT_INITIALIZED),
+		T(test_5_7_private_objects_only_for_the_logged_in_user),
+		T(test_5_7_C_GetAttributeValue_size_query_and_BUFFER_TOO_SMALL),
+		T(test_5_7_C_GetObjectSize_answers_for_objects_and_refuses_bad_handles),
+		T(test_5_7_find_needs_its_Init_once),
+		T(test_5_7_writes_in_a_read_only_session_are_SESSION_READ_ONLY),
+		T(test_5_7_C_CopyObject_of_an_uncopyable_object_is_ACTION_PROHIBITED),
+		T(test_5_8_to_5_14_operations_no_mechanism_offers_are_MECHANISM_INVALID),
+		T(test_5_9_C_DecryptUpdate_and_C_DecryptFinal_decrypt_one_block),
+		T(test_5_11_C_SignInit_before_login_is_USER_NOT_LOGGED_IN),
+		T(test_5_11_C_Sign_size_query_BUFFER_TOO_SMALL_then_signature),
+		T(test_5_11_C_Sign_after_C_SignUpdate_is_refused_and_ends_it),
+		T(test_5_15_C_GenerateRandom_fills_and_C_SeedRandom_is_RANDOM_SEED_NOT_SUPPORTED),
+		T(test_5_16_C_GetFunctionStatus_is_FUNCTION_NOT_PARALLEL),
 	};
 #undef T
 #undef BARE

@@ -284,9 +284,9 @@ static void test_rsa_private_key_attributes_and_sensitive_refusals(void **state)
 	CK_BBOOL sens = CK_FALSE, extr = CK_TRUE, sign = CK_FALSE, decrypt = CK_FALSE;
 	unsigned char mod[512], secret[512], label[64];
 	CK_ATTRIBUTE a[6] = {
-	    {CKA_KEY_TYPE, &kt, sizeof(kt)},	      {CKA_SENSITIVE, &sens, sizeof(sens)},
-	    {CKA_EXTRACTABLE, &extr, sizeof(extr)},   {CKA_SIGN, &sign, sizeof(sign)},
-	    {CKA_DECRYPT, &decrypt, sizeof(decrypt)}, {CKA_MODULUS, mod, sizeof(mod)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},	  {CKA_SENSITIVE, &sens, sizeof(sens)},
+		{CKA_EXTRACTABLE, &extr, sizeof(extr)},	  {CKA_SIGN, &sign, sizeof(sign)},
+		{CKA_DECRYPT, &decrypt, sizeof(decrypt)}, {CKA_MODULUS, mod, sizeof(mod)},
 	};
 	CK_ATTRIBUTE b[2] = {{CKA_PRIVATE_EXPONENT, secret, sizeof(secret)},
 			     {CKA_LABEL, label, sizeof(label)}};
@@ -728,20 +728,20 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
 	const struct CMUnitTest tests[] = {
-	    T(test_personal_certificate_with_a_key_has_a_key_pair),
-	    T(test_rsa_private_key_attributes_and_sensitive_refusals),
-	    T(test_ec_key_objects_give_the_point_and_hide_the_value),
-	    T(test_mechanisms_only_on_personal),
-	    T(test_sha256_rsa_pkcs_in_parts_verifies),
-	    T(test_raw_rsa_pkcs_signs_a_digest_info),
-	    T(test_rsa_pss_with_parameters_verifies),
-	    T(test_ecdsa_raw_and_hashed_verify),
-	    T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
-	    T(test_decrypt_oaep),
-	    T(test_operations_refuse_what_does_not_fit),
-	    T(test_without_the_pin_file_keys_show_but_do_not_sign),
-	    T(test_forked_child_signs_with_the_parents_session),
-	    T(test_threads_sign_and_decrypt_at_once),
+		T(test_personal_certificate_with_a_key_has_a_key_pair),
+		T(test_rsa_private_key_attributes_and_sensitive_refusals),
+		T(test_ec_key_objects_give_the_point_and_hide_the_value),
+		T(test_mechanisms_only_on_personal),
+		T(test_sha256_rsa_pkcs_in_parts_verifies),
+		T(test_raw_rsa_pkcs_signs_a_digest_info),
+		T(test_rsa_pss_with_parameters_verifies),
+		T(test_ecdsa_raw_and_hashed_verify),
+		T(test_decrypt_pkcs1_with_a_short_buffer_then_the_right_one),
+		T(test_decrypt_oaep),
+		T(test_operations_refuse_what_does_not_fit),
+		T(test_without_the_pin_file_keys_show_but_do_not_sign),
+		T(test_forked_child_signs_with_the_parents_session),
+		T(test_threads_sign_and_decrypt_at_once),
 	};
 #undef T
 

@@ -182,9 +182,9 @@ static void test_provider_store_key_signs_and_default_provider_verifies(void **s
 static void test_provider_store_unknown_thumbprint_gives_no_key(void **state)
 {
 	int n;
-	OSSL_STORE_INFO *info = load_first(
-		"certstore:My?thumbprint=0000000000000000000000000000000000000000",
-		OSSL_STORE_INFO_PKEY, &n);
+	OSSL_STORE_INFO *info =
+		load_first("certstore:My?thumbprint=0000000000000000000000000000000000000000",
+			   OSSL_STORE_INFO_PKEY, &n);
 
 	(void)state;
 	assert_null(info);

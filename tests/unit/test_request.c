@@ -30,7 +30,7 @@ static char *subject_of(X509_REQ *req)
 	return buf;
 }
 
-static X509_EXTENSION *find_ext(X509_REQ *req, const char *oid, STACK_OF(X509_EXTENSION) **keep)
+static X509_EXTENSION *find_ext(X509_REQ *req, const char *oid, STACK_OF(X509_EXTENSION) * *keep)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
 	int i;
@@ -45,7 +45,7 @@ static void test_request_from_fields_is_signed_and_carries_sans(void **state)
 {
 	cs_request_spec spec = {0};
 	EVP_PKEY *key = tu_key();
-	STACK_OF(X509_EXTENSION) *exts;
+	STACK_OF(X509_EXTENSION) * exts;
 	X509_EXTENSION *san;
 	X509_REQ *req;
 
@@ -110,7 +110,7 @@ static void test_request_template_extensions(void **state)
 {
 	cs_request_spec spec = {0};
 	EVP_PKEY *key = tu_key();
-	STACK_OF(X509_EXTENSION) *exts;
+	STACK_OF(X509_EXTENSION) * exts;
 	X509_EXTENSION *ext;
 	X509_REQ *req;
 	const ASN1_OCTET_STRING *v;
@@ -279,13 +279,15 @@ static void test_key_users_counts_certificates_and_pending_requests(void **state
 	/* a certificate's key, archived or not, but not the one asked about */
 	assert_int_equal(cs_cert_list_push(&certs, c, &err), CS_OK);
 	assert_int_equal(cs_import_certs(store, &certs, &opts, &res, &err), CS_OK);
-	assert_int_equal(cs_store_find_by_thumbprint(store, CS_STORE_MY, c->sha1, &mine, &err), CS_OK);
+	assert_int_equal(cs_store_find_by_thumbprint(store, CS_STORE_MY, c->sha1, &mine, &err),
+			 CS_OK);
 	assert_int_equal(cs_store_set_key(store, mine, k2, false, &err), CS_OK);
 	assert_int_equal(cs_store_set_archived(store, mine, true, &err), CS_OK);
 	assert_int_equal(cs_key_users(store, k2, 0, 0, &used, who, sizeof(who), &err), CS_OK);
 	assert_true(used);
 	assert_string_equal(who, c->sha1);
-	assert_int_equal(cs_key_users(store, k2, mine->id, 0, &used, who, sizeof(who), &err), CS_OK);
+	assert_int_equal(cs_key_users(store, k2, mine->id, 0, &used, who, sizeof(who), &err),
+			 CS_OK);
 	assert_false(used);
 
 	cs_cert_free(mine);

@@ -48,9 +48,9 @@ static cs_cert *put(cs_store *s, X509 *x, cs_store_id where, bool with_key)
 	assert_int_equal(cs_store_find_by_thumbprint(s, where, probe->sha1, &c, NULL), CS_OK);
 	cs_cert_free(probe);
 	if (with_key) {
-		assert_int_equal(cs_store_set_key(s, c, "pkcs11:token=t;id=%01;type=private", false,
-						  NULL),
-				 CS_OK);
+		assert_int_equal(
+			cs_store_set_key(s, c, "pkcs11:token=t;id=%01;type=private", false, NULL),
+			CS_OK);
 		free(c->key_uri);
 		c->key_uri = strdup("pkcs11:token=t;id=%01;type=private");
 	}
@@ -300,7 +300,8 @@ static void test_roots_published_as_bundle_and_hashed_dir(void **state)
 	assert_int_equal(access(path, R_OK), 0);
 	snprintf(path, sizeof(path), "%s/published/roots.pem", cs_store_dir(s));
 	assert_int_equal(access(path, R_OK), 0);
-	assert_int_equal(cs_store_find_by_thumbprint(s, CS_STORE_ROOT, probe->sha1, &r, NULL), CS_OK);
+	assert_int_equal(cs_store_find_by_thumbprint(s, CS_STORE_ROOT, probe->sha1, &r, NULL),
+			 CS_OK);
 	assert_int_equal(cs_store_move(s, r, CS_STORE_DISALLOWED, NULL), CS_OK);
 	snprintf(path, sizeof(path), "%s/published/roots/%08lx.0", cs_store_dir(s), h);
 	assert_int_not_equal(access(path, R_OK), 0);

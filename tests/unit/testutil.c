@@ -50,8 +50,7 @@ tu_cert tu_make(const char *cn, const tu_cert *issuer, int is_ca, long nb_days, 
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c.x509));
 	BN_free(bn);
 	X509_set_version(c.x509, 2);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_subject_name(c.x509, name);
 	X509_NAME_free(name);
 	signer_cert = issuer ? issuer->x509 : c.x509;
@@ -60,7 +59,8 @@ tu_cert tu_make(const char *cn, const tu_cert *issuer, int is_ca, long nb_days, 
 	X509_gmtime_adj(X509_getm_notBefore(c.x509), nb_days * 86400L);
 	X509_gmtime_adj(X509_getm_notAfter(c.x509), na_days * 86400L);
 	X509_set_pubkey(c.x509, c.key);
-	add_ext(c.x509, signer_cert, NID_basic_constraints, is_ca ? "critical,CA:TRUE" : "CA:FALSE");
+	add_ext(c.x509, signer_cert, NID_basic_constraints,
+		is_ca ? "critical,CA:TRUE" : "CA:FALSE");
 	add_ext(c.x509, signer_cert, NID_subject_key_identifier, "hash");
 	if (issuer != NULL)
 		add_ext(c.x509, signer_cert, NID_authority_key_identifier, "keyid:always");
