@@ -118,45 +118,100 @@ bool cs_served_alive(int64_t pid, int64_t start)
 	return pid > 0 && read_stat(pid, NULL, 0, NULL, &now_start) && now_start == start;
 }
 
-/*
- * Written to the syslog socket ourselves rather than with syslog(3): the
- * provider runs inside nginx or haproxy, and openlog() would change the
- * identifier of the host's own messages.  The datagram is the format
- * syslog(3) sends, so journald files it under SYSLOG_IDENTIFIER=certstore
- * and rsyslog under the tag certstore.  Non-blocking: with no reader or a
- * full socket the record is dropped, never waited for.
- */
-void cs_served_syslog(const cs_served *rec)
+/* One datagram to a local socket, never waited for: with no reader or a
+ * full socket the record is dropped. */
+static void send_datagram(const char *path, const char *msg, size_t len)
 {
-	const char *path = getenv("CERTSTORE_SYSLOG_SOCKET");
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char msg[1024], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	int fd, len;
+	int fd;
 
-	if (path == NULL || *path == '\0')
-		path = "/dev/log";
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return;
 	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
+		     sizeof(addr));
+	close(fd);
+}
+
+/* A field value on one line: the journal's text form ends a value at '\n'. */
+static void one_line(char *out, size_t size, const char *in)
+{
+	snprintf(out, size, "%s", in != NULL ? in : "");
+	for (char *p = out; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = '?';
+}
+
+/* The syslog(3) datagram: rsyslog files it under the tag certstore. */
+static void send_syslog(const char *path, const cs_served *rec, const char *comm, const char *exe,
+			const char *usage)
+{
+	char msg[1024], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int len;
+
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 	/* <30> = daemon.info */
 	len = snprintf(msg, sizeof(msg),
 		       "<30>%s certstore[%ld]: CERTSTORE_EVENT=key-load COMM=%s PID=%lld "
 		       "START=%lld UID=%lld EXE=%s THUMBPRINT=%s USAGE=%s VIA=%s",
-		       stamp, (long)getpid(), rec->comm, (long long)rec->pid, (long long)rec->start,
-		       (long long)rec->uid, rec->exe ? rec->exe : "", rec->sha1,
-		       rec->usage && *rec->usage ? rec->usage : "-", rec->via);
-	if (len <= 0)
-		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, msg, (size_t)len < sizeof(msg) ? (size_t)len : sizeof(msg) - 1,
-		     MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof(addr));
-	close(fd);
+		       stamp, (long)getpid(), comm, (long long)rec->pid, (long long)rec->start,
+		       (long long)rec->uid, exe, rec->sha1, usage, rec->via);
+	if (len > 0)
+		send_datagram(path, msg, (size_t)len < sizeof(msg) ? (size_t)len : sizeof(msg) - 1);
+}
+
+/* journald's native protocol (one FIELD=value per line): every field is one a
+ * journal query can filter on, e.g. journalctl CERTSTORE_USAGE=Default. */
+static void send_journal(const char *path, const cs_served *rec, const char *comm, const char *exe,
+			 const char *usage)
+{
+	char msg[2048];
+	int len;
+
+	len = snprintf(msg, sizeof(msg),
+		       "MESSAGE=%s[%lld] uses the key of %s (usage %s) through the %s\n"
+		       "PRIORITY=6\nSYSLOG_FACILITY=3\nSYSLOG_IDENTIFIER=certstore\n"
+		       "CERTSTORE_EVENT=key-load\nCERTSTORE_COMM=%s\nCERTSTORE_PID=%lld\n"
+		       "CERTSTORE_START=%lld\nCERTSTORE_UID=%lld\nCERTSTORE_EXE=%s\n"
+		       "CERTSTORE_THUMBPRINT=%s\nCERTSTORE_USAGE=%s\nCERTSTORE_VIA=%s\n",
+		       comm, (long long)rec->pid, rec->sha1, usage, rec->via, comm,
+		       (long long)rec->pid, (long long)rec->start, (long long)rec->uid, exe,
+		       rec->sha1, usage, rec->via);
+	if (len > 0 && (size_t)len < sizeof(msg))
+		send_datagram(path, msg, (size_t)len);
+}
+
+/*
+ * Sent to the journal or syslog ourselves rather than with syslog(3) or
+ * libsystemd: the provider runs inside nginx or haproxy, openlog() would
+ * change the identifier of the host's own messages, and libsystemd would be
+ * one more library in every server.  The journal's native socket when it
+ * exists (structured fields), else the syslog socket.  The environment
+ * names other sockets (tests).
+ */
+void cs_served_syslog(const cs_served *rec)
+{
+	const char *journal = getenv("CERTSTORE_JOURNAL_SOCKET");
+	const char *syslog_path = getenv("CERTSTORE_SYSLOG_SOCKET");
+	char comm[sizeof(rec->comm)], exe[512], usage[256];
+
+	one_line(comm, sizeof(comm), rec->comm);
+	one_line(exe, sizeof(exe), rec->exe);
+	one_line(usage, sizeof(usage), rec->usage && *rec->usage ? rec->usage : "-");
+	if (journal != NULL && *journal != '\0')
+		send_journal(journal, rec, comm, exe, usage);
+	else if (syslog_path != NULL && *syslog_path != '\0')
+		send_syslog(syslog_path, rec, comm, exe, usage);
+	else if (access("/run/systemd/journal/socket", W_OK) == 0)
+		send_journal("/run/systemd/journal/socket", rec, comm, exe, usage);
+	else
+		send_syslog("/dev/log", rec, comm, exe, usage);
 }
 
 /* Whether the comma-separated list names name. */

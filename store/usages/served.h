@@ -58,8 +58,11 @@ bool cs_served_alive(int64_t pid, int64_t start);
  */
 cs_rv cs_served_record(cs_store *store, cs_served *rec, bool *inserted, cs_err *err);
 
-/* Sends rec to syslog (identifier "certstore", facility daemon) as
- * KEY=value fields: CERTSTORE_EVENT=key-load PID= EXE= ... */
+/* Sends rec to the journal as structured fields (SYSLOG_IDENTIFIER=certstore,
+ * CERTSTORE_EVENT=key-load, CERTSTORE_PID=, CERTSTORE_USAGE=, ...) when its
+ * native socket exists, else to syslog (identifier "certstore", facility
+ * daemon) as KEY=value text.  CERTSTORE_JOURNAL_SOCKET or
+ * CERTSTORE_SYSLOG_SOCKET name another socket. */
 void cs_served_syslog(const cs_served *rec);
 
 /* Deletes the records of processes that have exited (`check` does it):

@@ -2,16 +2,19 @@
 # `certstore served` lists live processes only (issue 16): a process that
 # loaded a store key through the provider is listed while it runs and not
 # after it exits, and a process that gets its pid afterwards (pid reuse) is
-# not taken for it.  The load is also sent to syslog once, as KEY=value text
-# under the identifier certstore.
+# not taken for it.  The load is also sent once to the journal, as fields a
+# journal query filters on (its native protocol), or to syslog as KEY=value
+# text under the identifier certstore where no journal runs.
 #
 # The pid reuse is real, not simulated: in a private pid namespace (unshare
 # --pid --mount-proc), where nothing else forks, /proc/sys/kernel/ns_last_pid
 # hands the dead process's pid to the next child.
 #
-# Syslog: this machine runs no syslog daemon (no /dev/log), so the provider's
-# datagrams go to a socket the test reads (CERTSTORE_SYSLOG_SOCKET); the
-# journal point runs only where /dev/log and journalctl exist.
+# Syslog and journal: these machines run neither (no /dev/log, no
+# /run/systemd/journal/socket), so the provider's datagrams go to sockets the
+# test reads (CERTSTORE_SYSLOG_SOCKET, CERTSTORE_JOURNAL_SOCKET: a reader of
+# the journal's native protocol, one FIELD=value a line); the point that asks
+# journalctl runs only where a journal does.
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_LIB_DIR/provider.sh"
 . "$TESTS_LIB_DIR/tls-servers.sh"
@@ -78,13 +81,46 @@ tap_like "$log" "^<30>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} certstore\\[[0-9]+\\]: C
 	"syslog: the load as daemon.info KEY=value text, identifier certstore"
 tap_is "$(grep -c "THUMBPRINT=$WEB1" <<<"$log")" 1 "syslog: once per process and certificate (s_server resolves the key more than once)"
 
-if [ -S /dev/log ] && command -v journalctl >/dev/null; then
+# the journal's native protocol, to a reader of our own: each datagram's
+# FIELD=value lines, then a blank line
+JOURNAL_SOCK=$TEST_TMP/journal.sock
+python3 - "$JOURNAL_SOCK" "$TEST_TMP/journal.txt" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", 0) as f:
+    while True:
+        f.write(s.recv(8192) + b"\n")
+PY
+bg $!
+for _ in $(seq 50); do [ -S "$JOURNAL_SOCK" ] && break; sleep 0.1; done
+env OPENSSL_CONF="$OSSL_CNF" LD_LIBRARY_PATH="$PROVIDER_DIR" CERTSTORE_JOURNAL_SOCKET="$JOURNAL_SOCK" \
+	openssl pkey -in "$REF" -noout &
+PKEY=$!
+wait $PKEY
+sleep 0.2
+fields=$(cat "$TEST_TMP/journal.txt" 2>/dev/null)
+tap_diag "$fields"
+for f in "SYSLOG_IDENTIFIER=certstore" "PRIORITY=6" "CERTSTORE_EVENT=key-load" \
+	"CERTSTORE_PID=$PKEY" "CERTSTORE_COMM=openssl" "CERTSTORE_UID=0" "CERTSTORE_EXE=/usr/bin/openssl" \
+	"CERTSTORE_THUMBPRINT=$WEB1" "CERTSTORE_USAGE=Default" "CERTSTORE_VIA=provider" \
+	"MESSAGE=openssl\\[$PKEY\\] uses the key of $WEB1 \\(usage Default\\) through the provider"; do
+	tap_like "$fields" "^$f\$" "journal: the load carries the field ${f%%=*}"
+done
+tap_is "$(grep -c "^CERTSTORE_THUMBPRINT=" <<<"$fields")" 1 "journal: one record for the process"
+# (the reader adds a newline to each datagram: one record, ended by its last
+# field's own newline, ends the file in two)
+tap_is "$(tail -c 2 "$TEST_TMP/journal.txt" | od -An -tx1 | tr -d ' \n')" 0a0a \
+	"journal: the datagram ends with its last field's newline"
+
+if [ -S /run/systemd/journal/socket ] && command -v journalctl >/dev/null; then
 	since=$(date '+%Y-%m-%d %H:%M:%S')
 	env OPENSSL_CONF="$OSSL_CNF" LD_LIBRARY_PATH="$PROVIDER_DIR" openssl pkey -in "$REF" -noout
 	sleep 1
-	tap_like "$(journalctl -t certstore --since "$since" -o cat 2>/dev/null)" \
-		"THUMBPRINT=$WEB1" "journal: journalctl -t certstore finds the load"
+	tap_like "$(journalctl CERTSTORE_THUMBPRINT="$WEB1" --since "$since" -o cat 2>/dev/null)" \
+		"uses the key of $WEB1" "journal: journalctl CERTSTORE_THUMBPRINT=... finds the load"
 else
-	tap_skip "journal: journalctl -t certstore finds the load" "no syslog daemon or journal runs here (no /dev/log)"
+	tap_skip "journal: journalctl CERTSTORE_THUMBPRINT=... finds the load" \
+		"no journal runs here (no /run/systemd/journal/socket)"
 fi
 tap_done
