@@ -131,6 +131,23 @@ cs_rv cli_open_store(const cli_ctx *ctx, int flags, cs_store **out, cs_err *err)
 	return cs_store_open(ctx->store_dir, flags, out, err);
 }
 
+cs_rv cli_parse_json_only(const cli_command *cmd, int argc, char **argv, bool *json, bool *stop,
+			  cs_err *err)
+{
+	cs_rv rv = CS_OK;
+	int c;
+
+	*json = false;
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
+		*json = *json || c == 'j';
+	*stop = c == CLI_OPT_STOP;
+	if (*stop)
+		return rv;
+	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
+	*stop = rv != CS_OK;
+	return rv;
+}
+
 cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *err)
 {
 	cli_keys keys = {0};

@@ -50,6 +50,15 @@ enum {
 int cli_next_option(const cli_command *cmd, int argc, char **argv, cs_rv *rv, cs_err *err);
 void cli_reset_options(void);
 
+/*
+ * The whole command line of a subcommand whose only option is --json and
+ * that takes no operand (usages, served, check): *json says whether it was
+ * given.  *stop is set when the caller must return the result now (--help
+ * printed, or a usage error).
+ */
+cs_rv cli_parse_json_only(const cli_command *cmd, int argc, char **argv, bool *json, bool *stop,
+			  cs_err *err);
+
 /* CS_ERR_USAGE "NAME: <what>" plus a pointer to `certstore NAME --help`. */
 cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

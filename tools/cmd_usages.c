@@ -152,17 +152,12 @@ static cs_rv run_usages(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 {
 	cs_usage_list l = {0};
 	cs_store *store = NULL;
-	bool json = false;
-	cs_rv rv = CS_OK;
-	int c;
+	bool json, stop;
+	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
-		json = json || c == 'j';
-	if (c == CLI_OPT_STOP)
+	if (stop)
 		return rv;
-	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
-	if (rv == CS_OK)
-		rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
+	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
 	if (rv == CS_OK)
 		rv = cs_usage_list_get(store, &l, err);
 	if (rv == CS_OK)
