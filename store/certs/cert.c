@@ -29,9 +29,8 @@ static char *name_oneline(const X509_NAME *name)
 	return out;
 }
 
-static char *serial_hex(const X509 *x509)
+char *cs_serial_hex(const ASN1_INTEGER *serial)
 {
-	const ASN1_INTEGER *serial = X509_get0_serialNumber(x509);
 	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
 	char *hex, *out;
 
@@ -69,7 +68,7 @@ static cs_rv fill_properties(cs_cert *cert, cs_err *err)
 	cs_hex_upper(md, mdlen, cert->sha256);
 	cert->subject = name_oneline(X509_get_subject_name(cert->x509));
 	cert->issuer = name_oneline(X509_get_issuer_name(cert->x509));
-	cert->serial = serial_hex(cert->x509);
+	cert->serial = cs_serial_hex(X509_get0_serialNumber(cert->x509));
 	if (cert->subject == NULL || cert->issuer == NULL || cert->serial == NULL)
 		return cs_err_set(err, CS_ERR_BAD_INPUT, "certificate names or serial unreadable");
 	if (!asn1_time_to_epoch(X509_get0_notBefore(cert->x509), &cert->not_before) ||

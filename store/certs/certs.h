@@ -17,4 +17,8 @@
  */
 bool cs_cert_matches_fingerprint(const cs_cert *cert, const char *fingerprint);
 
+/* A serial number as cs_cert.serial spells it (BN_bn2hex: upper-case hex);
+ * the caller frees it.  NULL when out of memory. */
+char *cs_serial_hex(const ASN1_INTEGER *serial);
+
 #endif

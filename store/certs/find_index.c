@@ -4,28 +4,10 @@
  * them when to look again.
  */
 #include "db.h"
+#include "certs.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/bn.h>
-
-/* The serial as cs_cert.serial spells it (BN_bn2hex, upper-case). */
-static char *serial_hex(const ASN1_INTEGER *serial)
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
-	char *hex, *out;
-
-	if (bn == NULL)
-		return NULL;
-	hex = BN_bn2hex(bn);
-	BN_free(bn);
-	if (hex == NULL)
-		return NULL;
-	out = strdup(hex);
-	OPENSSL_free(hex);
-	return out;
-}
 
 cs_rv cs_store_find_by_issuer_serial(cs_store *store, const X509_NAME *issuer,
 				     const ASN1_INTEGER *serial, const cs_find_opts *opts,
@@ -38,7 +20,7 @@ cs_rv cs_store_find_by_issuer_serial(cs_store *store, const X509_NAME *issuer,
 	cs_rv rv;
 
 	len = i2d_X509_NAME(issuer, &der);
-	hex = serial_hex(serial);
+	hex = cs_serial_hex(serial);
 	if (len <= 0 || hex == NULL) {
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "issuer name or serial cannot be encoded");
 		goto out;
