@@ -9,10 +9,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +76,64 @@ void cs_softhsm_conf_release(const char *path)
 	if (g_shconf_users > 0)
 		g_shconf_users--;
 	pthread_mutex_unlock(&g_shconf_lock);
+}
+
+/* ---- certstore's cross-process lock around the token ----------------------
+ *
+ * Several processes and one SoftHSM2 2.6.1 file token: SoftHSM2 rewrites
+ * token.object at every C_Login (and object files when objects change)
+ * under an fcntl write lock, but through a stdio stream: it truncates the
+ * file, *unlocks*, and only then does fclose() write the new content.  In
+ * between, the file is empty and unlocked, and another process that reads
+ * it (at C_Initialize, C_GetSlotList, C_Login, or when it re-checks a
+ * token object before an operation) finds no token ("no token matching",
+ * CKR_TOKEN_NOT_PRESENT) or fails its login (CKR_GENERAL_ERROR).  strace
+ * shows the order: F_WRLCK, ftruncate(0), F_UNLCK, write(320 bytes).  So
+ * certstore's processes take a lock of their own around every use of an
+ * embedded SoftHSM2 token: flock(2) on <token dir>/access.lock, exclusive
+ * while loading the module and logging in (and around writes to token
+ * objects), shared while a borrowed session signs or reads.  Signers run
+ * in parallel; only logins and key changes wait for each other.  Processes
+ * that use the token without certstore (softhsm2-util, pkcs11-tool on
+ * libsofthsm2.so) are not covered: give the token to one owner.
+ */
+
+char *cs_softhsm_access_lock_path(const char *softhsm_conf)
+{
+	char *copy, *path = NULL;
+
+	if (softhsm_conf == NULL || (copy = strdup(softhsm_conf)) == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/access.lock", dirname(copy)) < 0)
+		path = NULL;
+	free(copy);
+	return path;
+}
+
+int cs_softhsm_access_lock(const char *lock_path, int how)
+{
+	int fd;
+
+	if (lock_path == NULL)
+		return -1;
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void cs_softhsm_access_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 /* Random PIN: 16 bytes as 32 hex digits. */
