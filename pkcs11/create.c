@@ -296,7 +296,7 @@ CK_RV p11_destroy(cs_store_id store, CK_OBJECT_HANDLE h)
 
 	rv = p11_store_refresh(&present);
 	if (rv == CKR_OK)
-		rv = p11_object_load(h, store, &obj);
+		rv = p11_object_load(h, store, p11_private_visible(store), &obj);
 	if (rv != CKR_OK)
 		return rv;
 	if (store != CS_STORE_ROOT)
@@ -338,7 +338,7 @@ CK_RV p11_set_attributes(cs_store_id store, CK_OBJECT_HANDLE h, const CK_ATTRIBU
 		return CKR_ARGUMENTS_BAD;
 	rv = p11_store_refresh(&present);
 	if (rv == CKR_OK)
-		rv = p11_object_load(h, store, &obj);
+		rv = p11_object_load(h, store, p11_private_visible(store), &obj);
 	if (rv != CKR_OK)
 		return rv;
 	if (store != CS_STORE_ROOT || obj.kind != P11_KIND_CERT)

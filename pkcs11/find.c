@@ -147,7 +147,7 @@ static CK_RV match_cert(const cs_cert *c, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
 			CK_OBJECT_HANDLE **arr, size_t *nout, size_t *cap, bool *any)
 {
 	unsigned kinds[16];
-	size_t i, nk = p11_object_kinds(c, kinds, 16);
+	size_t i, nk = p11_object_kinds(c, p11_private_visible(c->store), kinds, 16);
 	p11_object obj = {.cert = c};
 	CK_RV rv;
 

@@ -127,8 +127,8 @@ static CK_RV start_digest(p11_op *op)
 	return ok ? CKR_OK : CKR_HOST_MEMORY;
 }
 
-CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, const CK_MECHANISM *mech,
-		  CK_OBJECT_HANDLE key)
+CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, bool private_visible,
+		  const CK_MECHANISM *mech, CK_OBJECT_HANDLE key)
 {
 	p11_object obj;
 	bool present;
@@ -140,7 +140,7 @@ CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, const CK_MECH
 		return CKR_ARGUMENTS_BAD;
 	rv = p11_store_refresh(&present);
 	if (rv == CKR_OK)
-		rv = p11_object_load(key, store, &obj);
+		rv = p11_object_load(key, store, private_visible, &obj);
 	if (rv == CKR_OBJECT_HANDLE_INVALID)
 		return CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)

@@ -96,123 +96,6 @@ CK_RV p11_leave(CK_RV rv)
 
 /* ---- initialisation ----------------------------------------------------- */
 
-/*
- * The reserved argument.  PKCS#11 2.40 (5.4) says it must be NULL; p11-kit
- * passes its `x-init-reserved` string there (as for p11-kit-trust's
- * `paths=`), to which its tools may append " verbose=yes".  So a non-NULL
- * value is read as that string, but only once it is known to be one: it is
- * copied out with process_vm_readv, which fails instead of faulting on a
- * pointer that is not mapped, a page at a time (a string may end just before
- * an unmapped page).  What is not a NUL-terminated list of blank- or
- * ';'-separated name=value options with store= among them is
- * CKR_ARGUMENTS_BAD, as the standard wants for anything non-NULL.
- */
-#define RESERVED_MAX 4096
-
-/* Copies n bytes at src, or says false when any of them is not readable.
- * Where process_vm_readv is not allowed (some container seccomp profiles),
- * write(2) into a pipe checks the same way: EFAULT, not a fault.  The raw
- * system call, not libc's write(): a sanitizer's interceptor would check the
- * unverified pointer itself and report the very fault this avoids. */
-static bool read_safely(void *dst, uintptr_t src, size_t n)
-{
-	struct iovec local = {.iov_base = dst, .iov_len = n};
-	struct iovec remote = {.iov_base = (void *)src, .iov_len = n};
-	int fds[2];
-	bool ok;
-
-	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n)
-		return true;
-	if (errno != ENOSYS && errno != EPERM)
-		return false;
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return false;
-	ok = syscall(SYS_write, fds[1], (const void *)src, n) == (long)n &&
-	     read(fds[0], dst, n) == (ssize_t)n;
-	close(fds[0]);
-	close(fds[1]);
-	return ok;
-}
-
-static CK_RV copy_reserved(const void *p, char *buf, size_t size)
-{
-	uintptr_t at = (uintptr_t)p;
-	size_t got = 0, chunk;
-	long page = sysconf(_SC_PAGESIZE);
-
-	if (page <= 0)
-		page = 4096;
-	while (got < size) {
-		chunk = (size_t)page - (at + got) % (size_t)page;
-		if (chunk > size - got)
-			chunk = size - got;
-		if (!read_safely(buf + got, at + got, chunk))
-			return CKR_ARGUMENTS_BAD;
-		if (memchr(buf + got, '\0', chunk) != NULL)
-			return CKR_OK;
-		got += chunk;
-	}
-	return CKR_ARGUMENTS_BAD; /* no NUL in RESERVED_MAX bytes: not a string */
-}
-
-/* DIR of "store=DIR" in the options, malloc()ed; *dir stays NULL and the
- * answer is CKR_ARGUMENTS_BAD when the string is anything else. */
-static CK_RV reserved_store(const char *opts, char **dir)
-{
-	static const char seps[] = " \t\n;";
-	const char *p = opts, *eq;
-	size_t len;
-
-	while (*p != '\0') {
-		p += strspn(p, seps);
-		len = strcspn(p, seps);
-		if (len == 0)
-			break;
-		eq = memchr(p, '=', len);
-		if (eq == NULL || eq == p)
-			goto bad;
-		if (len > 6 && strncmp(p, "store=", 6) == 0 && *dir == NULL) {
-			*dir = strndup(p + 6, len - 6);
-			if (*dir == NULL)
-				return CKR_HOST_MEMORY;
-		}
-		p += len;
-	}
-	if (*dir != NULL)
-		return CKR_OK;
-bad:
-	free(*dir);
-	*dir = NULL;
-	return CKR_ARGUMENTS_BAD;
-}
-
-static CK_RV check_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir)
-{
-	char *buf;
-	int given;
-	CK_RV rv;
-
-	*dir = NULL;
-	if (a == NULL)
-		return CKR_OK;
-	given = (a->CreateMutex != NULL) + (a->DestroyMutex != NULL) + (a->LockMutex != NULL) +
-		(a->UnlockMutex != NULL);
-	if (given != 0 && given != 4)
-		return CKR_ARGUMENTS_BAD;
-	if (given == 4 && !(a->flags & CKF_OS_LOCKING_OK))
-		return CKR_CANT_LOCK;
-	if (a->pReserved == NULL)
-		return CKR_OK;
-	buf = malloc(RESERVED_MAX);
-	if (buf == NULL)
-		return CKR_HOST_MEMORY;
-	rv = copy_reserved(a->pReserved, buf, RESERVED_MAX);
-	if (rv == CKR_OK)
-		rv = reserved_store(buf, dir);
-	free(buf);
-	return rv;
-}
-
 static void teardown(void)
 {
 	p11_session_close_everything();
@@ -255,7 +138,7 @@ CK_RV C_Initialize(CK_VOID_PTR args)
 	CK_RV rv;
 
 	pthread_once(&atfork_once, register_atfork);
-	rv = check_init_args(args, &dir);
+	rv = p11_init_args(args, &dir);
 	if (rv != CKR_OK)
 		return rv;
 	pthread_mutex_lock(&lock);
@@ -331,7 +214,9 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	CK_RV rv = p11_enter();
 
-	return rv != CKR_OK ? rv : p11_leave(p11_token_info(slot, info));
+	return rv != CKR_OK ? rv
+			    : p11_leave(p11_token_info(slot, p11_session_count(slot, false),
+						       p11_session_count(slot, true), info));
 }
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
@@ -504,7 +389,8 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ATTRI
 			return p11_leave(CKR_ARGUMENTS_BAD);
 		rv = p11_store_refresh(&present);
 		if (rv == CKR_OK)
-			rv = p11_object_load(handle, p11_slot_store(s->slot), &obj);
+			rv = p11_object_load(handle, p11_slot_store(s->slot),
+					     p11_private_visible(p11_slot_store(s->slot)), &obj);
 		if (rv == CKR_OK)
 			rv = p11_object_get(&obj, tmpl, n);
 		return p11_leave(rv);
@@ -524,7 +410,8 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ULONG_PTR
 			return p11_leave(CKR_ARGUMENTS_BAD);
 		rv = p11_store_refresh(&present);
 		if (rv == CKR_OK)
-			rv = p11_object_load(handle, p11_slot_store(s->slot), &obj);
+			rv = p11_object_load(handle, p11_slot_store(s->slot),
+					     p11_private_visible(p11_slot_store(s->slot)), &obj);
 		if (rv == CKR_OK)
 			*size = (CK_ULONG)obj.cert->der.len;
 		return p11_leave(rv);
@@ -573,44 +460,15 @@ CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE h)
 	});
 }
 
-/* ---- key operations (Personal) ------------------------------------------ */
-
-/* Runs BODY when the session's operation is of kind K; else
- * CKR_OPERATION_NOT_INITIALIZED. */
-#define WITH_OP(h, K, BODY)                                                                        \
-	WITH_SESSION(h, {                                                                          \
-		if (s->op.kind != (K))                                                             \
-			return p11_leave(CKR_OPERATION_NOT_INITIALIZED);                           \
-		BODY;                                                                              \
-	})
-
-/* PKCS#11 3.0: Init with no mechanism cancels the operation. */
-static CK_RV op_init(p11_session *s, p11_op_kind kind, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
-{
-	cs_store_id store = p11_slot_store(s->slot);
-
-	if (mech == NULL && s->op.kind == kind) {
-		p11_op_clear(&s->op);
-		return CKR_OK;
-	}
-	/* the keys are private objects of Personal */
-	if (store == CS_STORE_MY && s->op.kind == P11_OP_NONE && !p11_private_visible(store))
-		return CKR_USER_NOT_LOGGED_IN;
-	return p11_op_init(&s->op, kind, store, mech, key);
-}
-
-CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
-{
-	WITH_SESSION(h, { return p11_leave(op_init(s, P11_OP_SIGN, mech, key)); });
-}
+/* ---- HSM operations without the lock (sign_decrypt.c) ------------------ */
 
 /*
  * An HSM operation runs with the lock released.  It leaves its session
  * first (*op takes it over, the session has none): nothing another thread
- * does to the session can touch it meanwhile.  hsm_leave takes the lock
+ * does to the session can touch it meanwhile.  p11_hsm_leave takes the lock
  * again; C_Finalize waits until no operation is out.
  */
-static void hsm_enter(p11_session *s, p11_op *op)
+void p11_hsm_enter(p11_session *s, p11_op *op)
 {
 	*op = s->op;
 	memset(&s->op, 0, sizeof(s->op));
@@ -618,130 +476,11 @@ static void hsm_enter(p11_session *s, p11_op *op)
 	pthread_mutex_unlock(&lock);
 }
 
-static void hsm_leave(void)
+void p11_hsm_leave(void)
 {
 	pthread_mutex_lock(&lock);
 	if (--in_hsm == 0)
 		pthread_cond_broadcast(&hsm_idle);
-}
-
-/* Ends the session's sign operation, in the HSM without the lock when this
- * call does sign (a length query or a short buffer keeps the operation). */
-static CK_RV sign_final(p11_session *s, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
-			CK_ULONG_PTR outlen)
-{
-	p11_op op;
-	CK_RV rv;
-
-	if (out == NULL || outlen == NULL || *outlen < s->op.size)
-		return p11_sign_final(&s->op, in, len, out, outlen);
-	hsm_enter(s, &op);
-	rv = p11_sign_final(&op, in, len, out, outlen);
-	hsm_leave();
-	return rv;
-}
-
-CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
-	     CK_ULONG_PTR outlen)
-{
-	WITH_OP(h, P11_OP_SIGN, {
-		if (in == NULL) {
-			p11_op_clear(&s->op);
-			return p11_leave(CKR_ARGUMENTS_BAD);
-		}
-		/* C_Sign cannot end a multi-part operation (5.12) */
-		if (s->op.multipart) {
-			p11_op_clear(&s->op);
-			return p11_leave(CKR_OPERATION_ACTIVE);
-		}
-		return p11_leave(sign_final(s, in, len, out, outlen));
-	});
-}
-
-CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len)
-{
-	WITH_OP(h, P11_OP_SIGN, {
-		s->op.multipart = true;
-		return p11_leave(p11_sign_update(&s->op, in, len));
-	});
-}
-
-CK_RV C_SignFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
-{
-	WITH_OP(h, P11_OP_SIGN, { return p11_leave(sign_final(s, NULL, 0, out, outlen)); });
-}
-
-CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key)
-{
-	WITH_SESSION(h, { return p11_leave(op_init(s, P11_OP_DECRYPT, mech, key)); });
-}
-
-/*
- * Decrypts, in the HSM without the lock, as sign_final does.
- * A short buffer keeps the answer for the retry PKCS#11 allows: the
- * operation then goes back into its session, if that is still open and idle.
- */
-static CK_RV decrypt(CK_SESSION_HANDLE h, p11_session *s, CK_BYTE_PTR in, CK_ULONG len,
-		     CK_BYTE_PTR out, CK_ULONG_PTR outlen)
-{
-	p11_op op;
-	CK_RV rv;
-
-	if (out == NULL || outlen == NULL || in == NULL || s->op.result != NULL)
-		return p11_decrypt(&s->op, in, len, out, outlen);
-	hsm_enter(s, &op);
-	rv = p11_decrypt(&op, in, len, out, outlen);
-	hsm_leave();
-	s = rv == CKR_BUFFER_TOO_SMALL ? p11_session_get(h) : NULL;
-	if (s != NULL && s->op.kind == P11_OP_NONE)
-		s->op = op;
-	else
-		p11_op_clear(&op);
-	return rv;
-}
-
-CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
-		CK_ULONG_PTR outlen)
-{
-	WITH_OP(h, P11_OP_DECRYPT, {
-		if (s->op.multipart) {
-			p11_op_clear(&s->op);
-			return p11_leave(CKR_OPERATION_ACTIVE);
-		}
-		return p11_leave(decrypt(h, s, in, len, out, outlen));
-	});
-}
-
-/* RSA decrypts one block: C_DecryptUpdate gathers it and gives no output,
- * C_DecryptFinal decrypts what was gathered (5.9 allows a part to give
- * nothing back). */
-CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
-		      CK_ULONG_PTR outlen)
-{
-	WITH_OP(h, P11_OP_DECRYPT, {
-		CK_RV rv;
-
-		(void)out;
-		if (outlen == NULL || (in == NULL && len > 0)) {
-			p11_op_clear(&s->op);
-			return p11_leave(CKR_ARGUMENTS_BAD);
-		}
-		s->op.multipart = true;
-		rv = p11_decrypt_update(&s->op, in, len);
-		if (rv == CKR_OK)
-			*outlen = 0;
-		return p11_leave(rv);
-	});
-}
-
-CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
-{
-	WITH_OP(h, P11_OP_DECRYPT, {
-		static const unsigned char none[1];
-		const unsigned char *in = s->op.parts != NULL ? s->op.parts : none;
-
-		return p11_leave(decrypt(h, s, (CK_BYTE_PTR)in, s->op.parts_len, out, outlen));
-	});
 }
 
 CK_RV p11_unsupported(void)

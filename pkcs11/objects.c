@@ -18,7 +18,7 @@ CK_OBJECT_HANDLE p11_handle(int64_t row, unsigned kind)
 	return ((CK_OBJECT_HANDLE)row << P11_KIND_BITS) | kind;
 }
 
-size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max)
+size_t p11_object_kinds(const cs_cert *cert, bool private_visible, unsigned *kinds, size_t max)
 {
 	size_t n = 0, i;
 
@@ -32,7 +32,7 @@ size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max)
 		kinds[n++] = P11_KIND_PUBLIC_KEY;
 		/* a private object: there only for the logged-in user (5.6), so
 		 * neither finding nor a remembered handle reaches it before */
-		if (p11_private_visible(cert->store))
+		if (private_visible)
 			kinds[n++] = P11_KIND_PRIVATE_KEY;
 	}
 	return n;

@@ -45,7 +45,10 @@ cs_store_id p11_slot_store(CK_SLOT_ID slot);
 CK_SLOT_ID p11_store_slot(cs_store_id store);
 CK_RV p11_slot_list(CK_SLOT_ID_PTR list, CK_ULONG_PTR count);
 CK_RV p11_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info);
-CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info);
+/* sessions and rw_sessions: the token's open sessions (sessions.c counts
+ * them; the caller asks, so that slots.c needs nothing above it). */
+CK_RV p11_token_info(CK_SLOT_ID slot, CK_ULONG sessions, CK_ULONG rw_sessions,
+		     CK_TOKEN_INFO_PTR info);
 /* True when the token shows CKF_WRITE_PROTECTED: no read-write sessions. */
 bool p11_token_write_protected(CK_SLOT_ID slot);
 /* True when the token has a user PIN (Personal with a key token configured):
@@ -112,10 +115,13 @@ void p11_value_clear(p11_value *v);
 CK_OBJECT_HANDLE p11_handle(int64_t row, unsigned kind);
 /* Finds the row a handle names (cache, else the database) and checks that it
  * belongs to store and that kind makes sense there: else
- * CKR_OBJECT_HANDLE_INVALID. */
-CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj);
-/* The kinds a certificate of this store shows as, in handle order. */
-size_t p11_object_kinds(const cs_cert *cert, unsigned *kinds, size_t max);
+ * CKR_OBJECT_HANDLE_INVALID.  private_visible: store's user is logged in
+ * (p11_private_visible), so its private keys are objects too. */
+CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, bool private_visible, p11_object *obj);
+/* The kinds a certificate of this store shows as, in handle order; the
+ * private key only when private_visible (the caller knows the login state,
+ * objects.c does not ask the sessions). */
+size_t p11_object_kinds(const cs_cert *cert, bool private_visible, unsigned *kinds, size_t max);
 /* Gives the cert to the cache (which owns it from then on) and returns the
  * cached copy, which may be an older one of the same row. */
 const cs_cert *p11_cache_put(cs_cert *cert);
@@ -202,8 +208,10 @@ CK_RV p11_mechanism_parse(const CK_MECHANISM *mech, CK_KEY_TYPE kt, p11_op *op);
 int p11_mechanism_hash(CK_MECHANISM_TYPE type);
 
 /* keyops.c */
-CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, const CK_MECHANISM *mech,
-		  CK_OBJECT_HANDLE key);
+/* private_visible: store's user is logged in (the session's caller knows;
+ * keyops.c asks the sessions nothing, they end its operations). */
+CK_RV p11_op_init(p11_op *op, p11_op_kind kind, cs_store_id store, bool private_visible,
+		  const CK_MECHANISM *mech, CK_OBJECT_HANDLE key);
 CK_RV p11_sign_update(p11_op *op, const unsigned char *in, size_t len);
 /* C_Sign / C_SignFinal (in NULL): ends op unless only the size was asked. */
 CK_RV p11_sign_final(p11_op *op, const unsigned char *in, size_t len, unsigned char *out,
@@ -305,5 +313,17 @@ CK_RV x_SetOperationState(CK_SESSION_HANDLE h, CK_BYTE_PTR state, CK_ULONG len,
 CK_RV x_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG len);
 CK_RV x_SeedRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR seed, CK_ULONG len);
 CK_RV x_FunctionNotParallel(CK_SESSION_HANDLE h);
+
+/* ---- entry points (module.c, init_args.c) -------------------------------- */
+
+/* init_args.c: C_Initialize's arguments; *dir: the store= directory p11-kit
+ * passed in pReserved (malloc()ed), or NULL. */
+CK_RV p11_init_args(const CK_C_INITIALIZE_ARGS *a, char **dir);
+
+/* module.c: an HSM operation runs with the module lock released.  Called
+ * with the lock held: the session's operation moves to *op (the session has
+ * none meanwhile) and the lock is released; p11_hsm_leave takes it again. */
+void p11_hsm_enter(p11_session *s, p11_op *op);
+void p11_hsm_leave(void);
 
 #endif

@@ -90,7 +90,8 @@ bool p11_token_has_pin(CK_SLOT_ID slot)
 	return p11_slot_store(slot) == CS_STORE_MY && p11_store_has_key_token();
 }
 
-CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+CK_RV p11_token_info(CK_SLOT_ID slot, CK_ULONG sessions, CK_ULONG rw_sessions,
+		     CK_TOKEN_INFO_PTR info)
 {
 	cs_store_id store = p11_slot_store(slot);
 
@@ -114,9 +115,9 @@ CK_RV p11_token_info(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	if (p11_token_has_pin(slot))
 		info->flags |= CKF_USER_PIN_INITIALIZED;
 	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
-	info->ulSessionCount = p11_session_count(slot, false);
+	info->ulSessionCount = sessions;
 	info->ulMaxRwSessionCount = store == CS_STORE_ROOT ? CK_EFFECTIVELY_INFINITE : 0;
-	info->ulRwSessionCount = p11_session_count(slot, true);
+	info->ulRwSessionCount = rw_sessions;
 	info->ulMaxPinLen = store == CS_STORE_MY ? P11_MAX_PIN_LEN : 0;
 	info->ulMinPinLen = store == CS_STORE_MY ? 1 : 0;
 	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;

@@ -156,7 +156,7 @@ CK_RV p11_store_refresh(bool *present)
 	return CKR_OK;
 }
 
-CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj)
+CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, bool private_visible, p11_object *obj)
 {
 	int64_t row = (int64_t)(h >> P11_KIND_BITS);
 	unsigned kinds[16], kind = (unsigned)(h & ((1u << P11_KIND_BITS) - 1));
@@ -170,7 +170,7 @@ CK_RV p11_object_load(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj)
 	}
 	if (c == NULL || c->store != store || c->archived)
 		return CKR_OBJECT_HANDLE_INVALID;
-	n = p11_object_kinds(c, kinds, 16);
+	n = p11_object_kinds(c, private_visible, kinds, 16);
 	for (i = 0; i < n; i++) {
 		if (kinds[i] == kind) {
 			obj->handle = h;

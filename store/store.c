@@ -1,7 +1,10 @@
 /*
- * store.c - opening a store directory: where it is, who may write it.
+ * store.c - opening a store directory: where it is, who may write it.  The
+ * facade: it sits above every subsystem (it opens the database and installs
+ * the Request store's import hooks); nothing below calls into it.
  */
 #include "db.h"
+#include "requests.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -58,6 +61,7 @@ cs_rv cs_store_open(const char *dir, int flags, cs_store **out, cs_err *err)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}
 	store->flags = flags;
+	cs_requests_attach(store);
 	if (flags & CS_OPEN_CREATE) {
 		rv = make_dir(dir, err);
 		if (rv != CS_OK)
@@ -97,18 +101,4 @@ void cs_store_set_key_checker(cs_store *store, cs_key_checker fn, void *ctx)
 	/* the caller chose this checker: it replaces one attached before */
 	store->key_check = NULL;
 	store->key_check_ctx = NULL;
-}
-
-time_t cs_now(void)
-{
-	const char *env = getenv("CERTSTORE_NOW");
-	char *end;
-	long long v;
-
-	if (env != NULL && *env != '\0') {
-		v = strtoll(env, &end, 10);
-		if (*end == '\0')
-			return (time_t)v;
-	}
-	return time(NULL);
 }

@@ -44,6 +44,7 @@ typedef struct cs_agent_limits {
 				   * taken, within this many seconds: 5 */
 } cs_agent_limits;
 
+/* Fills lim with the defaults above (workers from the CPUs online). */
 void cs_agent_limits_default(cs_agent_limits *lim);
 
 /*

@@ -3,7 +3,7 @@
  * place that decides it, for the agent's requests and its tests.
  */
 #include "agent.h"
-#include "db.h"
+#include "db_certs.h"
 #include "usage.h"
 #include "usage_conf.h"
 

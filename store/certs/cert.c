@@ -168,15 +168,6 @@ bool cs_cert_is_ca(const cs_cert *cert)
 	       (X509_get_extension_flags(cert->x509) & EXFLAG_CA) != 0;
 }
 
-bool cs_x509_key_id(const X509 *x, unsigned char id[20])
-{
-	unsigned int len = 0;
-
-	/* EVP_sha1() fetches from the thread's default library context, which
-	 * is the PKCS#11 module's own inside its calls. */
-	return X509_pubkey_digest(x, EVP_sha1(), id, &len) == 1 && len == 20;
-}
-
 bool cs_cert_key_id(const cs_cert *cert, unsigned char id[20])
 {
 	return cs_x509_key_id(cert->x509, id);

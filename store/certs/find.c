@@ -2,7 +2,7 @@
  * find.c - turning what an admin types (thumbprint, prefix, friendly name)
  * into certificates.
  */
-#include "db.h"
+#include "db_certs.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * readers (the PKCS#11 module) ask for, and the change counter that tells
  * them when to look again.
  */
-#include "db.h"
+#include "db_certs.h"
 #include "certs.h"
 
 #include <stdlib.h>

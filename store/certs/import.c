@@ -1,8 +1,7 @@
 /*
  * import.c - certificates in: where each one goes, and all of them or none.
  */
-#include "db_requests.h"
-#include "request.h"
+#include "db_certs.h"
 #include "usage.h"
 
 #include <stdio.h>
@@ -104,64 +103,10 @@ static cs_rv is_present(cs_store *store, cs_store_id where, const cs_cert *cert,
 	return rv;
 }
 
-/* certreq -accept: the certificate takes over the pending request's key. */
-static cs_rv accept_pending(cs_store *store, cs_cert *cert, const cs_import_opts *opts,
-			    int64_t *request_id, char *renewed, cs_err *err)
-{
-	EVP_PKEY *pub = X509_get0_pubkey(cert->x509);
-	cs_pending *p = NULL;
-	char key_id[41];
-	cs_rv rv;
-
-	*request_id = 0;
-	if (pub == NULL || cs_pubkey_id_hex(pub, key_id, NULL) != CS_OK)
-		return CS_OK;
-	/* A same-key renewal shares its key with others left pending (a renew
-	 * killed before the CA answered): the caller names the request it sent. */
-	if (opts != NULL && opts->request_id != 0) {
-		rv = cs_pending_get(store, opts->request_id, &p, err);
-		if (rv == CS_OK && strcmp(p->key_id, key_id) != 0) {
-			cs_pending_free(p);
-			p = NULL;
-			rv = CS_ERR_NOT_FOUND;
-		}
-	} else
-		rv = cs_pending_find_by_key_id(store, key_id, &p, NULL);
-	if (rv == CS_ERR_NOT_FOUND)
-		return CS_OK;
-	if (rv != CS_OK)
-		return cs_pending_find_by_key_id(store, key_id, &p, err);
-	free(cert->key_uri);
-	cert->key_uri = cs_strdup_or_null(p->key_uri);
-	cert->exportable = p->exportable;
-	if ((opts == NULL || opts->friendly_name == NULL) && p->friendly_name != NULL) {
-		free(cert->friendly_name);
-		cert->friendly_name = strdup(p->friendly_name);
-	}
-	if (p->ca_profile != NULL && cert->ca_profile == NULL)
-		cert->ca_profile = strdup(p->ca_profile);
-	if (p->renews != NULL)
-		snprintf(renewed, 41, "%s", p->renews);
-	*request_id = p->id;
-	cs_pending_free(p);
-	return CS_OK;
-}
-
-static cs_rv finish_accept(cs_store *store, const cs_cert *cert, int64_t request_id, cs_err *err)
-{
-	char detail[768];
-	cs_rv rv = cs_db_pending_delete(store, request_id, err);
-
-	if (rv != CS_OK)
-		return rv;
-	snprintf(detail, sizeof(detail), "pending %lld answered by %s %s", (long long)request_id,
-		 cert->sha1, cert->subject);
-	return cs_db_audit_insert(store, "accept", detail, err);
-}
-
 static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 		     const cs_import_opts *opts, bool placed, cs_import_result *res, cs_err *err)
 {
+	const cs_import_hooks *hooks = store->import_hooks;
 	cs_import_outcome outcome;
 	cs_store_id where;
 	char detail[768];
@@ -186,8 +131,8 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 			free(cert->friendly_name);
 			cert->friendly_name = strdup(opts->friendly_name);
 		}
-		if (where == CS_STORE_MY && !cs_cert_is_ca(cert)) {
-			rv = accept_pending(store, cert, opts, &request_id, renewed, err);
+		if (where == CS_STORE_MY && !cs_cert_is_ca(cert) && hooks != NULL) {
+			rv = hooks->accept(store, cert, opts, &request_id, renewed, err);
 			if (rv != CS_OK)
 				return rv;
 		}
@@ -197,9 +142,7 @@ static cs_rv add_one(cs_store *store, const cs_cert_list *certs, cs_cert *cert,
 		if (rv == CS_OK)
 			rv = cs_db_audit_insert(store, "import", detail, err);
 		if (rv == CS_OK && request_id != 0)
-			rv = finish_accept(store, cert, request_id, err);
-		if (rv == CS_OK && request_id != 0 && renewed[0] != '\0')
-			rv = cs_renewal_record(store, cert, renewed, &moved, err);
+			rv = hooks->answered(store, cert, request_id, renewed, &moved, err);
 		if (rv != CS_OK)
 			return rv;
 	}
@@ -250,11 +193,10 @@ static cs_rv import_all(cs_store *store, const cs_cert_list *certs, const cs_imp
 	}
 	rv = added_to_root(res) ? cs_after_root_change(store, err) : CS_OK;
 	for (i = 0; rv == CS_OK && i < res->n; i++)
-		if (res->items[i].moved)
-			rv = cs_renewal_publish(store, res->items[i].sha1, err);
-		else if (res->items[i].renewed[0] != '\0')
-			rv = cs_renewal_complete(store, res->items[i].renewed, res->items[i].sha1,
-						 err);
+		if (res->items[i].request_id != 0)
+			rv = store->import_hooks->committed(store, res->items[i].sha1,
+							    res->items[i].renewed,
+							    res->items[i].moved, err);
 	return rv;
 }
 

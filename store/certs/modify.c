@@ -2,7 +2,7 @@
  * modify.c - changes to stored certificates, each with its audit entry, each
  * one transaction.
  */
-#include "db.h"
+#include "db_certs.h"
 #include "usage.h"
 
 #include <stdio.h>

@@ -75,8 +75,8 @@ cs_rv cs_publish_roots(cs_store *store, cs_err *err)
 	rv = cs_store_list(store, &opts, &roots, err);
 	if (rv != CS_OK)
 		return rv;
-	if (asprintf(&parent, "%s/published", cs_store_dir(store)) < 0 ||
-	    asprintf(&bundle, "%s/published/roots.pem", cs_store_dir(store)) < 0) {
+	if (asprintf(&parent, "%s/published", store->dir) < 0 ||
+	    asprintf(&bundle, "%s/published/roots.pem", store->dir) < 0) {
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -179,7 +179,7 @@ cs_rv cs_publish_roots_check(cs_store *store, cs_fix_list *fixes, cs_err *err)
 	cs_rv rv;
 
 	rv = cs_store_list(store, &opts, &roots, err);
-	if (rv == CS_OK && asprintf(&pub, "%s/published", cs_store_dir(store)) < 0) {
+	if (rv == CS_OK && asprintf(&pub, "%s/published", store->dir) < 0) {
 		pub = NULL;
 		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	}

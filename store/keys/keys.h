@@ -85,6 +85,7 @@ typedef struct cs_token_config {
  * cs_token_config_free.
  */
 cs_rv cs_token_config_load(const char *store_dir, cs_token_config **out, cs_err *err);
+/* NULL is fine. */
 void cs_token_config_free(cs_token_config *cfg);
 
 /*
@@ -97,6 +98,7 @@ void cs_token_config_free(cs_token_config *cfg);
  * calls it itself.
  */
 cs_rv cs_pin_read(const cs_token_config *cfg, char **pin_out, cs_err *err);
+/* Wipes the PIN before freeing it; NULL is fine. */
 void cs_pin_free(char *pin);
 
 /* ---- the token --------------------------------------------------------- */

@@ -168,6 +168,20 @@ void cs_module_unload(CK_FUNCTION_LIST *p11);
 cs_rv cs_softhsm_conf_acquire(const char *path, cs_err *err);
 void cs_softhsm_conf_release(const char *path);
 
+/*
+ * certstore's own lock around an embedded SoftHSM2 token, across processes
+ * (softhsm.c says why): <dir of softhsm_conf>/access.lock, malloc()ed, or
+ * NULL for a token that is not an embedded SoftHSM2 one (no lock then).
+ * cs_softhsm_access_lock takes it (LOCK_SH or LOCK_EX) on a descriptor of
+ * its own, so threads of one process hold it independently, and returns
+ * the descriptor; -1 when there is no lock to take or its file cannot be
+ * opened (a process that cannot open it cannot open the token directory
+ * either).  cs_softhsm_access_unlock(-1) does nothing.
+ */
+char *cs_softhsm_access_lock_path(const char *softhsm_conf);
+int cs_softhsm_access_lock(const char *lock_path, int how);
+void cs_softhsm_access_unlock(int fd);
+
 /* Copies a blank-padded PKCS#11 label into a NUL-terminated string. */
 void cs_p11_label(char *dst, const CK_UTF8CHAR *src, size_t n);
 

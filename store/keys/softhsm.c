@@ -9,10 +9,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +76,64 @@ void cs_softhsm_conf_release(const char *path)
 	if (g_shconf_users > 0)
 		g_shconf_users--;
 	pthread_mutex_unlock(&g_shconf_lock);
+}
+
+/* ---- certstore's cross-process lock around the token ----------------------
+ *
+ * Several processes and one SoftHSM2 2.6.1 file token: SoftHSM2 rewrites
+ * token.object at every C_Login (and object files when objects change)
+ * under an fcntl write lock, but through a stdio stream: it truncates the
+ * file, *unlocks*, and only then does fclose() write the new content.  In
+ * between, the file is empty and unlocked, and another process that reads
+ * it (at C_Initialize, C_GetSlotList, C_Login, or when it re-checks a
+ * token object before an operation) finds no token ("no token matching",
+ * CKR_TOKEN_NOT_PRESENT) or fails its login (CKR_GENERAL_ERROR).  strace
+ * shows the order: F_WRLCK, ftruncate(0), F_UNLCK, write(320 bytes).  So
+ * certstore's processes take a lock of their own around every use of an
+ * embedded SoftHSM2 token: flock(2) on <token dir>/access.lock, exclusive
+ * while loading the module and logging in (and around writes to token
+ * objects), shared while a borrowed session signs or reads.  Signers run
+ * in parallel; only logins and key changes wait for each other.  Processes
+ * that use the token without certstore (softhsm2-util, pkcs11-tool on
+ * libsofthsm2.so) are not covered: give the token to one owner.
+ */
+
+char *cs_softhsm_access_lock_path(const char *softhsm_conf)
+{
+	char *copy, *path = NULL;
+
+	if (softhsm_conf == NULL || (copy = strdup(softhsm_conf)) == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/access.lock", dirname(copy)) < 0)
+		path = NULL;
+	free(copy);
+	return path;
+}
+
+int cs_softhsm_access_lock(const char *lock_path, int how)
+{
+	int fd;
+
+	if (lock_path == NULL)
+		return -1;
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void cs_softhsm_access_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 /* Random PIN: 16 bytes as 32 hex digits. */
@@ -198,92 +258,102 @@ static cs_rv init_token(CK_FUNCTION_LIST *p11, const char *so_pin, const char *u
 	return CS_OK;
 }
 
-cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
+/* What cs_token_init_softhsm makes, and what it has made so far (undone
+ * when a later step fails). */
+typedef struct {
+	char *tokdir, *tokens, *shconf, *pinpath, *confpath;
+	bool made_dir, made_pin, made_conf;
+	bool append; /* certstore.conf exists (without [token]): add to it */
+} softhsm_init;
+
+static cs_rv init_paths(softhsm_init *si, const char *store_dir, cs_err *err)
 {
-	cs_rv rv;
-	char *tokdir = NULL, *tokens = NULL, *shconf = NULL, *pinpath = NULL, *confpath = NULL;
-	char *shtext = NULL, *conftext = NULL;
-	char so_pin[33] = "", user_pin[33] = "", line[40];
-	CK_FUNCTION_LIST *p11 = NULL;
-	bool made_dir = false, made_pin = false, made_conf = false, shconf_held = false;
-	bool append = false;
+	if (asprintf(&si->tokdir, "%s/token", store_dir) < 0)
+		si->tokdir = NULL;
+	if (asprintf(&si->tokens, "%s/token/tokens", store_dir) < 0)
+		si->tokens = NULL;
+	if (asprintf(&si->shconf, "%s/token/softhsm2.conf", store_dir) < 0)
+		si->shconf = NULL;
+	if (asprintf(&si->pinpath, "%s/pin", store_dir) < 0)
+		si->pinpath = NULL;
+	if (asprintf(&si->confpath, "%s/certstore.conf", store_dir) < 0)
+		si->confpath = NULL;
+	if (!si->tokdir || !si->tokens || !si->shconf || !si->pinpath || !si->confpath)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	return CS_OK;
+}
+
+/* A store has one token: refuse when it already names one or has a PIN. */
+static cs_rv init_check_fresh(softhsm_init *si, cs_err *err)
+{
 	struct stat st;
 
-	if (stat(store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return cs_err_set(err, CS_ERR_STORE, "store directory %s does not exist",
-				  store_dir);
-	if (asprintf(&tokdir, "%s/token", store_dir) < 0)
-		tokdir = NULL;
-	if (asprintf(&tokens, "%s/token/tokens", store_dir) < 0)
-		tokens = NULL;
-	if (asprintf(&shconf, "%s/token/softhsm2.conf", store_dir) < 0)
-		shconf = NULL;
-	if (asprintf(&pinpath, "%s/pin", store_dir) < 0)
-		pinpath = NULL;
-	if (asprintf(&confpath, "%s/certstore.conf", store_dir) < 0)
-		confpath = NULL;
-	if (!tokdir || !tokens || !shconf || !pinpath || !confpath) {
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-		goto out;
+	if (lstat(si->confpath, &st) == 0) {
+		if (cs_conf_has_token(si->confpath))
+			return cs_err_set(err, CS_ERR_DUPLICATE, "%s already names a key token",
+					  si->confpath);
+		si->append = true;
 	}
-	if (lstat(confpath, &st) == 0) {
-		if (cs_conf_has_token(confpath)) {
-			rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s already names a key token",
-					confpath);
-			goto out;
-		}
-		append = true;
-	}
-	if (lstat(pinpath, &st) == 0) {
-		rv = cs_err_set(err, CS_ERR_DUPLICATE, "%s already exists", pinpath);
-		goto out;
-	}
-	if (mkdir(tokdir, 0700) != 0) {
-		rv = cs_err_set(err, errno == EEXIST ? CS_ERR_DUPLICATE : CS_ERR_STORE, "%s: %s",
-				tokdir, strerror(errno));
-		goto out;
-	}
-	made_dir = true;
-	if (mkdir(tokens, 0700) != 0) {
-		rv = cs_err_set(err, CS_ERR_STORE, "%s: %s", tokens, strerror(errno));
-		goto out;
-	}
+	if (lstat(si->pinpath, &st) == 0)
+		return cs_err_set(err, CS_ERR_DUPLICATE, "%s already exists", si->pinpath);
+	return CS_OK;
+}
+
+/* <store>/token/, its tokens/ and the softhsm2.conf that points there. */
+static cs_rv init_token_dir(softhsm_init *si, cs_err *err)
+{
+	char *shtext = NULL;
+	cs_rv rv;
+
+	if (mkdir(si->tokdir, 0700) != 0)
+		return cs_err_set(err, errno == EEXIST ? CS_ERR_DUPLICATE : CS_ERR_STORE, "%s: %s",
+				  si->tokdir, strerror(errno));
+	si->made_dir = true;
+	if (mkdir(si->tokens, 0700) != 0)
+		return cs_err_set(err, CS_ERR_STORE, "%s: %s", si->tokens, strerror(errno));
 	if (asprintf(&shtext,
 		     "# SoftHSM2 configuration of this certstore's key token.\n"
 		     "directories.tokendir = %s\n"
 		     "objectstore.backend = file\n"
 		     "log.level = ERROR\n"
 		     "slots.removable = false\n",
-		     tokens) < 0) {
-		shtext = NULL;
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rv = cs_file_write_new(shconf, shtext, 0600, false, err);
-	if (rv != CS_OK)
-		goto out;
-	rv = random_pin(so_pin, err);
-	if (rv == CS_OK)
-		rv = random_pin(user_pin, err);
-	if (rv != CS_OK)
-		goto out;
+		     si->tokens) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	rv = cs_file_write_new(si->shconf, shtext, 0600, false, err);
+	free(shtext);
+	return rv;
+}
 
-	rv = cs_softhsm_conf_acquire(shconf, err);
+/* Initialises the token through SoftHSM2 itself, with SOFTHSM2_CONF held
+ * for as long as the module is loaded. */
+static cs_rv init_token_with(softhsm_init *si, const char *so_pin, const char *user_pin,
+			     cs_err *err)
+{
+	CK_FUNCTION_LIST *p11 = NULL;
+	cs_rv rv = cs_softhsm_conf_acquire(si->shconf, err);
+
 	if (rv != CS_OK)
-		goto out;
-	shconf_held = true;
+		return rv;
 	rv = cs_module_load(CS_SOFTHSM_MODULE, &p11, err);
 	if (rv == CS_OK)
 		rv = init_token(p11, so_pin, user_pin, err);
-	if (rv != CS_OK)
-		goto out;
+	cs_module_unload(p11);
+	cs_softhsm_conf_release(si->shconf);
+	return rv;
+}
+
+/* The PIN file (0600) and the [token] section that names the new token. */
+static cs_rv init_write_config(softhsm_init *si, const char *user_pin, cs_err *err)
+{
+	char line[40], *conftext = NULL;
+	cs_rv rv;
 
 	snprintf(line, sizeof(line), "%s\n", user_pin);
-	rv = cs_file_write_new(pinpath, line, 0600, false, err);
+	rv = cs_file_write_new(si->pinpath, line, 0600, false, err);
 	OPENSSL_cleanse(line, sizeof(line));
 	if (rv != CS_OK)
-		goto out;
-	made_pin = true;
+		return rv;
+	si->made_pin = true;
 	if (asprintf(&conftext,
 		     "%s# The key token: written by certstore init.\n"
 		     "[token]\n"
@@ -291,34 +361,52 @@ cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
 		     "token = pkcs11:token=" CS_SOFTHSM_LABEL "\n"
 		     "pin-file = pin\n"
 		     "softhsm-conf = token/softhsm2.conf\n",
-		     append ? "\n" : "", CS_SOFTHSM_MODULE) < 0) {
-		conftext = NULL;
-		rv = cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	rv = cs_file_write_new(confpath, conftext, 0644, append, err);
-	made_conf = rv == CS_OK && !append;
-out:
-	cs_module_unload(p11);
-	if (shconf_held)
-		cs_softhsm_conf_release(shconf);
+		     si->append ? "\n" : "", CS_SOFTHSM_MODULE) < 0)
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	rv = cs_file_write_new(si->confpath, conftext, 0644, si->append, err);
+	si->made_conf = rv == CS_OK && !si->append;
+	free(conftext);
+	return rv;
+}
+
+cs_rv cs_token_init_softhsm(const char *store_dir, cs_err *err)
+{
+	softhsm_init si = {0};
+	char so_pin[33] = "", user_pin[33] = "";
+	struct stat st;
+	cs_rv rv;
+
+	if (stat(store_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cs_err_set(err, CS_ERR_STORE, "store directory %s does not exist",
+				  store_dir);
+	rv = init_paths(&si, store_dir, err);
+	if (rv == CS_OK)
+		rv = init_check_fresh(&si, err);
+	if (rv == CS_OK)
+		rv = init_token_dir(&si, err);
+	if (rv == CS_OK)
+		rv = random_pin(so_pin, err);
+	if (rv == CS_OK)
+		rv = random_pin(user_pin, err);
+	if (rv == CS_OK)
+		rv = init_token_with(&si, so_pin, user_pin, err);
+	if (rv == CS_OK)
+		rv = init_write_config(&si, user_pin, err);
 	OPENSSL_cleanse(so_pin, sizeof(so_pin));
 	OPENSSL_cleanse(user_pin, sizeof(user_pin));
 	if (rv != CS_OK) {
-		if (made_dir)
-			nftw(tokdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		if (made_pin)
-			unlink(pinpath);
-		if (made_conf)
-			unlink(confpath);
+		if (si.made_dir)
+			nftw(si.tokdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		if (si.made_pin)
+			unlink(si.pinpath);
+		if (si.made_conf)
+			unlink(si.confpath);
 	}
-	free(tokdir);
-	free(tokens);
-	free(shconf);
-	free(pinpath);
-	free(confpath);
-	free(shtext);
-	free(conftext);
+	free(si.tokdir);
+	free(si.tokens);
+	free(si.shconf);
+	free(si.pinpath);
+	free(si.confpath);
 	return rv;
 }
 

@@ -12,22 +12,9 @@
  * The parent's sessions are forgotten, never closed: on a shared connection
  * closing them would close them for the parent too.
  *
- * Several processes and one SoftHSM2 2.6.1 file token: SoftHSM2 rewrites
- * token.object at every C_Login (and object files when objects change)
- * under an fcntl write lock, but through a stdio stream: it truncates the
- * file, *unlocks*, and only then does fclose() write the new content.  In
- * between, the file is empty and unlocked, and another process that reads
- * it (at C_Initialize, C_GetSlotList, C_Login, or when it re-checks a
- * token object before an operation) finds no token ("no token matching",
- * CKR_TOKEN_NOT_PRESENT) or fails its login (CKR_GENERAL_ERROR).  strace
- * shows the order: F_WRLCK, ftruncate(0), F_UNLCK, write(320 bytes).  So
- * certstore's processes take a lock of their own around every use of an
- * embedded SoftHSM2 token: flock(2) on <token dir>/access.lock, exclusive
- * while loading the module and logging in (and around writes to token
- * objects), shared while a borrowed session signs or reads.  Signers run
- * in parallel; only logins and key changes wait for each other.  Processes
- * that use the token without certstore (softhsm2-util, pkcs11-tool on
- * libsofthsm2.so) are not covered: give the token to one owner.
+ * Several processes and one embedded SoftHSM2 token: certstore's own lock
+ * around every use of it (exclusive to log in, shared to sign) is
+ * softhsm.c's, cs_softhsm_access_lock; here it is only taken and released.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -285,53 +272,6 @@ static cs_rv reinit_after_fork(cs_token *t, cs_err *err)
 	return rv;
 }
 
-/* ---- the cross-process access lock (see the top of this file) ------------ */
-
-/* <dir of softhsm-conf>/access.lock for an embedded SoftHSM2 token, else NULL. */
-static char *access_lock_path(const cs_token_config *cfg)
-{
-	char *copy, *path = NULL;
-
-	if (cfg->softhsm_conf == NULL || (copy = strdup(cfg->softhsm_conf)) == NULL)
-		return NULL;
-	if (asprintf(&path, "%s/access.lock", dirname(copy)) < 0)
-		path = NULL;
-	free(copy);
-	return path;
-}
-
-/*
- * Takes the lock (LOCK_SH or LOCK_EX) on a descriptor of its own, so that
- * threads of one process hold it independently; returns the descriptor,
- * or -1 when there is no lock to take or its file cannot be opened (a
- * process that cannot open it cannot open the token directory either).
- */
-static int access_lock(const cs_token *t, int how)
-{
-	int fd;
-
-	if (t->access_lock == NULL)
-		return -1;
-	fd = open(t->access_lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		fd = open(t->access_lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, how) != 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
-
-static void access_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
-}
-
 static int busy_sessions(const cs_token *t)
 {
 	int n = 0;
@@ -350,9 +290,9 @@ cs_rv cs_session_get(cs_token *t, cs_session *s, cs_err *err)
 
 	pthread_mutex_lock(&t->lock);
 	if (t->pid != getpid()) {
-		fd = access_lock(t, LOCK_EX); /* it logs in again */
+		fd = cs_softhsm_access_lock(t->access_lock, LOCK_EX); /* it logs in again */
 		rv = reinit_after_fork(t, err);
-		access_unlock(fd);
+		cs_softhsm_access_unlock(fd);
 		if (rv != CS_OK)
 			goto out;
 	}
@@ -377,9 +317,10 @@ cs_rv cs_session_get(cs_token *t, cs_session *s, cs_err *err)
 			 * Otherwise the application is logged in already, and a
 			 * thread of ours may hold the shared lock: an exclusive one
 			 * would wait for it forever. */
-			fd = access_lock(t, busy_sessions(t) == 0 ? LOCK_EX : LOCK_SH);
+			fd = cs_softhsm_access_lock(t->access_lock,
+						    busy_sessions(t) == 0 ? LOCK_EX : LOCK_SH);
 			rv = open_session(t, empty, err);
-			access_unlock(fd);
+			cs_softhsm_access_unlock(fd);
 			if (rv != CS_OK)
 				goto out;
 			continue;
@@ -391,7 +332,8 @@ out:
 	/* outside the mutex: a thread holding the lock returns its session
 	 * (which takes the mutex) only after releasing it */
 	if (rv == CS_OK)
-		t->lock_fd[s->slot_index] = access_lock(t, s->write ? LOCK_EX : LOCK_SH);
+		t->lock_fd[s->slot_index] =
+			cs_softhsm_access_lock(t->access_lock, s->write ? LOCK_EX : LOCK_SH);
 	return rv;
 }
 
@@ -403,7 +345,7 @@ void cs_session_put(cs_session *s, bool broken)
 		return;
 	/* before the mutex: see cs_session_get */
 	if (t->pid == getpid()) {
-		access_unlock(t->lock_fd[s->slot_index]);
+		cs_softhsm_access_unlock(t->lock_fd[s->slot_index]);
 		t->lock_fd[s->slot_index] = -1;
 	}
 	pthread_mutex_lock(&t->lock);
@@ -513,8 +455,8 @@ cs_rv cs_token_open(const cs_token_config *cfg, cs_token **out, cs_err *err)
 		goto fail;
 	shconf = true;
 	/* loading reads every token file, logging in rewrites token.object */
-	t->access_lock = access_lock_path(t->cfg);
-	fd = access_lock(t, LOCK_EX);
+	t->access_lock = cs_softhsm_access_lock_path(t->cfg->softhsm_conf);
+	fd = cs_softhsm_access_lock(t->access_lock, LOCK_EX);
 	cs_softhsm_guard(t->cfg->softhsm_conf);
 	rv = cs_module_load(t->cfg->module, &t->p11, err);
 	if (rv != CS_OK)
@@ -524,13 +466,13 @@ cs_rv cs_token_open(const cs_token_config *cfg, cs_token **out, cs_err *err)
 		rv = open_session(t, 0, err);
 	if (rv != CS_OK)
 		goto fail;
-	access_unlock(fd);
+	cs_softhsm_access_unlock(fd);
 	registry_add(t);
 	*out = t;
 	return CS_OK;
 fail:
 	cs_module_unload(t->p11);
-	access_unlock(fd);
+	cs_softhsm_access_unlock(fd);
 	free(t->access_lock);
 	if (shconf)
 		cs_softhsm_conf_release(t->cfg->softhsm_conf);

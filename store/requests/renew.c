@@ -2,6 +2,7 @@
  * renew.c - renewal: asking again for what a certificate has, and moving
  * its usages to the new one once issued.
  */
+#include "db_certs.h"
 #include "request.h"
 #include "usage.h"
 #include "internal.h"

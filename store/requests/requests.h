@@ -6,7 +6,7 @@
 #ifndef CS_REQUESTS_H
 #define CS_REQUESTS_H
 
-#include "certstore.h"
+#include "internal.h"
 
 /*
  * Is the key at key_uri still used, by a certificate (any store, archived
@@ -19,5 +19,14 @@
  */
 cs_rv cs_key_users(cs_store *store, const char *key_uri, int64_t except_cert,
 		   int64_t except_pending, bool *used, char *who, size_t whosz, cs_err *err);
+
+/*
+ * Lets imports into store complete pending requests: an imported
+ * certificate whose public key is a pending request's takes over its key
+ * URI, exportable flag, friendly name and CA profile, the request leaves the
+ * Request store, and a renewal it answers moves the old certificate's
+ * usages (accept.c).  cs_store_open calls it for every store.
+ */
+void cs_requests_attach(cs_store *store);
 
 #endif

@@ -31,11 +31,15 @@ typedef struct cs_keyref {
 	char *uri;
 } cs_keyref;
 
+/* The key reference PEM of cert's key (store_dir made absolute) as a
+ * malloc()ed NUL-terminated string in *out; a certificate without a key
+ * is CS_ERR_KEY. */
 cs_rv cs_keyref_pem(const char *store_dir, const cs_cert *cert, char **out, cs_err *err);
 /* Parses the first CERTSTORE KEY REFERENCE block in data, or a block's
  * decoded body alone (data starting "version=1\n"); anything else is
  * CS_ERR_BAD_INPUT. */
 cs_rv cs_keyref_parse(const unsigned char *data, size_t len, cs_keyref *out, cs_err *err);
+/* Frees what cs_keyref_parse put in ref; ref itself is the caller's. */
 void cs_keyref_clear(cs_keyref *ref);
 
 /* ---- usages ----------------------------------------------------------------- */
@@ -57,10 +61,13 @@ typedef struct cs_usage_list {
 	size_t n;
 } cs_usage_list;
 
-void cs_usage_list_clear(cs_usage_list *l);
+/* Every usage the store holds, by name (cs_usage says which fields are
+ * set); free with cs_usage_list_clear. */
 cs_rv cs_usage_list_get(cs_store *store, cs_usage_list *out, cs_err *err);
+void cs_usage_list_clear(cs_usage_list *l);
 /* CS_ERR_NOT_FOUND when the usage was never assigned. */
 cs_rv cs_usage_get(cs_store *store, const char *name, cs_usage *out, cs_err *err);
+/* Frees what cs_usage_get put in u; u itself is the caller's. */
 void cs_usage_clear(cs_usage *u);
 
 /*
@@ -99,6 +106,8 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
 
 /*
+ * Renewals (defined in requests/renew.c; declared here, where they have
+ * always been public).
  * A renewal has been issued: every usage of old_sha1 moves to new_sha1
  * (both in My) and the old certificate is archived.  Called by import for
  * the answer to a request made by `renew`.
@@ -110,6 +119,8 @@ cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new
  * between leaves files `certstore check` republishes, hooks included. */
 cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1, bool *moved,
 			cs_err *err);
+/* After the commit: publishes the usages cs_renewal_record moved to new_sha1
+ * (a certificate in My) and runs their hooks. */
 cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err);
 /* What a check repaired, one sentence each ("usage Default: republished …"). */
 typedef struct cs_fix_list {
@@ -117,6 +128,7 @@ typedef struct cs_fix_list {
 	size_t n;
 } cs_fix_list;
 
+/* Frees the sentences and empties l. */
 void cs_fix_list_clear(cs_fix_list *l);
 
 /* cs_usage_check, saying what it fixed: every fix is appended to *fixes. */

@@ -1,7 +1,7 @@
 /*
  * db_certs.c - SQL for the certs table.
  */
-#include "db.h"
+#include "db_certs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
