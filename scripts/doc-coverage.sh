@@ -57,7 +57,7 @@ done
 
 # The other way round: every long option the tool takes (its longopts
 # tables) is in certstore(1), so that an option cannot be added undocumented.
-for opt in $(grep -ho '{"[a-z][a-z0-9-]*", *\(no\|required\|optional\)_argument' "$SRC"/tools/*.c |
+for opt in $(grep -ho '{"[a-z][a-z0-9-]*", *\(no\|required\|optional\)_argument' "$SRC"/tools/*/*.c |
 	sed 's/{"\([^"]*\)".*/\1/' | sort -u); do
 	if grep -qF -- "\\-\\-${opt//-/\\-}" "$MAN1"; then
 		point ok "option --$opt of the tool is in certstore(1)"

@@ -4,6 +4,7 @@
  * $CERTSTORE_PKCS11 names the module (make check sets it).
  */
 #include "testutil.h"
+#include "p11util.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -23,10 +24,9 @@
 #define SLOT_ROOT 2
 #define SLOT_DISALLOWED 4
 
-static void *dl;
 static CK_FUNCTION_LIST *f;
 static tu_cert root, other, leaf;
-static char *tmp, store_dir[512], reserved[600];
+static tu_p11 p11;
 
 static void import_to(X509 *x, cs_store_id where)
 {
@@ -35,7 +35,7 @@ static void import_to(X509 *x, cs_store_id where)
 	cs_import_opts o = {.store = where};
 	cs_import_result res;
 
-	assert_int_equal(cs_store_open(store_dir, 0, &s, NULL), CS_OK);
+	assert_int_equal(cs_store_open(p11.store_dir, 0, &s, NULL), CS_OK);
 	assert_int_equal(cs_cert_list_push(&l, tu_cs_cert(x), NULL), CS_OK);
 	assert_int_equal(cs_import_certs(s, &l, &o, &res, NULL), CS_OK);
 	cs_import_result_clear(&res);
@@ -45,24 +45,15 @@ static void import_to(X509 *x, cs_store_id where)
 
 static int group_setup(void **state)
 {
-	const char *path = getenv("CERTSTORE_PKCS11");
-	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
 	cs_store *s = NULL;
 
 	(void)state;
-	dl = dlopen(path ? path : ".libs/certstore-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL)
-		fail_msg("dlopen: %s", dlerror());
-	get = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList");
-	assert_non_null(get);
-	assert_int_equal(get(&f), CKR_OK);
+	tu_p11_open(&p11);
+	f = p11.f;
 	root = tu_make("P11 Root", NULL, 1, -1, 365);
 	other = tu_make("P11 Other Root", NULL, 1, -1, 365);
 	leaf = tu_make("p11.example", &root, 0, -1, 30);
-	tmp = tu_tempdir();
-	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
-	snprintf(reserved, sizeof(reserved), "store=%s", store_dir);
-	assert_int_equal(cs_store_open(store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
+	assert_int_equal(cs_store_open(p11.store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
 	cs_store_close(s);
 	import_to(root.x509, CS_STORE_ROOT);
 	import_to(leaf.x509, CS_STORE_MY);
@@ -75,24 +66,7 @@ static int group_teardown(void **state)
 	tu_free(&leaf);
 	tu_free(&other);
 	tu_free(&root);
-	tu_rmdir(tmp);
-	dlclose(dl);
-	return 0;
-}
-
-static int init(void **state)
-{
-	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK, .pReserved = reserved};
-
-	(void)state;
-	assert_int_equal(f->C_Initialize(&args), CKR_OK);
-	return 0;
-}
-
-static int fini(void **state)
-{
-	(void)state;
-	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	tu_p11_close(&p11);
 	return 0;
 }
 
@@ -407,24 +381,28 @@ int main(void)
 		cmocka_unit_test(test_calls_before_initialize_are_refused),
 		cmocka_unit_test(test_initialize_twice_and_finalize_cleanly),
 		cmocka_unit_test(test_initialize_refuses_foreign_mutexes_without_os_locking),
-		cmocka_unit_test_setup_teardown(test_four_slots_named_for_the_stores, init, fini),
-		cmocka_unit_test_setup_teardown(test_read_write_session_only_on_trusted_root, init,
-						fini),
-		cmocka_unit_test_setup_teardown(test_find_root_by_subject_with_its_attributes, init,
-						fini),
-		cmocka_unit_test_setup_teardown(test_root_has_nss_trust_and_assertions, init, fini),
+		cmocka_unit_test_setup_teardown(test_four_slots_named_for_the_stores,
+						tu_p11_initialize, tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_read_write_session_only_on_trusted_root,
+						tu_p11_initialize, tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_find_root_by_subject_with_its_attributes,
+						tu_p11_initialize, tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_root_has_nss_trust_and_assertions,
+						tu_p11_initialize, tu_p11_finalize),
 		cmocka_unit_test_setup_teardown(
-			test_short_buffer_gives_length_and_unknown_attribute_is_invalid, init,
-			fini),
+			test_short_buffer_gives_length_and_unknown_attribute_is_invalid,
+			tu_p11_initialize, tu_p11_finalize),
 		cmocka_unit_test_setup_teardown(test_unknown_attribute_in_template_matches_nothing,
-						init, fini),
-		cmocka_unit_test_setup_teardown(test_invalid_handles_are_refused, init, fini),
-		cmocka_unit_test_setup_teardown(test_create_and_destroy_in_trusted_root, init,
-						fini),
+						tu_p11_initialize, tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_invalid_handles_are_refused, tu_p11_initialize,
+						tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_create_and_destroy_in_trusted_root,
+						tu_p11_initialize, tu_p11_finalize),
 		cmocka_unit_test_setup_teardown(
-			test_change_by_another_connection_is_seen_without_restart, init, fini),
-		cmocka_unit_test_setup_teardown(test_child_after_fork_reads_the_store_again, init,
-						fini),
+			test_change_by_another_connection_is_seen_without_restart,
+			tu_p11_initialize, tu_p11_finalize),
+		cmocka_unit_test_setup_teardown(test_child_after_fork_reads_the_store_again,
+						tu_p11_initialize, tu_p11_finalize),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -10,6 +10,7 @@
  * the real ones.
  */
 #include "testutil.h"
+#include "p11util.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -38,15 +39,13 @@
 #define SLOT_BAD 99
 #define BAD_SESSION ((CK_SESSION_HANDLE)0x7777)
 
-static void *dl;
 static CK_FUNCTION_LIST *f;
 static tu_cert root, leaf;
-static char *tmp, store_dir[512], reserved[600], pin[300];
+static tu_p11 p11;
+static char pin[300];
 
 static int group_setup(void **state)
 {
-	const char *path = getenv("CERTSTORE_PKCS11");
-	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
 	cs_cert_list l = {0};
 	cs_import_opts o = {.store = CS_STORE_MY};
 	cs_import_result res;
@@ -58,24 +57,17 @@ static int group_setup(void **state)
 	FILE *pf;
 
 	(void)state;
-	dl = dlopen(path ? path : ".libs/certstore-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL)
-		fail_msg("dlopen: %s", dlerror());
-	get = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList");
-	assert_non_null(get);
-	assert_int_equal(get(&f), CKR_OK);
+	tu_p11_open(&p11);
+	f = p11.f;
 	root = tu_make("Conformance Root", NULL, 1, -1, 365);
 	leaf = tu_make("conformance.example", &root, 0, -1, 30);
 	EVP_PKEY_free(leaf.key);
 	leaf.key = EVP_RSA_gen(2048);
 	assert_true(X509_set_pubkey(leaf.x509, leaf.key));
 	assert_true(X509_sign(leaf.x509, root.key, EVP_sha256()) > 0);
-	tmp = tu_tempdir();
-	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
-	snprintf(reserved, sizeof(reserved), "store=%s", store_dir);
-	assert_int_equal(cs_store_open(store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
-	if (cs_token_init_softhsm(store_dir, &err) != CS_OK ||
-	    cs_token_open_store(store_dir, &tok, &err) != CS_OK)
+	assert_int_equal(cs_store_open(p11.store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
+	if (cs_token_init_softhsm(p11.store_dir, &err) != CS_OK ||
+	    cs_token_open_store(p11.store_dir, &tok, &err) != CS_OK)
 		fail_msg("token: %s", err.msg);
 	mine = tu_cs_cert(leaf.x509);
 	assert_int_equal(cs_cert_list_push(&l, tu_cs_cert(leaf.x509), NULL), CS_OK);
@@ -91,7 +83,7 @@ static int group_setup(void **state)
 	cs_cert_free(mine);
 	cs_token_close(tok);
 	cs_store_close(s);
-	snprintf(pinpath, sizeof(pinpath), "%s/pin", store_dir);
+	snprintf(pinpath, sizeof(pinpath), "%s/pin", p11.store_dir);
 	pf = fopen(pinpath, "r");
 	assert_non_null(pf);
 	assert_non_null(fgets(pin, sizeof(pin), pf));
@@ -106,24 +98,7 @@ static int group_teardown(void **state)
 	OPENSSL_cleanse(pin, sizeof(pin));
 	tu_free(&leaf);
 	tu_free(&root);
-	tu_rmdir(tmp);
-	dlclose(dl);
-	return 0;
-}
-
-static int init(void **state)
-{
-	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK, .pReserved = reserved};
-
-	(void)state;
-	assert_int_equal(f->C_Initialize(&args), CKR_OK);
-	return 0;
-}
-
-static int fini(void **state)
-{
-	(void)state;
-	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	tu_p11_close(&p11);
 	return 0;
 }
 
@@ -223,7 +198,7 @@ static void test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv(voi
 	if (pid == 0) {
 		CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
 		char c;
-		struct iovec l = {&c, 1}, r = {reserved, 1};
+		struct iovec l = {&c, 1}, r = {p11.reserved, 1};
 
 		if (deny_process_vm_readv() != 0)
 			_exit(10);
@@ -232,7 +207,7 @@ static void test_5_4_C_Initialize_pReserved_checked_without_process_vm_readv(voi
 		args.pReserved = (void *)1;
 		if (f->C_Initialize(&args) != CKR_ARGUMENTS_BAD)
 			_exit(12);
-		args.pReserved = reserved;
+		args.pReserved = p11.reserved;
 		if (f->C_Initialize(&args) != CKR_OK)
 			_exit(13);
 		_exit(f->C_Finalize(NULL) == CKR_OK ? 0 : 14);
@@ -251,7 +226,7 @@ static void test_5_4_C_Initialize_p11kit_store_option_is_accepted(void **state)
 	CK_OBJECT_HANDLE o[8];
 
 	(void)state;
-	snprintf(opts, sizeof(opts), "%s verbose=yes", reserved);
+	snprintf(opts, sizeof(opts), "%s verbose=yes", p11.reserved);
 	assert_int_equal(f->C_Initialize(&args), CKR_OK);
 	h = open_ro(SLOT_MY);
 	assert_int_equal(find_class(h, CKO_CERTIFICATE, o), 1);
@@ -897,7 +872,7 @@ static void test_5_16_C_GetFunctionStatus_is_FUNCTION_NOT_PARALLEL(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_p11_initialize, tu_p11_finalize)
 #define BARE(name) cmocka_unit_test(name)
 	const struct CMUnitTest tests[] = {
 		BARE(test_5_4_C_Initialize_pReserved_that_is_no_string_is_ARGUMENTS_BAD),

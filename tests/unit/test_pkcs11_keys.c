@@ -7,6 +7,7 @@
  */
 #include "config.h" /* CS_SOFTHSM_MODULE */
 #include "testutil.h"
+#include "p11util.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -28,10 +29,9 @@
 #define SLOT_MY 1
 #define SLOT_ROOT 2
 
-static void *dl;
 static CK_FUNCTION_LIST *f;
 static tu_cert root, rsa_leaf, ec_leaf, keyless;
-static char *tmp, store_dir[512], reserved[600];
+static tu_p11 p11;
 static const unsigned char msg[] = "a message signed through certstore-pkcs11.so";
 
 /* A leaf for key (the issuer's signature is all that matters here). */
@@ -88,7 +88,7 @@ static void shim_install(void)
 	if (realpath("tests/helpers/.libs/p11-overlap-shim.so", shim_path) == NULL)
 		fail_msg("no tests/helpers/.libs/p11-overlap-shim.so (make check builds it)");
 	assert_int_equal(setenv("CS_SHIM_REAL", CS_SOFTHSM_MODULE, 1), 0);
-	snprintf(conf, sizeof(conf), "%s/certstore.conf", store_dir);
+	snprintf(conf, sizeof(conf), "%s/certstore.conf", p11.store_dir);
 	fp = fopen(conf, "r");
 	assert_non_null(fp);
 	fseek(fp, 0, SEEK_END);
@@ -122,29 +122,20 @@ static int shim_max_in_flight(void)
 
 static int group_setup(void **state)
 {
-	const char *path = getenv("CERTSTORE_PKCS11");
-	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
 	cs_store *s = NULL;
 	cs_token *tok = NULL;
 	cs_err err = {0};
 
 	(void)state;
-	dl = dlopen(path ? path : ".libs/certstore-pkcs11.so", RTLD_NOW | RTLD_LOCAL);
-	if (dl == NULL)
-		fail_msg("dlopen: %s", dlerror());
-	get = (CK_RV(*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(dl, "C_GetFunctionList");
-	assert_non_null(get);
-	assert_int_equal(get(&f), CKR_OK);
+	tu_p11_open(&p11);
+	f = p11.f;
 	root = tu_make("Keys Root", NULL, 1, -1, 365);
 	rsa_leaf = leaf_with("rsa.example", EVP_RSA_gen(2048));
 	ec_leaf = leaf_with("ec.example", NULL);
 	keyless = leaf_with("keyless.example", NULL);
-	tmp = tu_tempdir();
-	snprintf(store_dir, sizeof(store_dir), "%s/store", tmp);
-	snprintf(reserved, sizeof(reserved), "store=%s", store_dir);
-	assert_int_equal(cs_store_open(store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
-	if (cs_token_init_softhsm(store_dir, &err) != CS_OK ||
-	    cs_token_open_store(store_dir, &tok, &err) != CS_OK)
+	assert_int_equal(cs_store_open(p11.store_dir, CS_OPEN_CREATE, &s, NULL), CS_OK);
+	if (cs_token_init_softhsm(p11.store_dir, &err) != CS_OK ||
+	    cs_token_open_store(p11.store_dir, &tok, &err) != CS_OK)
 		fail_msg("token: %s", err.msg);
 	import_my(s, tok, &rsa_leaf, true);
 	import_my(s, tok, &ec_leaf, true);
@@ -163,24 +154,7 @@ static int group_teardown(void **state)
 	tu_free(&ec_leaf);
 	tu_free(&rsa_leaf);
 	tu_free(&root);
-	tu_rmdir(tmp);
-	dlclose(dl);
-	return 0;
-}
-
-static int init(void **state)
-{
-	CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK, .pReserved = reserved};
-
-	(void)state;
-	assert_int_equal(f->C_Initialize(&args), CKR_OK);
-	return 0;
-}
-
-static int fini(void **state)
-{
-	(void)state;
-	assert_int_equal(f->C_Finalize(NULL), CKR_OK);
+	tu_p11_close(&p11);
 	return 0;
 }
 
@@ -190,7 +164,7 @@ static void read_pin(char *pin, size_t size)
 	char path[600];
 	FILE *pf;
 
-	snprintf(path, sizeof(path), "%s/pin", store_dir);
+	snprintf(path, sizeof(path), "%s/pin", p11.store_dir);
 	pf = fopen(path, "r");
 	assert_non_null(pf);
 	assert_non_null(fgets(pin, (int)size, pf));
@@ -577,7 +551,7 @@ static void test_without_the_pin_file_keys_show_but_do_not_sign(void **state)
 	char pin[600], away[610], secret[300];
 
 	(void)state;
-	snprintf(pin, sizeof(pin), "%s/pin", store_dir);
+	snprintf(pin, sizeof(pin), "%s/pin", p11.store_dir);
 	snprintf(away, sizeof(away), "%s.away", pin);
 	read_pin(secret, sizeof(secret));
 	assert_int_equal(rename(pin, away), 0);
@@ -726,7 +700,7 @@ static void test_threads_sign_and_decrypt_at_once(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, init, fini)
+#define T(name) cmocka_unit_test_setup_teardown(name, tu_p11_initialize, tu_p11_finalize)
 	const struct CMUnitTest tests[] = {
 		T(test_personal_certificate_with_a_key_has_a_key_pair),
 		T(test_rsa_private_key_attributes_and_sensitive_refusals),

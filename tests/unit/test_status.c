@@ -10,7 +10,6 @@ static tu_cert root, inter, leaf, expired, future;
 
 static int setup(void **state)
 {
-	(void)state;
 	root = tu_make("Status Root", NULL, 1, -10, 3650);
 	inter = tu_make("Status Intermediate", &root, 1, -10, 3000);
 	leaf = tu_make("status.example", &inter, 0, -1, 30);
@@ -21,7 +20,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	(void)state;
 	tu_free(&future);
 	tu_free(&expired);
 	tu_free(&leaf);
@@ -57,14 +55,44 @@ static cs_status status_of(cs_store *s, X509 *x, cs_status_report *r)
 	return r->status;
 }
 
-/* A chain in CA/My whose root is in Root, and every key linked (as a URI). */
-static cs_store *full_store(char **dir)
-{
-	cs_store *s = tu_store(dir);
+/* Each test gets a store of its own, closed and removed after it. */
+typedef struct store_fixture {
+	cs_store *s;
+	char *dir;
+} store_fixture;
 
-	put(s, root.x509, CS_STORE_ROOT);
-	put(s, inter.x509, CS_STORE_CA);
-	return s;
+static cs_store *store_of(void **state)
+{
+	return ((store_fixture *)*state)->s;
+}
+
+static int empty_store(void **state)
+{
+	store_fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->s = tu_store(&f->dir);
+	*state = f;
+	return 0;
+}
+
+/* A chain in CA/My whose root is in Root, and every key linked (as a URI). */
+static int chain_store(void **state)
+{
+	empty_store(state);
+	put(store_of(state), root.x509, CS_STORE_ROOT);
+	put(store_of(state), inter.x509, CS_STORE_CA);
+	return 0;
+}
+
+static int close_store(void **state)
+{
+	store_fixture *f = *state;
+
+	cs_store_close(f->s);
+	tu_rmdir(f->dir);
+	free(f);
+	return 0;
 }
 
 static void link_key(cs_store *s, X509 *x)
@@ -79,28 +107,22 @@ static void link_key(cs_store *s, X509 *x)
 
 static void test_status_valid_with_root_and_key(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, leaf.x509, CS_STORE_MY);
 	link_key(s, leaf.x509);
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_VALID);
 	assert_int_equal(r.chain.n, 3);
 	assert_string_equal(r.chain.items[2]->subject, "CN=Status Root");
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_untrusted_root_when_chain_stops_at_intermediate(void **state)
 {
-	char *dir;
-	cs_store *s = tu_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, inter.x509, CS_STORE_CA);
 	put(s, leaf.x509, CS_STORE_MY);
 	link_key(s, leaf.x509);
@@ -110,17 +132,13 @@ static void test_status_untrusted_root_when_chain_stops_at_intermediate(void **s
 	put(s, root.x509, CS_STORE_ROOT);
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_VALID);
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_expired_and_not_yet_valid(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, expired.x509, CS_STORE_MY);
 	put(s, future.x509, CS_STORE_MY);
 	assert_int_equal(status_of(s, expired.x509, &r), CS_STATUS_EXPIRED);
@@ -128,17 +146,14 @@ static void test_status_expired_and_not_yet_valid(void **state)
 	cs_status_report_clear(&r);
 	assert_int_equal(status_of(s, future.x509, &r), CS_STATUS_NOT_YET_VALID);
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_honours_clock_override(void **state)
 {
-	char *dir, when[32];
-	cs_store *s = full_store(&dir);
+	char when[32];
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, leaf.x509, CS_STORE_MY);
 	link_key(s, leaf.x509);
 	snprintf(when, sizeof(when), "%lld", (long long)time(NULL) + 90LL * 86400);
@@ -146,34 +161,26 @@ static void test_status_honours_clock_override(void **state)
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_EXPIRED);
 	unsetenv("CERTSTORE_NOW");
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_disallowed_when_root_moved_to_disallowed(void **state)
 {
-	char *dir;
-	cs_store *s = tu_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, root.x509, CS_STORE_DISALLOWED);
 	put(s, inter.x509, CS_STORE_CA);
 	put(s, leaf.x509, CS_STORE_MY);
 	link_key(s, leaf.x509);
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_DISALLOWED);
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_disallowed_wins_over_root(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, leaf.x509, CS_STORE_MY);
 	link_key(s, leaf.x509);
 	put(s, leaf.x509, CS_STORE_DISALLOWED);
@@ -189,17 +196,13 @@ static void test_status_disallowed_wins_over_root(void **state)
 		cs_cert_free(probe);
 	}
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_missing_private_key_for_end_entity_in_my(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, leaf.x509, CS_STORE_MY);
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_MISSING_KEY);
 	assert_int_equal(r.key_status, CS_STATUS_MISSING_KEY);
@@ -207,8 +210,6 @@ static void test_status_missing_private_key_for_end_entity_in_my(void **state)
 	/* a CA certificate needs no key of ours */
 	assert_int_equal(status_of(s, inter.x509, &r), CS_STATUS_VALID);
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static cs_status always_mismatch(void *ctx, const cs_cert *cert)
@@ -220,38 +221,29 @@ static cs_status always_mismatch(void *ctx, const cs_cert *cert)
 
 static void test_status_asks_the_key_checker(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	put(s, leaf.x509, CS_STORE_MY);
 	cs_store_set_key_checker(s, always_mismatch, NULL);
 	assert_int_equal(status_of(s, leaf.x509, &r), CS_STATUS_KEY_MISMATCH);
 	assert_string_equal(cs_status_name(r.status), "Private key mismatch");
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_root_in_root_is_valid(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	cs_status_report r;
 
-	(void)state;
 	assert_int_equal(status_of(s, root.x509, &r), CS_STATUS_VALID);
 	assert_int_equal(r.chain.n, 1);
 	cs_status_report_clear(&r);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 static void test_status_bad_signature_named(void **state)
 {
-	char *dir;
-	cs_store *s = full_store(&dir);
+	cs_store *s = store_of(state);
 	tu_cert genuine = tu_make("forged.example", &inter, 0, -1, 30);
 	unsigned char *der = NULL;
 	const unsigned char *p;
@@ -259,7 +251,6 @@ static void test_status_bad_signature_named(void **state)
 	int len;
 	cs_status_report r;
 
-	(void)state;
 	/* The stored intermediate's name and key identifier, so that the chain
 	 * is built through it, but a signature it never made: the last byte of
 	 * the signature value flipped.  (A certificate signed by another key
@@ -281,23 +272,34 @@ static void test_status_bad_signature_named(void **state)
 	X509_free(forged);
 	OPENSSL_free(der);
 	tu_free(&genuine);
-	cs_store_close(s);
-	tu_rmdir(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_status_valid_with_root_and_key),
-		cmocka_unit_test(test_status_untrusted_root_when_chain_stops_at_intermediate),
-		cmocka_unit_test(test_status_expired_and_not_yet_valid),
-		cmocka_unit_test(test_status_honours_clock_override),
-		cmocka_unit_test(test_status_disallowed_when_root_moved_to_disallowed),
-		cmocka_unit_test(test_status_disallowed_wins_over_root),
-		cmocka_unit_test(test_status_missing_private_key_for_end_entity_in_my),
-		cmocka_unit_test(test_status_asks_the_key_checker),
-		cmocka_unit_test(test_status_root_in_root_is_valid),
-		cmocka_unit_test(test_status_bad_signature_named),
+		cmocka_unit_test_setup_teardown(test_status_valid_with_root_and_key, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(
+			test_status_untrusted_root_when_chain_stops_at_intermediate, empty_store,
+			close_store),
+		cmocka_unit_test_setup_teardown(test_status_expired_and_not_yet_valid, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(test_status_honours_clock_override, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(
+			test_status_disallowed_when_root_moved_to_disallowed, empty_store,
+			close_store),
+		cmocka_unit_test_setup_teardown(test_status_disallowed_wins_over_root, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(
+			test_status_missing_private_key_for_end_entity_in_my, chain_store,
+			close_store),
+		cmocka_unit_test_setup_teardown(test_status_asks_the_key_checker, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(test_status_root_in_root_is_valid, chain_store,
+						close_store),
+		cmocka_unit_test_setup_teardown(test_status_bad_signature_named, chain_store,
+						close_store),
 	};
 
 	return cmocka_run_group_tests_name("status", tests, setup, teardown);

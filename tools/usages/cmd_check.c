@@ -31,19 +31,12 @@ static cs_rv print_fixes(const cs_fix_list *fixes, bool json, cs_err *err)
 	return cli_json_print(obj, err);
 }
 
-static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		       cs_err *err)
+static cs_rv check(cs_store *store, void *arg, cs_err *err)
 {
+	bool json = *(bool *)arg;
 	cs_fix_list fixes = {0};
-	cs_store *store = NULL;
-	bool json, stop;
-	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
+	cs_rv rv = cs_usage_check_fixes(store, &fixes, err);
 
-	if (stop)
-		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = cs_usage_check_fixes(store, &fixes, err);
 	/* a failed hook after a republication does not excuse the Root view */
 	if (rv == CS_OK || rv == CS_ERR_HOOK) {
 		cs_err roots_err = {0};
@@ -61,8 +54,19 @@ static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, cha
 	if (rv == CS_OK)
 		rv = served_check(store, !json, err);
 	cs_fix_list_clear(&fixes);
-	cs_store_close(store);
 	return rv;
+}
+
+static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+		       cs_err *err)
+{
+	bool json, stop;
+	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
+	cli_store_job job = {.act = check, .arg = &json};
+
+	if (stop)
+		return rv;
+	return cli_run_with_store(ctx, &job, err);
 }
 
 const cli_command cmd_check = {

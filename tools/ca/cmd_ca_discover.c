@@ -14,8 +14,8 @@
 #include <openssl/pem.h>
 
 #include "cli.h"
-#include "enroll/ad_discover.h"
-#include "enroll/enroll.h"
+#include "ad_discover.h"
+#include "enroll.h"
 
 typedef struct discover_args {
 	ad_query q;

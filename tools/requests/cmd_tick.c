@@ -124,10 +124,23 @@ static cs_rv renew_due(cs_store *store, cs_err *err)
 	return rv != CS_OK ? rv : first;
 }
 
+static cs_rv tick(cs_store *store, void *arg, cs_err *err)
+{
+	/* A staged-roll failure must not stop renewals: keep the first error. */
+	cs_err renew_err = {0};
+	cs_rv staged = apply_staged(store, err);
+	cs_rv renewed = renew_due(store, &renew_err);
+
+	(void)arg;
+	if (staged == CS_OK && renewed != CS_OK && err != NULL)
+		*err = renew_err;
+	return staged != CS_OK ? staged : renewed;
+}
+
 static cs_rv run_tick(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		      cs_err *err)
 {
-	cs_store *store = NULL;
+	cli_store_job job = {.act = tick};
 	cs_rv rv = CS_OK;
 	int c;
 
@@ -137,20 +150,7 @@ static cs_rv run_tick(const cli_ctx *ctx, const cli_command *cmd, int argc, char
 		return rv;
 	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
 	if (rv == CS_OK)
-		rv = cli_open_store(ctx, 0, &store, err);
-	if (store != NULL) {
-		/* A staged-roll failure must not stop renewals: keep the first error. */
-		cs_err renew_err = {0};
-		cs_rv staged = apply_staged(store, err);
-		cs_rv renewed = renew_due(store, &renew_err);
-
-		rv = staged;
-		if (staged == CS_OK && renewed != CS_OK && err != NULL)
-			*err = renew_err;
-		if (rv == CS_OK)
-			rv = renewed;
-	}
-	cs_store_close(store);
+		rv = cli_run_with_store(ctx, &job, err);
 	return rv;
 }
 

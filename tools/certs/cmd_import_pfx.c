@@ -71,23 +71,30 @@ static cs_rv print_result_json(const char *path, const cs_import_result *res, co
 	return cli_json_print(obj, err);
 }
 
-static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs_bytes *data,
-				  const char *password, const cli_pfx_import *o, cs_err *err)
+/* What the import into the store needs, the password already read. */
+typedef struct pfx_job {
+	const char *path;
+	const cs_bytes *data;
+	const char *password;
+	const cli_pfx_import *o;
+} pfx_job;
+
+static cs_rv import_with_password(cs_store *store, void *arg, cs_err *err)
 {
+	const pfx_job *j = arg;
+	const cli_pfx_import *o = j->o;
+	const char *path = j->path;
 	cs_pfx_import_opts opts = {o->friendly_name, o->exportable, o->trust_root};
 	cs_import_result res = {0};
-	cs_store *store = NULL;
 	cs_token *tok = NULL;
 	cs_cert *leaf = NULL;
 	char *uri = NULL;
 	cs_rv rv;
 
-	rv = cli_open_store(ctx, 0, &store, err);
+	rv = cli_token_open(store, &tok, err);
 	if (rv == CS_OK)
-		rv = cli_token_open(store, &tok, err);
-	if (rv == CS_OK)
-		rv = cs_pfx_import(store, tok, path, data->data, data->len, password, &opts, &res,
-				   &uri, err);
+		rv = cs_pfx_import(store, tok, path, j->data->data, j->data->len, j->password,
+				   &opts, &res, &uri, err);
 	if (rv == CS_OK)
 		rv = cs_store_find_by_thumbprint(store, CS_STORE_MY, res.items[0].sha1, &leaf, err);
 	if (rv == CS_OK && o->json)
@@ -98,7 +105,6 @@ static cs_rv import_with_password(const cli_ctx *ctx, const char *path, const cs
 	free(uri);
 	cs_import_result_clear(&res);
 	cs_token_close(tok);
-	cs_store_close(store);
 	return rv;
 }
 
@@ -107,14 +113,18 @@ cs_rv cli_import_pfx(const cli_ctx *ctx, const char *path, const cli_pfx_import 
 	cli_password_src src = {o->password_file, o->password_env};
 	cs_bytes data = {0};
 	char *password = NULL, prompt[512];
+	pfx_job job = {path, &data, NULL, o};
+	cli_store_job store_job = {.act = import_with_password, .arg = &job};
 	cs_rv rv;
 
 	rv = cs_read_file(path, &data, err);
 	snprintf(prompt, sizeof(prompt), "Password for %s", path);
 	if (rv == CS_OK)
 		rv = cli_password_get(&src, prompt, false, &password, err);
+	job.password = password;
+	/* the password first: no prompt waits with the store open */
 	if (rv == CS_OK)
-		rv = import_with_password(ctx, path, &data, password, o, err);
+		rv = cli_run_with_store(ctx, &store_job, err);
 	cli_password_free(password);
 	cs_bytes_clear(&data);
 	return rv;

@@ -49,29 +49,32 @@ static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, renew_arg
 	return rv;
 }
 
+static cs_rv renew(cs_store *store, void *arg, cs_err *err)
+{
+	const renew_args *a = arg;
+	cs_cert *cert = NULL;
+	cli_keys keys = {0};
+	cs_rv rv = cli_find_cert(store, a->id, CS_STORE_MY, &cert, err);
+
+	if (rv == CS_OK)
+		rv = cli_keys_open(store, &keys, err);
+	if (rv == CS_OK)
+		rv = flow_renew(store, &keys, cert, a->ca, a->new_key, a->out, a->json, err);
+	cli_keys_close(&keys);
+	cs_cert_free(cert);
+	return rv;
+}
+
 static cs_rv run_renew(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		       cs_err *err)
 {
 	renew_args a = {0};
-	cs_store *store = NULL;
-	cs_cert *cert = NULL;
-	cli_keys keys = {0};
-	cs_rv rv;
+	cli_store_job job = {.act = renew, .arg = &a};
+	cs_rv rv = parse_args(cmd, argc, argv, &a, err);
 
-	rv = parse_args(cmd, argc, argv, &a, err);
 	if (rv != CS_OK || a.help)
 		return rv;
-	rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = cli_find_cert(store, a.id, CS_STORE_MY, &cert, err);
-	if (rv == CS_OK)
-		rv = cli_keys_open(store, &keys, err);
-	if (rv == CS_OK)
-		rv = flow_renew(store, &keys, cert, a.ca, a.new_key, a.out, a.json, err);
-	cli_keys_close(&keys);
-	cs_cert_free(cert);
-	cs_store_close(store);
-	return rv;
+	return cli_run_with_store(ctx, &job, err);
 }
 
 const cli_command cmd_renew = {
