@@ -25,6 +25,7 @@
  * one whose type does not match declines).
  */
 #include "provider.h"
+#include "front/pemblock.h"
 #include "usage.h"
 
 #include <stdlib.h>
@@ -38,9 +39,6 @@
 #define PEM_BEGIN "-----BEGIN " CS_KEYREF_PEM_NAME "-----"
 #define BODY_START "version=1\n"
 #define KEYREF_STRUCTURE "certstore-keyref"
-/* A key reference is a few hundred bytes; a PEM key file is never more than
- * a few KiB.  Reading stops here: a big input is not ours. */
-#define KEYREF_MAX_INPUT (64 * 1024)
 
 typedef struct dec_ctx {
 	csp_ctx *prov;
@@ -91,81 +89,6 @@ static int dec_does_selection(void *provctx, int selection)
 {
 	(void)provctx;
 	return selection == 0 || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
-}
-
-/* Reads the input, up to KEYREF_MAX_INPUT.  0: could not read, or too big. */
-static int read_all(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, size_t *outlen)
-{
-	size_t cap = 4096, len = 0, n;
-	unsigned char *buf = malloc(cap + 1), *p;
-
-	if (buf == NULL || d->prov->bio_read_ex == NULL) {
-		free(buf);
-		return 0;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= KEYREF_MAX_INPUT || (p = realloc(buf, cap * 2 + 1)) == NULL)
-				break;
-			buf = p;
-			cap *= 2;
-		}
-		n = 0;
-		if (!d->prov->bio_read_ex(in, buf + len, cap - len, &n) || n == 0) {
-			buf[len] = '\0';
-			*out = buf;
-			*outlen = len;
-			return 1;
-		}
-		len += n;
-	}
-	free(buf);
-	return 0;
-}
-
-/*
- * Reads one PEM block (and any text before it), line by line, as OpenSSL's
- * own PEM-to-DER step does, and leaves the input just after it.  Callers
- * that scan a file block by block (PEM_read_bio_PrivateKey, haproxy looking
- * for DH parameters in a certificate file) need every call to move on by
- * one block whichever decoder was tried last: listed before default, ours
- * is, and reading everything or nothing made haproxy loop forever.
- */
-static int read_pem_block(const dec_ctx *d, OSSL_CORE_BIO *in, unsigned char **out, size_t *outlen)
-{
-	size_t cap = 4096, len = 0, n;
-	char *buf, *p, *line;
-	int in_block = 0;
-
-	if (d->prov->bio_gets == NULL)
-		return read_all(d, in, out, outlen);
-	if ((buf = malloc(cap + 1)) == NULL)
-		return 0;
-	for (;;) {
-		if (cap - len < 256) {
-			if (cap >= KEYREF_MAX_INPUT || (p = realloc(buf, cap * 2 + 1)) == NULL)
-				break;
-			buf = p;
-			cap *= 2;
-		}
-		line = buf + len;
-		if (d->prov->bio_gets(in, line, (int)(cap - len + 1)) <= 0)
-			goto done;
-		n = strlen(line);
-		len += n;
-		if (strncmp(line, "-----BEGIN ", 11) == 0)
-			in_block = 1;
-		else if (in_block && strncmp(line, "-----END ", 9) == 0 && n > 0 &&
-			 line[n - 1] == '\n')
-			goto done;
-	}
-	free(buf);
-	return 0;
-done:
-	buf[len] = '\0';
-	*out = (unsigned char *)buf;
-	*outlen = len;
-	return 1;
 }
 
 static cs_rv resolve(dec_ctx *d, const cs_keyref *ref, csp_key **out, cs_err *err);
@@ -268,8 +191,8 @@ static int dec_decode(void *ctx, OSSL_CORE_BIO *in, int selection, OSSL_CALLBACK
 	int ok = 1;
 
 	if (!d->der) {
-		/* One block, even when declining (see read_pem_block). */
-		if (!read_pem_block(d, in, &data, &len))
+		/* One block, even when declining (see csp_read_pem_block). */
+		if (!csp_read_pem_block(d->prov->bio_gets, d->prov->bio_read_ex, in, &data, &len))
 			return 1;
 		if (dec_does_selection(NULL, selection))
 			ok = pem_decode(d, data, len, data_cb, data_cbarg);
@@ -277,7 +200,7 @@ static int dec_decode(void *ctx, OSSL_CORE_BIO *in, int selection, OSSL_CALLBACK
 	}
 	if (!dec_does_selection(NULL, selection))
 		return 1;
-	if (!read_all(d, in, &data, &len))
+	if (!csp_read_all(d->prov->bio_read_ex, in, &data, &len))
 		return 1;
 	/* Not ours: decline without a word, the next decoder gets the input. */
 	if (len < sizeof(BODY_START) || memcmp(data, BODY_START, sizeof(BODY_START) - 1) != 0)
@@ -321,6 +244,60 @@ static int dec_export_object(void *ctx, const void *objref, size_t objref_sz,
 	ok = export_cb(params, export_cbarg);
 	OSSL_PARAM_free(params);
 	return ok;
+}
+
+/*
+ * The front's key-reference decoder (front/front.c, the default `lazy` mode) hands
+ * a PEM block that holds a key reference here, once it has loaded the core.
+ * Until then OpenSSL knows no key manager of ours: PEM_read_bio_PrivateKey
+ * made its list of them before any certstore code ran, and its construct
+ * step (decoder_construct_pkey) then fetches a key manager by the data type
+ * we emit.  Fetched as "RSA" or "EC" that is default's (the first
+ * registered, and cached), which takes the reference for a public key:
+ * "unsupported key components".  So the reference goes out typed
+ * CERTSTORE-RSA / CERTSTORE-EC, an alias of RSA / EC that only our key
+ * managers carry (provider.c): a name OpenSSL has not seen yet is not in
+ * its fetch cache, the fetch constructs, and while we are arming our key
+ * managers answer with no_cache, which puts them in the fetch's temporary
+ * store, the one it looks in first.  The key we make is then ours.  Once
+ * armed everything is registered for good, and later decodings find our
+ * key manager in their list (by the alias, now known).
+ */
+int csp_keyref_decode_pem(csp_ctx *prov, int type, const unsigned char *data, size_t len,
+			  OSSL_CALLBACK *data_cb, void *data_cbarg)
+{
+	dec_ctx d = {.prov = prov, .type = type, .der = 1};
+	cs_keyref ref = {0};
+	csp_key *key = NULL;
+	cs_err err = {0};
+	int ok = 1;
+
+	csp_arm_hold(true);
+	if (cs_keyref_parse(data, len, &ref, &err) != CS_OK ||
+	    resolve(&d, &ref, &key, &err) != CS_OK) {
+		csp_arm_hold(false);
+		csp_raise_err(prov, &err);
+		ok = 0;
+		goto out;
+	}
+	csp_arm_hold(false);
+	if (key->type != type) /* the other type's decoder hands it out */
+		goto out;
+	csp_trace("decoded key reference to %s in %s", ref.thumbprint, ref.store_dir);
+	csp_arm_begin(prov);
+	ok = csp_key_emit_as(key, csp_key_alias_name(type), data_cb, data_cbarg);
+	csp_arm(prov);
+out:
+	csp_key_free(key);
+	cs_keyref_clear(&ref);
+	return ok;
+}
+
+/* A decoded object asked for by another provider, for the front. */
+int csp_keyref_export_object(void *ctx, const void *objref, size_t objref_sz,
+			     OSSL_CALLBACK *export_cb, void *export_cbarg)
+{
+	return dec_export_object(ctx, objref, objref_sz, export_cb, export_cbarg);
 }
 
 #define DEC_FUNCTIONS                                                                              \

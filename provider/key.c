@@ -32,6 +32,11 @@ const char *csp_key_type_name(int type)
 	return type == EVP_PKEY_RSA ? "RSA" : "EC";
 }
 
+const char *csp_key_alias_name(int type)
+{
+	return type == EVP_PKEY_RSA ? "CERTSTORE-RSA" : "CERTSTORE-EC";
+}
+
 static cs_rv key_from_cert(csp_ctx *ctx, const cs_cert *cert, csp_key **out, cs_err *err)
 {
 	csp_key *key;
@@ -150,9 +155,14 @@ csp_key *csp_key_dup(const csp_key *key)
 
 int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg)
 {
+	return csp_key_emit_as(key, csp_key_type_name(key->type), object_cb, object_cbarg);
+}
+
+int csp_key_emit_as(const csp_key *key, const char *name, OSSL_CALLBACK *object_cb,
+		    void *object_cbarg)
+{
 	csp_keyref ref = {.magic = CSP_KEYREF_MAGIC, .key = key};
 	int type = OSSL_OBJECT_PKEY;
-	const char *name = csp_key_type_name(key->type);
 	/* The length matters: the decoder framework copies the data type with
 	 * OSSL_PARAM_get_utf8_string, which takes data_size bytes (the STORE
 	 * path reads it as a pointer and did not notice a 0). */

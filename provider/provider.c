@@ -248,6 +248,19 @@ static const OSSL_ALGORITHM csp_keymgmt[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* Loaded lazily by the front, the key managers also carry the alias the
+ * front's key references are handed out with (csp_keyref_decode_pem).  Not
+ * when loaded at once: each name of a key type is one more comparison in
+ * every decoder chain OpenSSL builds for that type, and there nothing needs
+ * it. */
+static const OSSL_ALGORITHM csp_keymgmt_aliased[] = {
+	{RSA_NAMES ":CERTSTORE-RSA", CSP_PROPS, csp_rsa_keymgmt_functions,
+	 "certstore RSA key in the token"},
+	{EC_NAMES ":CERTSTORE-EC", CSP_PROPS, csp_ec_keymgmt_functions,
+	 "certstore EC key in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
 static const OSSL_ALGORITHM csp_signature[] = {
 	{RSA_NAMES, CSP_PROPS, csp_rsa_signature_functions, "RSA signature in the token"},
 	{"ECDSA", CSP_PROPS, csp_ecdsa_signature_functions, "ECDSA in the token"},
@@ -275,43 +288,72 @@ static const OSSL_ALGORITHM csp_decoders[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* Set while csp_keyref_decode_pem resolves a reference on this thread. */
+static __thread bool arm_held;
+
 void csp_arm(csp_ctx *ctx)
 {
+	if (arm_held)
+		return;
 	if (ctx->parent != NULL)
 		ctx = ctx->parent;
-	__atomic_store_n(&ctx->armed, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctx->armed, CSP_ARMED, __ATOMIC_RELEASE);
+}
+
+void csp_arm_hold(bool hold)
+{
+	arm_held = hold;
+}
+
+void csp_arm_begin(csp_ctx *ctx)
+{
+	int unarmed = CSP_UNARMED;
+
+	if (ctx->parent != NULL)
+		ctx = ctx->parent;
+	__atomic_compare_exchange_n(&ctx->armed, &unarmed, CSP_ARMING, 0, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
 }
 
 /*
- * With `lazy = yes`, key management, signatures, ciphers and decoders are
- * not registered until the store is used: OpenSSL 3.0 builds every
- * registered KEYMGMT and DECODER into the decoder chain it makes for each
- * certificate it parses, so a provider that is only loaded costs a program
- * ~25% more instructions per certificate (design notes).  no_cache makes
- * OpenSSL ask again at its next fetch; once armed, the answer is cached.
+ * Loaded lazily (the front's default), key management, signatures, ciphers
+ * and decoders are not registered until the store is used: OpenSSL 3.0
+ * builds every registered KEYMGMT and DECODER into the decoder chain it
+ * makes for each certificate it parses, so a provider that is only loaded
+ * costs a program ~25% more instructions per certificate (design notes).
+ * no_cache makes OpenSSL ask again at its next fetch; once armed, the
+ * answer is cached.  While arming, the key managers are offered uncached:
+ * OpenSSL then puts them in a fetch's temporary store, which it searches
+ * before its permanent one (csp_keyref_decode_pem).
  */
-static const OSSL_ALGORITHM *lazy(csp_ctx *ctx, const OSSL_ALGORITHM *algs, int *no_cache)
+static const OSSL_ALGORITHM *lazy(csp_ctx *ctx, int operation_id, const OSSL_ALGORITHM *algs,
+				  int *no_cache)
 {
-	if (__atomic_load_n(&ctx->armed, __ATOMIC_ACQUIRE))
+	int armed = __atomic_load_n(&ctx->armed, __ATOMIC_ACQUIRE);
+
+	if (armed == CSP_ARMED)
 		return algs;
 	*no_cache = 1;
-	return NULL;
+	return armed == CSP_ARMING && operation_id == OSSL_OP_KEYMGMT ? algs : NULL;
 }
 
 static const OSSL_ALGORITHM *csp_query_operation(void *provctx, int operation_id, int *no_cache)
 {
+	csp_ctx *ctx = provctx;
+
 	*no_cache = 0;
 	switch (operation_id) {
 	case OSSL_OP_STORE:
 		return csp_stores;
 	case OSSL_OP_KEYMGMT:
-		return lazy(provctx, csp_keymgmt, no_cache);
+		return lazy(ctx, operation_id, ctx->aliased ? csp_keymgmt_aliased : csp_keymgmt,
+			    no_cache);
 	case OSSL_OP_SIGNATURE:
-		return lazy(provctx, csp_signature, no_cache);
+		return lazy(ctx, operation_id, csp_signature, no_cache);
 	case OSSL_OP_ASYM_CIPHER:
-		return lazy(provctx, csp_asym_cipher, no_cache);
+		return lazy(ctx, operation_id, csp_asym_cipher, no_cache);
 	case OSSL_OP_DECODER:
-		return lazy(provctx, csp_decoders, no_cache);
+		return lazy(ctx, operation_id, csp_decoders, no_cache);
 	default:
 		return NULL;
 	}
@@ -436,25 +478,19 @@ static void take_core_functions(csp_ctx *ctx, const OSSL_DISPATCH *in,
 	}
 }
 
-/* The `store`, `agent` and `lazy` parameters from the provider's
- * configuration section. */
+/* The `store` and `agent` parameters from the provider's configuration
+ * section (`lazy` is the front's). */
 static int read_config(csp_ctx *ctx, OSSL_FUNC_core_get_params_fn *get_params)
 {
-	char *dir = NULL, *agent = NULL, *lazy_opt = NULL;
+	char *dir = NULL, *agent = NULL;
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_utf8_ptr("store", &dir, 0),
 		OSSL_PARAM_utf8_ptr("agent", &agent, 0),
-		OSSL_PARAM_utf8_ptr("lazy", &lazy_opt, 0),
 		OSSL_PARAM_END,
 	};
 
-	ctx->armed = 1;
 	if (get_params == NULL || !get_params(ctx->handle, params))
 		return 1;
-	if (lazy_opt != NULL &&
-	    (strcasecmp(lazy_opt, "yes") == 0 || strcmp(lazy_opt, "1") == 0 ||
-	     strcasecmp(lazy_opt, "true") == 0 || strcasecmp(lazy_opt, "on") == 0))
-		ctx->armed = 0;
 	if (dir != NULL && *dir != '\0' && (ctx->store_dir = strdup(dir)) == NULL)
 		return 0;
 	if (agent != NULL && *agent != '\0' && (ctx->agent = strdup(agent)) == NULL)
@@ -467,6 +503,10 @@ int csp_provider_init_at(csp_ctx *ctx, const OSSL_CORE_HANDLE *handle, const OSS
 {
 	OSSL_FUNC_core_get_params_fn *get_params = NULL;
 
+	/* Called by the front, which loads the core when the store is first
+	 * used; OSSL_provider_init arms at once. */
+	ctx->armed = CSP_UNARMED;
+	ctx->aliased = true;
 	ctx->handle = handle;
 	take_core_functions(ctx, in, &get_params);
 	if (!read_config(ctx, get_params) || pthread_mutex_init(&ctx->lock, NULL) != 0 ||
@@ -494,6 +534,8 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 		free(ctx);
 		return 0;
 	}
+	ctx->armed = CSP_ARMED;
+	ctx->aliased = false;
 	*provctx = ctx;
 	return 1;
 }

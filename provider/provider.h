@@ -51,10 +51,11 @@ typedef struct csp_ctx {
 	pid_t store_pid;	/* a connection is never used across fork() */
 	struct cs_token *token; /* opened by the first private-key operation */
 	bool agent_checked;	/* certstore.conf's [token] agent = was read */
-	/* Root context: register every operation.  Set at load unless the
-	 * section says `lazy = yes`, else when the store is first used
-	 * (csp_arm); never cleared. */
+	/* Root context: which operations to register (CSP_UNARMED ...).
+	 * CSP_ARMED at load when the core is loaded at once (`lazy = no`),
+	 * else when the store is first used (csp_arm); never goes back. */
 	int armed;
+	bool aliased; /* loaded by the front: key managers carry CERTSTORE-RSA/EC */
 
 	/* Key references may name another store than this one: each such store
 	 * gets a context of its own (same handle, explicit store_dir), made on
@@ -76,9 +77,15 @@ typedef struct csp_ctx {
 
 #define CSP_TYPES 2
 
+enum {
+	CSP_UNARMED, /* STORE only (the front answers DECODER itself) */
+	CSP_ARMING,  /* csp_keyref_decode_pem is handing out a key: KEYMGMT, not cached */
+	CSP_ARMED,   /* everything, cached */
+};
+
 /*
  * OSSL_provider_init into ctx, zeroed memory the caller owns until the
- * provider's teardown, which frees it (free(ctx)): front.c keeps the
+ * provider's teardown, which frees it (free(ctx)): front/front.c keeps the
  * context at the start of its own, so that the pointer OpenSSL was given
  * before the core was loaded is the core's context.  1 on success.
  */
@@ -106,6 +113,27 @@ cs_rv csp_token_get(csp_ctx *ctx, struct cs_token **out, cs_err *err);
 /* The store is being used: from now on the provider registers everything
  * (see `lazy` in provider.c).  Any context of the provider; thread-safe. */
 void csp_arm(csp_ctx *ctx);
+/* Until csp_arm: our key managers are offered, but not for OpenSSL's
+ * permanent store (decoder.c, csp_keyref_decode_pem, says why).  No-op
+ * once armed. */
+void csp_arm_begin(csp_ctx *ctx);
+/* While held, csp_arm on this thread does nothing: csp_keyref_decode_pem
+ * resolves a reference (which uses the store) before it knows whether the
+ * key is the type it hands out, and arms only when it does. */
+void csp_arm_hold(bool hold);
+
+/*
+ * For the front's key-reference decoder (front/front.c): data, one PEM block
+ * holding a CERTSTORE KEY REFERENCE, resolved and handed to data_cb as a key
+ * of type (EVP_PKEY_RSA or EVP_PKEY_EC), or declined (1, nothing) when the
+ * key is of the other type.  0 with the reason raised when the reference
+ * cannot be resolved.  Arms the provider.
+ */
+int csp_keyref_decode_pem(csp_ctx *prov, int type, const unsigned char *data, size_t len,
+			  OSSL_CALLBACK *data_cb, void *data_cbarg);
+/* OSSL_FUNC_decoder_export_object for objects csp_keyref_decode_pem made. */
+int csp_keyref_export_object(void *ctx, const void *objref, size_t objref_sz,
+			     OSSL_CALLBACK *export_cb, void *export_cbarg);
 
 /* The directory the store is (or will be) opened from. */
 const char *csp_store_dir(const csp_ctx *ctx);
@@ -208,8 +236,14 @@ cs_rv csp_key_decrypt(const csp_key *key, const cs_decrypt_mech *mech, const uns
 		      size_t inlen, unsigned char *out, size_t *outlen, cs_err *err);
 /* Hands key to OpenSSL as a PKEY object by reference (OSSL_OBJECT_PKEY). */
 int csp_key_emit(const csp_key *key, OSSL_CALLBACK *object_cb, void *object_cbarg);
+/* As csp_key_emit, with name as the object's data type. */
+int csp_key_emit_as(const csp_key *key, const char *name, OSSL_CALLBACK *object_cb,
+		    void *object_cbarg);
 /* "RSA" or "EC": the data type a keyref is handed out with. */
 const char *csp_key_type_name(int type);
+/* "CERTSTORE-RSA" or "CERTSTORE-EC": the alias only our key managers carry
+ * when the front loaded the core lazily (decoder.c, csp_keyref_decode_pem). */
+const char *csp_key_alias_name(int type);
 /* The key type of a certificate's public key, 0 if not one we serve. */
 int csp_cert_key_type(const cs_cert *cert);
 

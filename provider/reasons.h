@@ -1,8 +1,8 @@
 /*
  * reasons.h - the reasons the provider puts on OpenSSL's error stack, with
  * their text.  One table for the core (provider.c) and the front
- * (front.c), which OpenSSL asks for them when it loads the module: with
- * lazy = yes that is before the core is there.
+ * (front/front.c), which OpenSSL asks for them when it loads the module:
+ * lazily loaded (the default) that is before the core is there.
  */
 #ifndef CSP_REASONS_H
 #define CSP_REASONS_H

@@ -84,12 +84,21 @@ static int sign_n(void)
 	return 1;
 }
 
-/* As nginx & co. read ssl_certificate_key: no OSSL_STORE in the process. */
+/*
+ * As nginx & co. read ssl_certificate_key: no OSSL_STORE in the process, and
+ * libssl has fetched the RSA and EC key managers before (SSL_CTX_new, for its
+ * groups and signature algorithms), so OpenSSL's fetch cache already answers
+ * "RSA" and "EC" with default's: a lazy provider must not depend on a fetch
+ * by those names landing on it.
+ */
 static EVP_PKEY *load_pem(const char *path)
 {
 	BIO *bio = BIO_new_file(path, "r");
-	EVP_PKEY *k = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k;
 
+	EVP_KEYMGMT_free(EVP_KEYMGMT_fetch(NULL, "RSA", NULL));
+	EVP_KEYMGMT_free(EVP_KEYMGMT_fetch(NULL, "EC", NULL));
+	k = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
 	return k;
 }

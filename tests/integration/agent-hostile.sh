@@ -49,7 +49,7 @@ STORE_REAL=$(cd "$STORE" && pwd -P)
 # worker_sign [COUNT]: cs-sign as www-data through the agent; $OUT, $RC.
 worker_sign() {
 	OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-		--drop-to www-data --count "${1:-1}" "$KEYREF" 2>&1)
+		--pem --drop-to www-data --count "${1:-1}" "$KEYREF" 2>&1)
 	RC=$?
 }
 alive() { kill -0 "$AGENT" 2>/dev/null; }
@@ -106,7 +106,7 @@ tap_is "$RC:$OUT" "0:signed 1" "afterwards, www-data still signs"
 
 # --- what a peer is told -------------------------------------------------------------------
 OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-	--drop-to nobody "$KEYREF" 2>&1)
+	--pem --drop-to nobody "$KEYREF" 2>&1)
 tap_like "$OUT" "uid 65534 may not use the key of $SHA1" "nobody is refused, by certificate"
 tap_unlike "$OUT" "pkcs11:" "the refusal carries no PKCS#11 URI"
 # A certificate whose key URI names nothing in the token: the agent's error
@@ -127,7 +127,7 @@ sqlite3 "$STORE/store.db" "UPDATE certs SET key_uri = '$ORIG_URI' WHERE sha1 = '
 cp "$STORE/certstore.conf" "$TEST_TMP/certstore.conf.orig"
 sed -i "/^\[token\]/a agent = $SOCK" "$STORE/certstore.conf"
 before=$(grep -c "uid 0 gid 0 sign $SHA1: ok" "$TEST_TMP/agent.log")
-OUT=$(CERTSTORE_DIR=$STORE CERTSTORE_PROVIDER_DIR=$PROVIDER_DIR timeout 60 "$CS_SIGN" --count 3 "$KEYREF" 2>&1)
+OUT=$(CERTSTORE_DIR=$STORE CERTSTORE_PROVIDER_DIR=$PROVIDER_DIR timeout 60 "$CS_SIGN" --pem --count 3 "$KEYREF" 2>&1)
 tap_is "$OUT" "signed 3" "with [token] agent = in certstore.conf, a process signs without opening the token"
 after=$(grep -c "uid 0 gid 0 sign $SHA1: ok" "$TEST_TMP/agent.log")
 tap_is "$((after - before))" 3 "its three signatures went through the agent"
@@ -141,7 +141,7 @@ for _ in $(seq 100); do [ -S "$SILENT" ] && break; sleep 0.1; done
 sed -i "s|^agent = .*|agent = $SILENT|" "$OSSL_CNF"
 start=$(date +%s)
 OUT=$(OPENSSL_CONF=$OSSL_CNF CERTSTORE_PROVIDER_DIR= CERTSTORE_AGENT_TIMEOUT=2 \
-	timeout 50 "$CS_SIGN" --drop-to www-data "$KEYREF" 2>&1)
+	timeout 50 "$CS_SIGN" --pem --drop-to www-data "$KEYREF" 2>&1)
 RC=$?
 took=$(($(date +%s) - start))
 tap_ok "a silent agent: the signature fails instead of hanging (exit $RC after ${took} s)" \

@@ -49,7 +49,7 @@ sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 sed -i "/^\[certstore_sect\]/a agent = $SOCK" "$TEST_TMP/openssl.cnf"
 # 30 s: an agent that does not serve the socket it was given leaves the worker waiting.
 OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 30 "$CS_SIGN" \
-	--drop-to www-data --fork "$KEYREF" 2>&1)
+	--pem --drop-to www-data --fork "$KEYREF" 2>&1)
 tap_is "$OUT" "signed 3" "a worker dropped to www-data signs through the socket-activated agent" \
 	"$(cat "$TEST_TMP/agent.log")"
 tap_like "$(cat "$TEST_TMP/agent.log")" "uid $(id -u www-data) gid [0-9]+ sign [0-9A-F]{40}: ok" \

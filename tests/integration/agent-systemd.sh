@@ -45,7 +45,7 @@ sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 	"$top_srcdir/provider/certstore-openssl.cnf" >"$TEST_TMP/openssl.cnf"
 sed -i "/^\[certstore_sect\]/a agent = $SOCK" "$TEST_TMP/openssl.cnf"
 OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-	--drop-to www-data --count 3 "$KEYREF" 2>&1)
+	--pem --drop-to www-data --count 3 "$KEYREF" 2>&1)
 tap_is "$OUT" "signed 3" "socket-activated: www-data signs through the socket systemd passed"
 tap_ok "the agent did not bind the --socket path" test ! -e "$TEST_TMP/run/not-this.sock"
 # systemd-socket-activate execs the agent in its own process: same pid.

@@ -165,6 +165,13 @@ for order in first last; do
 	o="certstore $order"
 	W=$TEST_TMP/$order
 	mkdir -p "$W"
+	# Everything registered at load (`lazy = no`, in a configuration that
+	# loads the providers in this order; -provider finds them loaded): as
+	# in any process once it used the store, certstore listed first is
+	# handed every key.  s_server/s_client -key also read key reference
+	# files through OSSL_STORE's file: loader, which needs it.
+	provider_eager_conf "$W/eager.cnf" "$order"
+	export OPENSSL_CONF=$W/eager.cnf
 
 	for kind in $KINDS; do
 		d=$K/$kind
@@ -253,11 +260,20 @@ for order in first last; do
 		done
 		stop_server
 	done
+	unset OPENSSL_CONF
 done
 
-# Listed first, the provider really is the one handed these keys.
+# Listed first with everything registered (lazy = no, or once the process
+# used the store), the provider really is the one handed these keys; as
+# shipped and unused it registers no key management, and is not.
+provider_eager_conf "$TEST_TMP/eager-first.cnf" first
+OUT=$(OPENSSL_CONF=$TEST_TMP/eager-first.cnf CERTSTORE_PROVIDER_TRACE=1 openssl verify \
+	-CAfile "$K/rsa/ca.crt" "$K/rsa/leaf.crt" 2>&1)
+tap_like "$OUT" "foreign keys: ok" \
+	"lazy = no, listed first, certstore is handed the certificate's key (and passes it on)"
 OUT=$(CERTSTORE_PROVIDER_TRACE=1 openssl verify -provider-path "$PROVIDER_DIR" -provider certstore \
 	-provider default -CAfile "$K/rsa/ca.crt" "$K/rsa/leaf.crt" 2>&1)
-tap_like "$OUT" "foreign keys: ok" "listed first, certstore is handed the certificate's key (and passes it on)"
+tap_like "$OUT" ": OK" "as shipped, listed first and unused: the chain verifies"
+tap_unlike "$OUT" "foreign keys" "as shipped, listed first and unused: certstore is not handed the key"
 
 tap_done

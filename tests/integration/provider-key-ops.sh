@@ -10,6 +10,10 @@
 CS_SIGN=${top_builddir:-.}/tests/helpers/cs-sign
 [ -x "$CS_SIGN" ] || tap_bail "no tests/helpers/cs-sign (run make check)"
 export CERTSTORE_PROVIDER_DIR=$PROVIDER_DIR
+# Key reference files through OSSL_STORE's file: loader (openssl pkey -in,
+# s_server -key, cs-sign KEYREF) need `lazy = no`.
+provider_eager_conf "$TEST_TMP/eager.cnf"
+export OPENSSL_CONF=$TEST_TMP/eager.cnf
 
 PKI=$TEST_TMP/pki
 pki_make_all "$PKI" || tap_bail "cannot make the test PKI"
@@ -71,15 +75,16 @@ if [ "$(id -u)" = 0 ]; then
 	sed -e "s|^module = certstore.so\$|module = $PROVIDER_DIR/certstore.so|" \
 		"$top_srcdir/provider/certstore-openssl.cnf" >"$TEST_TMP/openssl.cnf"
 	sed -i "/^\[certstore_sect\]/a agent = $SOCK" "$TEST_TMP/openssl.cnf"
+	# the shipped snippet (lazy): the key file read as servers read it
 	OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-		--drop-to www-data --fork "$KEYREF" 2>&1)
+		--pem --drop-to www-data --fork "$KEYREF" 2>&1)
 	tap_is "$OUT" "signed 3" "a worker dropped to www-data signs through the agent (and its forked child)"
 	OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-		--drop-to nobody "$KEYREF" 2>&1)
+		--pem --drop-to nobody "$KEYREF" 2>&1)
 	tap_like "$OUT" "uid 65534 may not use the key of $(pki_sha1 "$PKI/leaf.crt")" \
 		"nobody (no usage grants it) is refused by the agent, with a clear error"
 	OUT=$(OPENSSL_CONF=$TEST_TMP/openssl.cnf CERTSTORE_PROVIDER_DIR= timeout 60 "$CS_SIGN" \
-		--drop-to nobody "$KEYREF" 2>&1 | grep -ci 'pin')
+		--pem --drop-to nobody "$KEYREF" 2>&1 | grep -ci 'pin')
 	tap_is "$OUT" "0" "the refusal says nothing about the token's PIN"
 	# Without the agent, the worker cannot use the root-only token at all.
 	OUT=$(CERTSTORE_PROVIDER_DIR=$PROVIDER_DIR timeout 60 "$CS_SIGN" --drop-to www-data "$KEYREF" 2>&1)

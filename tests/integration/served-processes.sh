@@ -23,6 +23,11 @@
 [ "$(id -u)" = 0 ] || tap_bail "needs root: a pid namespace and ns_last_pid"
 unshare --pid --fork --mount-proc true 2>/dev/null || tap_bail "cannot make a pid namespace here"
 served_setup
+# openssl s_server -key and pkey -in read the key reference through
+# OSSL_STORE's file: loader, which needs the provider's `lazy = no`.
+sed -e "s|^# lazy = .*|lazy = no|" "$OSSL_CNF" >"$TEST_TMP/eager.cnf" &&
+	grep -q '^lazy = no$' "$TEST_TMP/eager.cnf" || tap_bail "cannot make the lazy = no snippet"
+OSSL_CNF=$TEST_TMP/eager.cnf
 REF=$TEST_TMP/web1.ref
 cs export web1 --format keyref -o "$REF" || tap_bail "cannot export the key reference"
 

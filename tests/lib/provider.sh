@@ -8,6 +8,13 @@
 #   ossl CMD ARGS... openssl CMD with OSSL_PROV, on the test's $STORE
 #   run_ossl CMD ARGS...  the same, capturing $OUT, $ERR and $RC; a run that
 #                    takes longer than 60 s is killed (RC 124: a hang)
+#   provider_eager_conf FILE [first]  writes an openssl.cnf that loads
+#                    default, then certstore (first: the other way round;
+#                    under that name: -provider certstore and
+#                    OSSL_PROVIDER_load find it loaded) with `lazy = no`, which
+#                    OSSL_STORE's file: loader needs to read key reference
+#                    files (openssl pkey -in, s_server -key); as shipped
+#                    (lazy) only PEM_read_bio_PrivateKey reads them
 
 PROVIDER_DIR=${CERTSTORE_PROVIDER_DIR:-${top_builddir:-.}/.libs}
 [ -f "$PROVIDER_DIR/certstore.so" ] || tap_bail "no certstore.so in $PROVIDER_DIR (set \$CERTSTORE_PROVIDER_DIR)"
@@ -15,6 +22,26 @@ PROVIDER_DIR=$(cd "$PROVIDER_DIR" && pwd)
 # The uninstalled module finds the uninstalled libcertstore beside it.
 export LD_LIBRARY_PATH="$PROVIDER_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 OSSL_PROV=(-provider-path "$PROVIDER_DIR" -provider default -provider certstore)
+
+provider_eager_conf() {
+	local order="default = eager_default
+certstore = eager_certstore"
+	[ "${2:-}" != first ] || order="certstore = eager_certstore
+default = eager_default"
+	cat >"$1" <<EOF
+openssl_conf = eager_init
+[eager_init]
+providers = eager_providers
+[eager_providers]
+$order
+[eager_default]
+activate = 1
+[eager_certstore]
+module = $PROVIDER_DIR/certstore.so
+lazy = no
+activate = 1
+EOF
+}
 
 ossl() {
 	local cmd=$1

@@ -7,14 +7,16 @@
  * nearly all of it the dynamic linker resolving libp11-kit's and
  * libsqlite3's relocations (both linked BIND_NOW), which is all
  * `openssl version` does with the snippet included (design notes, "Cost
- * when loaded and unused").  As shipped the front loads the core at once
- * and hands OpenSSL the core's own dispatch table and context, so nothing
- * changes after the load.  With `lazy = yes` in the provider's section it
- * answers for the core until the store is used: the certstore: STORE
- * scheme only (each of its functions loads the core and forwards), nothing
- * for the other operations (the core registers nothing either until the
- * store is used, see `lazy` in provider.c), and no TLS groups (they matter
- * only once the core's EC key management is registered).
+ * when loaded and unused").  As shipped (lazy) it answers for the core
+ * until the store is used: the certstore: STORE scheme (each of its
+ * functions loads the core and forwards), the key-reference decoders
+ * below (which load the core when they see a key reference), nothing for
+ * the other operations (the core registers nothing either until the store
+ * is used, see `lazy` in provider.c), and no TLS groups (they matter only
+ * once the core's EC key management is registered).  With `lazy = no` in
+ * the provider's section the front loads the core at once and hands
+ * OpenSSL the core's own dispatch table and context, so nothing of the
+ * front is in any path after the load.
  */
 
 #include <dlfcn.h>
@@ -28,13 +30,14 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/params.h> /* OSSL_PARAM_UNMODIFIED */
 
-#include "provider.h" /* the size of the core's context, nothing it calls */
-#include "reasons.h"
+#include "pemblock.h"
+#include "../provider.h" /* the size of the core's context, nothing it calls */
+#include "../reasons.h"
 
 #define CORE_NAME "certstore-core.so"
 
 /*
- * With lazy = yes OpenSSL gets this as the provider context at load, and
+ * Lazy, OpenSSL gets this as the provider context at load, and
  * passes the same pointer to every function of every algorithm, the core's
  * too once it is loaded: so the core's context is the first member, made in
  * place by csp_provider_init_at, and the core's teardown frees the whole.
@@ -44,11 +47,17 @@ typedef struct front {
 	const OSSL_CORE_HANDLE *handle;
 	const OSSL_DISPATCH *in; /* the core's upcalls (static in libcrypto) */
 	pthread_mutex_t lock;
-	int state;		  /* 0: not loaded, 1: loaded, -1: failed */
-	const OSSL_DISPATCH *out; /* the core's provider functions */
+	int state;			       /* 0: not loaded, 1: loaded, -1: failed */
+	const OSSL_DISPATCH *out;	       /* the core's provider functions */
+	OSSL_FUNC_BIO_read_ex_fn *bio_read_ex; /* the key-reference decoder's input */
+	OSSL_FUNC_BIO_gets_fn *bio_gets;
 } front;
 
-/* The core's STORE functions: the same for every instance of the module. */
+/* The core's functions the front calls: the same for every instance of the
+ * module. */
+static int (*core_keyref_decode_pem)(csp_ctx *, int, const unsigned char *, size_t, OSSL_CALLBACK *,
+				     void *);
+static OSSL_FUNC_decoder_export_object_fn *core_keyref_export_object;
 static struct {
 	OSSL_FUNC_store_open_fn *open;
 	OSSL_FUNC_store_settable_ctx_params_fn *settable_ctx_params;
@@ -103,7 +112,10 @@ static int load_core(front *f)
 		goto out;
 	}
 	*(void **)&init_at = dlsym(dl, "csp_provider_init_at");
-	if (init_at == NULL || !init_at(&f->core, f->handle, f->in, &f->out))
+	*(void **)&core_keyref_decode_pem = dlsym(dl, "csp_keyref_decode_pem");
+	*(void **)&core_keyref_export_object = dlsym(dl, "csp_keyref_export_object");
+	if (init_at == NULL || core_keyref_decode_pem == NULL ||
+	    core_keyref_export_object == NULL || !init_at(&f->core, f->handle, f->in, &f->out))
 		goto out;
 	__atomic_store_n(&f->state, 1, __ATOMIC_RELEASE);
 	algs = ((OSSL_FUNC_provider_query_operation_fn *)find_fn(
@@ -182,6 +194,114 @@ static const OSSL_ALGORITHM front_stores[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+/* ---- key references: the one decoder, always registered ------------------ */
+
+/*
+ * PEM key references (usages/NAME/key.pem) must load in servers that read
+ * them with PEM_read_bio_PrivateKey (nginx, haproxy, apache, stunnel,
+ * curl, python's ssl) while nothing else of certstore is registered: that
+ * call is the first moment certstore is needed, and our decoder is the
+ * only code of ours it runs.  So the front registers, for good, one decoder
+ * per key type from input=pem, named for the type, and nothing named "DER"
+ * (that name would join every chain OpenSSL 3.0 builds through
+ * OSSL_DECODER_CTX_add_extra, ~20 M instructions of `openssl verify`).  It
+ * answers private-key selections only, so it stays out of the chains made
+ * for certificates' public keys; in a private-key chain it reads one PEM
+ * block and declines anything but a key reference without loading the
+ * core.  A key reference loads the core, which resolves it and arms
+ * (csp_keyref_decode_pem).  The file: STORE loader (`openssl pkey -in`,
+ * `s_server -key`) builds only "DER"-named steps and does not reach it:
+ * those read key references with `lazy = no`.
+ */
+typedef struct front_dec {
+	front *f;
+	int type; /* EVP_PKEY_RSA or EVP_PKEY_EC */
+} front_dec;
+
+static void *fd_newctx(void *provctx, int type)
+{
+	front_dec *d = malloc(sizeof(*d));
+
+	if (d != NULL) {
+		d->f = provctx;
+		d->type = type;
+	}
+	return d;
+}
+
+static void *fd_rsa_newctx(void *provctx)
+{
+	return fd_newctx(provctx, EVP_PKEY_RSA);
+}
+
+static void *fd_ec_newctx(void *provctx)
+{
+	return fd_newctx(provctx, EVP_PKEY_EC);
+}
+
+static void fd_freectx(void *ctx)
+{
+	free(ctx);
+}
+
+/* Private keys only: a key reference is a private key file. */
+static int fd_does_selection(void *provctx, int selection)
+{
+	(void)provctx;
+	return selection == 0 || (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0;
+}
+
+static int fd_decode(void *ctx, OSSL_CORE_BIO *in, int selection, OSSL_CALLBACK *data_cb,
+		     void *data_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+	front_dec *d = ctx;
+	front *f = d->f;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int ok = 1;
+
+	(void)pw_cb;
+	(void)pw_cbarg;
+	/* One block, even when declining (see csp_read_pem_block). */
+	if (!csp_read_pem_block(f->bio_gets, f->bio_read_ex, in, &data, &len))
+		return 1;
+	if (fd_does_selection(NULL, selection) &&
+	    strstr((const char *)data, CSP_KEYREF_PEM_BEGIN) != NULL)
+		ok = load_core(f) &&
+		     core_keyref_decode_pem(&f->core, d->type, data, len, data_cb, data_cbarg);
+	free(data);
+	return ok;
+}
+
+/* Only for objects fd_decode handed out: the core is loaded. */
+static int fd_export_object(void *ctx, const void *objref, size_t objref_sz,
+			    OSSL_CALLBACK *export_cb, void *export_cbarg)
+{
+	return core_keyref_export_object(ctx, objref, objref_sz, export_cb, export_cbarg);
+}
+
+#define FD_FUNCTIONS(newctx)                                                                       \
+	{                                                                                          \
+		{OSSL_FUNC_DECODER_NEWCTX, (void (*)(void))newctx},                                \
+			{OSSL_FUNC_DECODER_FREECTX, (void (*)(void))fd_freectx},                   \
+			{OSSL_FUNC_DECODER_DOES_SELECTION, (void (*)(void))fd_does_selection},     \
+			{OSSL_FUNC_DECODER_DECODE, (void (*)(void))fd_decode},                     \
+			{OSSL_FUNC_DECODER_EXPORT_OBJECT, (void (*)(void))fd_export_object},       \
+			{0, NULL},                                                                 \
+	}
+
+static const OSSL_DISPATCH front_rsa_decoder_functions[] = FD_FUNCTIONS(fd_rsa_newctx);
+static const OSSL_DISPATCH front_ec_decoder_functions[] = FD_FUNCTIONS(fd_ec_newctx);
+
+/* The names as provider.c's key managers (RSA_NAMES, EC_NAMES). */
+static const OSSL_ALGORITHM front_decoders[] = {
+	{"RSA:rsaEncryption:1.2.840.113549.1.1.1", "provider=certstore,input=pem",
+	 front_rsa_decoder_functions, "certstore key reference to an RSA key in the token"},
+	{"EC:id-ecPublicKey:1.2.840.10045.2.1", "provider=certstore,input=pem",
+	 front_ec_decoder_functions, "certstore key reference to an EC key in the token"},
+	{NULL, NULL, NULL, NULL},
+};
+
 /* ---- the provider, forwarded once the core is loaded --------------------- */
 
 static const OSSL_ALGORITHM *front_query_operation(void *provctx, int operation_id, int *no_cache)
@@ -190,6 +310,8 @@ static const OSSL_ALGORITHM *front_query_operation(void *provctx, int operation_
 	OSSL_FUNC_provider_query_operation_fn *q;
 
 	*no_cache = 0;
+	if (operation_id == OSSL_OP_DECODER)
+		return front_decoders; /* the core's own are for `lazy = no` */
 	if (__atomic_load_n(&f->state, __ATOMIC_ACQUIRE) == 1) {
 		q = (OSSL_FUNC_provider_query_operation_fn *)find_fn(
 			f->out, OSSL_FUNC_PROVIDER_QUERY_OPERATION);
@@ -282,7 +404,8 @@ static int init_core(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	return init != NULL && init(handle, in, out, provctx);
 }
 
-/* The section's `lazy` parameter, as provider.c reads it. */
+/* The section's `lazy` parameter: lazy unless it says no (no section, as
+ * with `-provider certstore`, is lazy too). */
 static int lazy_configured(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in)
 {
 	OSSL_FUNC_core_get_params_fn *get_params =
@@ -294,9 +417,9 @@ static int lazy_configured(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *
 	};
 
 	if (get_params == NULL || !get_params(handle, params) || v == NULL)
-		return 0;
-	return strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-	       strcasecmp(v, "on") == 0;
+		return 1;
+	return !(strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
+		 strcasecmp(v, "off") == 0);
 }
 
 int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
@@ -313,6 +436,8 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 	}
 	f->handle = handle;
 	f->in = in;
+	f->bio_read_ex = (OSSL_FUNC_BIO_read_ex_fn *)find_fn(in, OSSL_FUNC_BIO_READ_EX);
+	f->bio_gets = (OSSL_FUNC_BIO_gets_fn *)find_fn(in, OSSL_FUNC_BIO_GETS);
 	if (lazy_configured(handle, in)) {
 		*out = front_dispatch;
 		*provctx = f;
