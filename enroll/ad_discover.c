@@ -2,6 +2,7 @@
  * ad_discover.c - see ad_discover.h.
  */
 #include "ad_discover.h"
+#include "ad_tls.h"
 #include "http.h"
 
 #include <arpa/nameser.h>
@@ -107,6 +108,11 @@ static cs_rv ldap_bind_as(LDAP *ld, const ad_query *q, const char *server, cs_er
 	int rc;
 	cs_rv rv;
 
+	if (q->tls_ca != NULL || q->bind_user != NULL) {
+		rv = ad_start_tls(ld, q, server, err);
+		if (rv != CS_OK)
+			return rv;
+	}
 	if (q->bind_user == NULL) {
 		rc = ldap_sasl_interactive_bind_s(ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
 						  sasl_defaults, NULL);

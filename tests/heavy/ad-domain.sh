@@ -298,6 +298,7 @@ tap_skip "auth = ntlm through Apache" "gss-ntlmssp 1.2.0 rejects libcurl's NEGOT
 snap() { store_snapshot | grep -v sqlite_sequence; token_count; }
 in_ns kdestroy >/dev/null 2>&1
 printf 'not-the-password\n' >"$TEST_TMP/wrong.pw"
+chmod 600 "$TEST_TMP/wrong.pw"
 in_ns kinit "alice@$REALM" <"$TEST_TMP/wrong.pw" >/dev/null 2>&1
 tap_ok "kinit alice with a wrong password fails" test $? != 0
 before=$(snap)
@@ -345,6 +346,31 @@ run_ncs request --retrieve "$id"
 tap_is "$RC" 0 "CA host back: request --retrieve $id issues it"
 tap_is "$(my_count)" 3 "CA host back: the certificate is in My"
 tap_is "$(token_count)" $((tokens + 2)) "CA host back: the kept key was used, no second one"
+
+# --- simple bind with a password file: inside StartTLS, the DC's own certificate -------
+# Samba refuses a simple bind over plain LDAP (strong authentication
+# required); it made its TLS certificate and CA under private/tls at start.
+DC_CA=$TEST_TMP/samba/private/tls/ca.pem
+in_ns kdestroy >/dev/null 2>&1
+run_ncs ca discover --domain "$DOMAIN" --bind-user "alice@$DOMAIN" --password-file "$TEST_TMP/alice.pw" \
+	--tls-ca "$DC_CA"
+tap_is "$RC" 0 "simple bind (password file) with --tls-ca: exit 0"
+tap_like "$OUT" "CS18 Issuing CA on ca1.$DOMAIN" "simple bind: the enrollment service"
+OUT=$(LDAPTLS_CACERT=$DC_CA ncs ca discover --domain "$DOMAIN" --bind-user "alice@$DOMAIN" \
+	--password-file "$TEST_TMP/alice.pw" 2>&1)
+tap_is "$?" 0 "simple bind with the CA from LDAPTLS_CACERT: exit 0"
+before=$(store_snapshot)
+run_ncs ca discover --domain "$DOMAIN" --bind-user "alice@$DOMAIN" --password-file "$TEST_TMP/wrong.pw" \
+	--tls-ca "$DC_CA" --add other
+tap_is "$RC" 10 "simple bind, wrong password: exit 10"
+tap_like "$ERR" "refused the bind as alice@$DOMAIN" "simple bind, wrong password: says so"
+tap_unlike "$ERR" "not-the-password" "simple bind, wrong password: no password in the message"
+run_ncs ca discover --domain "$DOMAIN" --bind-user "alice@$DOMAIN" --password-file "$TEST_TMP/alice.pw" \
+	--tls-ca "$TEST_TMP/ca.crt" --add other
+tap_is "$RC" 18 "simple bind, DC's certificate from another CA: exit 18"
+tap_like "$ERR" "TLS certificate of the domain controller dc1.$DOMAIN:389 did not verify against $TEST_TMP/ca.crt" \
+	"another CA: says which certificate and file"
+tap_is "$(store_snapshot)" "$before" "simple bind failures: store unchanged"
 
 # --- faults: no ticket after a wrong password, an expired ticket, the DC down -----------
 in_ns kdestroy >/dev/null 2>&1
