@@ -76,6 +76,9 @@ char **enroll_profile_names(cs_store *store, cs_err *err);
 typedef enum {
 	ENROLL_ISSUED = 1,
 	ENROLL_PENDING,
+	/* The CA refused the request itself (with CS_ERR_CA): final, so the
+	 * caller keeps neither the request nor its new key. */
+	ENROLL_DENIED,
 } enroll_state;
 
 typedef struct enroll_answer {

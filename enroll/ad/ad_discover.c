@@ -2,6 +2,7 @@
  * ad_discover.c - see ad_discover.h.
  */
 #include "ad_discover.h"
+#include "ad_tls.h"
 #include "http.h"
 
 #include <arpa/nameser.h>
@@ -105,20 +106,27 @@ static cs_rv ldap_bind_as(LDAP *ld, const ad_query *q, const char *server, cs_er
 	struct berval cred = {0};
 	char *password = NULL;
 	int rc;
-	cs_rv rv;
+	cs_rv rv = CS_OK;
 
+	/* The password file's own faults first: they are not the DC's. */
+	if (q->bind_user != NULL && q->password_file == NULL)
+		return cs_err_set(err, CS_ERR_USAGE,
+				  "--bind-user needs --password-file (never a password on the "
+				  "command line)");
+	if (q->bind_user != NULL)
+		rv = http_read_secret_file(q->store_dir, q->password_file, "password-file",
+					   &password, err);
+	if (rv == CS_OK && (q->tls_ca != NULL || q->bind_user != NULL))
+		rv = ad_start_tls(ld, q, server, err);
+	if (rv != CS_OK) {
+		http_secret_free(password);
+		return rv;
+	}
 	if (q->bind_user == NULL) {
 		rc = ldap_sasl_interactive_bind_s(ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET,
 						  sasl_defaults, NULL);
 		return rc == LDAP_SUCCESS ? CS_OK : bind_error(q, server, rc, err);
 	}
-	if (q->password_file == NULL)
-		return cs_err_set(err, CS_ERR_USAGE,
-				  "--bind-user needs --password-file (never a password on the "
-				  "command line)");
-	rv = http_read_secret_file(q->store_dir, q->password_file, "password-file", &password, err);
-	if (rv != CS_OK)
-		return rv;
 	cred.bv_val = password;
 	cred.bv_len = strlen(password);
 	rc = ldap_sasl_bind_s(ld, q->bind_user, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);

@@ -50,12 +50,16 @@ typedef struct ad_query {
 	const char *password_file; /* simple bind's password (secret-file rules) */
 	const char *store_dir;	   /* owner of secret files, base of relative paths */
 	const char *krb5_conf;	   /* NULL: /etc/krb5.conf ($KRB5_CONFIG first) */
+	const char *tls_ca;	   /* StartTLS, the DC verified against this CA file
+				    * (simple binds use StartTLS always, with
+				    * ldap.conf's TLS_CACERT when this is NULL) */
 } ad_query;
 
 /* Everything the forest publishes about its enterprise CAs.  Exit classes:
  * CS_ERR_USAGE no domain known, CS_ERR_UNREACHABLE no server, CS_ERR_AUTH the
- * bind was refused (no ticket, wrong password), CS_ERR_NOT_FOUND no
- * enrollment service is registered. */
+ * bind was refused (no ticket, wrong password), CS_ERR_TLS the DC's TLS
+ * certificate did not verify, CS_ERR_NOT_FOUND no enrollment service is
+ * registered. */
 cs_rv ad_discover(const ad_query *q, ad_directory *out, cs_err *err);
 void ad_directory_clear(ad_directory *d);
 const ad_template *ad_directory_template(const ad_directory *d, const char *name);

@@ -52,8 +52,10 @@ static bool is_html(const http_response *r)
 	return (r->content_type && strncasecmp(r->content_type, "text/html", 9) == 0) || *b == '<';
 }
 
-static cs_rv denied(const enroll_profile *p, const certsrv_result *res, cs_err *err)
+static cs_rv denied(const enroll_profile *p, const certsrv_result *res, enroll_answer *out,
+		    cs_err *err)
 {
+	out->state = ENROLL_DENIED;
 	return cs_err_set(err, CS_ERR_CA, "CA %s denied the request%s%s%s: %s", p->name,
 			  res->request_id[0] ? " (its ID " : "", res->request_id,
 			  res->request_id[0] ? ")" : "",
@@ -87,7 +89,7 @@ static cs_rv fetch_cert(http_conn *h, const char *id, enroll_answer *out, cs_err
 		if (res.outcome == CERTSRV_PENDING)
 			rv = set_pending(out, &res, err);
 		else if (res.outcome == CERTSRV_DENIED)
-			rv = denied(h->profile, &res, err);
+			rv = denied(h->profile, &res, out, err);
 		else
 			rv = cs_err_set(err, CS_ERR_BAD_INPUT,
 					"CA %s sent an HTML page instead of certificate %s%s%s",
@@ -166,15 +168,21 @@ static cs_rv certsrv_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pe
 		else if (res.outcome == CERTSRV_PENDING)
 			rv = set_pending(out, &res, err);
 		else if (res.outcome == CERTSRV_DENIED)
-			rv = denied(ctx->profile, &res, err);
+			rv = denied(ctx->profile, &res, out, err);
 		else
 			rv = cs_err_set(err, CS_ERR_BAD_INPUT,
 					"CA %s answered the request with a page that says neither "
 					"issued, pending nor denied (%s)",
 					ctx->profile->name, url);
 	}
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
+		/* The denial outlives the clearing: the caller drops the request on it. */
+		enroll_state state = out->state;
+
 		enroll_answer_clear(out);
+		if (state == ENROLL_DENIED)
+			out->state = state;
+	}
 	http_response_clear(&resp);
 	http_close(&h);
 	free(form);

@@ -526,6 +526,14 @@ cs_rv http_status_error(const http_conn *h, const char *url, const http_response
 {
 	const char *name = h->profile->name;
 
+	/* Kerberos has no password to check: the ticket is missing or expired. */
+	if (resp->status == 401 && h->profile->user == NULL && h->profile->auth != NULL &&
+	    strcasecmp(h->profile->auth, "negotiate") == 0)
+		return cs_err_set(err, CS_ERR_AUTH,
+				  "%s refused the Kerberos (Negotiate) credentials (HTTP 401 at "
+				  "%s): no valid ticket; get one with `kinit USER`, or the "
+				  "machine's with `kinit -k` (or KRB5_CLIENT_KTNAME)",
+				  h->what, url);
 	if (resp->status == 401)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s refused the credentials (HTTP 401 at %s): check user and "

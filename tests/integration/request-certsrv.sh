@@ -2,8 +2,9 @@
 # AD CS web enrollment (protocol = certsrv) against the fixture: the CA's TLS
 # certificate checked against Root, the issuing CA's chain from certcarc.asp +
 # certnew.p7b trusted on purpose, a request issued at once (Valid in My), one
-# left pending and retrieved later, one denied, and Basic authentication
-# with the password from a 0600 file.
+# left pending and retrieved later, one denied (neither it nor its key kept:
+# a denial is final), and Basic authentication with the password from a 0600
+# file.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/token.sh"
 . "$(dirname "$0")/../lib/certsrv.sh"
@@ -77,10 +78,14 @@ tap_is "$RC" 12 "denied: exit 12"
 tap_like "$ERR" "CA deny denied the request \(its ID [0-9]+\): Denied by Policy Module" \
 	"denied: the disposition message"
 tap_is "$(my_count)" "$before_my" "denied: nothing in My"
-tap_is "$(pending_count)" 1 "denied: the request is kept"
-tap_is "$(token_count)" $((before_tok + 2)) "denied: its key is kept"
-id=$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | head -1)
-cs requests --cancel "$id" >/dev/null
+# A denial is final: keeping the request would leave one more key in the
+# token on every try (issue 18, defect 9's shape).
+tap_like "$ERR" "nothing kept: request [0-9]+ and its new key were removed" "denied: says nothing is kept"
+tap_is "$(pending_count)" 0 "denied: the request is not kept"
+tap_is "$(token_count)" "$before_tok" "denied: nor its key"
+run_cs request --cn denied.example --san dns:denied.example --ca deny
+tap_is "$RC" 12 "denied again: exit 12"
+tap_is "$(token_count)" "$before_tok" "denied again: no key piles up"
 
 # --- Basic authentication ------------------------------------------------------------
 printf 's3cret-pass\n' >"$TEST_TMP/ca-pass"

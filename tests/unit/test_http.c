@@ -282,6 +282,26 @@ static void test_http_401_is_auth_error(void **state)
 	assert_non_null(strstr(err.msg, "CA lab refused the credentials (HTTP 401"));
 }
 
+/* A Kerberos profile has no user or password-file to check: the 401 says
+ * to get a ticket (issue 18: seen with an expired ticket against Apache's
+ * mod_auth_gssapi). */
+static void test_http_401_to_negotiate_says_get_a_ticket(void **state)
+{
+	static const char answer[] = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+	fixture *f = *state;
+	cs_err err = {0};
+
+	f->profile.protocol = "certsrv";
+	server_start(f, answer, sizeof(answer) - 1);
+	assert_int_equal(get(f, &err), CS_OK);
+	f->profile.auth = (char *)"negotiate";
+	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_non_null(strstr(err.msg, "CA lab refused the Kerberos (Negotiate) credentials"));
+	assert_non_null(strstr(err.msg, "kinit"));
+	assert_null(strstr(err.msg, "password-file"));
+	f->profile.auth = NULL;
+}
+
 static void test_http_500_is_ca_error(void **state)
 {
 	static const char answer[] =
@@ -412,6 +432,8 @@ int main(void)
 			test_http_untrusted_tls_certificate_is_tls_error_with_advice, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_http_401_is_auth_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_401_to_negotiate_says_get_a_ticket, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_http_500_is_ca_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_http_plain_http_only_where_the_policy_allows_it, setup, teardown),

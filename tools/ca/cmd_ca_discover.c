@@ -31,7 +31,8 @@ enum {
 	OPT_JSON,
 	OPT_ADD,
 	OPT_FROM,
-	OPT_TEMPLATE
+	OPT_TEMPLATE,
+	OPT_TLS_CA
 };
 
 static const struct option longopts[] = {
@@ -43,6 +44,7 @@ static const struct option longopts[] = {
 	{"add", required_argument, NULL, OPT_ADD},
 	{"from", required_argument, NULL, OPT_FROM},
 	{"template", required_argument, NULL, OPT_TEMPLATE},
+	{"tls-ca", required_argument, NULL, OPT_TLS_CA},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -52,15 +54,11 @@ static const cli_command cmd_ca_discover;
 static cs_rv parse_args(int argc, char **argv, discover_args *a, cs_err *err)
 {
 	const cli_opt_slot slots[] = {
-		{OPT_DOMAIN, &a->q.domain, NULL},
-		{OPT_SERVER, &a->q.server, NULL},
-		{OPT_USER, &a->q.bind_user, NULL},
-		{OPT_PWFILE, &a->q.password_file, NULL},
-		{OPT_JSON, NULL, &a->json},
-		{OPT_ADD, &a->add, NULL},
-		{OPT_FROM, &a->from, NULL},
-		{OPT_TEMPLATE, &a->template_name, NULL},
-		{0, NULL, NULL},
+		{OPT_DOMAIN, &a->q.domain, NULL},  {OPT_SERVER, &a->q.server, NULL},
+		{OPT_USER, &a->q.bind_user, NULL}, {OPT_PWFILE, &a->q.password_file, NULL},
+		{OPT_JSON, NULL, &a->json},	   {OPT_ADD, &a->add, NULL},
+		{OPT_FROM, &a->from, NULL},	   {OPT_TEMPLATE, &a->template_name, NULL},
+		{OPT_TLS_CA, &a->q.tls_ca, NULL},  {0, NULL, NULL},
 	};
 	const cli_opt_slot *s;
 	cs_rv rv = CS_OK;
@@ -349,7 +347,8 @@ static const cli_command cmd_ca_discover = {
 	.name = "ca discover",
 	.summary = "the enterprise CAs Active Directory lists",
 	.usage = "Usage: certstore ca discover [--domain DOMAIN] [--server HOST[:PORT]]\n"
-		 "                             [--bind-user USER --password-file FILE] [--json]\n"
+		 "                             [--bind-user USER --password-file FILE]\n"
+		 "                             [--tls-ca FILE] [--json]\n"
 		 "       certstore ca discover --add NAME [--from CA] [--template T] [...]\n"
 		 "\n"
 		 "Lists the enterprise CAs registered in Active Directory (pKIEnrollmentService\n"
@@ -358,7 +357,9 @@ static const cli_command cmd_ca_discover = {
 		 "--domain, else default_realm of /etc/krb5.conf, else the host's DNS domain;\n"
 		 "the directory server is --server, else DNS SRV _ldap._tcp.DOMAIN.  The bind\n"
 		 "is Kerberos (SASL GSSAPI: the user's ticket, or the machine's after\n"
-		 "`kinit -k`), or a simple bind as USER with the password in FILE.\n"
+		 "`kinit -k`), or a simple bind as USER with the password in FILE, always\n"
+		 "over StartTLS.  --tls-ca FILE: the CA the DC's TLS certificate must chain\n"
+		 "to (StartTLS for Kerberos too); else ldap.conf's TLS_CACERT.\n"
 		 "--add NAME writes [ca.NAME] (certsrv on the CA's host, auth = negotiate,\n"
 		 "the template) and keeps the CA certificate for `certstore ca roots NAME\n"
 		 "--trust --expect-fingerprint SHA256`: nothing is trusted by discover.\n",

@@ -260,8 +260,10 @@ static cs_rv ask_ca(enroll_ctx *ctx, const enroll_protocol *proto, const cs_pend
 
 /*
  * A request just made and refused for its credentials (wrong password, 403,
- * a password file the policy rejects) is not kept: asking again cannot
- * succeed, and every corrected retry would leave one more key in the token.
+ * a password file the policy rejects) or denied by the CA (an AD CS policy
+ * module's denial is final: certnew.cer says "denied" for ever) is not kept:
+ * asking again cannot succeed, and every corrected retry would leave one
+ * more key in the token.
  * The key goes too unless it is the renewed certificate's own.  err keeps
  * the refusal; a failure to clean up is only added to its words.
  */
@@ -308,7 +310,8 @@ static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name
 	}
 	if (rv == CS_OK)
 		rv = handle_answer(store, pending, &answer, profile_name, json, err);
-	if (req != NULL && (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED))
+	if (req != NULL &&
+	    (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED || answer.state == ENROLL_DENIED))
 		drop_refused(store, keys, pending, current, err);
 	else if (rv != CS_OK && rv != CS_ERR_PENDING)
 		cs_err_prefix(err,
