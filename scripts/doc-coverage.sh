@@ -31,7 +31,7 @@ point() { # ok|not-ok DESC
 }
 
 in_tests() { # ERE
-	grep -rqE -- "$1" "$TESTS/integration" "$TESTS/lib" "$TESTS/unit" 2>/dev/null
+	grep -rqE -- "$1" "$TESTS/integration" "$TESTS/heavy" "$TESTS/lib" "$TESTS/unit" 2>/dev/null
 }
 
 # Subcommands: the .SS headings of certstore(1).
