@@ -200,6 +200,29 @@ out:
 	return rv;
 }
 
+cs_rv cs_db_certs_select_first(cs_store *store, const cs_db_query *q, cs_cert **out, cs_err *err)
+{
+	cs_cert_list list = {0};
+	cs_rv rv;
+
+	*out = NULL;
+	rv = cs_db_certs_select(store, q, &list, err);
+	if (rv == CS_OK && list.n > 0) {
+		*out = list.items[0];
+		list.items[0] = NULL;
+	}
+	cs_cert_list_clear(&list);
+	return rv;
+}
+
+void cs_db_query_scope(cs_db_query *q, const cs_find_opts *opts)
+{
+	if (opts != NULL) {
+		q->store = opts->store;
+		q->include_archived = opts->include_archived;
+	}
+}
+
 cs_rv cs_db_certs_count(cs_store *store, const cs_db_query *q, int64_t *out, cs_err *err)
 {
 	sqlite3_stmt *st = NULL;

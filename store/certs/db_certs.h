@@ -29,7 +29,13 @@ typedef struct cs_db_query {
 	size_t key_id_len;
 } cs_db_query;
 
+/* Restricts q to the store and archived choice of opts (NULL: no restriction). */
+void cs_db_query_scope(cs_db_query *q, const cs_find_opts *opts);
+
 cs_rv cs_db_certs_select(cs_store *store, const cs_db_query *q, cs_cert_list *out, cs_err *err);
+/* The first row cs_db_certs_select would give in *out (the caller frees
+ * it), or NULL when q selects none: the caller says what was not found. */
+cs_rv cs_db_certs_select_first(cs_store *store, const cs_db_query *q, cs_cert **out, cs_err *err);
 /* The same rows as cs_db_certs_select, only their DER. */
 cs_rv cs_db_certs_select_der(cs_store *store, const cs_db_query *q, cs_der_list *out, cs_err *err);
 cs_rv cs_db_certs_count(cs_store *store, const cs_db_query *q, int64_t *out, cs_err *err);

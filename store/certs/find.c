@@ -12,10 +12,7 @@ cs_rv cs_store_list(cs_store *store, const cs_find_opts *opts, cs_cert_list *out
 {
 	cs_db_query q = {0};
 
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	return cs_db_certs_select(store, &q, out, err);
 }
 
@@ -23,10 +20,7 @@ cs_rv cs_store_count(cs_store *store, const cs_find_opts *opts, int64_t *out, cs
 {
 	cs_db_query q = {0};
 
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	return cs_db_certs_count(store, &q, out, err);
 }
 
@@ -34,22 +28,11 @@ cs_rv cs_store_find_by_thumbprint(cs_store *store, cs_store_id sid, const char *
 				  cs_err *err)
 {
 	cs_db_query q = {.store = sid, .include_archived = true, .sha1 = sha1};
-	cs_cert_list list = {0};
-	cs_rv rv;
+	cs_rv rv = cs_db_certs_select_first(store, &q, out, err);
 
-	*out = NULL;
-	rv = cs_db_certs_select(store, &q, &list, err);
-	if (rv != CS_OK)
-		return rv;
-	if (list.n == 0) {
+	if (rv == CS_OK && *out == NULL)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate with thumbprint %s in %s",
 				sha1, cs_store_id_name(sid));
-	} else {
-		*out = list.items[0];
-		list.items[0] = NULL;
-		list.n = 1;
-	}
-	cs_cert_list_clear(&list);
 	return rv;
 }
 
@@ -63,10 +46,7 @@ static cs_rv subject_query(const X509_NAME *name, const cs_find_opts *opts, cs_d
 
 	if (len <= 0)
 		return cs_err_set(err, CS_ERR_BAD_INPUT, "subject name cannot be encoded");
-	if (opts != NULL) {
-		q->store = opts->store;
-		q->include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(q, opts);
 	q->subject_der = der;
 	q->subject_der_len = (size_t)len;
 	return CS_OK;
@@ -101,10 +81,7 @@ cs_rv cs_store_find_by_friendly_name(cs_store *store, const char *name, const cs
 {
 	cs_db_query q = {.friendly_name = name};
 
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	return cs_db_certs_select(store, &q, out, err);
 }
 
@@ -155,10 +132,7 @@ static cs_rv find_all_matches(cs_store *store, const char *id, const cs_find_opt
 	size_t n;
 	cs_rv rv;
 
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	if (cs_thumbprint_normalise(id, hex, sizeof(hex))) {
 		n = strlen(hex);
 		if (n == 40)

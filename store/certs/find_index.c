@@ -25,10 +25,7 @@ cs_rv cs_store_find_by_issuer_serial(cs_store *store, const X509_NAME *issuer,
 		rv = cs_err_set(err, CS_ERR_BAD_INPUT, "issuer name or serial cannot be encoded");
 		goto out;
 	}
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	q.issuer_der = der;
 	q.issuer_der_len = (size_t)len;
 	q.serial = hex;
@@ -42,20 +39,10 @@ out:
 cs_rv cs_store_find_by_row(cs_store *store, int64_t id, cs_cert **out, cs_err *err)
 {
 	cs_db_query q = {.id = id, .include_archived = true};
-	cs_cert_list list = {0};
-	cs_rv rv;
+	cs_rv rv = cs_db_certs_select_first(store, &q, out, err);
 
-	*out = NULL;
-	rv = cs_db_certs_select(store, &q, &list, err);
-	if (rv != CS_OK)
-		return rv;
-	if (list.n == 0) {
+	if (rv == CS_OK && *out == NULL)
 		rv = cs_err_set(err, CS_ERR_NOT_FOUND, "no certificate in row %lld", (long long)id);
-	} else {
-		*out = list.items[0];
-		list.items[0] = NULL;
-	}
-	cs_cert_list_clear(&list);
 	return rv;
 }
 
@@ -69,9 +56,6 @@ cs_rv cs_store_find_by_key_id(cs_store *store, const unsigned char *id, size_t l
 {
 	cs_db_query q = {.key_id = id, .key_id_len = len};
 
-	if (opts != NULL) {
-		q.store = opts->store;
-		q.include_archived = opts->include_archived;
-	}
+	cs_db_query_scope(&q, opts);
 	return cs_db_certs_select(store, &q, out, err);
 }

@@ -65,6 +65,21 @@ const char *cs_key_spec_name(const cs_key_spec *spec)
 	}
 }
 
+void cs_key_spec_of_public(const EVP_PKEY *pub, cs_key_spec *out)
+{
+	char group[64] = "";
+
+	if (EVP_PKEY_is_a(pub, "RSA")) {
+		*out = (cs_key_spec){CS_KEY_RSA, (unsigned)EVP_PKEY_get_bits(pub), 0};
+		return;
+	}
+	EVP_PKEY_get_utf8_string_param(pub, "group", group, sizeof(group), NULL);
+	if (strcmp(group, "secp384r1") == 0)
+		*out = (cs_key_spec){CS_KEY_EC, 384, NID_secp384r1};
+	else
+		*out = (cs_key_spec){CS_KEY_EC, 256, NID_X9_62_prime256v1};
+}
+
 /* ---- small conversions ---------------------------------------------------- */
 
 bool cs_p11_hash(int nid, CK_MECHANISM_TYPE *hash, CK_RSA_PKCS_MGF_TYPE *mgf)

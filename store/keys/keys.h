@@ -183,6 +183,13 @@ typedef struct cs_key_spec {
 cs_rv cs_key_spec_parse(const char *s, cs_key_spec *out, cs_err *err);
 /* "rsa:2048", "ec:p256", ... (a static string). */
 const char *cs_key_spec_name(const cs_key_spec *spec);
+/*
+ * The spec of the key pub is the public half of, in the terms of
+ * cs_key_spec_parse: an RSA key keeps its modulus bits; an EC key on
+ * secp384r1 is P-384 and any other is P-256, the curves a store key can
+ * have.  What `renew` asks for again.
+ */
+void cs_key_spec_of_public(const EVP_PKEY *pub, cs_key_spec *out);
 
 /* ---- keys -------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include "usage.h"
 #include "internal.h"
 #include "db_usages.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,33 +48,18 @@ static cs_rv add_sans(const cs_cert *cert, cs_request_spec *spec, cs_err *err)
 	return rv;
 }
 
-static const char *key_name(EVP_PKEY *pub)
-{
-	char group[64] = "";
-
-	if (EVP_PKEY_is_a(pub, "RSA"))
-		switch (EVP_PKEY_get_bits(pub)) {
-		case 3072:
-			return "rsa:3072";
-		case 4096:
-			return "rsa:4096";
-		default:
-			return "rsa:2048";
-		}
-	EVP_PKEY_get_utf8_string_param(pub, "group", group, sizeof(group), NULL);
-	return strcmp(group, "secp384r1") == 0 ? "ec:p384" : "ec:p256";
-}
-
 cs_rv cs_request_spec_from_cert(const cs_cert *cert, cs_request_spec *spec, cs_err *err)
 {
 	char subject[1024];
+	cs_key_spec key;
 	cs_rv rv;
 
+	cs_key_spec_of_public(X509_get0_pubkey(cert->x509), &key);
 	/* oneline keeps the certificate's order of RDNs: "/C=GB/O=X/CN=y" */
 	X509_NAME_oneline(X509_get_subject_name(cert->x509), subject, sizeof(subject));
 	rv = cs_request_spec_set(&spec->subject, subject, err);
 	if (rv == CS_OK)
-		rv = cs_request_spec_set(&spec->key, key_name(X509_get0_pubkey(cert->x509)), err);
+		rv = cs_request_spec_set(&spec->key, cs_key_spec_name(&key), err);
 	if (rv == CS_OK && cert->friendly_name != NULL)
 		rv = cs_request_spec_set(&spec->friendly_name, cert->friendly_name, err);
 	if (rv == CS_OK)

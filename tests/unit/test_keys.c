@@ -188,6 +188,32 @@ static void test_key_spec_parses_the_documented_forms(void **state)
 	assert_non_null(strstr(err.msg, "rsa:1024"));
 }
 
+/* What `renew` asks for again: the spec of the key a certificate holds. */
+static void test_key_spec_of_public_names_the_keys_spec(void **state)
+{
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	EVP_PKEY *p256 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	cs_key_spec s;
+
+	(void)state;
+	assert_non_null(rsa);
+	assert_non_null(p384);
+	assert_non_null(p256);
+	cs_key_spec_of_public(rsa, &s);
+	assert_true(s.type == CS_KEY_RSA && s.bits == 3072);
+	assert_string_equal(cs_key_spec_name(&s), "rsa:3072");
+	cs_key_spec_of_public(p384, &s);
+	assert_true(s.type == CS_KEY_EC && s.curve_nid == NID_secp384r1);
+	assert_string_equal(cs_key_spec_name(&s), "ec:p384");
+	cs_key_spec_of_public(p256, &s);
+	assert_true(s.type == CS_KEY_EC && s.curve_nid == NID_X9_62_prime256v1);
+	assert_string_equal(cs_key_spec_name(&s), "ec:p256");
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(p256);
+}
+
 /* ---- generation ------------------------------------------------------------ */
 
 static void test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id(void **state)
@@ -809,6 +835,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_spec_parses_the_documented_forms),
+		cmocka_unit_test(test_key_spec_of_public_names_the_keys_spec),
 		T(test_generate_rsa_2048_is_sensitive_unextractable_with_spki_id),
 		T(test_generate_ec_p256_signs_ecdsa),
 		T(test_generate_ec_p384_signs_ecdsa),
