@@ -2,6 +2,7 @@
  * import.c - certificates in: where each one goes, and all of them or none.
  */
 #include "db_certs.h"
+#include "certs.h"
 #include "usage.h"
 
 #include <stdio.h>

@@ -3,6 +3,7 @@
  * one transaction.
  */
 #include "db_certs.h"
+#include "certs.h"
 #include "usage.h"
 
 #include <stdio.h>

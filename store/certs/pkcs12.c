@@ -17,6 +17,7 @@
 
 #include "internal.h"
 #include "pkcs12.h"
+#include "certs.h"
 
 /* A library context with the default provider and, if present, the legacy one. */
 typedef struct pfx_libctx {

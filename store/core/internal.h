@@ -56,25 +56,4 @@ char *cs_strdup_or_null(const char *s);
 /* cs_cert_key_id for a bare X509 (the database's key_id column). */
 bool cs_x509_key_id(const X509 *x, unsigned char id[20]);
 
-/* Republishes what is derived from Root (published/roots*) after a change to it. */
-cs_rv cs_after_root_change(cs_store *store, cs_err *err);
-
-/*
- * Assigns cert to every usage that now serves the certificate `serving`
- * (force: even when cert is not Valid) and runs each one's hooks.  A failing
- * hook does not leave the other usages behind: the first hook failure is
- * returned once all are moved (usage_roll.c).
- */
-cs_rv cs_usage_reassign_serving(cs_store *store, const char *serving, const cs_cert *cert,
-				bool force, cs_err *err);
-
-/*
- * cs_import_certs, except that a certificate whose store field is already
- * set goes to that store instead of being placed by its kind (a PFX's leaf
- * goes to My with its key, its root to Root when the admin said so).  Its
- * key_uri and exportable fields are stored as they are.
- */
-cs_rv cs_import_certs_placed(cs_store *store, const cs_cert_list *certs, const cs_import_opts *opts,
-			     cs_import_result *res, cs_err *err);
-
 #endif

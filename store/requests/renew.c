@@ -4,9 +4,11 @@
  */
 #include "db_certs.h"
 #include "request.h"
+#include "renewal.h"
 #include "usage.h"
 #include "internal.h"
 #include "db_usages.h"
+#include "usages.h"
 #include "keys.h"
 
 #include <stdio.h>

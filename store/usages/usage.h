@@ -9,6 +9,7 @@
 #define CERTSTORE_USAGE_H
 
 #include "certstore.h"
+#include "renewal.h" /* cs_renewal_*, public here since they were first declared */
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,23 +106,6 @@ cs_rv cs_usage_move_all(cs_store *store, const cs_cert *old_cert, const cs_cert 
  */
 cs_rv cs_usage_check(cs_store *store, size_t *repaired, cs_err *err);
 
-/*
- * Renewals (defined in requests/renew.c; declared here, where they have
- * always been public).
- * A renewal has been issued: every usage of old_sha1 moves to new_sha1
- * (both in My) and the old certificate is archived.  Called by import for
- * the answer to a request made by `renew`.
- */
-cs_rv cs_renewal_complete(cs_store *store, const char *old_sha1, const char *new_sha1, cs_err *err);
-/* Inside import's transaction: moves the usages of old_sha1 to new_cert and
- * archives the old one, when new_cert is Valid (*moved); after the commit
- * cs_renewal_publish publishes them and runs their hooks.  A crash in
- * between leaves files `certstore check` republishes, hooks included. */
-cs_rv cs_renewal_record(cs_store *store, const cs_cert *new_cert, const char *old_sha1, bool *moved,
-			cs_err *err);
-/* After the commit: publishes the usages cs_renewal_record moved to new_sha1
- * (a certificate in My) and runs their hooks. */
-cs_rv cs_renewal_publish(cs_store *store, const char *new_sha1, cs_err *err);
 /* What a check repaired, one sentence each ("usage Default: republished …"). */
 typedef struct cs_fix_list {
 	char **items;

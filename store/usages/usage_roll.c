@@ -4,6 +4,7 @@
  */
 #include "usage.h"
 #include "db_usages.h"
+#include "usages.h"
 #include "publish.h"
 
 #include <dirent.h>
