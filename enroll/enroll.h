@@ -127,6 +127,11 @@ typedef struct enroll_protocol {
  */
 cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out, cs_err *err);
 
+/* The request a pending one recorded (pending->csr_der), decoded: the caller
+ * frees *out with X509_REQ_free.  A record that does not decode is
+ * CS_ERR_STORE naming the pending request. */
+cs_rv enroll_pending_csr(const cs_pending *pending, X509_REQ **out, cs_err *err);
+
 /* The protocol of that name; CS_ERR_USAGE listing the known ones if none. */
 cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err *err);
 

@@ -82,13 +82,11 @@ static cs_rv local_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pend
 static cs_rv local_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
 			    cs_err *err)
 {
-	const unsigned char *p = pending->csr_der.data;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)pending->csr_der.len);
-	cs_rv rv;
+	X509_REQ *req = NULL;
+	cs_rv rv = enroll_pending_csr(pending, &req, err);
 
-	if (req == NULL)
-		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
-				  (long long)pending->id);
+	if (rv != CS_OK)
+		return rv;
 	rv = local_submit(ctx, req, pending, out, err);
 	X509_REQ_free(req);
 	return rv;

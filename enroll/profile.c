@@ -197,16 +197,25 @@ cs_rv enroll_protocol_find(const char *name, const enroll_protocol **out, cs_err
 			  name ? name : "", known_names());
 }
 
-cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out, cs_err *err)
+cs_rv enroll_pending_csr(const cs_pending *pending, X509_REQ **out, cs_err *err)
 {
 	const unsigned char *der = pending->csr_der.data;
-	X509_REQ *req = d2i_X509_REQ(NULL, &der, (long)pending->csr_der.len);
-	const enroll_protocol *proto = NULL;
-	cs_rv rv;
 
-	if (req == NULL)
+	*out = d2i_X509_REQ(NULL, &der, (long)pending->csr_der.len);
+	if (*out == NULL)
 		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
 				  (long long)pending->id);
+	return CS_OK;
+}
+
+cs_rv enroll_resubmit(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out, cs_err *err)
+{
+	X509_REQ *req = NULL;
+	const enroll_protocol *proto = NULL;
+	cs_rv rv = enroll_pending_csr(pending, &req, err);
+
+	if (rv != CS_OK)
+		return rv;
 	rv = enroll_protocol_find(ctx->profile->protocol, &proto, err);
 	if (rv == CS_OK)
 		rv = proto->submit(ctx, req, pending, out, err);

@@ -187,13 +187,11 @@ static cs_rv scep_pkiop(scep_session *s, const cs_bytes *msg, http_response *r, 
 
 static cs_rv signer_for(const cs_pending *pending, EVP_PKEY *key, X509 **signer, cs_err *err)
 {
-	const unsigned char *p = pending->csr_der.data;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)pending->csr_der.len);
-	cs_rv rv;
+	X509_REQ *req = NULL;
+	cs_rv rv = enroll_pending_csr(pending, &req, err);
 
-	if (req == NULL)
-		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
-				  (long long)pending->id);
+	if (rv != CS_OK)
+		return rv;
 	rv = scep_transient_cert(req, key, signer, err);
 	X509_REQ_free(req);
 	return rv;
@@ -318,15 +316,13 @@ static cs_rv scep_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pendi
 static cs_rv scep_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_answer *out,
 			   cs_err *err)
 {
-	const unsigned char *p = pending->csr_der.data;
-	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)pending->csr_der.len);
+	X509_REQ *req = NULL;
 	cs_bytes ias = {0};
 	scep_session s;
-	cs_rv rv;
+	cs_rv rv = enroll_pending_csr(pending, &req, err);
 
-	if (req == NULL)
-		return cs_err_set(err, CS_ERR_STORE, "pending request %lld is unreadable",
-				  (long long)pending->id);
+	if (rv != CS_OK)
+		return rv;
 	rv = scep_open(ctx, true, &s, err);
 	if (rv == CS_OK)
 		rv = scep_issuer_and_subject(X509_get_issuer_name(s.ra->x509),
