@@ -291,12 +291,9 @@ CK_RV p11_destroy(cs_store_id store, CK_OBJECT_HANDLE h)
 	p11_object obj;
 	cs_store *rw = NULL;
 	cs_err err = {0};
-	bool present;
 	CK_RV rv;
 
-	rv = p11_store_refresh(&present);
-	if (rv == CKR_OK)
-		rv = p11_object_load(h, store, p11_private_visible(store), &obj);
+	rv = p11_object_load_visible(h, store, &obj);
 	if (rv != CKR_OK)
 		return rv;
 	if (store != CS_STORE_ROOT)
@@ -331,14 +328,11 @@ CK_RV p11_set_attributes(cs_store_id store, CK_OBJECT_HANDLE h, const CK_ATTRIBU
 	cs_store *rw = NULL;
 	cs_err err = {0};
 	char *label;
-	bool present;
 	CK_RV rv;
 
 	if (tmpl == NULL && n > 0)
 		return CKR_ARGUMENTS_BAD;
-	rv = p11_store_refresh(&present);
-	if (rv == CKR_OK)
-		rv = p11_object_load(h, store, p11_private_visible(store), &obj);
+	rv = p11_object_load_visible(h, store, &obj);
 	if (rv != CKR_OK)
 		return rv;
 	if (store != CS_STORE_ROOT || obj.kind != P11_KIND_CERT)

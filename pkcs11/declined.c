@@ -131,15 +131,11 @@ CK_RV x_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR t
 {
 	WITH_SESSION(h, {
 		p11_object o;
-		bool present;
 		CK_RV rv;
 
 		if ((t == NULL && n > 0) || out == NULL)
 			return p11_leave(CKR_ARGUMENTS_BAD);
-		rv = p11_store_refresh(&present);
-		if (rv == CKR_OK)
-			rv = p11_object_load(obj, p11_slot_store(s->slot),
-					     p11_private_visible(p11_slot_store(s->slot)), &o);
+		rv = p11_object_load_visible(obj, p11_slot_store(s->slot), &o);
 		return p11_leave(rv == CKR_OK ? CKR_ACTION_PROHIBITED : rv);
 	});
 }

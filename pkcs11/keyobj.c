@@ -90,7 +90,6 @@ static CK_RV value_ec_params(const cs_cert *c, p11_value *v)
 	const void *pval = NULL;
 	int pklen, ptype = 0, len;
 	unsigned char *der = NULL;
-	CK_RV rv;
 
 	if (!spki_parts(c, &pk, &pklen, &alg))
 		return CKR_GENERAL_ERROR;
@@ -98,11 +97,7 @@ static CK_RV value_ec_params(const cs_cert *c, p11_value *v)
 	if (ptype != V_ASN1_OBJECT)
 		return CKR_ATTRIBUTE_TYPE_INVALID; /* explicit curves: not ours */
 	len = i2d_ASN1_OBJECT(pval, &der);
-	if (len <= 0)
-		return CKR_GENERAL_ERROR;
-	rv = p11_value_copy(v, der, (size_t)len);
-	OPENSSL_free(der);
-	return rv;
+	return p11_value_openssl_der(v, der, len);
 }
 
 /* CKA_EC_POINT: the point as a DER OCTET STRING, as PKCS#11 2.40 says and
@@ -114,29 +109,11 @@ static CK_RV value_ec_point(const cs_cert *c, p11_value *v)
 	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
 	unsigned char *der = NULL;
 	int pklen, len = -1;
-	CK_RV rv;
 
 	if (os != NULL && spki_parts(c, &pk, &pklen, &alg) && ASN1_OCTET_STRING_set(os, pk, pklen))
 		len = i2d_ASN1_OCTET_STRING(os, &der);
 	ASN1_OCTET_STRING_free(os);
-	if (len <= 0)
-		return CKR_GENERAL_ERROR;
-	rv = p11_value_copy(v, der, (size_t)len);
-	OPENSSL_free(der);
-	return rv;
-}
-
-static CK_RV value_spki(const cs_cert *c, p11_value *v)
-{
-	unsigned char *der = NULL;
-	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der);
-	CK_RV rv;
-
-	if (len <= 0)
-		return CKR_GENERAL_ERROR;
-	rv = p11_value_copy(v, der, (size_t)len);
-	OPENSSL_free(der);
-	return rv;
+	return p11_value_openssl_der(v, der, len);
 }
 
 static CK_RV value_id(const cs_cert *c, p11_value *v)
@@ -179,7 +156,7 @@ static CK_RV common_value(const cs_cert *c, CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE ty
 			return CKR_GENERAL_ERROR;
 		return p11_value_bytes(v, der, len);
 	case CKA_PUBLIC_KEY_INFO:
-		return value_spki(c, v);
+		return p11_value_spki(c, v);
 	case CKA_MODULUS:
 		return kt == CKK_RSA ? value_bn(c, OSSL_PKEY_PARAM_RSA_N, v)
 				     : CKR_ATTRIBUTE_TYPE_INVALID;

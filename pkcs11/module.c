@@ -74,7 +74,9 @@ static void after_fork(void)
 	init_pid = getpid();
 }
 
-CK_RV p11_enter(void)
+/* Takes the lock of an initialised module (in a child after fork, after
+ * forgetting the parent's store); not initialised: no lock is held. */
+static CK_RV lock_initialized(void)
 {
 	pthread_mutex_lock(&lock);
 	if (!initialized) {
@@ -83,8 +85,16 @@ CK_RV p11_enter(void)
 	}
 	if (getpid() != init_pid)
 		after_fork();
-	caller_ctx = OSSL_LIB_CTX_set0_default(libctx);
 	return CKR_OK;
+}
+
+CK_RV p11_enter(void)
+{
+	CK_RV rv = lock_initialized();
+
+	if (rv == CKR_OK)
+		caller_ctx = OSSL_LIB_CTX_set0_default(libctx);
+	return rv;
 }
 
 CK_RV p11_leave(CK_RV rv)
@@ -159,15 +169,13 @@ CK_RV C_Initialize(CK_VOID_PTR args)
 
 CK_RV C_Finalize(CK_VOID_PTR reserved)
 {
+	CK_RV rv;
+
 	if (reserved != NULL)
 		return CKR_ARGUMENTS_BAD;
-	pthread_mutex_lock(&lock);
-	if (!initialized) {
-		pthread_mutex_unlock(&lock);
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	}
-	if (getpid() != init_pid)
-		p11_store_forget();
+	rv = lock_initialized();
+	if (rv != CKR_OK)
+		return rv;
 	while (in_hsm > 0)
 		pthread_cond_wait(&hsm_idle, &lock);
 	teardown();
@@ -348,33 +356,30 @@ CK_RV C_Logout(CK_SESSION_HANDLE h)
 
 /* ---- objects ------------------------------------------------------------ */
 
+/* CALL, in session h's store (s->slot), when h is a read/write session:
+ * objects change only through one (PKCS#11 2.40, 5.7). */
+#define WITH_RW_SESSION(h, CALL)                                                                   \
+	WITH_SESSION(h, {                                                                          \
+		if (!(s->flags & CKF_RW_SESSION))                                                  \
+			return p11_leave(CKR_SESSION_READ_ONLY);                                   \
+		return p11_leave(CALL);                                                            \
+	})
+
 CK_RV C_CreateObject(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,
 		     CK_OBJECT_HANDLE_PTR out)
 {
-	WITH_SESSION(h, {
-		if (!(s->flags & CKF_RW_SESSION))
-			return p11_leave(CKR_SESSION_READ_ONLY);
-		return p11_leave(p11_create(p11_slot_store(s->slot), tmpl, n, out));
-	});
+	WITH_RW_SESSION(h, p11_create(p11_slot_store(s->slot), tmpl, n, out));
 }
 
 CK_RV C_DestroyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj)
 {
-	WITH_SESSION(h, {
-		if (!(s->flags & CKF_RW_SESSION))
-			return p11_leave(CKR_SESSION_READ_ONLY);
-		return p11_leave(p11_destroy(p11_slot_store(s->slot), obj));
-	});
+	WITH_RW_SESSION(h, p11_destroy(p11_slot_store(s->slot), obj));
 }
 
 CK_RV C_SetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl,
 			  CK_ULONG n)
 {
-	WITH_SESSION(h, {
-		if (!(s->flags & CKF_RW_SESSION))
-			return p11_leave(CKR_SESSION_READ_ONLY);
-		return p11_leave(p11_set_attributes(p11_slot_store(s->slot), obj, tmpl, n));
-	});
+	WITH_RW_SESSION(h, p11_set_attributes(p11_slot_store(s->slot), obj, tmpl, n));
 }
 
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ATTRIBUTE_PTR tmpl,
@@ -382,15 +387,11 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ATTRI
 {
 	WITH_SESSION(h, {
 		p11_object obj;
-		bool present;
 		CK_RV rv;
 
 		if (tmpl == NULL && n > 0)
 			return p11_leave(CKR_ARGUMENTS_BAD);
-		rv = p11_store_refresh(&present);
-		if (rv == CKR_OK)
-			rv = p11_object_load(handle, p11_slot_store(s->slot),
-					     p11_private_visible(p11_slot_store(s->slot)), &obj);
+		rv = p11_object_load_visible(handle, p11_slot_store(s->slot), &obj);
 		if (rv == CKR_OK)
 			rv = p11_object_get(&obj, tmpl, n);
 		return p11_leave(rv);
@@ -403,15 +404,11 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE handle, CK_ULONG_PTR
 {
 	WITH_SESSION(h, {
 		p11_object obj;
-		bool present;
 		CK_RV rv;
 
 		if (size == NULL)
 			return p11_leave(CKR_ARGUMENTS_BAD);
-		rv = p11_store_refresh(&present);
-		if (rv == CKR_OK)
-			rv = p11_object_load(handle, p11_slot_store(s->slot),
-					     p11_private_visible(p11_slot_store(s->slot)), &obj);
+		rv = p11_object_load_visible(handle, p11_slot_store(s->slot), &obj);
 		if (rv == CKR_OK)
 			*size = (CK_ULONG)obj.cert->der.len;
 		return p11_leave(rv);

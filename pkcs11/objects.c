@@ -89,7 +89,6 @@ static CK_ULONG category(const cs_cert *c)
 
 static CK_RV cert_value(const cs_cert *c, CK_ATTRIBUTE_TYPE type, p11_value *v)
 {
-	unsigned char *der = NULL;
 	bool root = c->store == CS_STORE_ROOT;
 
 	switch (type) {
@@ -130,8 +129,7 @@ static CK_RV cert_value(const cs_cert *c, CK_ATTRIBUTE_TYPE type, p11_value *v)
 	case CKA_ID:
 		return value_key_id(c, v);
 	case CKA_PUBLIC_KEY_INFO:
-		return p11_value_openssl_der(v, der,
-					     i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der));
+		return p11_value_spki(c, v);
 	case CKA_URL:
 	case CKA_HASH_OF_SUBJECT_PUBLIC_KEY:
 	case CKA_HASH_OF_ISSUER_PUBLIC_KEY:

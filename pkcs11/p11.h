@@ -155,11 +155,16 @@ CK_RV p11_value_copy(p11_value *v, const void *p, size_t len);
 /* DER of the issuer / serial number INTEGER / digest of the DER certificate. */
 CK_RV p11_value_issuer(const cs_cert *c, p11_value *v);
 CK_RV p11_value_serial(const cs_cert *c, p11_value *v);
+/* The certificate's SubjectPublicKeyInfo as it is encoded: CKA_PUBLIC_KEY_INFO
+ * of the certificate and of its key objects alike. */
+CK_RV p11_value_spki(const cs_cert *c, p11_value *v);
 CK_RV p11_value_digest(const cs_cert *c, const char *md, p11_value *v);
 /* The label every object of a certificate carries. */
 CK_RV p11_value_label(const cs_cert *c, p11_value *v);
-/* DER of a name; an OpenSSL-allocated DER buffer (taken, freed here). */
+/* DER of a name. */
 CK_RV p11_value_name(p11_value *v, const X509_NAME *name);
+/* An OpenSSL-allocated DER buffer of len bytes from an i2d_* (taken, freed
+ * here); len 0 or less, the i2d's failure, is CKR_GENERAL_ERROR. */
 CK_RV p11_value_openssl_der(p11_value *v, unsigned char *der, int len);
 
 /* ---- finding (find.c) --------------------------------------------------- */
@@ -251,6 +256,10 @@ void p11_slot_set_login(CK_SLOT_ID slot, p11_login who);
 /* True when the private objects of store's token (the Personal private
  * keys) are visible: its user is logged in. */
 bool p11_private_visible(cs_store_id store);
+/* The object behind h as store's user sees it now: p11_object_load after
+ * catching up with the database (p11_store_refresh), private keys included
+ * when p11_private_visible(store). */
+CK_RV p11_object_load_visible(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj);
 
 CK_RV p11_session_open(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE *out);
 CK_RV p11_session_close(CK_SESSION_HANDLE h);

@@ -28,6 +28,14 @@ bool p11_private_visible(cs_store_id store)
 	return p11_slot_login(p11_store_slot(store)) == P11_LOGIN_USER;
 }
 
+CK_RV p11_object_load_visible(CK_OBJECT_HANDLE h, cs_store_id store, p11_object *obj)
+{
+	bool present;
+	CK_RV rv = p11_store_refresh(&present);
+
+	return rv != CKR_OK ? rv : p11_object_load(h, store, p11_private_visible(store), obj);
+}
+
 /* Ends what a session may not keep once nobody is logged in: its key
  * operation and a search whose results may name private objects. */
 static void drop_private_state(p11_session *s)

@@ -53,13 +53,16 @@ CK_RV p11_value_bytes(p11_value *v, const void *p, size_t len)
 	return CKR_OK;
 }
 
-/* Takes an OpenSSL-allocated DER buffer. */
+/* Takes an OpenSSL-allocated DER buffer.  An i2d_* that failed returned
+ * 0 or less: no DER is that short. */
 CK_RV p11_value_openssl_der(p11_value *v, unsigned char *der, int len)
 {
 	CK_RV rv;
 
-	if (len < 0)
+	if (len <= 0) {
+		OPENSSL_free(der);
 		return CKR_GENERAL_ERROR;
+	}
 	rv = p11_value_copy(v, der, (size_t)len);
 	OPENSSL_free(der);
 	return rv;
@@ -78,6 +81,14 @@ CK_RV p11_value_name(p11_value *v, const X509_NAME *name)
 CK_RV p11_value_issuer(const cs_cert *c, p11_value *v)
 {
 	return p11_value_name(v, X509_get_issuer_name(c->x509));
+}
+
+CK_RV p11_value_spki(const cs_cert *c, p11_value *v)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der);
+
+	return p11_value_openssl_der(v, der, len);
 }
 
 CK_RV p11_value_serial(const cs_cert *c, p11_value *v)
