@@ -137,6 +137,19 @@ EVP_ASYM_CIPHER *csp_dflt_asym_cipher(csp_ctx *ctx)
 	return dflt_method(ctx, OSSL_OP_ASYM_CIPHER, EVP_PKEY_RSA);
 }
 
+/* The SubjectPublicKeyInfo der (len bytes from an i2d_*, taken and freed
+ * here) read in lc; NULL when the i2d failed (len <= 0) or it does not read. */
+static EVP_PKEY *public_in(OSSL_LIB_CTX *lc, unsigned char *der, int len)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *out = NULL;
+
+	if (len > 0)
+		out = d2i_PUBKEY_ex(NULL, &p, len, lc, NULL);
+	OPENSSL_free(der);
+	return out;
+}
+
 /*
  * The public half of pkey (any library context) as a key of ours: through
  * its SubjectPublicKeyInfo, which every provider can write and our context
@@ -146,18 +159,12 @@ EVP_PKEY *csp_dflt_public(csp_ctx *ctx, const EVP_PKEY *pkey)
 {
 	OSSL_LIB_CTX *lc = csp_dflt(ctx);
 	unsigned char *der = NULL;
-	const unsigned char *p;
-	EVP_PKEY *out = NULL;
 	int len;
 
 	if (lc == NULL || pkey == NULL)
 		return NULL;
 	len = i2d_PUBKEY(pkey, &der);
-	p = der;
-	if (len > 0)
-		out = d2i_PUBKEY_ex(NULL, &p, len, lc, NULL);
-	OPENSSL_free(der);
-	return out;
+	return public_in(lc, der, len);
 }
 
 /* The same from a certificate's SubjectPublicKeyInfo as it is encoded. */
@@ -165,18 +172,12 @@ EVP_PKEY *csp_dflt_public_of_cert(csp_ctx *ctx, const X509 *x509)
 {
 	OSSL_LIB_CTX *lc = csp_dflt(ctx);
 	unsigned char *der = NULL;
-	const unsigned char *p;
-	EVP_PKEY *out = NULL;
 	int len;
 
 	if (lc == NULL)
 		return NULL;
 	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
-	p = der;
-	if (len > 0)
-		out = d2i_PUBKEY_ex(NULL, &p, len, lc, NULL);
-	OPENSSL_free(der);
-	return out;
+	return public_in(lc, der, len);
 }
 
 EVP_PKEY_CTX *csp_key_pctx(const csp_key *key)

@@ -270,21 +270,31 @@ static bool has_key_to_give(const csp_loader *l, const cs_cert *cert)
 	       cert->store == CS_STORE_MY && csp_cert_key_type(cert) != 0;
 }
 
-static int emit_key(csp_loader *l, const cs_cert *cert, OSSL_CALLBACK *object_cb,
-		    void *object_cbarg)
+/* Hands on the key a lookup gave (rv, key, err: its result), or raises its
+ * error and ends the stream. */
+static int emit_found_key(csp_loader *l, cs_rv rv, csp_key *key, cs_err *err,
+			  OSSL_CALLBACK *object_cb, void *object_cbarg)
 {
-	csp_key *key = NULL;
-	cs_err err = {0};
 	int ok;
 
-	if (csp_key_from_thumbprint(l->prov, cert->sha1, &key, &err) != CS_OK) {
-		csp_raise_err(l->prov, &err);
+	if (rv != CS_OK) {
+		csp_raise_err(l->prov, err);
 		l->failed = true;
 		return 0;
 	}
 	ok = csp_key_emit(key, object_cb, object_cbarg);
 	csp_key_free(key);
 	return ok;
+}
+
+static int emit_key(csp_loader *l, const cs_cert *cert, OSSL_CALLBACK *object_cb,
+		    void *object_cbarg)
+{
+	csp_key *key = NULL;
+	cs_err err = {0};
+	cs_rv rv = csp_key_from_thumbprint(l->prov, cert->sha1, &key, &err);
+
+	return emit_found_key(l, rv, key, &err, object_cb, object_cbarg);
 }
 
 /* The next object: a certificate, then its key if it has one to give. */
@@ -316,19 +326,13 @@ static int load_key_by_uri(csp_loader *l, OSSL_CALLBACK *object_cb, void *object
 {
 	csp_key *key = NULL;
 	cs_err err = {0};
-	int ok;
+	cs_rv rv;
 
 	l->eof = true;
 	if (!wants(l, OSSL_STORE_INFO_PKEY))
 		return 0;
-	if (csp_key_from_uri(l->prov, l->uri.value, &key, &err) != CS_OK) {
-		csp_raise_err(l->prov, &err);
-		l->failed = true;
-		return 0;
-	}
-	ok = csp_key_emit(key, object_cb, object_cbarg);
-	csp_key_free(key);
-	return ok;
+	rv = csp_key_from_uri(l->prov, l->uri.value, &key, &err);
+	return emit_found_key(l, rv, key, &err, object_cb, object_cbarg);
 }
 
 static int csp_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
