@@ -192,6 +192,18 @@ bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz)
 	return n > 0;
 }
 
+char *cs_str_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
 char *cs_strdup_or_null(const char *s)
 {
 	return s != NULL ? strdup(s) : NULL;

@@ -52,6 +52,9 @@ void cs_hex_upper(const unsigned char *in, size_t len, char *out);
 bool cs_thumbprint_normalise(const char *in, char *out, size_t outsz);
 
 char *cs_strdup_or_null(const char *s);
+/* s without its leading white space, its trailing white space cut off in
+ * place (isspace). */
+char *cs_str_trim(char *s);
 
 /* cs_cert_key_id for a bare X509 (the database's key_id column). */
 bool cs_x509_key_id(const X509 *x, unsigned char id[20]);

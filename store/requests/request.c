@@ -108,18 +108,6 @@ static cs_rv add_rdn(X509_NAME *name, const char *key, const char *value, cs_err
 	return CS_OK;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /*
  * Splits "CN=a, O=b\, Inc" (',' separated, '\' escapes) or "/CN=a/O=b"
  * ('/' separated) in written order.
@@ -145,11 +133,11 @@ static cs_rv parse_dn(const char *text, X509_NAME *name, cs_err *err)
 		eq = strchr(buf, '=');
 		if (eq == NULL) {
 			rv = cs_err_set(err, CS_ERR_USAGE, "subject part '%s' has no '='",
-					trim(buf));
+					cs_str_trim(buf));
 			break;
 		}
 		*eq = '\0';
-		rv = add_rdn(name, trim(buf), trim(eq + 1), err);
+		rv = add_rdn(name, cs_str_trim(buf), cs_str_trim(eq + 1), err);
 	}
 	free(buf);
 	return rv;

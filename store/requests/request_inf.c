@@ -23,15 +23,13 @@ typedef struct inf_state {
 	long key_len;
 } inf_state;
 
+/* cs_str_trim, then one pair of quotes around the value dropped. */
 static char *strip(char *s)
 {
 	char *end;
 
-	while (isspace((unsigned char)*s))
-		s++;
+	s = cs_str_trim(s);
 	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
 	if (end - s >= 2 && *s == '"' && end[-1] == '"') {
 		end[-1] = '\0';
 		s++;

@@ -114,30 +114,32 @@ static size_t chain_end(const cs_cert_list *chain)
 	return n;
 }
 
+/* Writes chain->items[from..to) as PEM to file name of pd. */
+static cs_rv write_pem_file(cs_pubdir *pd, const char *name, const cs_cert_list *chain, size_t from,
+			    size_t to, cs_err *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	cs_rv rv = pem_of(chain, from, to, &pem, &len, err);
+
+	if (rv == CS_OK)
+		rv = cs_pubdir_write(pd, name, pem, len, 0644, err);
+	free(pem);
+	return rv;
+}
+
 static cs_rv write_usage_files(cs_store *store, cs_pubdir *pd, const cs_cert *cert,
 			       const cs_cert_list *chain, cs_err *err)
 {
-	size_t end = chain_end(chain), len = 0;
+	size_t end = chain_end(chain);
 	char *pem = NULL;
 	cs_rv rv;
 
-	rv = pem_of(chain, 0, 1, &pem, &len, err);
+	rv = write_pem_file(pd, "cert.pem", chain, 0, 1, err);
 	if (rv == CS_OK)
-		rv = cs_pubdir_write(pd, "cert.pem", pem, len, 0644, err);
-	free(pem);
-	pem = NULL;
+		rv = write_pem_file(pd, "chain.pem", chain, 1, end, err);
 	if (rv == CS_OK)
-		rv = pem_of(chain, 1, end, &pem, &len, err);
-	if (rv == CS_OK)
-		rv = cs_pubdir_write(pd, "chain.pem", pem, len, 0644, err);
-	free(pem);
-	pem = NULL;
-	if (rv == CS_OK)
-		rv = pem_of(chain, 0, end, &pem, &len, err);
-	if (rv == CS_OK)
-		rv = cs_pubdir_write(pd, "fullchain.pem", pem, len, 0644, err);
-	free(pem);
-	pem = NULL;
+		rv = write_pem_file(pd, "fullchain.pem", chain, 0, end, err);
 	if (rv == CS_OK && cert->key_uri != NULL) {
 		rv = cs_keyref_pem(store->dir, cert, &pem, err);
 		if (rv == CS_OK)
