@@ -5,12 +5,14 @@
 
 #include <strings.h>
 
-static const struct {
+typedef struct store_name {
 	cs_store_id id;
 	const char *name;
 	const char *display;
 	const char *aliases[4];
-} store_names[] = {
+} store_name;
+
+static const store_name store_names[] = {
 	{CS_STORE_MY, "My", "Personal", {"Personal", "MY", NULL}},
 	{CS_STORE_ROOT,
 	 "Root",
@@ -54,22 +56,27 @@ cs_rv cs_store_id_parse(const char *name, cs_store_id *out, cs_err *err)
 			  name ? name : "");
 }
 
-const char *cs_store_id_name(cs_store_id id)
+/* The entry of id, NULL for an id that names no store. */
+static const store_name *entry_of(cs_store_id id)
 {
 	size_t i;
 
 	for (i = 0; i < N_STORES; i++)
 		if (store_names[i].id == id)
-			return store_names[i].name;
-	return "?";
+			return &store_names[i];
+	return NULL;
+}
+
+const char *cs_store_id_name(cs_store_id id)
+{
+	const store_name *e = entry_of(id);
+
+	return e != NULL ? e->name : "?";
 }
 
 const char *cs_store_id_display(cs_store_id id)
 {
-	size_t i;
+	const store_name *e = entry_of(id);
 
-	for (i = 0; i < N_STORES; i++)
-		if (store_names[i].id == id)
-			return store_names[i].display;
-	return "?";
+	return e != NULL ? e->display : "?";
 }
