@@ -127,4 +127,20 @@ tap_like "$ERR" "^certstore: accept: missing operand" "accept --json without a f
 run_cs accept --frobnicate x
 tap_like "$ERR" "^certstore: accept: unknown option '--frobnicate'" "accept --frobnicate: says so"
 
+# list, log and init too.
+run_cs list --store My CA
+tap_is "$RC" 2 "list --store My CA: exit 2"
+tap_like "$ERR" "^certstore: list: name the store once" "list --store My CA: says so"
+run_cs list CA -a -j
+tap_is "$(count_listed <<<"$OUT")" 1 "list CA -a -j: the store operand and the flags reach the listing"
+run_cs log extra
+tap_like "$ERR" "^certstore: log: unexpected operand 'extra'" "log extra: says so"
+run_cs log -a import -j
+tap_like "$OUT" '"action": "import"' "log -a import -j: the filter and --json reach the log"
+tap_unlike "$OUT" '"action": "move"' "log -a import: ... and filter"
+run_cs init --module /nonexistent.so
+tap_like "$ERR" "^certstore: init: --module and --token go together" "init --module alone: says so"
+run_cs init --pin-file /nonexistent
+tap_like "$ERR" "^certstore: init: --pin-file goes with --module and --token" "init --pin-file alone: says so"
+
 tap_done
