@@ -51,32 +51,27 @@ static const struct option longopts[] = {
 
 static const cli_command cmd_ca_discover;
 
+static const cli_option discover_options[] = {
+	{OPT_DOMAIN, CLI_VALUE, offsetof(discover_args, q.domain), NULL},
+	{OPT_SERVER, CLI_VALUE, offsetof(discover_args, q.server), NULL},
+	{OPT_USER, CLI_VALUE, offsetof(discover_args, q.bind_user), NULL},
+	{OPT_PWFILE, CLI_VALUE, offsetof(discover_args, q.password_file), NULL},
+	{OPT_JSON, CLI_FLAG, offsetof(discover_args, json), NULL},
+	{OPT_ADD, CLI_VALUE, offsetof(discover_args, add), NULL},
+	{OPT_FROM, CLI_VALUE, offsetof(discover_args, from), NULL},
+	{OPT_TEMPLATE, CLI_VALUE, offsetof(discover_args, template_name), NULL},
+	{OPT_TLS_CA, CLI_VALUE, offsetof(discover_args, q.tls_ca), NULL},
+	{0},
+};
+
 static cs_rv parse_args(int argc, char **argv, discover_args *a, cs_err *err)
 {
-	const cli_opt_slot slots[] = {
-		{OPT_DOMAIN, &a->q.domain, NULL},  {OPT_SERVER, &a->q.server, NULL},
-		{OPT_USER, &a->q.bind_user, NULL}, {OPT_PWFILE, &a->q.password_file, NULL},
-		{OPT_JSON, NULL, &a->json},	   {OPT_ADD, &a->add, NULL},
-		{OPT_FROM, &a->from, NULL},	   {OPT_TEMPLATE, &a->template_name, NULL},
-		{OPT_TLS_CA, &a->q.tls_ca, NULL},  {0, NULL, NULL},
-	};
-	const cli_opt_slot *s;
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv;
 
 	cli_reset_options();
-	while ((c = cli_next_option(&cmd_ca_discover, argc, argv, &rv, err)) >= 0) {
-		for (s = slots; s->opt != 0 && s->opt != c; s++)
-			;
-		if (s->value != NULL)
-			*s->value = optarg;
-		else if (s->flag != NULL)
-			*s->flag = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		a->help = rv == CS_OK;
+	rv = cli_parse_options(&cmd_ca_discover, argc, argv, discover_options, a, &a->help, err);
+	if (rv != CS_OK || a->help)
 		return rv;
-	}
 	rv = cli_expect_operands(&cmd_ca_discover, argc, argv, 0, 0, err);
 	if (rv == CS_OK && a->add == NULL && (a->from != NULL || a->template_name != NULL))
 		rv = cli_usage_error(&cmd_ca_discover, err, "--from and --template go with --add");

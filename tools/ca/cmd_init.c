@@ -27,23 +27,19 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option init_options[] = {
+	{'m', CLI_VALUE, offsetof(init_args, module), NULL},
+	{'t', CLI_VALUE, offsetof(init_args, token), NULL},
+	{'p', CLI_VALUE, offsetof(init_args, pin_file), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, init_args *args, cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, init_options, args, &args->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 'm')
-			args->module = optarg;
-		else if (c == 't')
-			args->token = optarg;
-		else if (c == 'p')
-			args->pin_file = optarg;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
+	if (rv != CS_OK || args->help)
 		return rv;
-	}
 	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
 	if (rv == CS_OK && (args->module == NULL) != (args->token == NULL))
 		rv = cli_usage_error(cmd, err, "--module and --token go together");

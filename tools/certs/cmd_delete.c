@@ -13,11 +13,9 @@
 #include "request.h"
 #include "requests.h"
 
+/* Besides the ID and --store, which cli_run_cert_command takes. */
 typedef struct delete_args {
-	const char *id;
-	const char *store_name;
 	bool keep_key;
-	bool help;
 } delete_args;
 
 static const struct option longopts[] = {
@@ -26,15 +24,6 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, delete_args *args,
-			cs_err *err)
-{
-	const cli_opt_slot slots[] = {
-		{'s', &args->store_name, NULL}, {'k', NULL, &args->keep_key}, {0}};
-
-	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-}
 
 /* Another certificate (any store, archived too) or a pending request with
  * the same key_uri (cs_key_users). */
@@ -84,15 +73,12 @@ static cs_rv delete_key(cs_token *tok, const cs_cert *cert, cs_err *err)
 	return rv == CS_ERR_NOT_FOUND ? CS_OK : rv;
 }
 
-static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id sid, cs_err *err)
+static cs_rv delete_cert(cs_store *store, const cs_cert *cert, const void *args, cs_err *err)
 {
-	cs_cert *cert = NULL;
 	cs_token *tok = NULL;
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv == CS_OK)
-		rv = prepare_key(store, args, cert, &tok, err);
+	rv = prepare_key(store, args, cert, &tok, err);
 	if (rv == CS_OK)
 		rv = cs_store_delete(store, cert, err);
 	if (rv == CS_OK)
@@ -101,38 +87,19 @@ static cs_rv delete_cert(cs_store *store, const delete_args *args, cs_store_id s
 	if (rv == CS_OK && tok != NULL)
 		rv = delete_key(tok, cert, err);
 	cs_token_close(tok);
-	cs_cert_free(cert);
 	return rv;
 }
 
-typedef struct delete_job {
-	const delete_args *args;
-	cs_store_id sid;
-} delete_job;
+static const cli_option delete_options[] = {
+	{'k', CLI_FLAG, offsetof(delete_args, keep_key), NULL},
+	{0},
+};
 
-static cs_rv delete_act(cs_store *store, void *arg, cs_err *err)
-{
-	const delete_job *job = arg;
-
-	return delete_cert(store, job->args, job->sid, err);
-}
-
-static cs_rv run_delete(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
-{
-	delete_args args = {0};
-	delete_job job = {&args, CS_STORE_NONE};
-	cli_store_job run = {.act = delete_act, .arg = &job};
-	cs_rv rv;
-
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &job.sid, err);
-	if (rv == CS_OK)
-		rv = cli_run_with_store(ctx, &run, err);
-	return rv;
-}
+static const cli_cert_command delete = {
+	.options = delete_options,
+	.args_size = sizeof(delete_args),
+	.act = delete_cert,
+};
 
 const cli_command cmd_delete = {
 	.name = "delete",
@@ -149,5 +116,6 @@ const cli_command cmd_delete = {
 		 "  -h, --help         this help\n",
 	.shortopts = "s:kh",
 	.longopts = longopts,
-	.run = run_delete,
+	.run = cli_run_cert_command,
+	.on_cert = &delete,
 };

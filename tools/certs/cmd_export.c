@@ -12,15 +12,15 @@
 #include "pkcs12.h"
 #include "usage.h"
 
+/* Besides the ID and --store, which cli_run_cert_command takes. */
 typedef struct export_args {
-	const char *id;
-	const char *store_name;
 	const char *format_name;
 	const char *output;
 	cli_password_src password; /* pfx only */
 	bool chain;
-	bool legacy; /* pfx only */
-	bool help;
+	bool legacy;	      /* pfx only */
+	bool pfx;	      /* format_name says pfx */
+	cs_export_format fmt; /* format_name parsed, when not pfx or keyref */
 } export_args;
 
 static const struct option longopts[] = {
@@ -34,38 +34,6 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, export_args *args,
-			cs_err *err)
-{
-	cs_rv rv = CS_OK;
-	int c;
-
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 's')
-			args->store_name = optarg;
-		else if (c == 'f')
-			args->format_name = optarg;
-		else if (c == 'c')
-			args->chain = true;
-		else if (c == 'o')
-			args->output = optarg;
-		else if (c == 'P')
-			args->password.file = optarg;
-		else if (c == 'E')
-			args->password.env = optarg;
-		else if (c == 'L')
-			args->legacy = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
-		return rv;
-	}
-	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
-	if (rv == CS_OK)
-		args->id = argv[optind];
-	return rv;
-}
 
 /* True when data is not text a terminal can show (DER, or PKCS#7 in DER). */
 static bool is_binary(const cs_bytes *data)
@@ -113,24 +81,18 @@ static cs_rv export_keyref(cs_store *store, const cs_cert *cert, const export_ar
 	return rv;
 }
 
-static cs_rv export_cert(cs_store *store, const export_args *args, cs_store_id sid,
-			 cs_export_format fmt, cs_err *err)
+static cs_rv export_cert(cs_store *store, const cs_cert *cert, const export_args *args, cs_err *err)
 {
-	cs_cert *cert = NULL;
 	cs_bytes data = {0};
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
 	if (args->format_name != NULL && strcmp(args->format_name, "keyref") == 0)
 		rv = export_keyref(store, cert, args, err);
 	else
-		rv = cs_export_cert(store, cert, fmt, args->chain, &data, err);
+		rv = cs_export_cert(store, cert, args->fmt, args->chain, &data, err);
 	if (rv == CS_OK && data.data != NULL)
 		rv = write_output(args, &data, 0644, err);
 	cs_bytes_clear(&data);
-	cs_cert_free(cert);
 	return rv;
 }
 
@@ -169,69 +131,66 @@ static cs_rv export_pfx_cert(cs_store *store, cs_token *tok, const export_args *
 	return rv;
 }
 
-static cs_rv export_pfx(const cli_ctx *ctx, const export_args *args, cs_store_id sid, cs_err *err)
+static cs_rv export_pfx(cs_store *store, const cs_cert *cert, const export_args *args, cs_err *err)
 {
-	cs_store *store = NULL;
 	cs_token *tok = NULL;
-	cs_cert *cert = NULL;
 	cs_rv rv;
 
-	rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv == CS_OK && cert->key_uri == NULL)
-		rv = cs_err_set(err, CS_ERR_KEY, "%s (%s) has no private key to export",
-				cert->subject, cert->sha1);
-	if (rv == CS_OK)
-		rv = cli_token_open(store, &tok, err);
+	if (cert->key_uri == NULL)
+		return cs_err_set(err, CS_ERR_KEY, "%s (%s) has no private key to export",
+				  cert->subject, cert->sha1);
+	rv = cli_token_open(store, &tok, err);
 	if (rv == CS_OK)
 		rv = export_pfx_cert(store, tok, args, cert, err);
-	cs_cert_free(cert);
 	cs_token_close(tok);
-	cs_store_close(store);
 	return rv;
 }
 
-typedef struct export_job {
-	const export_args *args;
-	cs_store_id sid;
-	cs_export_format fmt;
-} export_job;
-
-static cs_rv export_act(cs_store *store, void *arg, cs_err *err)
+static cs_rv export_act(cs_store *store, const cs_cert *cert, const void *arg, cs_err *err)
 {
-	const export_job *job = arg;
+	const export_args *args = arg;
 
-	return export_cert(store, job->args, job->sid, job->fmt, err);
+	if (args->pfx)
+		return export_pfx(store, cert, args, err);
+	return export_cert(store, cert, args, err);
 }
 
-static cs_rv run_export(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
+/* A PFX is written from a store opened for writing: the key's export is audited. */
+static cs_rv check_format(const cli_command *cmd, void *arg, int *open_flags, cs_err *err)
 {
-	export_args args = {0};
-	cs_export_format fmt = CS_EXPORT_PEM;
-	cs_store_id sid;
-	export_job job = {&args, CS_STORE_NONE, CS_EXPORT_PEM};
-	cli_store_job run = {CS_OPEN_READONLY, false, export_act, &job};
-	cs_rv rv;
+	export_args *args = arg;
 
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv == CS_OK && is_pfx_format(args.format_name))
-		return export_pfx(ctx, &args, sid, err);
-	if (rv == CS_OK && (args.legacy || args.password.file || args.password.env))
+	args->pfx = is_pfx_format(args->format_name);
+	if (args->pfx) {
+		*open_flags = 0;
+		return CS_OK;
+	}
+	if (args->legacy || args->password.file || args->password.env)
 		return cli_usage_error(cmd, err,
 				       "--legacy and --password-* apply to --format pfx only");
-	if (rv == CS_OK && args.format_name != NULL && strcmp(args.format_name, "keyref") != 0)
-		rv = cs_export_format_parse(args.format_name, &fmt, err);
-	if (rv != CS_OK)
-		return rv;
-	job.sid = sid;
-	job.fmt = fmt;
-	return cli_run_with_store(ctx, &run, err);
+	args->fmt = CS_EXPORT_PEM;
+	if (args->format_name != NULL && strcmp(args->format_name, "keyref") != 0)
+		return cs_export_format_parse(args->format_name, &args->fmt, err);
+	return CS_OK;
 }
+
+static const cli_option export_options[] = {
+	{'f', CLI_VALUE, offsetof(export_args, format_name), NULL},
+	{'c', CLI_FLAG, offsetof(export_args, chain), NULL},
+	{'o', CLI_VALUE, offsetof(export_args, output), NULL},
+	{'P', CLI_VALUE, offsetof(export_args, password.file), NULL},
+	{'E', CLI_VALUE, offsetof(export_args, password.env), NULL},
+	{'L', CLI_FLAG, offsetof(export_args, legacy), NULL},
+	{0},
+};
+
+static const cli_cert_command export = {
+	.options = export_options,
+	.args_size = sizeof(export_args),
+	.open_flags = CS_OPEN_READONLY,
+	.prepare = check_format,
+	.act = export_act,
+};
 
 const cli_command cmd_export = {
 	.name = "export",
@@ -267,5 +226,6 @@ const cli_command cmd_export = {
 		 "  -h, --help           this help\n",
 	.shortopts = "s:f:co:P:E:Lh",
 	.longopts = longopts,
-	.run = run_export,
+	.run = cli_run_cert_command,
+	.on_cert = &export,
 };

@@ -38,31 +38,25 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option import_options[] = {
+	{'s', CLI_VALUE, offsetof(import_args, store_name), NULL},
+	{'n', CLI_VALUE, offsetof(import_args, friendly_name), NULL},
+	{'j', CLI_FLAG, offsetof(import_args, json), NULL},
+	{'x', CLI_FLAG, offsetof(import_args, pfx.exportable), NULL},
+	{'P', CLI_VALUE, offsetof(import_args, pfx.password_file), NULL},
+	{'E', CLI_VALUE, offsetof(import_args, pfx.password_env), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, import_args *args,
 			cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, import_options, args, &args->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 's')
-			args->store_name = optarg;
-		else if (c == 'n')
-			args->friendly_name = optarg;
-		else if (c == 'j')
-			args->json = true;
-		else if (c == 'x')
-			args->pfx.exportable = true;
-		else if (c == 'P')
-			args->pfx.password_file = optarg;
-		else if (c == 'E')
-			args->pfx.password_env = optarg;
-		args->pfx_options |= c == 'x' || c == 'P' || c == 'E';
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
+	if (rv != CS_OK || args->help)
 		return rv;
-	}
+	args->pfx_options = args->pfx.exportable || args->pfx.password_file != NULL ||
+			    args->pfx.password_env != NULL;
 	rv = cli_expect_operands(cmd, argc, argv, 1, -1, err);
 	args->files = argv + optind;
 	args->n_files = argc - optind;

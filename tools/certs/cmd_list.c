@@ -30,23 +30,19 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option list_options[] = {
+	{'s', CLI_VALUE, offsetof(list_args, store_name), NULL},
+	{'a', CLI_FLAG, offsetof(list_args, all), NULL},
+	{'j', CLI_FLAG, offsetof(list_args, json), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, list_args *args, cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, list_options, args, &args->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 's')
-			args->store_name = optarg;
-		else if (c == 'a')
-			args->all = true;
-		else if (c == 'j')
-			args->json = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
+	if (rv != CS_OK || args->help)
 		return rv;
-	}
 	rv = cli_expect_operands(cmd, argc, argv, 0, 1, err);
 	if (rv == CS_OK && optind < argc) {
 		if (args->store_name != NULL)

@@ -6,11 +6,10 @@
 
 #include <string.h>
 
+/* Besides the ID and --store, which cli_run_cert_command takes. */
 typedef struct move_args {
-	const char *id;
-	const char *store_name;
 	const char *to_name;
-	bool help;
+	cs_store_id to; /* to_name parsed */
 } move_args;
 
 static const struct option longopts[] = {
@@ -19,17 +18,6 @@ static const struct option longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, move_args *args, cs_err *err)
-{
-	const cli_opt_slot slots[] = {
-		{'s', &args->store_name, NULL}, {'t', &args->to_name, NULL}, {0}};
-	cs_rv rv = cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-
-	if (rv == CS_OK && !args->help && args->to_name == NULL)
-		return cli_usage_error(cmd, err, "--to STORE is required");
-	return rv;
-}
 
 /*
  * Distrusting a certificate breaks the usages it serves: a usage served by
@@ -73,55 +61,40 @@ static cs_rv release_usages(cs_store *store, const cs_cert *moved, cs_err *err)
 	return rv;
 }
 
-static cs_rv move_cert(cs_store *store, const move_args *args, cs_store_id sid, cs_store_id to,
-		       cs_err *err)
+static cs_rv move_cert(cs_store *store, const cs_cert *cert, const void *arg, cs_err *err)
 {
-	cs_cert *cert = NULL;
+	const move_args *args = arg;
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
-	rv = cs_store_move(store, cert, to, err);
+	rv = cs_store_move(store, cert, args->to, err);
 	if (rv == CS_OK)
 		printf("moved from %s to %s: %s (%s)\n", cs_store_id_name(cert->store),
-		       cs_store_id_name(to), cert->subject, cert->sha1);
-	if (rv == CS_OK && to == CS_STORE_DISALLOWED)
+		       cs_store_id_name(args->to), cert->subject, cert->sha1);
+	if (rv == CS_OK && args->to == CS_STORE_DISALLOWED)
 		rv = release_usages(store, cert, err);
-	cs_cert_free(cert);
 	return rv;
 }
 
-typedef struct move_job {
-	const move_args *args;
-	cs_store_id sid, to;
-} move_job;
-
-static cs_rv move_act(cs_store *store, void *arg, cs_err *err)
+static cs_rv parse_destination(const cli_command *cmd, void *arg, int *open_flags, cs_err *err)
 {
-	const move_job *job = arg;
+	move_args *args = arg;
 
-	return move_cert(store, job->args, job->sid, job->to, err);
+	(void)cmd;
+	(void)open_flags;
+	return cli_parse_store_name(args->to_name, &args->to, err);
 }
 
-static cs_rv run_move(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		      cs_err *err)
-{
-	move_args args = {0};
-	move_job job = {&args, CS_STORE_NONE, CS_STORE_NONE};
-	cli_store_job run = {.act = move_act, .arg = &job};
-	cs_rv rv;
+static const cli_option move_options[] = {
+	{'t', CLI_VALUE, offsetof(move_args, to_name), "--to STORE is required"},
+	{0},
+};
 
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &job.sid, err);
-	if (rv == CS_OK)
-		rv = cli_parse_store_name(args.to_name, &job.to, err);
-	if (rv == CS_OK)
-		rv = cli_run_with_store(ctx, &run, err);
-	return rv;
-}
+static const cli_cert_command move = {
+	.options = move_options,
+	.args_size = sizeof(move_args),
+	.prepare = parse_destination,
+	.act = move_cert,
+};
 
 const cli_command cmd_move = {
 	.name = "move",
@@ -140,5 +113,6 @@ const cli_command cmd_move = {
 		 "  -h, --help         this help\n",
 	.shortopts = "s:t:h",
 	.longopts = longopts,
-	.run = run_move,
+	.run = cli_run_cert_command,
+	.on_cert = &move,
 };

@@ -7,25 +7,11 @@
 #include "cli.h"
 #include "cli_keys.h"
 
-typedef struct repair_args {
-	const char *id;
-	const char *store_name;
-	bool help;
-} repair_args;
-
 static const struct option longopts[] = {
 	{"store", required_argument, NULL, 's'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, repair_args *args,
-			cs_err *err)
-{
-	const cli_opt_slot slots[] = {{'s', &args->store_name, NULL}, {0}};
-
-	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-}
 
 static cs_rv relink(cs_store *store, cs_token *tok, const cs_cert *cert, cs_err *err)
 {
@@ -52,41 +38,26 @@ static cs_rv relink(cs_store *store, cs_token *tok, const cs_cert *cert, cs_err 
 	return rv;
 }
 
-static cs_rv repair_cert(cs_store *store, const repair_args *args, cs_store_id sid, cs_err *err)
+static cs_rv repair_cert(cs_store *store, const cs_cert *cert, const void *args, cs_err *err)
 {
-	cs_cert *cert = NULL;
 	cs_token *tok = NULL;
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv == CS_OK)
-		rv = cli_token_open(store, &tok, err);
+	(void)args;
+	rv = cli_token_open(store, &tok, err);
 	if (rv == CS_OK)
 		rv = relink(store, tok, cert, err);
 	cs_token_close(tok);
-	cs_cert_free(cert);
 	return rv;
 }
 
-static cs_rv run_repair(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
-{
-	repair_args args = {0};
-	cs_store_id sid;
-	cs_store *store = NULL;
-	cs_rv rv;
+/* No options of its own: --store only. */
+static const cli_option repair_options[] = {{0}};
 
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &sid, err);
-	if (rv == CS_OK)
-		rv = cli_open_store(ctx, 0, &store, err);
-	if (rv == CS_OK)
-		rv = repair_cert(store, &args, sid, err);
-	cs_store_close(store);
-	return rv;
-}
+static const cli_cert_command repair = {
+	.options = repair_options,
+	.act = repair_cert,
+};
 
 const cli_command cmd_repair = {
 	.name = "repair",
@@ -106,5 +77,6 @@ const cli_command cmd_repair = {
 		 "Exit status: 0 when bound; 3 when no key in the token matches.\n",
 	.shortopts = "s:h",
 	.longopts = longopts,
-	.run = run_repair,
+	.run = cli_run_cert_command,
+	.on_cert = &repair,
 };

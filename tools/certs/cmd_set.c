@@ -3,11 +3,9 @@
  */
 #include "cli.h"
 
+/* Besides the ID and --store, which cli_run_cert_command takes. */
 typedef struct set_args {
-	const char *id;
-	const char *store_name;
 	const char *friendly_name;
-	bool help;
 } set_args;
 
 static const struct option longopts[] = {
@@ -17,60 +15,29 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, set_args *args, cs_err *err)
+static cs_rv set_properties(cs_store *store, const cs_cert *cert, const void *arg, cs_err *err)
 {
-	const cli_opt_slot slots[] = {
-		{'s', &args->store_name, NULL}, {'n', &args->friendly_name, NULL}, {0}};
-	cs_rv rv = cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-
-	if (rv == CS_OK && !args->help && args->friendly_name == NULL)
-		return cli_usage_error(cmd, err, "nothing to set: give --friendly-name NAME");
-	return rv;
-}
-
-static cs_rv set_properties(cs_store *store, const set_args *args, cs_store_id sid, cs_err *err)
-{
-	cs_cert *cert = NULL;
+	const set_args *args = arg;
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
 	rv = cs_store_set_friendly_name(store, cert, args->friendly_name, err);
 	if (rv == CS_OK)
 		printf("friendly name of %s (%s) set to \"%s\"\n", cert->subject, cert->sha1,
 		       args->friendly_name);
-	cs_cert_free(cert);
 	return rv;
 }
 
-typedef struct set_job {
-	const set_args *args;
-	cs_store_id sid;
-} set_job;
+static const cli_option set_options[] = {
+	{'n', CLI_VALUE, offsetof(set_args, friendly_name),
+	 "nothing to set: give --friendly-name NAME"},
+	{0},
+};
 
-static cs_rv set_act(cs_store *store, void *arg, cs_err *err)
-{
-	const set_job *job = arg;
-
-	return set_properties(store, job->args, job->sid, err);
-}
-
-static cs_rv run_set(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv, cs_err *err)
-{
-	set_args args = {0};
-	set_job job = {&args, CS_STORE_NONE};
-	cli_store_job run = {.act = set_act, .arg = &job};
-	cs_rv rv;
-
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &job.sid, err);
-	if (rv == CS_OK)
-		rv = cli_run_with_store(ctx, &run, err);
-	return rv;
-}
+static const cli_cert_command set = {
+	.options = set_options,
+	.args_size = sizeof(set_args),
+	.act = set_properties,
+};
 
 const cli_command cmd_set = {
 	.name = "set",
@@ -85,5 +52,6 @@ const cli_command cmd_set = {
 		 "  -h, --help                this help\n",
 	.shortopts = "s:n:h",
 	.longopts = longopts,
-	.run = run_set,
+	.run = cli_run_cert_command,
+	.on_cert = &set,
 };

@@ -11,13 +11,6 @@
 #include "usage.h"
 #include "cli_keys.h"
 
-typedef struct show_args {
-	const char *id;
-	const char *store_name;
-	bool json;
-	bool help;
-} show_args;
-
 /* The X.509 extensions worth showing, with their JSON keys. */
 static const struct {
 	int nid;
@@ -31,21 +24,6 @@ static const struct {
 };
 
 #define N_SHOWN_EXTENSIONS (sizeof(shown_extensions) / sizeof(shown_extensions[0]))
-
-static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, show_args *args, cs_err *err)
-{
-	const cli_opt_slot slots[] = {
-		{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
-
-	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-}
 
 /*
  * The extension as OpenSSL prints it on one line ("DNS:a.example, IP
@@ -220,53 +198,28 @@ static cs_rv print_json(cs_store *store, const cs_cert *cert, const cs_status_re
 	return cli_json_print(obj, err);
 }
 
-static cs_rv show_cert(cs_store *store, const show_args *args, cs_store_id sid, cs_err *err)
+static cs_rv show_cert(cs_store *store, const cs_cert *cert, const void *arg, cs_err *err)
 {
-	cs_cert *cert = NULL;
+	const cli_cert_view_args *args = arg;
 	cs_status_report report = {0};
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
 	rv = cs_status_compute(store, cert, 0, &report, err);
 	if (rv == CS_OK && args->json)
 		rv = print_json(store, cert, &report, err);
 	else if (rv == CS_OK)
 		print_text(store, cert, &report);
 	cs_status_report_clear(&report);
-	cs_cert_free(cert);
 	return rv;
 }
 
-typedef struct show_job {
-	const show_args *args;
-	cs_store_id sid;
-} show_job;
-
-static cs_rv show_act(cs_store *store, void *arg, cs_err *err)
-{
-	const show_job *job = arg;
-
-	return show_cert(store, job->args, job->sid, err);
-}
-
-static cs_rv run_show(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		      cs_err *err)
-{
-	show_args args = {0};
-	show_job job = {&args, CS_STORE_NONE};
-	cli_store_job run = {CS_OPEN_READONLY, true, show_act, &job};
-	cs_rv rv;
-
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &job.sid, err);
-	if (rv == CS_OK)
-		rv = cli_run_with_store(ctx, &run, err);
-	return rv;
-}
+static const cli_cert_command show = {
+	.options = cli_cert_view_options,
+	.args_size = sizeof(cli_cert_view_args),
+	.open_flags = CS_OPEN_READONLY,
+	.key_status = true,
+	.act = show_cert,
+};
 
 const cli_command cmd_show = {
 	.name = "show",
@@ -287,6 +240,7 @@ const cli_command cmd_show = {
 		 "  -j, --json         print a JSON object\n"
 		 "  -h, --help         this help\n",
 	.shortopts = "s:jh",
-	.longopts = longopts,
-	.run = run_show,
+	.longopts = cli_cert_view_longopts,
+	.run = cli_run_cert_command,
+	.on_cert = &show,
 };

@@ -7,29 +7,6 @@
 #include "cli.h"
 #include "cli_keys.h"
 
-typedef struct verify_args {
-	const char *id;
-	const char *store_name;
-	bool json;
-	bool help;
-} verify_args;
-
-static const struct option longopts[] = {
-	{"store", required_argument, NULL, 's'},
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, verify_args *args,
-			cs_err *err)
-{
-	const cli_opt_slot slots[] = {
-		{'s', &args->store_name, NULL}, {'j', NULL, &args->json}, {0}};
-
-	return cli_parse_id_args(cmd, argc, argv, slots, &args->id, &args->help, err);
-}
-
 static void print_chain(const cs_status_report *report)
 {
 	for (size_t i = 0; i < report->chain.n; i++) {
@@ -65,15 +42,12 @@ static cs_rv print_report(const cs_cert *cert, const cs_status_report *report, b
 	return cli_json_print(obj, err);
 }
 
-static cs_rv verify_cert(cs_store *store, const verify_args *args, cs_store_id sid, cs_err *err)
+static cs_rv verify_cert(cs_store *store, const cs_cert *cert, const void *arg, cs_err *err)
 {
-	cs_cert *cert = NULL;
+	const cli_cert_view_args *args = arg;
 	cs_status_report report = {0};
 	cs_rv rv;
 
-	rv = cli_find_cert(store, args->id, sid, &cert, err);
-	if (rv != CS_OK)
-		return rv;
 	rv = cs_status_compute(store, cert, 0, &report, err);
 	if (rv == CS_OK)
 		rv = print_report(cert, &report, args->json, err);
@@ -81,38 +55,16 @@ static cs_rv verify_cert(cs_store *store, const verify_args *args, cs_store_id s
 		rv = cs_err_set(err, CS_ERR_NOT_VALID, "%s (%s): %s", cert->subject, cert->sha1,
 				cs_status_name(report.status));
 	cs_status_report_clear(&report);
-	cs_cert_free(cert);
 	return rv;
 }
 
-typedef struct verify_job {
-	const verify_args *args;
-	cs_store_id sid;
-} verify_job;
-
-static cs_rv verify_act(cs_store *store, void *arg, cs_err *err)
-{
-	const verify_job *job = arg;
-
-	return verify_cert(store, job->args, job->sid, err);
-}
-
-static cs_rv run_verify(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
-{
-	verify_args args = {0};
-	verify_job job = {&args, CS_STORE_NONE};
-	cli_store_job run = {CS_OPEN_READONLY, true, verify_act, &job};
-	cs_rv rv;
-
-	rv = parse_args(cmd, argc, argv, &args, err);
-	if (rv != CS_OK || args.help)
-		return rv;
-	rv = cli_parse_store_name(args.store_name, &job.sid, err);
-	if (rv == CS_OK)
-		rv = cli_run_with_store(ctx, &run, err);
-	return rv;
-}
+static const cli_cert_command verify = {
+	.options = cli_cert_view_options,
+	.args_size = sizeof(cli_cert_view_args),
+	.open_flags = CS_OPEN_READONLY,
+	.key_status = true,
+	.act = verify_cert,
+};
 
 const cli_command cmd_verify = {
 	.name = "verify",
@@ -131,6 +83,7 @@ const cli_command cmd_verify = {
 		 "\n"
 		 "Exit status: 0 when Valid, 14 otherwise.\n",
 	.shortopts = "s:jh",
-	.longopts = longopts,
-	.run = run_verify,
+	.longopts = cli_cert_view_longopts,
+	.run = cli_run_cert_command,
+	.on_cert = &verify,
 };

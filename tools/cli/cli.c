@@ -93,29 +93,39 @@ cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min
 	return CS_OK;
 }
 
-cs_rv cli_parse_id_args(const cli_command *cmd, int argc, char **argv, const cli_opt_slot *slots,
-			const char **id, bool *help, cs_err *err)
+bool cli_option_store(const cli_option *options, void *args, int c)
 {
-	const cli_opt_slot *s;
+	const cli_option *o;
+
+	for (o = options; o->opt != 0 && o->opt != c; o++)
+		;
+	if (o->kind == CLI_VALUE)
+		*(const char **)((char *)args + o->offset) = optarg;
+	else if (o->kind == CLI_FLAG)
+		*(bool *)((char *)args + o->offset) = true;
+	return o->opt != 0;
+}
+
+cs_rv cli_parse_options(const cli_command *cmd, int argc, char **argv, const cli_option *options,
+			void *args, bool *help, cs_err *err)
+{
 	cs_rv rv = CS_OK;
 	int c;
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		for (s = slots; s->opt != 0 && s->opt != c; s++)
-			;
-		if (s->value != NULL)
-			*s->value = optarg;
-		else if (s->flag != NULL)
-			*s->flag = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		*help = rv == CS_OK;
-		return rv;
-	}
-	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
-	if (rv == CS_OK)
-		*id = argv[optind];
+	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
+		cli_option_store(options, args, c);
+	*help = c == CLI_OPT_STOP && rv == CS_OK;
 	return rv;
+}
+
+cs_rv cli_check_required(const cli_command *cmd, const cli_option *options, const void *args,
+			 cs_err *err)
+{
+	for (const cli_option *o = options; o->opt != 0; o++)
+		if (o->missing != NULL &&
+		    *(const char *const *)((const char *)args + o->offset) == NULL)
+			return cli_usage_error(cmd, err, "%s", o->missing);
+	return CS_OK;
 }
 
 void cli_print_error(const cs_err *err)
@@ -129,23 +139,6 @@ void cli_print_error(const cs_err *err)
 cs_rv cli_open_store(const cli_ctx *ctx, int flags, cs_store **out, cs_err *err)
 {
 	return cs_store_open(ctx->store_dir, flags, out, err);
-}
-
-cs_rv cli_parse_json_only(const cli_command *cmd, int argc, char **argv, bool *json, bool *stop,
-			  cs_err *err)
-{
-	cs_rv rv = CS_OK;
-	int c;
-
-	*json = false;
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
-		*json = *json || c == 'j';
-	*stop = c == CLI_OPT_STOP;
-	if (*stop)
-		return rv;
-	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
-	*stop = rv != CS_OK;
-	return rv;
 }
 
 cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *err)
@@ -162,6 +155,29 @@ cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *e
 	cs_store_close(store);
 	cli_keys_close(&keys);
 	return rv;
+}
+
+const struct option cli_json_only_longopts[] = {
+	{"json", no_argument, NULL, 'j'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+cs_rv cli_run_json_only(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			cs_err *err)
+{
+	const cli_option options[] = {{'j', CLI_FLAG, 0, NULL}, {0}};
+	cli_store_job job = *cmd->on_store;
+	bool json = false, help = false;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, options, &json, &help, err);
+
+	if (rv != CS_OK || help)
+		return rv;
+	rv = cli_expect_operands(cmd, argc, argv, 0, 0, err);
+	if (rv != CS_OK)
+		return rv;
+	job.arg = &json;
+	return cli_run_with_store(ctx, &job, err);
 }
 
 cs_rv cli_parse_store_name(const char *name, cs_store_id *out, cs_err *err)

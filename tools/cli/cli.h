@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -23,6 +24,8 @@ typedef struct cli_ctx {
 } cli_ctx;
 
 typedef struct cli_command cli_command;
+typedef struct cli_cert_command cli_cert_command;
+typedef struct cli_store_job cli_store_job;
 
 struct cli_command {
 	const char *name;
@@ -32,6 +35,10 @@ struct cli_command {
 	const struct option *longopts; /* must include {"help", no_argument, NULL, 'h'} */
 	cs_rv (*run)(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
 		     cs_err *err);
+	/* With run = cli_run_cert_command: what the command does to its certificate. */
+	const cli_cert_command *on_cert;
+	/* With run = cli_run_json_only: what the command does with the store. */
+	const cli_store_job *on_store;
 };
 
 /* Returned by cli_next_option besides an option character. */
@@ -50,15 +57,6 @@ enum {
 int cli_next_option(const cli_command *cmd, int argc, char **argv, cs_rv *rv, cs_err *err);
 void cli_reset_options(void);
 
-/*
- * The whole command line of a subcommand whose only option is --json and
- * that takes no operand (usages, served, check): *json says whether it was
- * given.  *stop is set when the caller must return the result now (--help
- * printed, or a usage error).
- */
-cs_rv cli_parse_json_only(const cli_command *cmd, int argc, char **argv, bool *json, bool *stop,
-			  cs_err *err);
-
 /* CS_ERR_USAGE "NAME: <what>" plus a pointer to `certstore NAME --help`. */
 cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -67,21 +65,36 @@ cs_rv cli_usage_error(const cli_command *cmd, cs_err *err, const char *fmt, ...)
 cs_rv cli_expect_operands(const cli_command *cmd, int argc, char **argv, int min, int max,
 			  cs_err *err);
 
-/* Where an option of a command goes: its value (value != NULL) or "given"
- * (flag != NULL).  Lists end with {0}. */
-typedef struct cli_opt_slot {
+/*
+ * Where an option of a command goes in the command's arguments struct: a
+ * CLI_VALUE option's optarg into the `const char *` field at offset, a
+ * CLI_FLAG option's "given" into the `bool` field there.  A value option
+ * whose `missing` is set is required: without it the command fails with
+ * that usage error.  Lists end with {0}.
+ */
+typedef enum cli_option_kind { CLI_VALUE = 1, CLI_FLAG } cli_option_kind;
+
+typedef struct cli_option {
 	int opt;
-	const char **value;
-	bool *flag;
-} cli_opt_slot;
+	cli_option_kind kind;
+	size_t offset; /* offsetof(the command's arguments struct, field) */
+	const char *missing;
+} cli_option;
+
+/* Puts the option c (its optarg) into args as options says; false when options has no c. */
+bool cli_option_store(const cli_option *options, void *args, int c);
 
 /*
- * The arguments of a command on one certificate, `NAME ID [options]`: each
- * option into its slot, the one operand into *id.  *help is set when --help
- * was printed (then CS_OK and nothing else is set).
+ * All the options of a command into args (cli_option_store); operands start
+ * at optind on return.  *help is set when --help was printed (then CS_OK and
+ * nothing else is to be done).
  */
-cs_rv cli_parse_id_args(const cli_command *cmd, int argc, char **argv, const cli_opt_slot *slots,
-			const char **id, bool *help, cs_err *err);
+cs_rv cli_parse_options(const cli_command *cmd, int argc, char **argv, const cli_option *options,
+			void *args, bool *help, cs_err *err);
+
+/* The usage error of the first required option (missing != NULL) not given. */
+cs_rv cli_check_required(const cli_command *cmd, const cli_option *options, const void *args,
+			 cs_err *err);
 
 /* Prints "certstore: <err->msg>" on stderr (nothing when the message is empty). */
 void cli_print_error(const cs_err *err);
@@ -95,14 +108,62 @@ cs_rv cli_open_store(const cli_ctx *ctx, int flags, cs_store **out, cs_err *err)
  * ("Missing private key" by looking, cli_keys_attach_checker), run act, and
  * close both whatever happened.  act's cs_rv is the command's.
  */
-typedef struct cli_store_job {
+struct cli_store_job {
 	int open_flags;
 	bool key_status;
 	cs_rv (*act)(cs_store *store, void *arg, cs_err *err);
 	void *arg;
-} cli_store_job;
+};
 
 cs_rv cli_run_with_store(const cli_ctx *ctx, const cli_store_job *job, cs_err *err);
+
+/*
+ * The run of a subcommand whose only option is --json and that takes no
+ * operand (usages, served, check): parses its command line, then runs
+ * cmd->on_store (cli_run_with_store) with its arg pointing at a bool,
+ * whether --json was given.
+ */
+cs_rv cli_run_json_only(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			cs_err *err);
+
+/* Their long options: --json, --help (shortopts "jh"). */
+extern const struct option cli_json_only_longopts[];
+
+/*
+ * A subcommand on one certificate, `NAME ID [--store STORE] [options]`
+ * (show, verify, set, move, delete, export, repair).  Its cli_command has
+ * run = cli_run_cert_command and on_cert pointing here; the command keeps
+ * only what is its own: its options (in shortopts/longopts, -s/--store and
+ * -h/--help among them, and here where they go) and what it does.
+ */
+struct cli_cert_command {
+	const cli_option *options; /* besides --store; into an args_size struct */
+	size_t args_size;
+	int open_flags;	 /* CS_OPEN_* */
+	bool key_status; /* as in cli_store_job */
+	/* Optional: checks and converts the arguments once parsed, before the
+	 * store is opened; may change *open_flags. */
+	cs_rv (*prepare)(const cli_command *cmd, void *args, int *open_flags, cs_err *err);
+	/* The command's work on the certificate ID named (cli_find_cert, in STORE). */
+	cs_rv (*act)(cs_store *store, const cs_cert *cert, const void *args, cs_err *err);
+};
+
+/*
+ * Parses ID, --store and cmd->on_cert's options (a usage error for an
+ * unknown one, a missing operand or a missing required option), prepares,
+ * opens the store, finds ID in it (cli_find_cert), acts, and closes.
+ */
+cs_rv cli_run_cert_command(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
+			   cs_err *err);
+
+/* A command that shows one certificate (show, verify): `NAME ID [--store
+ * STORE] [--json]`, its long options and where --json goes. */
+typedef struct cli_cert_view_args {
+	bool json;
+} cli_cert_view_args;
+
+extern const struct option cli_cert_view_longopts[];
+extern const cli_option cli_cert_view_options[];
 
 /* Parses an optional store name (NULL leaves *out CS_STORE_NONE). */
 cs_rv cli_parse_store_name(const char *name, cs_store_id *out, cs_err *err);

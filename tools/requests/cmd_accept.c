@@ -25,18 +25,17 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option accept_options[] = {
+	{OPT_JSON, CLI_FLAG, offsetof(accept_args, json), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, accept_args *a, cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, accept_options, a, &a->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0)
-		if (c == OPT_JSON)
-			a->json = true;
-	if (c == CLI_OPT_STOP) {
-		a->help = rv == CS_OK;
+	if (rv != CS_OK || a->help)
 		return rv;
-	}
 	rv = cli_expect_operands(cmd, argc, argv, 1, -1, err);
 	a->files = argv + optind;
 	a->n_files = argc - optind;

@@ -22,25 +22,20 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option renew_options[] = {
+	{OPT_NEW_KEY, CLI_FLAG, offsetof(renew_args, new_key), NULL},
+	{OPT_CA, CLI_VALUE, offsetof(renew_args, ca), NULL},
+	{'o', CLI_VALUE, offsetof(renew_args, out), NULL},
+	{OPT_JSON, CLI_FLAG, offsetof(renew_args, json), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, renew_args *a, cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, renew_options, a, &a->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == OPT_NEW_KEY)
-			a->new_key = true;
-		else if (c == OPT_CA)
-			a->ca = optarg;
-		else if (c == 'o')
-			a->out = optarg;
-		else if (c == OPT_JSON)
-			a->json = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		a->help = rv == CS_OK;
+	if (rv != CS_OK || a->help)
 		return rv;
-	}
 	rv = cli_expect_operands(cmd, argc, argv, 1, 1, err);
 	if (rv == CS_OK)
 		a->id = argv[optind];

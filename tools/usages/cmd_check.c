@@ -6,12 +6,6 @@
 #include "served_view.h"
 #include "usage.h"
 
-static const struct option longopts[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
 static cs_rv print_fixes(const cs_fix_list *fixes, bool json, cs_err *err)
 {
 	json_object *obj, *arr;
@@ -57,17 +51,7 @@ static cs_rv check(cs_store *store, void *arg, cs_err *err)
 	return rv;
 }
 
-static cs_rv run_check(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-		       cs_err *err)
-{
-	bool json, stop;
-	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
-	cli_store_job job = {.act = check, .arg = &json};
-
-	if (stop)
-		return rv;
-	return cli_run_with_store(ctx, &job, err);
-}
+static const cli_store_job check_job = {.act = check};
 
 const cli_command cmd_check = {
 	.name = "check",
@@ -88,6 +72,7 @@ const cli_command cmd_check = {
 		 "  -j, --json  print {\"fixed\": [...]}\n"
 		 "  -h, --help  this help\n",
 	.shortopts = "jh",
-	.longopts = longopts,
-	.run = run_check,
+	.longopts = cli_json_only_longopts,
+	.run = cli_run_json_only,
+	.on_store = &check_job,
 };

@@ -21,23 +21,19 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+static const cli_option log_options[] = {
+	{'a', CLI_VALUE, offsetof(log_args, action), NULL},
+	{'u', CLI_VALUE, offsetof(log_args, usage), NULL},
+	{'j', CLI_FLAG, offsetof(log_args, json), NULL},
+	{0},
+};
+
 static cs_rv parse_args(const cli_command *cmd, int argc, char **argv, log_args *args, cs_err *err)
 {
-	cs_rv rv = CS_OK;
-	int c;
+	cs_rv rv = cli_parse_options(cmd, argc, argv, log_options, args, &args->help, err);
 
-	while ((c = cli_next_option(cmd, argc, argv, &rv, err)) >= 0) {
-		if (c == 'a')
-			args->action = optarg;
-		else if (c == 'u')
-			args->usage = optarg;
-		else if (c == 'j')
-			args->json = true;
-	}
-	if (c == CLI_OPT_STOP) {
-		args->help = rv == CS_OK;
+	if (rv != CS_OK || args->help)
 		return rv;
-	}
 	return cli_expect_operands(cmd, argc, argv, 0, 0, err);
 }
 

@@ -7,12 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct option longopts[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
 static void print_text(const cs_served_list *live)
 {
 	if (live->n == 0) {
@@ -41,27 +35,20 @@ static cs_rv print_json(const cs_served_list *live, cs_err *err)
 	return cli_json_print(arr, err);
 }
 
-static cs_rv run_served(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
+static cs_rv list_served(cs_store *store, void *json, cs_err *err)
 {
 	cs_served_list live = {0};
-	cs_store *store = NULL;
-	bool json, stop;
-	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
+	cs_rv rv = cs_served_list_live(store, &live, err);
 
-	if (stop)
-		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
-	if (rv == CS_OK)
-		rv = cs_served_list_live(store, &live, err);
-	if (rv == CS_OK && json)
+	if (rv == CS_OK && *(const bool *)json)
 		rv = print_json(&live, err);
 	else if (rv == CS_OK)
 		print_text(&live);
 	cs_served_list_clear(&live);
-	cs_store_close(store);
 	return rv;
 }
+
+static const cli_store_job served_job = {.open_flags = CS_OPEN_READONLY, .act = list_served};
 
 const cli_command cmd_served = {
 	.name = "served",
@@ -80,6 +67,7 @@ const cli_command cmd_served = {
 		 "  -j, --json  print a JSON array of objects\n"
 		 "  -h, --help  this help\n",
 	.shortopts = "jh",
-	.longopts = longopts,
-	.run = run_served,
+	.longopts = cli_json_only_longopts,
+	.run = cli_run_json_only,
+	.on_store = &served_job,
 };

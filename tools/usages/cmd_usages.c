@@ -9,12 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct option longopts[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
 /* One usage as shown: its certificate (NULL when gone from My) and status. */
 typedef struct usage_view {
 	const cs_usage *u;
@@ -147,25 +141,18 @@ static cs_rv show_usages(cs_store *store, const cs_usage_list *l, bool json, cs_
 	return rv;
 }
 
-static cs_rv run_usages(const cli_ctx *ctx, const cli_command *cmd, int argc, char **argv,
-			cs_err *err)
+static cs_rv list_usages(cs_store *store, void *json, cs_err *err)
 {
 	cs_usage_list l = {0};
-	cs_store *store = NULL;
-	bool json, stop;
-	cs_rv rv = cli_parse_json_only(cmd, argc, argv, &json, &stop, err);
+	cs_rv rv = cs_usage_list_get(store, &l, err);
 
-	if (stop)
-		return rv;
-	rv = cli_open_store(ctx, CS_OPEN_READONLY, &store, err);
 	if (rv == CS_OK)
-		rv = cs_usage_list_get(store, &l, err);
-	if (rv == CS_OK)
-		rv = show_usages(store, &l, json, err);
+		rv = show_usages(store, &l, *(const bool *)json, err);
 	cs_usage_list_clear(&l);
-	cs_store_close(store);
 	return rv;
 }
+
+static const cli_store_job usages_job = {.open_flags = CS_OPEN_READONLY, .act = list_usages};
 
 const cli_command cmd_usages = {
 	.name = "usages",
@@ -185,6 +172,7 @@ const cli_command cmd_usages = {
 		 "  -j, --json  print a JSON array of objects\n"
 		 "  -h, --help  this help\n",
 	.shortopts = "jh",
-	.longopts = longopts,
-	.run = run_usages,
+	.longopts = cli_json_only_longopts,
+	.run = cli_run_json_only,
+	.on_store = &usages_job,
 };
