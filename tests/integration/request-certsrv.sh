@@ -4,8 +4,8 @@
 # certnew.p7b trusted on purpose, a request issued at once (Valid in My), one
 # left pending and retrieved later, one denied (neither it nor its key kept:
 # a denial is final, also when it comes on --retrieve, where a same-key
-# renewal's key stays), and Basic authentication with the password from a
-# 0600 file.
+# renewal's key stays), Basic authentication with the password from a 0600
+# file, and an NTLM profile at a CA that offers only Basic.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/token.sh"
 . "$(dirname "$0")/../lib/certsrv.sh"
@@ -154,4 +154,14 @@ tap_is "$RC" 10 "no password-file and no terminal: exit 10"
 tap_like "$ERR" "no terminal to ask on: set password-file in \[ca.asks\]" \
 	"no password-file and no terminal: says what to do"
 
+# An NTLM profile at a CA that offers only Basic: libcurl answers only the
+# scheme it was given, so nothing was sent and nothing was "refused".
+add_profile ntlmonly protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" template=WebServer \
+	auth=ntlm user=enroll password-file="$TEST_TMP/ca-pass"
+before_tok=$(token_count)
+run_cs request --cn ntlm.example --san dns:ntlm.example --ca ntlmonly
+tap_is "$RC" 10 "auth = ntlm at a CA offering Basic: exit 10"
+tap_like "$ERR" "CA ntlmonly does not offer auth = ntlm \(HTTP 401 at https://127.0.0.1:$PORT/certsrv/certfnsh.asp; it offers Basic\): set auth in \[ca.ntlmonly\] to one it offers" \
+	"auth = ntlm at a CA offering Basic: says what it offers"
+tap_is "$(token_count)" "$before_tok" "auth = ntlm at a CA offering Basic: no key kept"
 tap_done
