@@ -207,8 +207,14 @@ static cs_rv certsrv_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll
 	rv = http_open(ctx, NULL, &h, err);
 	if (rv == CS_OK)
 		rv = fetch_cert(&h, id, out, err);
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
+		/* As in certsrv_submit: a later denial is final too. */
+		enroll_state state = out->state;
+
 		enroll_answer_clear(out);
+		if (state == ENROLL_DENIED)
+			out->state = state;
+	}
 	http_close(&h);
 	return rv;
 }

@@ -508,6 +508,8 @@ cs_rv http_request(http_conn *h, const char *method, const char *url, const char
 		return http_transport_error(h, url, (int)rc, msg, err);
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	if (out->status == 401) /* for a message that says what the CA asked for */
+		curl_easy_getinfo(c, CURLINFO_HTTPAUTH_AVAIL, &out->auth_offered);
 	if (out->body == NULL && (out->body = strdup("")) == NULL)
 		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
 	return CS_OK;

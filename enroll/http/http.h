@@ -90,9 +90,10 @@ typedef struct http_response {
 	char *content_type; /* the headers protocols read, NULL when absent */
 	char *location;
 	char *replay_nonce;
-	char *link_up;		 /* ACME: Link: <url>;rel="up" */
-	long retry_after;	 /* seconds, -1 when absent (HTTP-dates count as 10) */
-	char *retry_after_value; /* the header as sent, for protocols that read dates */
+	char *link_up;		    /* ACME: Link: <url>;rel="up" */
+	long retry_after;	    /* seconds, -1 when absent (HTTP-dates count as 10) */
+	char *retry_after_value;    /* the header as sent, for protocols that read dates */
+	unsigned long auth_offered; /* CURLAUTH_* bits of the schemes a 401 offered */
 } http_response;
 
 /* What a caller adds to a connection beyond its profile. */

@@ -5,7 +5,11 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
+
+#include <curl/curl.h>
 
 #include "http.h"
 
@@ -18,23 +22,85 @@ cs_rv http_status_class(long status)
 	return CS_OK;
 }
 
-cs_rv http_status_error(const http_conn *h, const char *url, const http_response *resp, cs_err *err)
+/* The CURLAUTH_* bit of the profile's auth; 0 for none or unknown. */
+static unsigned long profile_scheme(const enroll_profile *p)
 {
-	const char *name = h->profile->name;
+	if (p->auth == NULL)
+		return p->user != NULL ? CURLAUTH_BASIC : 0;
+	if (strcasecmp(p->auth, "basic") == 0)
+		return CURLAUTH_BASIC;
+	if (strcasecmp(p->auth, "ntlm") == 0)
+		return CURLAUTH_NTLM;
+	if (strcasecmp(p->auth, "negotiate") == 0)
+		return CURLAUTH_NEGOTIATE;
+	return 0;
+}
 
+static void scheme_names(unsigned long mask, char *out, size_t n)
+{
+	static const struct {
+		unsigned long bit;
+		const char *name;
+	} names[] = {{CURLAUTH_NEGOTIATE, "Negotiate"},
+		     {CURLAUTH_NTLM, "NTLM"},
+		     {CURLAUTH_BASIC, "Basic"},
+		     {CURLAUTH_DIGEST, "Digest"},
+		     {CURLAUTH_BEARER, "Bearer"}};
+	size_t i, used = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && used < n; i++)
+		if (mask & names[i].bit)
+			used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+						 names[i].name);
+	if (out[0] == '\0')
+		snprintf(out, n, "no scheme libcurl knows");
+}
+
+/* HTTP 401: what was refused and what to check, for the profile's scheme. */
+static cs_rv unauthorized(const http_conn *h, const char *url, const http_response *resp,
+			  cs_err *err)
+{
+	const enroll_profile *p = h->profile;
+	unsigned long want = profile_scheme(p);
+	const char *user = p->user != NULL ? p->user : "";
+	char offered[80];
+
+	/* libcurl answers only the scheme it was given: nothing was sent. */
+	if (want != 0 && resp->auth_offered != 0 && (resp->auth_offered & want) == 0) {
+		scheme_names(resp->auth_offered, offered, sizeof(offered));
+		return cs_err_set(err, CS_ERR_AUTH,
+				  "%s does not offer auth = %s (HTTP 401 at %s; it offers %s): "
+				  "set auth in [ca.%s] to one it offers",
+				  h->what, p->auth ? p->auth : "basic", url, offered, p->name);
+	}
 	/* Kerberos has no password to check: the ticket is missing or expired. */
-	if (resp->status == 401 && h->profile->user == NULL && h->profile->auth != NULL &&
-	    strcasecmp(h->profile->auth, "negotiate") == 0)
+	if (want == CURLAUTH_NEGOTIATE && p->user == NULL)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s refused the Kerberos (Negotiate) credentials (HTTP 401 at "
 				  "%s): no valid ticket; get one with `kinit USER`, or the "
 				  "machine's with `kinit -k` (or KRB5_CLIENT_KTNAME)",
 				  h->what, url);
-	if (resp->status == 401)
+	/* NCONF reads `CORP\alice` as "CORPalice": show the name as it was read. */
+	if (want == CURLAUTH_NTLM)
 		return cs_err_set(err, CS_ERR_AUTH,
-				  "%s refused the credentials (HTTP 401 at %s): check user and "
-				  "password-file in [ca.%s]",
-				  h->what, url, name);
+				  "%s refused the NTLM credentials of %s (HTTP 401 at %s): check "
+				  "user and password-file in [ca.%s]%s",
+				  h->what, user, url, p->name,
+				  strpbrk(user, "\\@") == NULL
+					  ? " (a domain account is user@domain, or "
+					    "DOMAIN\\\\user in certstore.conf)"
+					  : "");
+	return cs_err_set(err, CS_ERR_AUTH,
+			  "%s refused the credentials (HTTP 401 at %s): check user and "
+			  "password-file in [ca.%s]",
+			  h->what, url, p->name);
+}
+
+cs_rv http_status_error(const http_conn *h, const char *url, const http_response *resp, cs_err *err)
+{
+	if (resp->status == 401)
+		return unauthorized(h, url, resp, err);
 	if (resp->status == 403)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s says this account may not do that (HTTP 403 at %s)", h->what,

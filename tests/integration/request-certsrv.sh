@@ -3,8 +3,9 @@
 # certificate checked against Root, the issuing CA's chain from certcarc.asp +
 # certnew.p7b trusted on purpose, a request issued at once (Valid in My), one
 # left pending and retrieved later, one denied (neither it nor its key kept:
-# a denial is final), and Basic authentication with the password from a 0600
-# file.
+# a denial is final, also when it comes on --retrieve, where a same-key
+# renewal's key stays), Basic authentication with the password from a 0600
+# file, and an NTLM profile at a CA that offers only Basic.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/token.sh"
 . "$(dirname "$0")/../lib/certsrv.sh"
@@ -87,6 +88,36 @@ run_cs request --cn denied.example --san dns:denied.example --ca deny
 tap_is "$RC" 12 "denied again: exit 12"
 tap_is "$(token_count)" "$before_tok" "denied again: no key piles up"
 
+# --- pending, then denied on --retrieve: as final as a denial at once ----------------
+# (issue 18) Kept, the request could only be denied again, and its key
+# stayed in the token for ever.
+start_certsrv later --mode pending --deny-pending
+run_cs request --cn later-denied.example --san dns:later-denied.example --ca later
+tap_is "$RC" 15 "pending, later denied: exit 15 first"
+id=$(printf '%s' "$ERR" | sed -n 's/.*--retrieve \([0-9]*\).*/\1/p')
+tap_is "$(token_count)" $((before_tok + 2)) "pending: its new key waits in the token"
+run_cs request --retrieve "$id"
+tap_is "$RC" 12 "denied on --retrieve: exit 12"
+tap_like "$ERR" "CA later denied the request \(its ID [0-9]+\): Denied by Officer" \
+	"denied on --retrieve: the CA's words"
+tap_like "$ERR" "nothing kept: request $id and its new key were removed" \
+	"denied on --retrieve: says what was removed"
+tap_is "$(pending_count)" 0 "denied on --retrieve: the request is not kept"
+tap_is "$(token_count)" "$before_tok" "denied on --retrieve: nor its key"
+# A same-key renewal's request shares the renewed certificate's key: the
+# request goes, the key stays.
+run_cs renew "$thumb" --ca later
+tap_is "$RC" 15 "same-key renewal, pending: exit 15"
+id=$(printf '%s' "$ERR" | sed -n 's/.*--retrieve \([0-9]*\).*/\1/p')
+run_cs request --retrieve "$id"
+tap_is "$RC" 12 "same-key renewal denied on --retrieve: exit 12"
+tap_like "$ERR" "nothing kept: request $id was removed; its key stays \(in use: $thumb\)" \
+	"same-key renewal denied: says the key stays and why"
+tap_is "$(pending_count)" 0 "same-key renewal denied: the request is not kept"
+tap_is "$(token_count)" "$before_tok" "same-key renewal denied: the key is still there"
+run_cs verify "$thumb"
+tap_like "$OUT" "^Valid$" "same-key renewal denied: the renewed certificate is still Valid"
+
 # --- Basic authentication ------------------------------------------------------------
 printf 's3cret-pass\n' >"$TEST_TMP/ca-pass"
 chmod 600 "$TEST_TMP/ca-pass"
@@ -122,4 +153,15 @@ ERR=$(cat "$TEST_TMP/notty.err")
 tap_is "$RC" 10 "no password-file and no terminal: exit 10"
 tap_like "$ERR" "no terminal to ask on: set password-file in \[ca.asks\]" \
 	"no password-file and no terminal: says what to do"
+
+# An NTLM profile at a CA that offers only Basic: libcurl answers only the
+# scheme it was given, so nothing was sent and nothing was "refused".
+add_profile ntlmonly protocol=certsrv url="https://127.0.0.1:$PORT/certsrv" template=WebServer \
+	auth=ntlm user=enroll password-file="$TEST_TMP/ca-pass"
+before_tok=$(token_count)
+run_cs request --cn ntlm.example --san dns:ntlm.example --ca ntlmonly
+tap_is "$RC" 10 "auth = ntlm at a CA offering Basic: exit 10"
+tap_like "$ERR" "CA ntlmonly does not offer auth = ntlm \(HTTP 401 at https://127.0.0.1:$PORT/certsrv/certfnsh.asp; it offers Basic\): set auth in \[ca.ntlmonly\] to one it offers" \
+	"auth = ntlm at a CA offering Basic: says what it offers"
+tap_is "$(token_count)" "$before_tok" "auth = ntlm at a CA offering Basic: no key kept"
 tap_done

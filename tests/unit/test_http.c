@@ -302,6 +302,52 @@ static void test_http_401_to_negotiate_says_get_a_ticket(void **state)
 	f->profile.auth = NULL;
 }
 
+/* certstore.conf eats a single backslash: the message shows the name as read. */
+static void test_http_401_to_ntlm_names_the_user_as_read(void **state)
+{
+	static const char answer[] =
+		"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n";
+	fixture *f = *state;
+	cs_err err = {0};
+
+	f->profile.protocol = "certsrv";
+	server_start(f, answer, sizeof(answer) - 1);
+	assert_int_equal(get(f, &err), CS_OK);
+	f->profile.auth = (char *)"ntlm";
+	f->profile.user = (char *)"CS18alice";
+	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_non_null(strstr(err.msg, "CA lab refused the NTLM credentials of CS18alice"));
+	assert_non_null(strstr(err.msg, "DOMAIN\\\\user in certstore.conf"));
+	f->profile.user = (char *)"CS18\\alice";
+	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_non_null(strstr(err.msg, "refused the NTLM credentials of CS18\\alice"));
+	assert_null(strstr(err.msg, "a domain account is"));
+	f->profile.auth = NULL;
+	f->profile.user = NULL;
+}
+
+/* libcurl sends nothing for a scheme the CA does not offer: say what it offers. */
+static void test_http_401_without_the_profiles_scheme_names_what_is_offered(void **state)
+{
+	static const char answer[] =
+		"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Negotiate\r\n"
+		"WWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n";
+	fixture *f = *state;
+	cs_err err = {0};
+
+	f->profile.protocol = "certsrv";
+	server_start(f, answer, sizeof(answer) - 1);
+	assert_int_equal(get(f, &err), CS_OK);
+	f->profile.auth = (char *)"ntlm";
+	f->profile.user = (char *)"alice@corp.example";
+	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_non_null(strstr(err.msg, "CA lab does not offer auth = ntlm"));
+	assert_non_null(strstr(err.msg, "it offers Negotiate, Basic"));
+	assert_null(strstr(err.msg, "refused"));
+	f->profile.auth = NULL;
+	f->profile.user = NULL;
+}
+
 static void test_http_500_is_ca_error(void **state)
 {
 	static const char answer[] =
@@ -434,6 +480,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_401_is_auth_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_401_to_negotiate_says_get_a_ticket, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_http_401_to_ntlm_names_the_user_as_read, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_http_401_without_the_profiles_scheme_names_what_is_offered, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_http_500_is_ca_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_http_plain_http_only_where_the_policy_allows_it, setup, teardown),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "requests.h"
 #include "usage.h"
 
 #include <openssl/pem.h>
@@ -259,33 +260,45 @@ static cs_rv ask_ca(enroll_ctx *ctx, const enroll_protocol *proto, const cs_pend
 }
 
 /*
- * A request just made and refused for its credentials (wrong password, 403,
- * a password file the policy rejects) or denied by the CA (an AD CS policy
- * module's denial is final: certnew.cer says "denied" for ever) is not kept:
- * asking again cannot succeed, and every corrected retry would leave one
- * more key in the token.
- * The key goes too unless it is the renewed certificate's own.  err keeps
- * the refusal; a failure to clean up is only added to its words.
+ * A request refused for its credentials when just made (wrong password, 403,
+ * a password file the policy rejects), or denied by the CA whenever that
+ * comes (an AD CS policy module's or officer's denial is final: certnew.cer
+ * says "denied" for ever, on --retrieve too) is not kept: asking again
+ * cannot succeed, and every corrected retry would leave one more key in the
+ * token.  The key goes too unless something else still uses it
+ * (cs_key_users: a same-key renewal's certificate); when unsure it stays.
+ * err keeps the refusal and says what was removed; a failure to clean up is
+ * only added to its words.
  */
-static void drop_refused(cs_store *store, cli_keys *keys, const cs_pending *pending,
-			 const cs_cert *current, cs_err *err)
+static void drop_refused(cs_store *store, cli_keys *keys, const cs_pending *pending, cs_err *err)
 {
-	bool shared = current != NULL && current->key_uri != NULL && pending->key_uri != NULL &&
-		      strcmp(current->key_uri, pending->key_uri) == 0;
+	char who[128] = "";
+	bool used = false;
 	bool gone = cs_pending_remove(store, pending->id, "refused by the CA", NULL) == CS_OK;
 
-	if (gone && !shared && pending->key_uri != NULL)
+	/* After the row, so that the request itself is not counted as a user. */
+	if (gone && pending->key_uri != NULL &&
+	    cs_key_users(store, pending->key_uri, 0, 0, &used, who, sizeof(who), NULL) != CS_OK) {
+		used = true;
+		snprintf(who, sizeof(who), "perhaps: the store could not be read");
+	}
+	if (gone && pending->key_uri != NULL && !used)
 		gone = cs_key_delete(keys->token, pending->key_uri, NULL) == CS_OK;
 	if (!gone)
 		cs_err_prefix(err,
 			      "request %lld could not be removed after the refusal (cancel "
 			      "it with `certstore requests --cancel %lld`)",
 			      (long long)pending->id, (long long)pending->id);
+	else if (used)
+		cs_err_prefix(err,
+			      "nothing kept: request %lld was removed; its key stays (in use: "
+			      "%s); fix the cause and request again",
+			      (long long)pending->id, who);
 	else
 		cs_err_prefix(err,
-			      "nothing kept: request %lld %s removed; fix the cause and "
-			      "request again",
-			      (long long)pending->id, shared ? "was" : "and its new key were");
+			      "nothing kept: request %lld and its new key were removed; fix the "
+			      "cause and request again",
+			      (long long)pending->id);
 }
 
 static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name,
@@ -310,9 +323,11 @@ static cs_rv submit_to(cs_store *store, cli_keys *keys, const char *profile_name
 	}
 	if (rv == CS_OK)
 		rv = handle_answer(store, pending, &answer, profile_name, json, err);
-	if (req != NULL &&
-	    (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED || answer.state == ENROLL_DENIED))
-		drop_refused(store, keys, pending, current, err);
+	/* A refused password on --retrieve is not final: the CA still holds
+	 * the request under its ID, and the next try may bring the password. */
+	if (answer.state == ENROLL_DENIED ||
+	    (req != NULL && (rv == CS_ERR_AUTH || rv == CS_ERR_REFUSED)))
+		drop_refused(store, keys, pending, err);
 	else if (rv != CS_OK && rv != CS_ERR_PENDING)
 		cs_err_prefix(err,
 			      "pending request %lld kept (retry with `certstore request "
