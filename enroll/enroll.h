@@ -89,6 +89,9 @@ typedef struct enroll_answer {
 } enroll_answer;
 
 void enroll_answer_clear(enroll_answer *a);
+/* Clears an answer after a failure but keeps ENROLL_DENIED: a CA's denial is
+ * final, and the request flow drops the request and its key on it. */
+void enroll_answer_clear_failed(enroll_answer *a);
 
 typedef struct enroll_ctx {
 	cs_store *store;

@@ -169,6 +169,15 @@ void enroll_answer_clear(enroll_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+void enroll_answer_clear_failed(enroll_answer *a)
+{
+	bool denied = a != NULL && a->state == ENROLL_DENIED;
+
+	enroll_answer_clear(a);
+	if (denied)
+		a->state = ENROLL_DENIED;
+}
+
 static const enroll_protocol *const protocols[] = {
 	&enroll_local, &enroll_est, &enroll_scep, &enroll_certsrv, &enroll_acme,
 };

@@ -175,14 +175,8 @@ static cs_rv certsrv_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pe
 					"issued, pending nor denied (%s)",
 					ctx->profile->name, url);
 	}
-	if (rv != CS_OK) {
-		/* The denial outlives the clearing: the caller drops the request on it. */
-		enroll_state state = out->state;
-
-		enroll_answer_clear(out);
-		if (state == ENROLL_DENIED)
-			out->state = state;
-	}
+	if (rv != CS_OK)
+		enroll_answer_clear_failed(out);
 	http_response_clear(&resp);
 	http_close(&h);
 	free(form);
@@ -207,14 +201,8 @@ static cs_rv certsrv_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll
 	rv = http_open(ctx, NULL, &h, err);
 	if (rv == CS_OK)
 		rv = fetch_cert(&h, id, out, err);
-	if (rv != CS_OK) {
-		/* As in certsrv_submit: a later denial is final too. */
-		enroll_state state = out->state;
-
-		enroll_answer_clear(out);
-		if (state == ENROLL_DENIED)
-			out->state = state;
-	}
+	if (rv != CS_OK)
+		enroll_answer_clear_failed(out);
 	http_close(&h);
 	return rv;
 }

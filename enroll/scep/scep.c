@@ -225,13 +225,18 @@ static cs_rv scep_status(scep_session *s, scep_rep *rep, const cs_pending *pendi
 		out->state = ENROLL_PENDING;
 		out->ca_request_id = strdup(rep->transaction_id);
 		out->detail = strdup("the SCEP CA answered PENDING (a manual approval?)");
-	} else if (rv == CS_OK)
+	} else if (rv == CS_OK) {
+		/* FAILURE ends the transaction (RFC 8894 3.3.2.2): asking again
+		 * under this transaction ID cannot succeed, so the flow drops the
+		 * request and its key instead of piling up one per retry. */
+		out->state = ENROLL_DENIED;
 		rv = cs_err_set(
 			err, CS_ERR_CA, "the SCEP server %s refused the request: %s%s", s->p->name,
 			scep_fail_info_name(rep->fail_info),
 			strcmp(rep->fail_info, "2") == 0
 				? " (a wrong or used challenge password? see challenge-file)"
 				: "");
+	}
 	cs_bytes_clear(&env);
 	return rv;
 }
@@ -290,7 +295,7 @@ static cs_rv scep_exchange(scep_session *s, const cs_pending *pending, const cha
 	if (rv == CS_OK)
 		rv = scep_status(s, &rep, pending, req.key, req.signer, out, err);
 	if (rv != CS_OK)
-		enroll_answer_clear(out);
+		enroll_answer_clear_failed(out);
 	scep_rep_clear(&rep);
 	cs_bytes_clear(&msg);
 	http_response_clear(&r);

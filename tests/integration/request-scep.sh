@@ -4,7 +4,7 @@
 # network namespace (unshare -n, loopback up) together with the client.
 # GetCACaps/GetCACert, the CA trusted on purpose by fingerprint, PKCSReq with
 # the challenge password from a file (POSTPKIOperation), a Valid certificate
-# in My; a wrong challenge refused with the request and key kept; an EC key
+# in My; a wrong challenge refused, the request and its key dropped (final); an EC key
 # refused before anything is made; unreachable and non-SCEP servers.
 if [ -z "${CS_SCEP_NETNS:-}" ]; then
 	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
@@ -78,8 +78,16 @@ run_cs request --cn scep2.example --friendly-name scep2 --ca scep
 tap_is "$RC" 12 "wrong challenge: exit 12"
 tap_like "$ERR" "refused the request: badRequest" "wrong challenge: the CA's failInfo"
 tap_unlike "$ERR" "not-the-challenge" "wrong challenge: the secret is not in the message"
-tap_is "$(token_count)" $((tokens + 2)) "wrong challenge: the key is kept"
-tap_like "$(cs requests)" "scep2.example" "wrong challenge: the request is kept pending"
+tap_like "$ERR" "request [0-9]+ and its new key were removed" "wrong challenge: says what was removed"
+tap_is "$(token_count)" "$tokens" "wrong challenge: no key left in the token"
+tap_unlike "$(cs requests)" "scep2.example" "wrong challenge: no request left pending"
+run_cs request --cn scep2.example --friendly-name scep2 --ca scep
+tap_is "$RC" 12 "wrong challenge again: exit 12"
+tap_is "$(token_count)" "$tokens" "wrong challenge again: keys do not pile up"
+printf 'one-time-secret\n' >"$TEST_TMP/challenge"
+run_cs request --cn scep2.example --friendly-name scep2 --ca scep
+tap_is "$RC" 0 "right challenge after two wrong ones: exit 0"
+tap_is "$(token_count)" $((tokens + 2)) "right challenge: one key pair more, not three"
 
 before=$(token_count)
 run_cs request --cn ec.example --key ec:p256 --ca scep
@@ -94,6 +102,9 @@ run_cs ca roots scep
 tap_is "$RC" 17 "SCEP server unreachable: exit 17"
 tap_like "$ERR" "cannot reach the SCEP server scep" "unreachable: says so"
 tap_is "$(store_snapshot)" "$snap" "unreachable: store unchanged"
+run_cs request --cn scep3.example --friendly-name scep3 --ca scep
+tap_is "$RC" 17 "request while the SCEP server is unreachable: exit 17"
+tap_like "$(cs requests)" "scep3.example" "unreachable: the request is kept for a retry"
 
 mkdir -p "$TEST_TMP/www"
 printf '<html><body>Network Device Enrollment Service</body></html>\n' >"$TEST_TMP/www/scep.html"
@@ -105,5 +116,5 @@ sed -i "s|^url = http://127.0.0.1:$dead/scep|url = http://127.0.0.1:$WPORT/scep.
 run_cs request --retrieve "$(cs requests --json | sed -n 's/.*"id": \([0-9]*\).*/\1/p' | tail -1)"
 tap_is "$RC" 5 "HTML instead of GetCACert: exit 5"
 tap_like "$ERR" "GetCACert answered text/html" "HTML: says so"
-tap_like "$(cs requests)" "scep2.example" "HTML: the request is still pending"
+tap_like "$(cs requests)" "scep3.example" "HTML: the request is still pending"
 tap_done
