@@ -282,6 +282,19 @@ static void test_http_401_is_auth_error(void **state)
 	assert_non_null(strstr(err.msg, "CA lab refused the credentials (HTTP 401"));
 }
 
+/* Gets a certsrv profile's answer and classifies it as the profile's
+ * auth and user would: the shared start of the 401 wording tests. */
+static cs_rv status_error_for(fixture *f, const char *answer, size_t len, const char *auth,
+			      const char *user, cs_err *err)
+{
+	f->profile.protocol = "certsrv";
+	server_start(f, answer, len);
+	assert_int_equal(get(f, err), CS_OK);
+	f->profile.auth = (char *)auth;
+	f->profile.user = (char *)user;
+	return http_status_error(&f->conn, f->url, &f->resp, err);
+}
+
 /* A Kerberos profile has no user or password-file to check: the 401 says
  * to get a ticket (issue 18: seen with an expired ticket against Apache's
  * mod_auth_gssapi). */
@@ -291,11 +304,8 @@ static void test_http_401_to_negotiate_says_get_a_ticket(void **state)
 	fixture *f = *state;
 	cs_err err = {0};
 
-	f->profile.protocol = "certsrv";
-	server_start(f, answer, sizeof(answer) - 1);
-	assert_int_equal(get(f, &err), CS_OK);
-	f->profile.auth = (char *)"negotiate";
-	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_int_equal(status_error_for(f, answer, sizeof(answer) - 1, "negotiate", NULL, &err),
+			 CS_ERR_AUTH);
 	assert_non_null(strstr(err.msg, "CA lab refused the Kerberos (Negotiate) credentials"));
 	assert_non_null(strstr(err.msg, "kinit"));
 	assert_null(strstr(err.msg, "password-file"));
@@ -310,12 +320,8 @@ static void test_http_401_to_ntlm_names_the_user_as_read(void **state)
 	fixture *f = *state;
 	cs_err err = {0};
 
-	f->profile.protocol = "certsrv";
-	server_start(f, answer, sizeof(answer) - 1);
-	assert_int_equal(get(f, &err), CS_OK);
-	f->profile.auth = (char *)"ntlm";
-	f->profile.user = (char *)"CS18alice";
-	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_int_equal(status_error_for(f, answer, sizeof(answer) - 1, "ntlm", "CS18alice", &err),
+			 CS_ERR_AUTH);
 	assert_non_null(strstr(err.msg, "CA lab refused the NTLM credentials of CS18alice"));
 	assert_non_null(strstr(err.msg, "DOMAIN\\\\user in certstore.conf"));
 	f->profile.user = (char *)"CS18\\alice";
@@ -335,12 +341,9 @@ static void test_http_401_without_the_profiles_scheme_names_what_is_offered(void
 	fixture *f = *state;
 	cs_err err = {0};
 
-	f->profile.protocol = "certsrv";
-	server_start(f, answer, sizeof(answer) - 1);
-	assert_int_equal(get(f, &err), CS_OK);
-	f->profile.auth = (char *)"ntlm";
-	f->profile.user = (char *)"alice@corp.example";
-	assert_int_equal(http_status_error(&f->conn, f->url, &f->resp, &err), CS_ERR_AUTH);
+	assert_int_equal(
+		status_error_for(f, answer, sizeof(answer) - 1, "ntlm", "alice@corp.example", &err),
+		CS_ERR_AUTH);
 	assert_non_null(strstr(err.msg, "CA lab does not offer auth = ntlm"));
 	assert_non_null(strstr(err.msg, "it offers Negotiate, Basic"));
 	assert_null(strstr(err.msg, "refused"));
