@@ -92,19 +92,24 @@ static size_t sign_size(const cs_key_info *k, cs_sign_alg alg)
 	return k->size;
 }
 
-/* A signature's mechanism and input, as the token takes them. */
-typedef struct sign_job {
+/* One signature or decryption: the mechanism and input as the token takes
+ * them, and a result buffer sized for the key found. */
+typedef struct key_job {
 	CK_MECHANISM m;
-	CK_RSA_PKCS_PSS_PARAMS pss;
-	unsigned char *di; /* DigestInfo made for RSA PKCS#1 (OpenSSL-allocated) */
-	const unsigned char *data;
-	CK_ULONG datalen;
-	unsigned char *sig;
-	size_t cap; /* bytes at sig: sized for the key found, which a retry may change */
-	CK_ULONG siglen;
-} sign_job;
+	union {
+		CK_RSA_PKCS_PSS_PARAMS pss;
+		CK_RSA_PKCS_OAEP_PARAMS oaep;
+	} params;
+	unsigned char *di; /* DigestInfo made for RSA PKCS#1 signing (OpenSSL-allocated) */
+	const unsigned char *in;
+	CK_ULONG inlen;
+	bool decrypt;
+	unsigned char *res;
+	size_t cap; /* bytes at res: sized for the key found, which a retry may change */
+	CK_ULONG reslen;
+} key_job;
 
-static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t inlen, sign_job *j,
+static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t inlen, key_job *j,
 			cs_err *err)
 {
 	const EVP_MD *md = EVP_get_digestbynid(mech->md);
@@ -113,8 +118,9 @@ static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t
 	long salt = mech->salt_len;
 	size_t bits = key->size * 8; /* near enough: moduli are whole bytes */
 
-	if (md == NULL || (size_t)hlen != inlen || !cs_p11_hash(mech->md, &j->pss.hashAlg, NULL) ||
-	    !cs_p11_hash(mgf_nid, NULL, &j->pss.mgf))
+	if (md == NULL || (size_t)hlen != inlen ||
+	    !cs_p11_hash(mech->md, &j->params.pss.hashAlg, NULL) ||
+	    !cs_p11_hash(mgf_nid, NULL, &j->params.pss.mgf))
 		return cs_err_set(err, CS_ERR_USAGE, "RSA-PSS needs a SHA-1/SHA-2 digest as input");
 	if (salt == -1)
 		salt = hlen;
@@ -122,30 +128,30 @@ static cs_rv pss_params(const cs_sign_mech *mech, const cs_key_info *key, size_t
 		salt = (long)((bits - 1 + 7) / 8) - hlen - 2;
 	if (salt < 0)
 		return cs_err_set(err, CS_ERR_USAGE, "bad RSA-PSS salt length %d", mech->salt_len);
-	j->pss.sLen = (CK_ULONG)salt;
+	j->params.pss.sLen = (CK_ULONG)salt;
 	j->m.mechanism = CKM_RSA_PKCS_PSS;
-	j->m.pParameter = &j->pss;
-	j->m.ulParameterLen = sizeof(j->pss);
+	j->m.pParameter = &j->params.pss;
+	j->m.ulParameterLen = sizeof(j->params.pss);
 	return CS_OK;
 }
 
 /* Fills j's mechanism and input for mech over in. */
 static cs_rv sign_mechanism(const cs_sign_mech *mech, const cs_key_info *key,
-			    const unsigned char *in, size_t inlen, sign_job *j, cs_err *err)
+			    const unsigned char *in, size_t inlen, key_job *j, cs_err *err)
 {
 	size_t dilen = 0;
 	cs_rv rv;
 
-	j->data = in;
-	j->datalen = inlen;
+	j->in = in;
+	j->inlen = inlen;
 	switch (mech->alg) {
 	case CS_SIGN_RSA_PKCS1:
 		j->m.mechanism = CKM_RSA_PKCS;
 		if (mech->md == NID_undef)
 			return CS_OK;
 		rv = digest_info(mech->md, in, inlen, &j->di, &dilen, err);
-		j->data = j->di;
-		j->datalen = dilen;
+		j->in = j->di;
+		j->inlen = dilen;
 		return rv;
 	case CS_SIGN_RSA_PSS:
 		return pss_params(mech, key, inlen, j, err);
@@ -159,23 +165,33 @@ static cs_rv sign_mechanism(const cs_sign_mech *mech, const cs_key_info *key,
 	}
 }
 
-static CK_RV sign_once(cs_session *s, const cs_key_info *key, void *ctx)
+/* Makes room for the key found (a retry after a stale handle may find
+ * another), then one init and call.  A decryption's result is secret, so an
+ * outgrown buffer is wiped. */
+static CK_RV run_once(cs_session *s, const cs_key_info *key, void *ctx)
 {
-	sign_job *j = ctx;
-	size_t need = 2 * key->size + 16;
+	key_job *j = ctx;
+	size_t need = j->decrypt ? key->size : 2 * key->size + 16;
+	CK_FUNCTION_LIST *p11 = s->tok->p11;
 	CK_RV crv;
 
 	if (j->cap < need) {
-		free(j->sig);
-		j->sig = malloc(need);
-		j->cap = j->sig != NULL ? need : 0;
-		if (j->sig == NULL)
+		if (j->res != NULL)
+			OPENSSL_clear_free(j->res, j->cap);
+		j->res = malloc(need);
+		j->cap = j->res != NULL ? need : 0;
+		if (j->res == NULL)
 			return CKR_HOST_MEMORY;
 	}
-	crv = s->tok->p11->C_SignInit(s->h, &j->m, key->handle);
-	if (crv == CKR_OK) {
-		j->siglen = need;
-		crv = s->tok->p11->C_Sign(s->h, (CK_BYTE *)j->data, j->datalen, j->sig, &j->siglen);
+	j->reslen = need;
+	if (j->decrypt) {
+		crv = p11->C_DecryptInit(s->h, &j->m, key->handle);
+		if (crv == CKR_OK)
+			crv = p11->C_Decrypt(s->h, (CK_BYTE *)j->in, j->inlen, j->res, &j->reslen);
+	} else {
+		crv = p11->C_SignInit(s->h, &j->m, key->handle);
+		if (crv == CKR_OK)
+			crv = p11->C_Sign(s->h, (CK_BYTE *)j->in, j->inlen, j->res, &j->reslen);
 	}
 	return crv;
 }
@@ -186,7 +202,7 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, cons
 	cs_session s = {0};
 	cs_key_ref ref = {0};
 	cs_key_info key;
-	sign_job j = {0};
+	key_job j = {0};
 	bool rsa = mech->alg == CS_SIGN_RSA_PKCS1 || mech->alg == CS_SIGN_RSA_PSS;
 	cs_rv rv;
 	CK_RV crv = CKR_OK;
@@ -206,35 +222,24 @@ cs_rv cs_key_sign(cs_token *tok, const char *uri, const cs_sign_mech *mech, cons
 	rv = sign_mechanism(mech, &key, in, inlen, &j, err);
 	if (rv != CS_OK)
 		goto out;
-	rv = cs_key_run(&s, uri, &ref, &key, sign_once, &j, &crv, err);
+	rv = cs_key_run(&s, uri, &ref, &key, run_once, &j, &crv, err);
 	if (rv == CS_OK && crv != CKR_OK) {
 		rv = cs_p11_err(err, crv, "signing with key %s", uri);
 		if (cs_p11_session_dead(crv))
 			cs_session_put(&s, true);
 	}
 	if (rv == CS_OK && mech->alg == CS_SIGN_ECDSA)
-		rv = ecdsa_der(j.sig, j.siglen, out, outlen, err);
+		rv = ecdsa_der(j.res, j.reslen, out, outlen, err);
 	else if (rv == CS_OK)
-		rv = give(j.sig, j.siglen, out, outlen, err);
+		rv = give(j.res, j.reslen, out, outlen, err);
 out:
-	free(j.sig);
+	free(j.res);
 	OPENSSL_free(j.di);
 	cs_key_close(&s, &ref);
 	return rv;
 }
 
-/* A decryption's mechanism, input and result. */
-typedef struct decrypt_job {
-	CK_MECHANISM m;
-	CK_RSA_PKCS_OAEP_PARAMS oaep;
-	const unsigned char *in;
-	CK_ULONG inlen;
-	unsigned char *res;
-	size_t cap; /* bytes at res: sized for the key found, which a retry may change */
-	CK_ULONG reslen;
-} decrypt_job;
-
-static cs_rv decrypt_mechanism(const cs_decrypt_mech *mech, decrypt_job *j, cs_err *err)
+static cs_rv decrypt_mechanism(const cs_decrypt_mech *mech, key_job *j, cs_err *err)
 {
 	int md = mech->md != NID_undef ? mech->md : NID_sha1;
 	int mgf = mech->mgf1_md != NID_undef ? mech->mgf1_md : md;
@@ -245,36 +250,16 @@ static cs_rv decrypt_mechanism(const cs_decrypt_mech *mech, decrypt_job *j, cs_e
 	if (mech->alg != CS_DECRYPT_RSA_OAEP)
 		return cs_err_set(err, CS_ERR_USAGE, "unknown decryption mechanism %d",
 				  (int)mech->alg);
-	if (!cs_p11_hash(md, &j->oaep.hashAlg, NULL) || !cs_p11_hash(mgf, NULL, &j->oaep.mgf))
+	if (!cs_p11_hash(md, &j->params.oaep.hashAlg, NULL) ||
+	    !cs_p11_hash(mgf, NULL, &j->params.oaep.mgf))
 		return cs_err_set(err, CS_ERR_USAGE, "OAEP needs SHA-1 or SHA-2");
-	j->oaep.source = CKZ_DATA_SPECIFIED;
-	j->oaep.pSourceData = (void *)mech->label;
-	j->oaep.ulSourceDataLen = mech->label ? mech->label_len : 0;
+	j->params.oaep.source = CKZ_DATA_SPECIFIED;
+	j->params.oaep.pSourceData = (void *)mech->label;
+	j->params.oaep.ulSourceDataLen = mech->label ? mech->label_len : 0;
 	j->m.mechanism = CKM_RSA_PKCS_OAEP;
-	j->m.pParameter = &j->oaep;
-	j->m.ulParameterLen = sizeof(j->oaep);
+	j->m.pParameter = &j->params.oaep;
+	j->m.ulParameterLen = sizeof(j->params.oaep);
 	return CS_OK;
-}
-
-static CK_RV decrypt_once(cs_session *s, const cs_key_info *key, void *ctx)
-{
-	decrypt_job *j = ctx;
-	CK_RV crv;
-
-	if (j->cap < key->size) {
-		if (j->res != NULL)
-			OPENSSL_clear_free(j->res, j->cap);
-		j->res = malloc(key->size);
-		j->cap = j->res != NULL ? key->size : 0;
-		if (j->res == NULL)
-			return CKR_HOST_MEMORY;
-	}
-	crv = s->tok->p11->C_DecryptInit(s->h, &j->m, key->handle);
-	if (crv == CKR_OK) {
-		j->reslen = key->size;
-		crv = s->tok->p11->C_Decrypt(s->h, (CK_BYTE *)j->in, j->inlen, j->res, &j->reslen);
-	}
-	return crv;
 }
 
 /* What a failed C_Decrypt means, in words. */
@@ -313,7 +298,7 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 	cs_session s = {0};
 	cs_key_ref ref = {0};
 	cs_key_info key;
-	decrypt_job j = {.in = in, .inlen = inlen};
+	key_job j = {.in = in, .inlen = inlen, .decrypt = true};
 	cs_rv rv;
 	CK_RV crv = CKR_OK;
 
@@ -332,7 +317,7 @@ cs_rv cs_key_decrypt(cs_token *tok, const char *uri, const cs_decrypt_mech *mech
 	rv = decrypt_mechanism(mech, &j, err);
 	if (rv != CS_OK)
 		goto out;
-	rv = cs_key_run(&s, uri, &ref, &key, decrypt_once, &j, &crv, err);
+	rv = cs_key_run(&s, uri, &ref, &key, run_once, &j, &crv, err);
 	if (rv == CS_OK)
 		rv = crv == CKR_OK ? give(j.res, j.reslen, out, outlen, err)
 				   : decrypt_error(&s, uri, mech, crv, err);
