@@ -13,6 +13,22 @@
 
 #include <openssl/x509.h>
 
+/* A pending request's columns as schema 2 made them, all but id, whose form
+ * 5 → 6 changes; that rebuild keeps them and adds renews.  Part of the
+ * history below: never edited, a change is a new migration. */
+#define REQUEST_COLUMNS_V2                                                                         \
+	" created INTEGER NOT NULL,"                                                               \
+	" subject TEXT NOT NULL,"                                                                  \
+	" csr_der BLOB NOT NULL,"                                                                  \
+	" key_uri TEXT,"                                                                           \
+	" key_id TEXT NOT NULL,"                                                                   \
+	" key_spec TEXT NOT NULL,"                                                                 \
+	" friendly_name TEXT,"                                                                     \
+	" exportable INTEGER NOT NULL DEFAULT 0,"                                                  \
+	" ca_profile TEXT,"                                                                        \
+	" ca_request_id TEXT,"                                                                     \
+	" usages TEXT"
+
 /* Each entry takes the schema from version i to i+1; append, never edit. */
 static const char *const migrations[] = {
 	/* 0 → 1: certificates and the audit log */
@@ -48,18 +64,7 @@ static const char *const migrations[] = {
 	" detail TEXT NOT NULL);",
 	/* 1 → 2: pending requests (the Request store) and CAs kept in the store */
 	"CREATE TABLE requests ("
-	" id INTEGER PRIMARY KEY,"
-	" created INTEGER NOT NULL,"
-	" subject TEXT NOT NULL,"
-	" csr_der BLOB NOT NULL,"
-	" key_uri TEXT,"
-	" key_id TEXT NOT NULL,"
-	" key_spec TEXT NOT NULL,"
-	" friendly_name TEXT,"
-	" exportable INTEGER NOT NULL DEFAULT 0,"
-	" ca_profile TEXT,"
-	" ca_request_id TEXT,"
-	" usages TEXT);"
+	" id INTEGER PRIMARY KEY," REQUEST_COLUMNS_V2 ");"
 	"CREATE INDEX requests_by_key_id ON requests (key_id);"
 	"CREATE TABLE local_cas ("
 	" name TEXT PRIMARY KEY,"
@@ -97,18 +102,7 @@ static const char *const migrations[] = {
 	 * never reuses one.  The sequence starts past every ID already used,
 	 * including those only the audit log still names ("pending N ..."). */
 	"CREATE TABLE requests_new ("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" created INTEGER NOT NULL,"
-	" subject TEXT NOT NULL,"
-	" csr_der BLOB NOT NULL,"
-	" key_uri TEXT,"
-	" key_id TEXT NOT NULL,"
-	" key_spec TEXT NOT NULL,"
-	" friendly_name TEXT,"
-	" exportable INTEGER NOT NULL DEFAULT 0,"
-	" ca_profile TEXT,"
-	" ca_request_id TEXT,"
-	" usages TEXT,"
+	" id INTEGER PRIMARY KEY AUTOINCREMENT," REQUEST_COLUMNS_V2 ","
 	" renews TEXT);"
 	"INSERT INTO requests_new (id, created, subject, csr_der, key_uri, key_id, key_spec,"
 	" friendly_name, exportable, ca_profile, ca_request_id, usages, renews)"
