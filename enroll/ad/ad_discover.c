@@ -232,6 +232,21 @@ static cs_rv read_ca(LDAP *ld, LDAPMessage *e, ad_ca *ca, cs_err *err)
 	return CS_OK;
 }
 
+/* The objects of one class in a container of the forest's Public Key
+ * Services; *base (freed by the caller) names where, for messages. */
+static cs_rv search_pks(LDAP *ld, const char *config, const char *container, const char *class,
+			const char **attrs, char **base, LDAPMessage **res, cs_err *err)
+{
+	char filter[64];
+
+	if (asprintf(base, "CN=%s," AD_PKS "%s", container, config) < 0) {
+		*base = NULL;
+		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
+	}
+	snprintf(filter, sizeof(filter), "(objectClass=%s)", class);
+	return search(ld, *base, LDAP_SCOPE_ONELEVEL, filter, attrs, res, err);
+}
+
 static cs_rv read_cas(LDAP *ld, const char *config, ad_directory *d, cs_err *err)
 {
 	const char *attrs[] = {"cn", "dNSHostName", "cACertificate", "certificateTemplates", NULL};
@@ -239,10 +254,8 @@ static cs_rv read_cas(LDAP *ld, const char *config, ad_directory *d, cs_err *err
 	char *base = NULL;
 	cs_rv rv;
 
-	if (asprintf(&base, "CN=Enrollment Services," AD_PKS "%s", config) < 0)
-		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	rv = search(ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKIEnrollmentService)", attrs,
-		    &res, err);
+	rv = search_pks(ld, config, "Enrollment Services", "pKIEnrollmentService", attrs, &base,
+			&res, err);
 	d->cas =
 		rv == CS_OK ? calloc((size_t)ldap_count_entries(ld, res) + 1, sizeof(ad_ca)) : NULL;
 	if (rv == CS_OK && d->cas == NULL)
@@ -268,10 +281,8 @@ static cs_rv read_templates(LDAP *ld, const char *config, ad_directory *d, cs_er
 	char *base = NULL;
 	cs_rv rv;
 
-	if (asprintf(&base, "CN=Certificate Templates," AD_PKS "%s", config) < 0)
-		return cs_err_set(err, CS_ERR_INTERNAL, "out of memory");
-	rv = search(ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKICertificateTemplate)", attrs,
-		    &res, err);
+	rv = search_pks(ld, config, "Certificate Templates", "pKICertificateTemplate", attrs, &base,
+			&res, err);
 	if (rv == CS_ERR_NOT_FOUND) /* templates are optional to what a CA lists */
 		rv = CS_OK;
 	d->templates =
