@@ -129,6 +129,12 @@ cs_rv cli_run_json_only(const cli_ctx *ctx, const cli_command *cmd, int argc, ch
 /* Their long options: --json, --help (shortopts "jh"). */
 extern const struct option cli_json_only_longopts[];
 
+/* The end of their --help when the JSON is an array of objects. */
+#define CLI_JSON_ARRAY_OPTIONS_HELP                                                                \
+	"Options:\n"                                                                               \
+	"  -j, --json  print a JSON array of objects\n"                                            \
+	"  -h, --help  this help\n"
+
 /*
  * A subcommand on one certificate, `NAME ID [--store STORE] [options]`
  * (show, verify, set, move, delete, export, repair).  Its cli_command has

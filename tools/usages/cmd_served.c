@@ -62,10 +62,7 @@ const cli_command cmd_served = {
 		 "then, and the executable.  One line per process and certificate.  A\n"
 		 "process that has exited is not listed, nor one whose pid now belongs\n"
 		 "to another process (the start time is compared).\n"
-		 "\n"
-		 "Options:\n"
-		 "  -j, --json  print a JSON array of objects\n"
-		 "  -h, --help  this help\n",
+		 "\n" CLI_JSON_ARRAY_OPTIONS_HELP,
 	.shortopts = "jh",
 	.longopts = cli_json_only_longopts,
 	.run = cli_run_json_only,

@@ -167,10 +167,7 @@ const cli_command cmd_usages = {
 		 "nginx[1234]\") and any still on a previous certificate (\"STALE:\n"
 		 "nginx[987] still serves 1354… (assigned ..., hook exit 1)\"); see\n"
 		 "`certstore served`.\n"
-		 "\n"
-		 "Options:\n"
-		 "  -j, --json  print a JSON array of objects\n"
-		 "  -h, --help  this help\n",
+		 "\n" CLI_JSON_ARRAY_OPTIONS_HELP,
 	.shortopts = "jh",
 	.longopts = cli_json_only_longopts,
 	.run = cli_run_json_only,
