@@ -152,17 +152,30 @@ static cs_rv exec(cs_store *store, const char *sql, cs_err *err)
 	return rv;
 }
 
-static cs_rv user_version(cs_store *store, int *out, cs_err *err)
+/* One integer PRAGMA (user_version, data_version); failure says so. */
+static cs_rv pragma_int(cs_store *store, const char *pragma, const char *failure, int64_t *out,
+			cs_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	cs_rv rv = CS_OK;
 
-	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(store->db, pragma, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW)
-		rv = db_fail(store, err, "cannot read the schema version");
+		rv = db_fail(store, err, failure);
 	else
-		*out = sqlite3_column_int(st, 0);
+		*out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
+	return rv;
+}
+
+static cs_rv user_version(cs_store *store, int *out, cs_err *err)
+{
+	int64_t v = 0;
+	cs_rv rv =
+		pragma_int(store, "PRAGMA user_version", "cannot read the schema version", &v, err);
+
+	if (rv == CS_OK)
+		*out = (int)v;
 	return rv;
 }
 
@@ -322,16 +335,7 @@ void cs_db_rollback(cs_store *store)
 
 cs_rv cs_db_data_version(cs_store *store, int64_t *out, cs_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	cs_rv rv = CS_OK;
-
-	if (sqlite3_prepare_v2(store->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		rv = db_fail(store, err, "cannot read the data version");
-	else
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rv;
+	return pragma_int(store, "PRAGMA data_version", "cannot read the data version", out, err);
 }
 
 cs_rv cs_db_stmt_fail(cs_store *store, cs_err *err)
