@@ -15,9 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <openssl/x509v3.h>
-
 #define ACME_JOSE "application/jose+json"
 #define ACME_CHAIN "application/pem-certificate-chain"
 #define BAD_NONCE_RETRIES 10
@@ -69,6 +66,7 @@ static cs_rv problem(acme_session *s, const char *url, const http_response *r, c
 	}
 	if (type != NULL && strncmp(type, "urn:ietf:params:acme:error:", 27) == 0)
 		type += 27;
+	snprintf(s->problem, sizeof(s->problem), "%s", type ? type : "");
 	if (r->status == 401 || r->status == 403)
 		rv = cs_err_set(err, CS_ERR_AUTH, "CA %s refused (HTTP %ld%s%s at %s)%s%s", p->name,
 				r->status, type ? ", " : "", type ? type : "", url,
@@ -116,6 +114,7 @@ static cs_rv post(acme_session *s, const char *url, const char *payload, const c
 	cs_rv rv = CS_OK;
 	int attempt;
 
+	s->problem[0] = '\0';
 	for (attempt = 0; rv == CS_OK && attempt <= BAD_NONCE_RETRIES; attempt++) {
 		if (s->nonce == NULL)
 			rv = fresh_nonce(s, err);
@@ -343,70 +342,12 @@ static cs_rv authorize(acme_session *s, acme_responder *resp, const char *url, c
 	return rv;
 }
 
-static void add_cn(json_object *ids, X509_REQ *req)
-{
-	X509_NAME *name = X509_REQ_get_subject_name(req);
-	int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-	ASN1_STRING *cn = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)) : NULL;
-	json_object *id;
-
-	if (cn == NULL)
-		return;
-	id = json_object_new_object();
-	json_object_object_add(id, "type", json_object_new_string("dns"));
-	json_object_object_add(id, "value",
-			       json_object_new_string_len((const char *)ASN1_STRING_get0_data(cn),
-							  ASN1_STRING_length(cn)));
-	json_object_array_add(ids, id);
-}
-
-/* The order's identifiers: the request's DNS and IP SANs, else its CN. */
-static json_object *identifiers(X509_REQ *req)
-{
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
-	GENERAL_NAMES *sans = NULL;
-	json_object *ids = json_object_new_array(), *id;
-	char ip[64];
-	int i, idx = exts ? X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) : -1;
-
-	if (idx >= 0)
-		sans = X509V3_EXT_d2i(X509v3_get_ext(exts, idx));
-	for (i = 0; sans != NULL && i < sk_GENERAL_NAME_num(sans); i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-		int len = g->type == GEN_IPADD ? ASN1_STRING_length(g->d.ip) : 0;
-
-		id = json_object_new_object();
-		if (g->type == GEN_DNS) {
-			json_object_object_add(id, "type", json_object_new_string("dns"));
-			json_object_object_add(
-				id, "value",
-				json_object_new_string_len(
-					(const char *)ASN1_STRING_get0_data(g->d.dNSName),
-					ASN1_STRING_length(g->d.dNSName)));
-		} else if (g->type == GEN_IPADD && (len == 4 || len == 16)) {
-			inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.ip), ip,
-				  sizeof(ip));
-			json_object_object_add(id, "type", json_object_new_string("ip"));
-			json_object_object_add(id, "value", json_object_new_string(ip));
-		}
-		if (json_object_object_length(id) > 0)
-			json_object_array_add(ids, id);
-		else
-			json_object_put(id);
-	}
-	GENERAL_NAMES_free(sans);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	if (json_object_array_length(ids) == 0)
-		add_cn(ids, req);
-	return ids;
-}
-
 static cs_rv new_order(acme_session *s, X509_REQ *req, json_object **order, char **url, cs_err *err)
 {
 	json_object *o = json_object_new_object();
 	cs_rv rv;
 
-	json_object_object_add(o, "identifiers", identifiers(req));
+	json_object_object_add(o, "identifiers", acme_identifiers(req));
 	rv = post_json(s, s->new_order,
 		       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -483,6 +424,26 @@ static cs_rv download(acme_session *s, const char *url, enroll_answer *out, cs_e
 	return rv;
 }
 
+/*
+ * RFC 8555 7.1.6: an invalid order "will not be issued; consider this order
+ * process abandoned".  Seen after finalize or on --retrieve of its URL, it is
+ * the CA's last word on this request: denied, so the flow drops the request
+ * and its new key.  (A failed validation makes the order invalid too, but
+ * authorize() stops there first, and a new order with the same request may
+ * pass once the responder is reachable: that request is kept.)
+ */
+static cs_rv order_invalid(acme_session *s, json_object *order, enroll_answer *out, cs_err *err)
+{
+	json_object *e = NULL;
+	const char *detail =
+		json_object_object_get_ex(order, "error", &e) ? jstr(e, "detail") : NULL;
+
+	out->state = ENROLL_DENIED;
+	return cs_err_set(err, CS_ERR_CA,
+			  "CA %s will not issue the request: its order is invalid%s%s",
+			  s->ctx->profile->name, detail ? ": " : "", detail ? detail : "");
+}
+
 /* The order at url, once it is valid: its certificate; still processing: pending. */
 static cs_rv conclude(acme_session *s, const char *url, enroll_answer *out, cs_err *err)
 {
@@ -494,13 +455,35 @@ static cs_rv conclude(acme_session *s, const char *url, enroll_answer *out, cs_e
 	if (rv == CS_OK && status != NULL && strcmp(status, "processing") == 0) {
 		out->state = ENROLL_PENDING;
 		out->detail = strdup("the order is still being processed");
-	} else if (rv == CS_OK && (status == NULL || strcmp(status, "valid") != 0 || !cert))
+	} else if (rv == CS_OK && status != NULL && strcmp(status, "invalid") == 0)
+		rv = order_invalid(s, order, out, err);
+	else if (rv == CS_OK && (status == NULL || strcmp(status, "valid") != 0 || !cert))
 		rv = cs_err_set(err, CS_ERR_CA, "CA %s: the order ended %s", s->ctx->profile->name,
 				status ? status : "without a status");
 	else if (rv == CS_OK)
 		rv = download(s, cert, out, err);
 	json_object_put(order);
 	return rv;
+}
+
+/*
+ * The problem types of RFC 8555 6.7 that refuse this request's content for
+ * good, wherever they come (newOrder, finalize): badCSR (the CSR itself),
+ * rejectedIdentifier and unsupportedIdentifier (its names, which a new order
+ * from the same request repeats).  Not final: caa, like a failed http-01,
+ * is about DNS records the admin can change, after which a new order with
+ * the same request may pass; the others are about the account, the nonce,
+ * the server or the transport.
+ */
+static void mark_final(const acme_session *s, enroll_answer *out)
+{
+	static const char *const final[] = {"badCSR", "rejectedIdentifier",
+					    "unsupportedIdentifier"};
+	size_t i;
+
+	for (i = 0; i < sizeof(final) / sizeof(final[0]); i++)
+		if (strcmp(s->problem, final[i]) == 0)
+			out->state = ENROLL_DENIED;
 }
 
 static cs_rv acme_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pending,
@@ -524,7 +507,9 @@ static cs_rv acme_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pendi
 	if (rv == CS_OK)
 		rv = conclude(&s, url, out, err);
 	if (rv != CS_OK)
-		enroll_answer_clear(out);
+		mark_final(&s, out);
+	if (rv != CS_OK)
+		enroll_answer_clear_failed(out);
 	json_object_put(order);
 	free(url);
 	session_close(&s);
@@ -548,7 +533,7 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 	if (rv == CS_OK)
 		rv = conclude(&s, pending->ca_request_id, out, err);
 	if (rv != CS_OK)
-		enroll_answer_clear(out);
+		enroll_answer_clear_failed(out);
 	session_close(&s);
 	return rv;
 }

@@ -1,7 +1,8 @@
 /*
  * acme.h - the parts of protocol "acme" (RFC 8555) that acme.c strings
  * together: the account (acme_account.c), JWS signing through the provider
- * (acme_jws.c) and the http-01 responder (acme_http01.c).
+ * (acme_jws.c), the order's identifiers (acme_names.c) and the http-01
+ * responder (acme_http01.c).
  *
  * Profile keys ([ca.NAME], protocol = acme):
  *   url         the ACME directory URL
@@ -30,6 +31,7 @@ typedef struct acme_session {
 	char *nonce;
 	char *kid; /* the account URL, once known */
 	char *new_nonce, *new_account, *new_order;
+	char problem[48]; /* the type of the CA's problem answer to the last POST, or "" */
 } acme_session;
 
 /* ---- acme_jws.c ---- */
@@ -47,6 +49,11 @@ cs_rv acme_jws(acme_session *s, const char *url, const char *payload, char **out
 cs_rv acme_account_key(acme_session *s, cs_err *err);
 /* Records the account URL beside the key URI. */
 cs_rv acme_account_save(acme_session *s, cs_err *err);
+
+/* ---- acme_names.c ---- */
+
+/* The order's identifiers: the request's DNS and IP SANs, else its CN (a new array). */
+json_object *acme_identifiers(X509_REQ *req);
 
 /* ---- acme_http01.c ---- */
 

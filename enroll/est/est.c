@@ -144,6 +144,38 @@ static cs_rv est_refusal(est_session *s, const char *op, const http_response *r,
 			  s->p->name, op, r->status, *excerpt ? ": " : "", excerpt);
 }
 
+/*
+ * Whether an error status to /simpleenroll or /simplereenroll refuses this
+ * request for good.  RFC 7030 4.2.3 answers a rejected request with an
+ * error status and leaves which one to HTTP: 400 (the request is malformed
+ * or the CA's policy rejects it), 409 (it conflicts with what the CA holds)
+ * and 422 (understood, not acceptable) are about these bytes, and --retrieve
+ * could only send the same bytes again: final, the flow drops the request
+ * and its new key.  Not final: 401/403 (the credentials: a request just made
+ * is dropped for them anyway, on --retrieve the CA may still hold it),
+ * 404/405/410/415/421 (a wrong url or not an EST server: the profile is at
+ * fault, not the request), 408/413/429 (time, size or rate limits of the
+ * server or a proxy, which pass or can be raised), other 4xx (nothing says
+ * what they mean for this request) and 5xx (the server's own failure).
+ */
+static bool est_final_status(long status)
+{
+	return status == 400 || status == 409 || status == 422;
+}
+
+/* A final refusal: marked denied for the flow, in the server's own words. */
+static cs_rv est_denied(est_session *s, const char *op, const http_response *r, enroll_answer *out,
+			cs_err *err)
+{
+	char excerpt[200];
+
+	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
+	out->state = ENROLL_DENIED;
+	return cs_err_set(err, CS_ERR_CA,
+			  "the EST server %s refused the request (/%s): HTTP %ld%s%s", s->p->name,
+			  op, r->status, *excerpt ? ": " : "", excerpt);
+}
+
 static cs_rv base64_lines(const cs_bytes *der, cs_bytes *out, cs_err *err)
 {
 	size_t chunks = (der->len + 47) / 48, i;
@@ -202,10 +234,12 @@ static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pendin
 		out->state = ENROLL_ISSUED;
 	} else if (rv == CS_OK && r.status == 202)
 		rv = est_pending(s, pending, &r, out, err);
+	else if (rv == CS_OK && est_final_status(r.status))
+		rv = est_denied(s, op, &r, out, err);
 	else if (rv == CS_OK)
 		rv = est_refusal(s, op, &r, err);
 	if (rv != CS_OK)
-		enroll_answer_clear(out);
+		enroll_answer_clear_failed(out);
 	http_response_clear(&r);
 	cs_bytes_clear(&body);
 	return rv;

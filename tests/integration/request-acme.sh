@@ -5,7 +5,9 @@
 # PEBBLE_VA_ALWAYS_VALID=1, once with pebble really fetching the http-01
 # challenge from our responder while rejecting 40% of good nonces (badNonce
 # retries) — and the faults: validation failing, the responder's port taken,
-# pebble's TLS certificate not trusted, pebble gone.
+# pebble's TLS certificate not trusted, pebble gone; a name pebble's policy
+# refuses (rejectedIdentifier, RFC 8555 6.7) is final: neither the request nor
+# its key is kept, also when the refusal comes on --retrieve.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/token.sh"
 . "$(dirname "$0")/../lib/certsrv.sh"
@@ -16,9 +18,10 @@ make_token || tap_bail "cannot make the store's token"
 PKI=$TEST_TMP/pki
 my_count() { cs list My --json | count_listed; }
 pending_count() { cs requests --json | grep -c '"id"'; }
+last_id() { printf '%s' "$ERR" | sed -n 's/.*--retrieve \([0-9]*\).*/\1/p' | tail -1; }
 
 # --- always valid: the account, the root, a Valid certificate ---------------------
-start_pebble acme always-valid
+start_pebble acme always-valid 0 blocked.example
 before=$(token_count)
 run_cs request --cn acme.example --san dns:acme.example --ca acme
 tap_is "$RC" 0 "request --ca acme: exit 0"
@@ -46,6 +49,34 @@ tap_like "$(openssl x509 -in "$STORE/usages/Default/cert.pem" -noout -ext subjec
 tap_like "$(grep -c 'BEGIN CERTIFICATE' "$STORE/usages/Default/chain.pem")" "^[1-9]" \
 	"the chain pebble sent is published with it"
 tap_is "$(pending_count)" 0 "nothing left pending"
+
+# --- a name the CA's policy refuses: final -----------------------------------------------
+# A new order from the same request names the same names: kept, the request
+# could only be refused again, and each retry left a key pair in the token.
+before=$(token_count)
+run_cs request --cn www.blocked.example --san dns:www.blocked.example --ca acme
+tap_is "$RC" 12 "rejectedIdentifier: exit 12"
+tap_like "$ERR" "rejectedIdentifier .*issuance is forbidden by policy" "rejectedIdentifier: pebble's words"
+tap_like "$ERR" "nothing kept: request [0-9]+ and its new key were removed" \
+	"rejectedIdentifier: says what was removed"
+tap_is "$(pending_count)" 0 "rejectedIdentifier: the request is not kept"
+tap_is "$(token_count)" "$before" "rejectedIdentifier: nor its key"
+# Kept while the CA cannot be reached; --retrieve then starts the order and
+# meets the refusal.
+cp "$STORE/certstore.conf" "$TEST_TMP/conf.acme"
+sed -i "s|^url = https://127.0.0.1:$PEBBLE_PORT/dir|url = https://127.0.0.1:$(free_port)/dir|" \
+	"$STORE/certstore.conf"
+run_cs request --cn blocked.example --san dns:blocked.example --ca acme
+tap_is "$RC" 17 "CA unreachable: exit 17, the request kept"
+id=$(last_id)
+tap_is "$(token_count)" $((before + 2)) "CA unreachable: its key waits in the token"
+cp "$TEST_TMP/conf.acme" "$STORE/certstore.conf"
+run_cs request --retrieve "$id"
+tap_is "$RC" 12 "rejectedIdentifier on --retrieve: exit 12"
+tap_like "$ERR" "nothing kept: request $id and its new key were removed" \
+	"rejectedIdentifier on --retrieve: says what was removed"
+tap_is "$(pending_count)" 0 "rejectedIdentifier on --retrieve: the request is not kept"
+tap_is "$(token_count)" "$before" "rejectedIdentifier on --retrieve: nor its key"
 stop_pebble
 
 # --- real http-01 validation, with badNonce ---------------------------------------------

@@ -1,7 +1,7 @@
 # pebble.sh - Debian's pebble (an ACME test CA) for the integration tests
 # (source it after common.sh, token.sh and certsrv.sh).
 #
-#   start_pebble NAME [always-valid|http01] [NONCE-REJECT-PERCENT]
+#   start_pebble NAME [always-valid|http01] [NONCE-REJECT-PERCENT] [BLOCKED-DOMAIN]
 #       makes pebble's TLS certificate for 127.0.0.1 (Debian ships none),
 #       writes its config (httpPort = our http-01 responder's port), starts it
 #       with PEBBLE_VA_NOSLEEP=1 and adds [ca.NAME] (protocol acme, ca-file =
@@ -10,7 +10,9 @@
 #       interface's /roots/0).  http01: pebble really fetches the challenge;
 #       names resolve through pebble-challtestsrv's DNS, which answers
 #       127.0.0.1 for every name (pebble's own resolver would ask the
-#       system's, which knows no test names).
+#       system's, which knows no test names).  BLOCKED-DOMAIN goes to
+#       pebble's domainBlocklist: an order for it or a name under it is
+#       refused with rejectedIdentifier.
 #   stop_pebble     stops it by PID (also done at exit)
 
 pebble_tls() {
@@ -37,6 +39,7 @@ start_dns() {
 
 start_pebble() {
 	local name=$1 va=${2:-always-valid} reject=${3:-0} dir=$TEST_TMP/pebble-$1 dns_port i
+	local blocked=${4:+\"$4\"}
 	local -a env=(PEBBLE_VA_NOSLEEP=1 "PEBBLE_WFE_NONCEREJECT=$reject")
 	pebble_tls || tap_bail "cannot make pebble's TLS certificate"
 	mkdir -p "$dir"
@@ -52,7 +55,8 @@ start_pebble() {
   "httpPort": $HTTP01_PORT,
   "tlsPort": $(free_port),
   "ocspResponderURL": "",
-  "externalAccountBindingRequired": false
+  "externalAccountBindingRequired": false,
+  "domainBlocklist": [$blocked]
 }}
 JSON
 	dns_port=$(free_port)

@@ -641,12 +641,148 @@ static void test_acme_recorded_exchange_keeps_the_account_url(void **state)
 	assert_true(strncmp(line, want, strlen(want)) == 0);
 }
 
+/*
+ * The recorded answer to exchange i replaced by status and body (an object
+ * whose {BASE} the replay fills in), and the exchanges after it dropped: the
+ * CA's last word is this answer.
+ */
+static void rerecord(fixture *f, size_t i, int status, json_object *body)
+{
+	json_object *rec = json_object_array_get_idx(f->rp.exchange, i), *resp = NULL;
+	size_t n = json_object_array_length(f->rp.exchange);
+
+	assert_true(json_object_object_get_ex(rec, "response", &resp));
+	json_object_object_add(resp, "status", json_object_new_int(status));
+	json_object_object_add(
+		resp, "body",
+		json_object_new_string(json_object_to_json_string_ext(
+			body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+	json_object_put(body);
+	if (n > i + 1)
+		assert_int_equal(json_object_array_del_idx(f->rp.exchange, i + 1, n - i - 1), 0);
+}
+
+/* The recorded order (exchange 8, the poll after finalize) ending invalid. */
+static json_object *invalid_order(fixture *f)
+{
+	json_object *rec = json_object_array_get_idx(f->rp.exchange, 8), *resp = NULL, *order, *e;
+
+	json_object_object_get_ex(rec, "response", &resp);
+	order = json_tokener_parse(jstr(resp, "body"));
+	assert_non_null(order);
+	assert_string_equal(jstr(order, "status"), "valid");
+	json_object_object_add(order, "status", json_object_new_string("invalid"));
+	json_object_object_del(order, "certificate");
+	e = json_tokener_parse("{\"type\": \"urn:ietf:params:acme:error:rejectedIdentifier\", "
+			       "\"detail\": \"issuance for this name is forbidden by policy\"}");
+	json_object_object_add(order, "error", e);
+	return order;
+}
+
+static json_object *problem_doc(const char *type, const char *detail, int status)
+{
+	json_object *o = json_object_new_object();
+	char *t = NULL;
+
+	assert_true(asprintf(&t, "urn:ietf:params:acme:error:%s", type) > 0);
+	json_object_object_add(o, "type", json_object_new_string(t));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_object_add(o, "status", json_object_new_int(status));
+	free(t);
+	return o;
+}
+
+/* submit against the edited recording: every answer asked for, and rv. */
+static cs_rv submit_edited(fixture *f, enroll_answer *ans, cs_err *err)
+{
+	cs_pending pending = {0};
+	cs_rv rv = enroll_acme.submit(&f->ctx, f->req, &pending, ans, err);
+
+	if (f->rp.problems[0] != '\0')
+		fail_msg("the client's requests differ from the recording:\n%s", f->rp.problems);
+	assert_int_equal(f->rp.next, json_object_array_length(f->rp.exchange));
+	return rv;
+}
+
+/* RFC 8555 7.1.6: an invalid order will not be issued, the flow drops the request. */
+static void test_acme_invalid_order_after_finalize_is_denied(void **state)
+{
+	fixture *f = *state;
+	enroll_answer ans = {0};
+	cs_err err = {0};
+
+	rerecord(f, 8, 200, invalid_order(f));
+	assert_int_equal(submit_edited(f, &ans, &err), CS_ERR_CA);
+	assert_int_equal(ans.state, ENROLL_DENIED);
+	assert_non_null(strstr(err.msg, "will not issue the request: its order is invalid"));
+	assert_non_null(strstr(err.msg, "issuance for this name is forbidden by policy"));
+	assert_null(ans.ca_request_id);
+	assert_int_equal(ans.certs.n, 0);
+}
+
+/* --retrieve of the order's URL: directory, nonce, account, then the order, invalid. */
+static void test_acme_invalid_order_on_retrieve_is_denied(void **state)
+{
+	fixture *f = *state;
+	json_object *rec = json_object_array_get_idx(f->rp.exchange, 8);
+	enroll_answer ans = {0};
+	cs_pending pending = {.id = 7};
+	cs_err err = {0};
+
+	rerecord(f, 8, 200, invalid_order(f));
+	assert_int_equal(json_object_array_del_idx(f->rp.exchange, 3, 5), 0);
+	assert_true(asprintf(&pending.ca_request_id, "%s%s", f->rp.base, jstr(rec, "path")) > 0);
+	assert_int_equal(enroll_acme.retrieve(&f->ctx, &pending, &ans, &err), CS_ERR_CA);
+	free(pending.ca_request_id);
+	if (f->rp.problems[0] != '\0')
+		fail_msg("the client's requests differ from the recording:\n%s", f->rp.problems);
+	assert_int_equal(f->rp.next, 4);
+	assert_int_equal(ans.state, ENROLL_DENIED);
+	assert_non_null(strstr(err.msg, "its order is invalid"));
+}
+
+/* RFC 8555 6.7 badCSR at finalize: the request itself is refused, final. */
+static void test_acme_bad_csr_at_finalize_is_denied(void **state)
+{
+	fixture *f = *state;
+	enroll_answer ans = {0};
+	cs_err err = {0};
+
+	rerecord(f, 7, 400,
+		 problem_doc("badCSR", "CSR contains a public key for a known account", 400));
+	assert_int_equal(submit_edited(f, &ans, &err), CS_ERR_CA);
+	assert_int_equal(ans.state, ENROLL_DENIED);
+	assert_non_null(strstr(err.msg, "badCSR"));
+	assert_non_null(strstr(err.msg, "CSR contains a public key for a known account"));
+}
+
+/* The server's own failure at finalize says nothing about the request: not denied. */
+static void test_acme_server_error_at_finalize_is_not_denied(void **state)
+{
+	fixture *f = *state;
+	enroll_answer ans = {0};
+	cs_err err = {0};
+
+	rerecord(f, 7, 500, problem_doc("serverInternal", "the CA's database is down", 500));
+	assert_int_equal(submit_edited(f, &ans, &err), CS_ERR_CA);
+	assert_int_not_equal(ans.state, ENROLL_DENIED);
+	assert_non_null(strstr(err.msg, "serverInternal"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_acme_recorded_exchange_issues_the_certificate,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acme_recorded_exchange_keeps_the_account_url,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acme_invalid_order_after_finalize_is_denied,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acme_invalid_order_on_retrieve_is_denied,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acme_bad_csr_at_finalize_is_denied, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_acme_server_error_at_finalize_is_not_denied,
 						setup, teardown),
 	};
 
