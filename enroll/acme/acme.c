@@ -67,6 +67,7 @@ static cs_rv problem(acme_session *s, const char *url, const http_response *r, c
 	if (type != NULL && strncmp(type, "urn:ietf:params:acme:error:", 27) == 0)
 		type += 27;
 	snprintf(s->problem, sizeof(s->problem), "%s", type ? type : "");
+	s->problem_status = r->status;
 	if (r->status == 401 || r->status == 403)
 		rv = cs_err_set(err, CS_ERR_AUTH, "CA %s refused (HTTP %ld%s%s at %s)%s%s", p->name,
 				r->status, type ? ", " : "", type ? type : "", url,
@@ -115,6 +116,7 @@ static cs_rv post(acme_session *s, const char *url, const char *payload, const c
 	int attempt;
 
 	s->problem[0] = '\0';
+	s->problem_status = 0;
 	for (attempt = 0; rv == CS_OK && attempt <= BAD_NONCE_RETRIES; attempt++) {
 		if (s->nonce == NULL)
 			rv = fresh_nonce(s, err);
@@ -520,6 +522,7 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 			   cs_err *err)
 {
 	acme_session s;
+	bool forgotten;
 	cs_rv rv;
 
 	memset(out, 0, sizeof(*out));
@@ -530,11 +533,24 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 				  "pending request %lld: '%s' is not an ACME order",
 				  (long long)pending->id, pending->ca_request_id);
 	rv = session_open(ctx, &s, err);
-	if (rv == CS_OK)
-		rv = conclude(&s, pending->ca_request_id, out, err);
+	if (rv != CS_OK)
+		return rv;
+	rv = conclude(&s, pending->ca_request_id, out, err);
+	forgotten = rv != CS_OK && s.problem_status == 404;
+	session_close(&s);
 	if (rv != CS_OK)
 		enroll_answer_clear_failed(out);
-	session_close(&s);
+	/* An order the CA no longer knows (its orders expire and are purged,
+	 * a test CA forgets them on restart) issued nothing: a new order for
+	 * the same request is what --retrieve of a request without one does. */
+	if (forgotten) {
+		fprintf(stderr,
+			"certstore: CA %s no longer knows order %s; starting a new order for the "
+			"same request\n",
+			ctx->profile->name, pending->ca_request_id);
+		enroll_answer_clear(out);
+		rv = enroll_resubmit(ctx, pending, out, err);
+	}
 	return rv;
 }
 

@@ -31,7 +31,8 @@ typedef struct acme_session {
 	char *nonce;
 	char *kid; /* the account URL, once known */
 	char *new_nonce, *new_account, *new_order;
-	char problem[48]; /* the type of the CA's problem answer to the last POST, or "" */
+	char problem[48];    /* the type of the CA's problem answer to the last POST, or "" */
+	long problem_status; /* its HTTP status, or 0 */
 } acme_session;
 
 /* ---- acme_jws.c ---- */

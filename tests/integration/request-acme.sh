@@ -77,6 +77,29 @@ tap_like "$ERR" "nothing kept: request $id and its new key were removed" \
 	"rejectedIdentifier on --retrieve: says what was removed"
 tap_is "$(pending_count)" 0 "rejectedIdentifier on --retrieve: the request is not kept"
 tap_is "$(token_count)" "$before" "rejectedIdentifier on --retrieve: nor its key"
+
+# --- an order the CA no longer knows: a new order for the same request ---------------------
+# A CA purges expired orders (pebble forgets all of them on restart); the
+# store's record of the order URL is set by hand to one pebble never made.
+sed -i "s|^url = https://127.0.0.1:$PEBBLE_PORT/dir|url = https://127.0.0.1:$(free_port)/dir|" \
+	"$STORE/certstore.conf"
+run_cs request --cn forgotten.example --san dns:forgotten.example --ca acme
+tap_is "$RC" 17 "forgotten order: kept while the CA is unreachable"
+id=$(last_id)
+cp "$TEST_TMP/conf.acme" "$STORE/certstore.conf"
+sqlite3 "$STORE/store.db" "UPDATE requests SET ca_request_id =
+	'https://127.0.0.1:$PEBBLE_PORT/my-order/never-made' WHERE id = $id"
+key=$(cs requests --json | sed -n 's/.*"key_uri": "\([^"]*\)".*/\1/p' | head -1)
+tokens=$(token_count)
+run_cs request --retrieve "$id"
+tap_is "$RC" 0 "forgotten order: --retrieve issues (exit 0)"
+tap_like "$ERR" "no longer knows order https://127.0.0.1:$PEBBLE_PORT/my-order/never-made; starting a new order" \
+	"forgotten order: says it starts a new order"
+tap_like "$OUT" "Status: +Valid" "forgotten order: Valid"
+tap_is "$(pending_count)" 0 "forgotten order: nothing left pending"
+tap_is "$(token_count)" "$tokens" "forgotten order: no new key, the request's own"
+tap_like "$(cs show forgotten.example --json)" "\"key_uri\": \"$key\"" \
+	"forgotten order: the certificate is bound to the request's key"
 stop_pebble
 
 # --- real http-01 validation, with badNonce ---------------------------------------------
