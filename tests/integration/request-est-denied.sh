@@ -1,6 +1,6 @@
 #!/bin/bash
-# An EST server's final refusal (RFC 7030 4.2.3: an error status; 400 here,
-# "request rejected by CA policy") drops the request and the key made for it
+# An EST server's final refusal (RFC 7030 4.2.3: an error status; 400
+# "request rejected by CA policy" here, 409 and 422 too) drops the request and the key made for it
 # (issue 18, defect 9): kept, the request could only be refused again and
 # every corrected retry left one more key pair in the token.  The same on
 # `request --retrieve` of a request the server answered 202 first, and for a
@@ -34,6 +34,26 @@ tap_is "$(cs list My --json)" "$my" "refused at once: My unchanged"
 run_cs request --cn denied.example --san dns:denied.example --ca est
 tap_is "$RC" 12 "refused again: exit 12"
 tap_is "$(token_objects)" "$tokens" "refused again: no key piles up"
+
+# 409 and 422 refuse these bytes as well: final, on --retrieve too.
+for refusal in "conflict 409 conflicts with a certificate the CA holds" \
+	"unacceptable 422 subject not acceptable"; do
+	set -- $refusal
+	mode=$1 code=$2
+	shift 2
+	words="$*"
+	est_mode pending
+	run_cs request --cn "$mode.example" --san "dns:$mode.example" --ca est
+	id=$(last_id)
+	est_mode "$mode"
+	run_cs request --retrieve "$id"
+	tap_is "$RC" 12 "$code on --retrieve: exit 12"
+	tap_like "$ERR" "HTTP $code: $words" "$code on --retrieve: the server's words"
+	tap_like "$ERR" "nothing kept: request $id and its new key were removed" \
+		"$code on --retrieve: says what was removed"
+	tap_is "$(token_objects)" "$tokens" "$code on --retrieve: its key is gone from the token"
+	tap_is "$(pending_count)" 0 "$code on --retrieve: the request is not kept"
+done
 
 # --- pending (202), then refused on --retrieve ------------------------------------------
 est_mode pending
