@@ -243,8 +243,7 @@ static cs_rv set_trust(http_conn *h, cs_store *store, cs_err *err)
 	return set_roots_file(h, store, err);
 }
 
-/* The curl auth scheme for the profile under its policy; 0 for none. */
-static cs_rv auth_scheme(const http_conn *h, long *how, cs_err *err)
+cs_rv http_auth_scheme(const http_conn *h, long *how, cs_err *err)
 {
 	const enroll_profile *p = h->profile;
 	const char *auth = p->auth ? p->auth : "none";
@@ -299,7 +298,7 @@ static cs_rv set_auth(http_conn *h, const enroll_ctx *ctx, cs_err *err)
 	const enroll_profile *p = h->profile;
 	char *password = NULL;
 	long how;
-	cs_rv rv = auth_scheme(h, &how, err);
+	cs_rv rv = http_auth_scheme(h, &how, err);
 
 	if (rv != CS_OK || how == 0)
 		return rv;

@@ -110,6 +110,13 @@ typedef struct http_open_opts {
  * Close with http_close.
  */
 cs_rv http_open(enroll_ctx *ctx, const http_open_opts *opts, http_conn *out, cs_err *err);
+
+/*
+ * The CURLAUTH_* scheme h's profile asks for under h's policy, 0 for none:
+ * what http_open gives libcurl, and what a 401 is explained against.  A
+ * profile the policy refuses (auth = ntlm for EST, no user) is an error.
+ */
+cs_rv http_auth_scheme(const http_conn *h, long *how, cs_err *err);
 void http_close(http_conn *h);
 
 /*

@@ -7,7 +7,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -20,20 +19,6 @@ cs_rv http_status_class(long status)
 	if (status >= 400 || status < 100)
 		return CS_ERR_CA;
 	return CS_OK;
-}
-
-/* The CURLAUTH_* bit of the profile's auth; 0 for none or unknown. */
-static unsigned long profile_scheme(const enroll_profile *p)
-{
-	if (p->auth == NULL)
-		return p->user != NULL ? CURLAUTH_BASIC : 0;
-	if (strcasecmp(p->auth, "basic") == 0)
-		return CURLAUTH_BASIC;
-	if (strcasecmp(p->auth, "ntlm") == 0)
-		return CURLAUTH_NTLM;
-	if (strcasecmp(p->auth, "negotiate") == 0)
-		return CURLAUTH_NEGOTIATE;
-	return 0;
 }
 
 static void scheme_names(unsigned long mask, char *out, size_t n)
@@ -62,12 +47,15 @@ static cs_rv unauthorized(const http_conn *h, const char *url, const http_respon
 			  cs_err *err)
 {
 	const enroll_profile *p = h->profile;
-	unsigned long want = profile_scheme(p);
+	long want = 0;
 	const char *user = p->user != NULL ? p->user : "";
 	char offered[80];
 
+	if (http_auth_scheme(h, &want, NULL) != CS_OK)
+		want = 0;
 	/* libcurl answers only the scheme it was given: nothing was sent. */
-	if (want != 0 && resp->auth_offered != 0 && (resp->auth_offered & want) == 0) {
+	if (want != 0 && resp->auth_offered != 0 &&
+	    (resp->auth_offered & (unsigned long)want) == 0) {
 		scheme_names(resp->auth_offered, offered, sizeof(offered));
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s does not offer auth = %s (HTTP 401 at %s; it offers %s): "
@@ -75,14 +63,14 @@ static cs_rv unauthorized(const http_conn *h, const char *url, const http_respon
 				  h->what, p->auth ? p->auth : "basic", url, offered, p->name);
 	}
 	/* Kerberos has no password to check: the ticket is missing or expired. */
-	if (want == CURLAUTH_NEGOTIATE && p->user == NULL)
+	if (want == (long)CURLAUTH_NEGOTIATE && p->user == NULL)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s refused the Kerberos (Negotiate) credentials (HTTP 401 at "
 				  "%s): no valid ticket; get one with `kinit USER`, or the "
 				  "machine's with `kinit -k` (or KRB5_CLIENT_KTNAME)",
 				  h->what, url);
 	/* NCONF reads `CORP\alice` as "CORPalice": show the name as it was read. */
-	if (want == CURLAUTH_NTLM)
+	if (want == (long)CURLAUTH_NTLM)
 		return cs_err_set(err, CS_ERR_AUTH,
 				  "%s refused the NTLM credentials of %s (HTTP 401 at %s): check "
 				  "user and password-file in [ca.%s]%s",
