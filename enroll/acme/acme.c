@@ -508,10 +508,10 @@ static cs_rv acme_submit(enroll_ctx *ctx, X509_REQ *req, const cs_pending *pendi
 		rv = finalize(&s, order, req, err);
 	if (rv == CS_OK)
 		rv = conclude(&s, url, out, err);
-	if (rv != CS_OK)
+	if (rv != CS_OK) {
 		mark_final(&s, out);
-	if (rv != CS_OK)
 		enroll_answer_clear_failed(out);
+	}
 	json_object_put(order);
 	free(url);
 	session_close(&s);
@@ -538,8 +538,6 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 	rv = conclude(&s, pending->ca_request_id, out, err);
 	forgotten = rv != CS_OK && s.problem_status == 404;
 	session_close(&s);
-	if (rv != CS_OK)
-		enroll_answer_clear_failed(out);
 	/* An order the CA no longer knows (its orders expire and are purged,
 	 * a test CA forgets them on restart) issued nothing: a new order for
 	 * the same request is what --retrieve of a request without one does. */
@@ -549,8 +547,10 @@ static cs_rv acme_retrieve(enroll_ctx *ctx, const cs_pending *pending, enroll_an
 			"same request\n",
 			ctx->profile->name, pending->ca_request_id);
 		enroll_answer_clear(out);
-		rv = enroll_resubmit(ctx, pending, out, err);
+		return enroll_resubmit(ctx, pending, out, err);
 	}
+	if (rv != CS_OK)
+		enroll_answer_clear_failed(out);
 	return rv;
 }
 

@@ -129,21 +129,6 @@ static const char *est_401_advice(const est_session *s)
 	return "(authentication required: set user and password-file, or client-cert)";
 }
 
-/* Any status but 200/202 is a refusal, in the server's own words. */
-static cs_rv est_refusal(est_session *s, const char *op, const http_response *r, cs_err *err)
-{
-	char excerpt[200];
-
-	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
-	if (http_status_class(r->status) == CS_ERR_AUTH)
-		return cs_err_set(err, CS_ERR_AUTH,
-				  "the EST server %s refused /%s: HTTP %ld %s%s%s", s->p->name, op,
-				  r->status, r->status == 401 ? est_401_advice(s) : "(forbidden)",
-				  *excerpt ? ": " : "", excerpt);
-	return cs_err_set(err, CS_ERR_CA, "the EST server %s answered /%s with HTTP %ld%s%s",
-			  s->p->name, op, r->status, *excerpt ? ": " : "", excerpt);
-}
-
 /*
  * Whether an error status to /simpleenroll or /simplereenroll refuses this
  * request for good.  RFC 7030 4.2.3 answers a rejected request with an
@@ -163,17 +148,28 @@ static bool est_final_status(long status)
 	return status == 400 || status == 409 || status == 422;
 }
 
-/* A final refusal: marked denied for the flow, in the server's own words. */
-static cs_rv est_denied(est_session *s, const char *op, const http_response *r, enroll_answer *out,
-			cs_err *err)
+/* Any status but 200/202 is a refusal, in the server's own words.  out is
+ * the answer to an enrollment, NULL for a request that enrolls nothing
+ * (/cacerts, /csrattrs): a final refusal marks it denied. */
+static cs_rv est_refusal(est_session *s, const char *op, const http_response *r, enroll_answer *out,
+			 cs_err *err)
 {
 	char excerpt[200];
 
 	http_excerpt(r->body, r->len, excerpt, sizeof(excerpt));
-	out->state = ENROLL_DENIED;
-	return cs_err_set(err, CS_ERR_CA,
-			  "the EST server %s refused the request (/%s): HTTP %ld%s%s", s->p->name,
-			  op, r->status, *excerpt ? ": " : "", excerpt);
+	if (http_status_class(r->status) == CS_ERR_AUTH)
+		return cs_err_set(err, CS_ERR_AUTH,
+				  "the EST server %s refused /%s: HTTP %ld %s%s%s", s->p->name, op,
+				  r->status, r->status == 401 ? est_401_advice(s) : "(forbidden)",
+				  *excerpt ? ": " : "", excerpt);
+	if (out != NULL && est_final_status(r->status)) {
+		out->state = ENROLL_DENIED;
+		return cs_err_set(err, CS_ERR_CA,
+				  "the EST server %s refused the request (/%s): HTTP %ld%s%s",
+				  s->p->name, op, r->status, *excerpt ? ": " : "", excerpt);
+	}
+	return cs_err_set(err, CS_ERR_CA, "the EST server %s answered /%s with HTTP %ld%s%s",
+			  s->p->name, op, r->status, *excerpt ? ": " : "", excerpt);
 }
 
 static cs_rv base64_lines(const cs_bytes *der, cs_bytes *out, cs_err *err)
@@ -234,10 +230,8 @@ static cs_rv est_enroll(est_session *s, const char *op, const cs_pending *pendin
 		out->state = ENROLL_ISSUED;
 	} else if (rv == CS_OK && r.status == 202)
 		rv = est_pending(s, pending, &r, out, err);
-	else if (rv == CS_OK && est_final_status(r.status))
-		rv = est_denied(s, op, &r, out, err);
 	else if (rv == CS_OK)
-		rv = est_refusal(s, op, &r, err);
+		rv = est_refusal(s, op, &r, out, err);
 	if (rv != CS_OK)
 		enroll_answer_clear_failed(out);
 	http_response_clear(&r);
@@ -337,7 +331,7 @@ static cs_rv est_roots(enroll_ctx *ctx, cs_cert_list *out, cs_err *err)
 	if (rv == CS_OK)
 		rv = est_call(&s, "cacerts", NULL, &r, err);
 	if (rv == CS_OK && r.status != 200)
-		rv = est_refusal(&s, "cacerts", &r, err);
+		rv = est_refusal(&s, "cacerts", &r, NULL, err);
 	if (rv == CS_OK) {
 		rv = est_parse_certs(r.content_type, (const unsigned char *)r.body, r.len, 0, out,
 				     err);
@@ -446,7 +440,7 @@ static cs_rv est_prepare(enroll_ctx *ctx, cs_request_spec *spec, cs_err *err)
 	if (rv == CS_OK && r.status == 200)
 		rv = est_parse_csrattrs((const unsigned char *)r.body, r.len, &attrs, err);
 	else if (rv == CS_OK && r.status != 204 && r.status != 404)
-		rv = est_refusal(&s, "csrattrs", &r, err);
+		rv = est_refusal(&s, "csrattrs", &r, NULL, err);
 	for (i = 0; rv == CS_OK && i < attrs.n; i++) {
 		fprintf(stderr, "certstore: the EST server asks for %s%s%s\n", attrs.items[i].name,
 			attrs.items[i].n_values ? " = " : "",
