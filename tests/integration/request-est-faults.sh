@@ -12,8 +12,7 @@ make_token || tap_bail "cannot make the store's token"
 est_start || tap_bail "the EST fixture did not start"
 cp "$STORE/certstore.conf" "$TEST_TMP/conf.base"
 est_profile est
-cs ca roots est --trust --expect-fingerprint "$(pki_sha256 "$PKI/root.crt")" >/dev/null ||
-	tap_bail "cannot trust the EST CA"
+est_trust_root est
 
 # A request the CA has taken but not issued: every fault below is met by --retrieve.
 est_mode pending

@@ -36,6 +36,13 @@ est_profile() {
 		"$1" "$EST_PORT" "${2:-}" >>"$STORE/certstore.conf"
 }
 
+# est_trust_root NAME: the fixture's root in Root, bootstrapped by its
+# fingerprint, for tests that start past the first contact.
+est_trust_root() {
+	cs ca roots "$1" --trust --expect-fingerprint "$(pki_sha256 "$PKI/root.crt")" >/dev/null ||
+		tap_bail "cannot trust the EST CA"
+}
+
 est_mode() {
 	echo "$1" >"$EST_DIR/mode"
 }
